@@ -1,0 +1,131 @@
+// The backend interface (storage + one kernel per primitive), the primitive catalogue, and the registry.
+
+import type { DType, TypedArray } from '../tensor/dtype.js';
+
+/** A buffer owned by a backend. Tensors are strided views over one of these. */
+export interface Storage {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  readonly size: number;
+  /** Backend-private handle (a typed array for js, an offset in the Wasm heap, a GPU buffer). */
+  handle: unknown;
+  /** Tensors and graph nodes that still use this buffer; freed when it reaches 0. */
+  refs: number;
+  readonly id: number;
+}
+
+/** What a kernel sees of an input: a strided view of a storage. */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+export type UnaryPrim =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'reciprocal' | 'sin' | 'cos' | 'tanh' | 'erf' | 'floor' | 'abs';
+export type BinaryPrim = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'less' | 'equal';
+export type ReducePrim = 'sum' | 'max' | 'argmax';
+
+export const UNARY_PRIMS: readonly UnaryPrim[] =
+  ['neg', 'exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf', 'floor', 'abs'];
+export const BINARY_PRIMS: readonly BinaryPrim[] =
+  ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'less', 'equal'];
+
+/**
+ * Parameters of every primitive. Inputs arrive as views whose shapes the op layer has already
+ * made compatible (broadcast inputs are expanded to the output shape with stride 0).
+ */
+export interface PrimParams {
+  neg: {}; exp: {}; log: {}; sqrt: {}; reciprocal: {}; sin: {}; cos: {}; tanh: {}; erf: {}; floor: {}; abs: {};
+  add: {}; sub: {}; mul: {}; div: {}; pow: {}; maximum: {}; minimum: {}; less: {}; equal: {};
+  /** inputs: cond (bool), a, b, all of the output shape */
+  where: {};
+  /** reduce over `axes`; the output keeps them as size 1 */
+  sum: { axes: number[] }; max: { axes: number[] }; argmax: { axis: number };
+  cast: { dtype: DType };
+  /** strided copy into a fresh contiguous buffer */
+  copy: {};
+  /** [...B, M, K] @ [...B, K, N] with equal batch dims */
+  matmul: {};
+  /** torch.gather: out[..i..] = x[..index[..i..] at axis..]; inputs: x, index (int32) */
+  gather: { axis: number };
+  /** zeros(shape).scatter_add_(axis, index, src); inputs: index (int32), src */
+  scatterAdd: { axis: number; shape: number[] };
+  /** join inputs along an axis */
+  concat: { axis: number };
+  /** constant padding; [before, after] per dim, both >= 0 */
+  pad: { pads: [number, number][]; value: number };
+  /** uniform [0, 1) from Philox4x32-10 keyed by `key` at counter `counter` (one value per index) */
+  random: { key: [number, number]; counter: number; shape: number[]; dtype: DType };
+}
+
+export type Prim = keyof PrimParams;
+
+/** A kernel writes the primitive's result into `out` (contiguous, allocated by dispatch). */
+export type Kernel<P extends Prim> = (inputs: View[], params: PrimParams[P], out: Storage, outShape: readonly number[]) => void;
+
+export type KernelTable = { [P in Prim]: Kernel<P> };
+
+/** Optional fused kernels: each has a composed default elsewhere and a test comparing the two. */
+export interface FusedKernels {
+  [name: string]: ((...args: any[]) => unknown) | undefined;
+}
+
+export interface Backend {
+  readonly name: string;
+  allocate(size: number, dtype: DType): Storage;
+  free(storage: Storage): void;
+  write(storage: Storage, data: TypedArray): void;
+  read(storage: Storage): Promise<TypedArray>;
+  /** Present where a synchronous read is cheap (CPU backends). */
+  readSync?(storage: Storage): TypedArray;
+  readonly kernels: KernelTable;
+  readonly fused?: FusedKernels;
+  /** Number of storages allocated and not yet freed (for leak tests). */
+  liveBuffers(): number;
+}
+
+const registry = new Map<string, () => Backend | Promise<Backend>>();
+const loaded = new Map<string, Backend>();
+let current: Backend | null = null;
+
+/** Register a backend factory under a name ('js', 'wasm', 'webgpu'). Heavy ones use a dynamic import. */
+export function registerBackend(name: string, factory: () => Backend | Promise<Backend>): void {
+  registry.set(name, factory);
+}
+
+export function listBackends(): string[] {
+  return [...registry.keys()];
+}
+
+/** Choose the backend for new tensors. Async because heavy backends load lazily. */
+export async function setBackend(name: string): Promise<Backend> {
+  let b = loaded.get(name);
+  if (!b) {
+    const factory = registry.get(name);
+    if (!factory) throw new Error(`setBackend: unknown backend '${name}', registered: ${listBackends().join(', ')}`);
+    b = await factory();
+    loaded.set(name, b);
+  }
+  current = b;
+  return b;
+}
+
+/** The backend new tensors are created on; falls back to `js` on first use. */
+export function getBackend(): Backend {
+  if (!current) {
+    const factory = registry.get('js');
+    if (!factory) throw new Error('getBackend: no backend registered');
+    const b = factory();
+    if (b instanceof Promise) throw new Error('getBackend: the js backend must load synchronously');
+    loaded.set('js', b);
+    current = b;
+  }
+  return current;
+}
+
+export function getBackendByName(name: string): Backend | undefined {
+  return loaded.get(name);
+}

@@ -1,0 +1,62 @@
+// The reference backend `js`: plain TypeScript loops over typed arrays, float32 and float64. It is
+// the specification every other backend is tested against: readable over fast.
+
+import type { Backend, KernelTable, Storage } from '../backend.js';
+import { registerBackend } from '../backend.js';
+import { arrayFor, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { binaryKernel, castKernel, copyKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { argmaxKernel, maxKernel, sumKernel } from './reduce.js';
+import { matmulKernel } from './matmul.js';
+import { concatKernel, gatherKernel, padKernel, randomKernel, scatterAddKernel } from './indexing.js';
+
+let nextId = 1;
+
+export function createJsBackend(): Backend {
+  let live = 0;
+  // Spelled out so that a primitive without a kernel is a compile error.
+  const u = unaryKernel, b = binaryKernel;
+  const kernels: KernelTable = {
+    neg: u('neg'), exp: u('exp'), log: u('log'), sqrt: u('sqrt'), reciprocal: u('reciprocal'), sin: u('sin'),
+    cos: u('cos'), tanh: u('tanh'), erf: u('erf'), floor: u('floor'), abs: u('abs'),
+    add: b('add'), sub: b('sub'), mul: b('mul'), div: b('div'), pow: b('pow'), maximum: b('maximum'),
+    minimum: b('minimum'), less: b('less'), equal: b('equal'),
+    where: whereKernel,
+    sum: sumKernel,
+    max: maxKernel,
+    argmax: argmaxKernel,
+    cast: castKernel,
+    copy: copyKernel,
+    matmul: matmulKernel,
+    gather: gatherKernel,
+    scatterAdd: scatterAddKernel,
+    concat: concatKernel,
+    pad: padKernel,
+    random: randomKernel,
+  };
+  const backend: Backend = {
+    name: 'js',
+    allocate(size: number, dtype: DType): Storage {
+      live++;
+      return { backend, dtype, size, handle: arrayFor(dtype, size), refs: 0, id: nextId++ };
+    },
+    free(storage: Storage): void {
+      // The garbage collector reclaims the array; dropping the handle makes use-after-free loud.
+      storage.handle = null;
+      live--;
+    },
+    write(storage: Storage, data: TypedArray): void {
+      (storage.handle as TypedArray).set(data);
+    },
+    async read(storage: Storage): Promise<TypedArray> {
+      return (storage.handle as TypedArray).slice();
+    },
+    readSync(storage: Storage): TypedArray {
+      return (storage.handle as TypedArray).slice();
+    },
+    kernels,
+    liveBuffers: () => live,
+  };
+  return backend;
+}
+
+registerBackend('js', createJsBackend);

@@ -1,0 +1,64 @@
+// js kernels that move elements by index: gather, scatterAdd, concat, pad, random.
+
+import type { Kernel } from '../backend.js';
+import { contiguousStrides } from '../../tensor/shape.js';
+import { stridedOffsets, offsetsOf } from './strided.js';
+import { arr, copyInto } from './elementwise.js';
+import { philoxUniform } from './philox.js';
+
+/** torch.gather: out[p] = x[p with p[axis] replaced by index[p]]. */
+export const gatherKernel: Kernel<'gather'> = ([x, index], { axis }, out, outShape) => {
+  const xs = arr(x.storage), is = arr(index.storage), o = arr(out);
+  // x's offsets over the index's shape, with the gathered axis contributing nothing (added per element).
+  const strides = x.strides.map((s, d) => (d === axis ? 0 : s));
+  const xo = stridedOffsets(outShape, strides, x.offset);
+  const io = offsetsOf(index);
+  const len = x.shape[axis], st = x.strides[axis];
+  for (let i = 0; i < o.length; i++) {
+    const k = is[io ? io[i] : index.offset + i];
+    if (k < 0 || k >= len) throw new Error(`gather: index ${k} is out of range for dimension ${axis} of size ${len}`);
+    o[i] = xs[xo[i] + k * st];
+  }
+};
+
+/** zeros(shape).scatter_add_(axis, index, src): the adjoint of gather. */
+export const scatterAddKernel: Kernel<'scatterAdd'> = ([index, src], { axis, shape }, out) => {
+  const is = arr(index.storage), ss = arr(src.storage), o = arr(out);
+  const ostr = contiguousStrides(shape);
+  const oo = stridedOffsets(index.shape, ostr.map((s, d) => (d === axis ? 0 : s)), 0);
+  const io = offsetsOf(index), so = offsetsOf(src);
+  const len = shape[axis], st = ostr[axis];
+  o.fill(0);
+  for (let i = 0; i < oo.length; i++) {
+    const k = is[io ? io[i] : index.offset + i];
+    if (k < 0 || k >= len) throw new Error(`scatterAdd: index ${k} is out of range for dimension ${axis} of size ${len}`);
+    o[oo[i] + k * st] += ss[so ? so[i] : src.offset + i];
+  }
+};
+
+export const concatKernel: Kernel<'concat'> = (inputs, { axis }, out, outShape) => {
+  const o = arr(out);
+  const ostr = contiguousStrides(outShape);
+  let pos = 0;
+  for (const x of inputs) {
+    const dst = stridedOffsets(x.shape, ostr, pos * ostr[axis]);
+    const xs = arr(x.storage), xo = offsetsOf(x);
+    for (let i = 0; i < dst.length; i++) o[dst[i]] = xs[xo ? xo[i] : x.offset + i];
+    pos += x.shape[axis];
+  }
+};
+
+export const padKernel: Kernel<'pad'> = ([x], { pads, value }, out, outShape) => {
+  const o = arr(out);
+  o.fill(value);
+  const ostr = contiguousStrides(outShape);
+  const start = pads.reduce((s, [before], d) => s + before * ostr[d], 0);
+  const dst = stridedOffsets(x.shape, ostr, start);
+  const tmp = new (o.constructor as Float64ArrayConstructor)(dst.length);
+  copyInto(x, tmp);
+  for (let i = 0; i < dst.length; i++) o[dst[i]] = tmp[i];
+};
+
+export const randomKernel: Kernel<'random'> = (_inputs, { key, counter }, out) => {
+  philoxUniform(key, counter, arr(out) as Float32Array | Float64Array);
+};

@@ -1,0 +1,36 @@
+// nabla: the one public entry point.
+
+import './backends/js/index.js';
+import './tensor/methods.js';
+import './autograd/backward.js';
+
+export { Tensor } from './tensor/tensor.js';
+export type { DType, TypedArray } from './tensor/dtype.js';
+export {
+  tensor, full, zeros, ones, zerosLike, onesLike, fullLike, scalar, arange, linspace, eye,
+  type TensorOptions, type TensorLike, type NestedArray,
+} from './tensor/creation.js';
+export { scope, dispose } from './tensor/memory.js';
+export {
+  registerBackend, setBackend, getBackend, listBackends,
+  type Backend, type Storage, type View, type Prim, type PrimParams, type KernelTable,
+} from './backends/backend.js';
+export { startProfiling, stopProfiling } from './backends/dispatch.js';
+
+export * from './ops/unary.js';
+export * from './ops/binary.js';
+export * from './ops/reduce.js';
+export * from './ops/movement.js';
+export * from './ops/matmul.js';
+export * from './ops/indexing.js';
+export * from './ops/activation.js';
+export {
+  Generator, defaultGenerator, manualSeed, rand, randn, randint, uniform, normal, bernoulli, randpermArray,
+  type RandomOptions,
+} from './ops/random.js';
+
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { detach } from './autograd/tape.js';
+export { grad, valueAndGrad, gradOf } from './autograd/functional.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
+export type { BackwardOptions } from './autograd/backward.js';

@@ -1,0 +1,53 @@
+// Activations and normalizers composed from primitives: relu, sigmoid, gelu, softmax, logSoftmax, ...
+
+import type { Tensor } from '../tensor/tensor.js';
+import { add, div, greater, mul, sub, where, maximum } from './binary.js';
+import { erf, exp, log, tanh, neg, log1p, abs } from './unary.js';
+import { max, sum } from './reduce.js';
+import { detach } from '../autograd/tape.js';
+
+/** max(x, 0); gradient 0 at 0, as in PyTorch. */
+export const relu = (x: Tensor): Tensor => where(greater(x, 0), x, 0);
+
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => where(greater(x, 0), x, mul(x, negativeSlope));
+
+export const elu = (x: Tensor, alpha = 1): Tensor => where(greater(x, 0), x, mul(sub(exp(x), 1), alpha));
+
+/** 1 / (1 + e^{-x}) via e = e^{-|x|} ∈ (0, 1]: 1/(1+e) for x ≥ 0, e/(1+e) below; nothing overflows. */
+export function sigmoid(x: Tensor): Tensor {
+  const e = exp(neg(abs(x)));
+  const denom = add(e, 1);
+  return where(greater(x, -0), div(1, denom), div(e, denom));
+}
+
+/** log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}), stable for large |x|. */
+export const softplus = (x: Tensor): Tensor => add(maximum(x, 0), log1p(exp(neg(abs(x)))));
+
+/** log σ(x) = -softplus(-x). */
+export const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)));
+
+export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
+
+/**
+ * GELU: x·Φ(x) with the exact erf form (PyTorch's default) or the tanh approximation
+ * 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) used by GPT-2.
+ */
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  if (approximate === 'tanh') {
+    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(mul(x, 0.5), add(tanh(inner), 1));
+  }
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+/** e^{x_i} / Σ e^{x_j} along dim; the max is subtracted first (its gradient cancels, so detached). */
+export function softmax(x: Tensor, dim = -1): Tensor {
+  const e = exp(sub(x, detach(max(x, dim, true))));
+  return div(e, sum(e, dim, true));
+}
+
+/** x - log Σ e^x along dim, stable. */
+export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  const shifted = sub(x, detach(max(x, dim, true)));
+  return sub(shifted, log(sum(exp(shifted), dim, true)));
+}

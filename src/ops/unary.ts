@@ -1,0 +1,78 @@
+// Elementwise unary primitives (and cast), each with its derivative, plus the composites built on them.
+
+import type { Tensor } from '../tensor/tensor.js';
+import type { UnaryPrim } from '../backends/backend.js';
+import { dispatch } from '../backends/dispatch.js';
+import { isFloat, type DType } from '../tensor/dtype.js';
+import { zerosLike } from '../tensor/creation.js';
+import type { Rule, Rules } from './rule.js';
+import { add, div, mul, sub, where, greater, less } from './binary.js';
+import { floatDType } from './util.js';
+import { detach } from '../autograd/tape.js';
+
+const same: Rule<UnaryPrim>['shape'] = ([x]) => ({ shape: [...x.shape], dtype: x.dtype });
+const floating: Rule<UnaryPrim>['shape'] = ([x]) => ({ shape: [...x.shape], dtype: floatDType(x.dtype) });
+
+export const unaryRules: Rules<UnaryPrim | 'cast'> = {
+  neg: { shape: same, vjp: (g) => [neg(g)] }, // d(-x) = -1
+  exp: { shape: floating, vjp: (g, _x, out) => [mul(g, out)] }, // d e^x = e^x
+  log: { shape: floating, vjp: (g, [x]) => [div(g, x)] }, // d ln x = 1/x
+  sqrt: { shape: floating, vjp: (g, _x, out) => [div(g, mul(out, 2))] }, // d √x = 1/(2√x)
+  reciprocal: { shape: floating, vjp: (g, _x, out) => [neg(mul(g, mul(out, out)))] }, // d 1/x = -1/x²
+  sin: { shape: floating, vjp: (g, [x]) => [mul(g, cos(x))] }, // d sin = cos
+  cos: { shape: floating, vjp: (g, [x]) => [neg(mul(g, sin(x)))] }, // d cos = -sin
+  tanh: { shape: floating, vjp: (g, _x, out) => [mul(g, sub(1, mul(out, out)))] }, // d tanh = 1 - tanh²
+  erf: { shape: floating, vjp: (g, [x]) => [mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))] }, // d erf = 2/√π e^{-x²}
+  floor: { shape: same, vjp: (g) => [zerosLike(g)] }, // piecewise constant
+  abs: { shape: same, vjp: (g, [x]) => [mul(g, sign(x))] }, // d|x| = sign(x)
+  cast: {
+    shape: ([x], { dtype }) => ({ shape: [...x.shape], dtype }),
+    vjp: (g, [x]) => [isFloat(x.dtype) ? cast(g, x.dtype) : null], // identity on values
+  },
+};
+
+function unary(op: UnaryPrim, x: Tensor): Tensor {
+  // Integer inputs of transcendental functions compute in float32, as PyTorch does.
+  const wantsFloat = !['neg', 'floor', 'abs'].includes(op);
+  const input = wantsFloat && !isFloat(x.dtype) ? cast(x, 'float32') : x;
+  return dispatch(op, [input], {});
+}
+
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x);
+export const sin = (x: Tensor): Tensor => unary('sin', x);
+export const cos = (x: Tensor): Tensor => unary('cos', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const erf = (x: Tensor): Tensor => unary('erf', x);
+export const floor = (x: Tensor): Tensor => (isFloat(x.dtype) ? unary('floor', x) : x);
+export const abs = (x: Tensor): Tensor => unary('abs', x);
+
+/** Convert to another dtype (float→int truncates toward zero; nonzero→true). */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  return dispatch('cast', [x], { dtype });
+}
+
+// ---- composites ----
+
+export const rsqrt = (x: Tensor): Tensor => reciprocal(sqrt(x));
+export const square = (x: Tensor): Tensor => mul(x, x);
+export const ceil = (x: Tensor): Tensor => neg(floor(neg(x)));
+/** Round half to even, like torch.round. */
+export function round(x: Tensor): Tensor {
+  const f = floor(x), diff = sub(x, f);
+  const half = mul(floor(mul(f, 0.5)), 2); // f is even when half == f
+  const up = where(greater(diff, 0.5), 1, where(less(diff, 0.5), 0, where(greater(sub(f, half), 0), 1, 0)));
+  return add(f, up);
+}
+export const log1p = (x: Tensor): Tensor => log(add(x, 1));
+export const expm1 = (x: Tensor): Tensor => sub(exp(x), 1);
+export const log2 = (x: Tensor): Tensor => mul(log(x), 1 / Math.LN2);
+export const tan = (x: Tensor): Tensor => div(sin(x), cos(x));
+/** -1, 0 or 1 (no gradient). */
+export function sign(x: Tensor): Tensor {
+  return detach(where(greater(x, 0), 1, where(less(x, 0), -1, 0)));
+}

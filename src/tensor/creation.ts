@@ -1,0 +1,149 @@
+// Creating tensors from data: tensor(), zeros, ones, full, arange, linspace, eye and friends.
+
+import { getBackend, type Backend } from '../backends/backend.js';
+import { allocTensor } from '../backends/dispatch.js';
+import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from './dtype.js';
+import { fmtShape, sizeOf } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+export type NestedArray = number | boolean | NestedArray[];
+export type TensorLike = Tensor | TypedArray | NestedArray;
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+  /** Backend name; defaults to the current backend. */
+  device?: string;
+}
+
+function backendFor(opts?: TensorOptions): Backend {
+  const b = getBackend();
+  if (opts?.device && opts.device !== b.name) {
+    throw new Error(`tensor: device '${opts.device}' is not the current backend '${b.name}'; call setBackend('${opts.device}') first`);
+  }
+  return b;
+}
+
+/** @internal a tensor holding a copy of `data` with the given shape */
+export function fromTypedArray(data: TypedArray | number[], shape: readonly number[], dtype: DType, opts?: TensorOptions): Tensor {
+  if (data.length !== sizeOf(shape)) {
+    throw new Error(`tensor: ${data.length} values cannot fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
+  }
+  const t = allocTensor(backendFor(opts), shape, dtype);
+  const arr = dtypeOfArray(data) === dtype ? (data as TypedArray) : convert(data, dtype);
+  t.storage.backend.write(t.storage, arr);
+  if (opts?.requiresGrad) setRequiresGrad(t, true);
+  return t;
+}
+
+function convert(data: ArrayLike<number>, dtype: DType): TypedArray {
+  const out = arrayFor(dtype, data.length);
+  if (dtype === 'bool') for (let i = 0; i < data.length; i++) out[i] = data[i] ? 1 : 0;
+  else if (dtype === 'int32') for (let i = 0; i < data.length; i++) out[i] = Math.trunc(data[i]);
+  else out.set(data);
+  return out;
+}
+
+export function setRequiresGrad(t: Tensor, flag: boolean): Tensor {
+  if (flag && !isFloat(t.dtype)) throw new Error(`requiresGrad: only floating-point tensors can require gradients, got ${t.dtype}`);
+  if (!t.isLeaf) throw new Error('requiresGrad: can only be changed on leaf tensors; use detach() first');
+  t.requiresGrad = flag;
+  return t;
+}
+
+/**
+ * Make a tensor from nested arrays, a typed array or a number. Integers stay float32 unless a
+ * dtype is given (as torch.tensor does for Python floats); booleans become bool.
+ * @example tensor([[1, 2], [3, 4]]) // float32 [2,2]
+ */
+export function tensor(data: TensorLike, opts: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
+  if (isTensorObj(data)) throw new Error('tensor: got a Tensor; use t.clone() or t.detach()');
+  if (ArrayBuffer.isView(data)) {
+    const dt = opts.dtype ?? dtypeOfArray(data) ?? 'float32';
+    return fromTypedArray(data as TypedArray, opts.shape ?? [data.length], checkDType(dt, 'tensor'), opts);
+  }
+  const shape: number[] = [];
+  let probe: NestedArray = data;
+  while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+  const flat: number[] = [];
+  let sawBool = false;
+  const walk = (v: NestedArray, d: number, path: string): void => {
+    if (d === shape.length) {
+      if (Array.isArray(v)) throw new Error(`tensor: ragged nested array at ${path}: expected a number`);
+      if (typeof v === 'boolean') sawBool = true;
+      else if (typeof v !== 'number') throw new Error(`tensor: ${path} is ${typeof v}, expected a number or boolean`);
+      flat.push(Number(v));
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[d]) {
+      throw new Error(`tensor: ragged nested array at ${path}: expected ${shape[d]} elements, got ${Array.isArray(v) ? v.length : 'a scalar'}`);
+    }
+    v.forEach((x, i) => walk(x, d + 1, `${path}[${i}]`));
+  };
+  walk(data, 0, 'data');
+  const dtype = opts.dtype ?? (sawBool ? 'bool' : 'float32');
+  return fromTypedArray(flat, opts.shape ?? shape, checkDType(dtype, 'tensor'), opts);
+}
+
+function isTensorObj(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && 'gradNode' in v && 'storage' in v;
+}
+
+export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+  checkShape('full', shape);
+  const dtype = opts.dtype ?? 'float32';
+  const arr = arrayFor(dtype, sizeOf(shape));
+  arr.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
+  return fromTypedArray(arr, shape, dtype, opts);
+}
+
+export const zeros = (shape: readonly number[], opts?: TensorOptions): Tensor => full(shape, 0, opts);
+export const ones = (shape: readonly number[], opts?: TensorOptions): Tensor => full(shape, 1, opts);
+export const zerosLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 0, { dtype: t.dtype, ...opts });
+export const onesLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 1, { dtype: t.dtype, ...opts });
+export const fullLike = (t: Tensor, value: number, opts?: TensorOptions): Tensor => full(t.shape, value, { dtype: t.dtype, ...opts });
+
+/** Scalar tensor (shape []) of a dtype. */
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  return full([], value, { dtype });
+}
+
+/**
+ * Values start, start+step, ... below end (like torch.arange). int32 when all arguments are
+ * integers, float32 otherwise.
+ */
+export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  if (end === undefined) { end = start; start = 0; }
+  if (step === 0) throw new Error('arange: step must be non-zero');
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  const arr = arrayFor(dtype, n);
+  for (let i = 0; i < n; i++) arr[i] = start + i * step;
+  return fromTypedArray(arr, [n], dtype, opts);
+}
+
+/** `steps` evenly spaced values from start to end inclusive (torch.linspace). */
+export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const dtype = opts.dtype ?? 'float32';
+  const arr = arrayFor(dtype, steps);
+  const d = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) arr[i] = i < half ? start + i * d : end - (steps - 1 - i) * d;
+  return fromTypedArray(arr, [steps], dtype, opts);
+}
+
+/** Identity matrix n×m. */
+export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
+  const dtype = opts.dtype ?? 'float32';
+  const arr = arrayFor(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
+  return fromTypedArray(arr, [n, m], dtype, opts);
+}
+
+export function checkShape(op: string, shape: readonly number[]): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${op}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
