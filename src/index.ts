@@ -34,3 +34,5 @@ export { detach } from './autograd/tape.js';
 export { grad, valueAndGrad, gradOf } from './autograd/functional.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
 export type { BackwardOptions } from './autograd/backward.js';
+
+export * as nn from './nn/index.js';

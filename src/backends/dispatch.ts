@@ -48,7 +48,8 @@ export function dispatch<P extends Prim>(prim: P, inputs: Tensor[], params: Prim
   }
   if (rule.vjp) {
     const vjp = rule.vjp;
-    record(prim, inputs, out, (g) => vjp(g, inputs, out, params));
+    const needs = inputs.map((t) => t.requiresGrad);
+    record(prim, inputs, out, (g) => vjp(g, inputs, out, params, needs));
   }
   return out;
 }

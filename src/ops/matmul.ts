@@ -13,7 +13,10 @@ export const matmulRules: Rules<'matmul'> = {
   matmul: {
     shape: ([a, b]) => ({ shape: [...a.shape.slice(0, -1), b.shape[b.ndim - 1]], dtype: a.dtype }),
     // C = AB: dA = G Bᵀ, dB = Aᵀ G (transposes are views; kernels read them strided)
-    vjp: (g, [a, b]) => [matmulRaw(g, transpose(b)), matmulRaw(transpose(a), g)],
+    vjp: (g, [a, b], _o, _p, needs) => [
+      needs[0] ? matmulRaw(g, transpose(b)) : null,
+      needs[1] ? matmulRaw(transpose(a), g) : null,
+    ],
   },
 };
 

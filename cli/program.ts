@@ -1,0 +1,136 @@
+// The nabla command line: train and evaluate models, show what the runtime found.
+
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { createRequire } from 'node:module';
+import { trainMnist, evalMnist, MNIST_DEFAULTS } from '../src/train/mnist.js';
+import { ProgressBar } from '../src/train/progress.js';
+import { Callback, type Logs } from '../src/train/callbacks.js';
+import { listBackends, getBackend, setBackend } from '../src/index.js';
+import { NonFiniteLossError } from '../src/train/loop.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+function int(name: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+/** One JSON object per line on stdout for each epoch (the --json format). */
+class JsonEpochLines extends Callback {
+  private t0 = 0;
+  override onEpochBegin(): void { this.t0 = performance.now(); }
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    console.log(JSON.stringify({
+      event: 'epoch', epoch: epoch + 1, loss: logs.loss, acc: logs.accuracy,
+      val_loss: logs.val_loss, val_acc: logs.val_accuracy, seconds: (performance.now() - this.t0) / 1000,
+    }));
+  }
+}
+
+async function chooseBackend(name?: string): Promise<void> {
+  if (name) await setBackend(name);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('nabla')
+    .description('Deep learning and language models in TypeScript')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride();
+
+  const train = program.command('train').description('train a model');
+  train
+    .command('mnist')
+    .description('train a handwritten-digit classifier on MNIST (the articles\' 784-512-10 network)')
+    .option('--model <name>', 'model: mlp', MNIST_DEFAULTS.model)
+    .option('--epochs <n>', 'training epochs', int('--epochs'), MNIST_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'examples per step', int('--batch-size'), MNIST_DEFAULTS.batchSize)
+    .option('--lr <x>', 'peak learning rate (cosine decay to 0)', positive('--lr'), MNIST_DEFAULTS.lr)
+    .option('--optimizer <name>', 'adam, adamw, sgd or rmsprop', MNIST_DEFAULTS.optimizer)
+    .option('--seed <n>', 'random seed (weights, shuffling, dropout)', int('--seed', 0), MNIST_DEFAULTS.seed)
+    .option('--limit <n>', 'use only the first N training images', int('--limit'))
+    .option('--save <dir>', 'write a checkpoint (weights, config, optimizer) to this directory')
+    .option('--backend <name>', 'compute backend')
+    .option('--json', 'one JSON object per line on stdout')
+    .action(async (o, cmd: Command) => {
+      if (!['mlp'].includes(o.model)) cmd.error(`error: --model must be mlp, got '${o.model}'`);
+      if (!['adam', 'adamw', 'sgd', 'rmsprop'].includes(o.optimizer)) cmd.error(`error: --optimizer must be adam, adamw, sgd or rmsprop, got '${o.optimizer}'`);
+      await chooseBackend(o.backend);
+      const callbacks: Callback[] = o.json ? [new JsonEpochLines()] : [];
+      if (!o.json) {
+        const stepsPerEpoch = Math.ceil(((o.limit ?? 60000) - Math.min(5000, Math.floor((o.limit ?? 60000) / 10))) / o.batchSize);
+        callbacks.push(new ProgressBar({ verbose: 1, epochs: o.epochs, stepsPerEpoch }));
+        console.log(`Training a 784-512-10 MLP on MNIST with ${o.optimizer} (lr ${o.lr}), batch ${o.batchSize}, ${o.epochs} epochs, backend ${getBackend().name}`);
+      }
+      const r = await trainMnist({
+        model: o.model, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: o.optimizer,
+        seed: o.seed, limit: o.limit, save: o.save, callbacks,
+      });
+      if (o.json) {
+        console.log(JSON.stringify({ event: 'end', test_loss: r.test.loss, test_acc: r.test.accuracy, seconds: r.seconds }));
+      } else {
+        console.log(`Test: loss ${r.test.loss.toFixed(4)} - accuracy ${(100 * r.test.accuracy).toFixed(2)}% (${r.seconds.toFixed(1)} s in all)`);
+        if (o.save) console.log(`Saved checkpoint to ${o.save}`);
+      }
+    });
+
+  const evalCmd = program.command('eval').description('evaluate a saved model');
+  evalCmd
+    .command('mnist')
+    .description('evaluate a checkpoint on the MNIST test set')
+    .requiredOption('--load <dir>', 'checkpoint directory written by `nabla train mnist --save`')
+    .option('--backend <name>', 'compute backend')
+    .option('--json', 'print one JSON object')
+    .action(async (o) => {
+      await chooseBackend(o.backend);
+      const logs = await evalMnist(o.load);
+      if (o.json) console.log(JSON.stringify({ event: 'eval', test_loss: logs.loss, test_acc: logs.accuracy }));
+      else console.log(`Test: loss ${logs.loss.toFixed(4)} - accuracy ${(100 * logs.accuracy).toFixed(2)}%`);
+    });
+
+  program
+    .command('info')
+    .description('show the backends, the one in use, and the runtime')
+    .option('--json', 'print one JSON object')
+    .action((o) => {
+      const info = { version: pkg.version, node: process.version, backends: listBackends(), backend: getBackend().name };
+      if (o.json) console.log(JSON.stringify(info));
+      else {
+        console.log(`nabla ${info.version} on Node.js ${info.node}`);
+        console.log(`backends: ${info.backends.join(', ')} (in use: ${info.backend})`);
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; usage errors were printed by commander with the usage text.
+      return e.exitCode;
+    }
+    if (e instanceof NonFiniteLossError) {
+      console.error(`nabla: ${e.message}`);
+      return 3;
+    }
+    console.error(`nabla: ${(e as Error).message}`);
+    return 1;
+  }
+}

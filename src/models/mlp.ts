@@ -1,0 +1,52 @@
+// The multilayer perceptron of the articles' MNIST example: 784 → 512 (ReLU) → 10, as a PyTorch-style module.
+
+import type { Tensor } from '../tensor/tensor.js';
+import { Module } from '../nn/module.js';
+import { Linear, ReLU, Tanh, Sigmoid, GELU, Dropout, Flatten } from '../nn/index.js';
+
+export interface MLPConfig {
+  /** Features per example after flattening (784 for 28×28 images). */
+  inputSize: number;
+  /** Widths of the hidden layers. */
+  hidden: number[];
+  /** Output width (classes). */
+  numClasses: number;
+  activation: 'relu' | 'tanh' | 'sigmoid' | 'gelu';
+  /** Dropout after each hidden activation (0 = none). */
+  dropout: number;
+}
+
+export const MLP_PRESETS: Record<string, MLPConfig> = {
+  /** The articles' network: 784-512-10, ReLU. Dropout 0.2 as in Keras' MNIST example. */
+  mnist: { inputSize: 784, hidden: [512], numClasses: 10, activation: 'relu', dropout: 0.2 },
+};
+
+const ACTIVATIONS = { relu: ReLU, tanh: Tanh, sigmoid: Sigmoid, gelu: GELU } as const;
+
+export class MLP extends Module {
+  readonly config: MLPConfig;
+  flatten = new Flatten();
+  layers: Module[] = [];
+
+  constructor(config: Partial<MLPConfig> = {}) {
+    super();
+    this.config = { ...MLP_PRESETS.mnist, ...config };
+    const { inputSize, hidden, numClasses, activation, dropout } = this.config;
+    const Act = ACTIVATIONS[activation];
+    if (!Act) throw new Error(`MLP: unknown activation '${activation}', expected one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+    let width = inputSize;
+    for (const h of hidden) {
+      this.layers.push(new Linear(width, h), new Act());
+      if (dropout > 0) this.layers.push(new Dropout(dropout));
+      width = h;
+    }
+    this.layers.push(new Linear(width, numClasses));
+  }
+
+  /** Class logits [B, numClasses] for inputs [B, ...] (flattened). */
+  forward(x: Tensor): Tensor {
+    let h = this.flatten.forward(x); // (B, inputSize)
+    for (const m of this.layers) h = m.forward(h);
+    return h; // (B, numClasses)
+  }
+}

@@ -1,0 +1,69 @@
+// Weight initialization as torch.nn.init, writing into parameters in place (values replaced, object kept).
+
+import type { Tensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/memory.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { full } from '../tensor/creation.js';
+import { uniform, randn, type Generator } from '../ops/random.js';
+import { mul, add } from '../ops/binary.js';
+import { cast } from '../ops/unary.js';
+
+function fill(t: Tensor, make: () => Tensor): Tensor {
+  noGrad(() => scope(() => { t.assignStorage(cast(make(), t.dtype)); }));
+  return t;
+}
+
+/** fan_in and fan_out of a weight [out, in, ...kernel] (torch.nn.init._calculate_fan_in_and_fan_out). */
+export function calculateFans(t: Tensor): { fanIn: number; fanOut: number } {
+  if (t.ndim < 2) throw new Error(`init: fan in and fan out need at least 2 dimensions, got [${t.shape}]`);
+  const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
+  return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
+}
+
+/** Recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
+export function calculateGain(nonlinearity: string, param?: number): number {
+  switch (nonlinearity) {
+    case 'linear': case 'conv1d': case 'conv2d': case 'sigmoid': return 1;
+    case 'tanh': return 5 / 3;
+    case 'relu': return Math.SQRT2;
+    case 'leaky_relu': { const s = param ?? 0.01; return Math.sqrt(2 / (1 + s * s)); }
+    case 'selu': return 3 / 4;
+    default: throw new Error(`calculateGain: unknown nonlinearity '${nonlinearity}'`);
+  }
+}
+
+export interface InitOptions { generator?: Generator }
+
+export const uniform_ = (t: Tensor, a = 0, b = 1, o: InitOptions = {}): Tensor =>
+  fill(t, () => uniform(t.shape, a, b, { generator: o.generator, dtype: t.dtype }));
+export const normal_ = (t: Tensor, mean = 0, std = 1, o: InitOptions = {}): Tensor =>
+  fill(t, () => add(mul(randn(t.shape, { generator: o.generator, dtype: t.dtype }), std), mean));
+export const constant_ = (t: Tensor, v: number): Tensor => fill(t, () => full(t.shape, v, { dtype: t.dtype }));
+export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
+export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
+
+/** U(-b, b) with b = gain·√(6/(fan_in+fan_out)). */
+export function xavierUniform_(t: Tensor, gain = 1, o: InitOptions = {}): Tensor {
+  const { fanIn, fanOut } = calculateFans(t);
+  const b = gain * Math.sqrt(6 / (fanIn + fanOut));
+  return uniform_(t, -b, b, o);
+}
+
+export function xavierNormal_(t: Tensor, gain = 1, o: InitOptions = {}): Tensor {
+  const { fanIn, fanOut } = calculateFans(t);
+  return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), o);
+}
+
+/** U(-b, b) with b = gain·√(3/fan), gain for leaky_relu with slope a (PyTorch's Linear default uses a=√5). */
+export function kaimingUniform_(t: Tensor, a = 0, mode: 'fanIn' | 'fanOut' = 'fanIn', nonlinearity = 'leaky_relu', o: InitOptions = {}): Tensor {
+  const fans = calculateFans(t);
+  const fan = mode === 'fanIn' ? fans.fanIn : fans.fanOut;
+  const bound = calculateGain(nonlinearity, a) * Math.sqrt(3 / fan);
+  return uniform_(t, -bound, bound, o);
+}
+
+export function kaimingNormal_(t: Tensor, a = 0, mode: 'fanIn' | 'fanOut' = 'fanIn', nonlinearity = 'leaky_relu', o: InitOptions = {}): Tensor {
+  const fans = calculateFans(t);
+  const fan = mode === 'fanIn' ? fans.fanIn : fans.fanOut;
+  return normal_(t, 0, calculateGain(nonlinearity, a) / Math.sqrt(fan), o);
+}

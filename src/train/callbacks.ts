@@ -1,0 +1,209 @@
+// Keras-style callbacks around the shared training loop: history, early stopping, checkpoints,
+// CSV / JSON-lines logs, learning-rate schedules.
+
+import type { Module, StateDict } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { clone } from '../ops/movement.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export type Logs = Record<string, number>;
+
+/** What callbacks can see and steer of a running fit(). */
+export interface TrainerHandle {
+  readonly module: Module;
+  /** The optimizer (param groups carry `lr`). */
+  readonly optimizer: { paramGroups: { lr: number }[] };
+  /** Set to true to end training after the current epoch (Keras' model.stop_training). */
+  stopTraining: boolean;
+  /** Write a checkpoint of model, config and optimizer to a directory (atomic). */
+  saveCheckpoint(dir: string, extra?: Record<string, unknown>): Promise<void>;
+}
+
+export abstract class Callback {
+  protected trainer!: TrainerHandle;
+  setTrainer(t: TrainerHandle): void { this.trainer = t; }
+  onTrainBegin(_logs: Logs): void | Promise<void> {}
+  onTrainEnd(_logs: Logs): void | Promise<void> {}
+  onEpochBegin(_epoch: number, _logs: Logs): void | Promise<void> {}
+  onEpochEnd(_epoch: number, _logs: Logs): void | Promise<void> {}
+  onBatchBegin(_batch: number, _logs: Logs): void | Promise<void> {}
+  onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
+}
+
+/** Records every epoch's logs; fit() returns it. */
+export class History extends Callback {
+  epoch: number[] = [];
+  history: Record<string, number[]> = {};
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+  }
+}
+
+type Mode = 'min' | 'max' | 'auto';
+
+function better(mode: Mode, monitor: string): (a: number, b: number, delta: number) => boolean {
+  const max = mode === 'max' || (mode === 'auto' && /acc|auc|precision|recall|f1/.test(monitor));
+  return max ? (a, b, d) => a - d > b : (a, b, d) => a + d < b;
+}
+
+/** Copy of every parameter and buffer (kept, detached) for restoring later. */
+export function snapshotState(m: Module): StateDict {
+  return noGrad(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, clone(t).keep()])));
+}
+
+export function disposeState(sd: StateDict): void {
+  for (const t of Object.values(sd)) (t as Tensor).dispose();
+}
+
+export interface EarlyStoppingOptions {
+  monitor?: string;
+  minDelta?: number;
+  patience?: number;
+  mode?: Mode;
+  baseline?: number;
+  restoreBestWeights?: boolean;
+  verbose?: number;
+}
+
+/** Stop when `monitor` has not improved for `patience` epochs; optionally restore the best weights. */
+export class EarlyStopping extends Callback {
+  readonly monitor: string;
+  private best = NaN;
+  private wait = 0;
+  private bestWeights: StateDict | null = null;
+  bestEpoch = -1;
+  stoppedEpoch = -1;
+  private readonly isBetter: (a: number, b: number, d: number) => boolean;
+  constructor(private readonly opts: EarlyStoppingOptions = {}) {
+    super();
+    this.monitor = opts.monitor ?? 'val_loss';
+    this.isBetter = better(opts.mode ?? 'auto', this.monitor);
+  }
+  override onTrainBegin(): void {
+    this.best = this.opts.baseline ?? NaN;
+    this.wait = 0;
+    this.bestEpoch = -1;
+    this.stoppedEpoch = -1;
+  }
+  override onEpochEnd(epoch: number, logs: Logs): void {
+    const v = logs[this.monitor];
+    if (v === undefined) {
+      throw new Error(`EarlyStopping: metric '${this.monitor}' is not in the logs (available: ${Object.keys(logs).join(', ')})`);
+    }
+    if (Number.isNaN(this.best) || this.isBetter(v, this.best, Math.abs(this.opts.minDelta ?? 0))) {
+      this.best = v;
+      this.bestEpoch = epoch;
+      this.wait = 0;
+      if (this.opts.restoreBestWeights) {
+        if (this.bestWeights) disposeState(this.bestWeights);
+        this.bestWeights = snapshotState(this.trainer.module);
+      }
+      return;
+    }
+    if (++this.wait >= (this.opts.patience ?? 0)) {
+      this.stoppedEpoch = epoch;
+      this.trainer.stopTraining = true;
+    }
+  }
+  override onTrainEnd(): void {
+    if (this.bestWeights) {
+      if (this.opts.restoreBestWeights && this.bestEpoch >= 0) {
+        this.trainer.module.loadStateDict(this.bestWeights);
+        if ((this.opts.verbose ?? 0) > 0) console.log(`EarlyStopping: restored the weights of epoch ${this.bestEpoch + 1}`);
+      }
+      disposeState(this.bestWeights);
+      this.bestWeights = null;
+    }
+  }
+}
+
+export interface ModelCheckpointOptions {
+  /** Directory to write; `{epoch}` and log names like `{val_loss:.4f}` are filled in. */
+  filepath: string;
+  monitor?: string;
+  saveBestOnly?: boolean;
+  mode?: Mode;
+}
+
+/** Save a checkpoint after each epoch, or only when `monitor` improves. */
+export class ModelCheckpoint extends Callback {
+  private best = NaN;
+  private readonly isBetter: (a: number, b: number, d: number) => boolean;
+  constructor(private readonly opts: ModelCheckpointOptions) {
+    super();
+    this.isBetter = better(opts.mode ?? 'auto', opts.monitor ?? 'val_loss');
+  }
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    const monitor = this.opts.monitor ?? 'val_loss';
+    if (this.opts.saveBestOnly) {
+      const v = logs[monitor];
+      if (v === undefined) throw new Error(`ModelCheckpoint: metric '${monitor}' is not in the logs`);
+      if (!Number.isNaN(this.best) && !this.isBetter(v, this.best, 0)) return;
+      this.best = v;
+    }
+    const path = this.opts.filepath.replace(/\{(\w+)(?::\.(\d+)f)?\}/g, (_, key: string, digits?: string) => {
+      const v = key === 'epoch' ? epoch + 1 : logs[key];
+      if (v === undefined) return key;
+      return digits ? v.toFixed(Number(digits)) : String(v);
+    });
+    await this.trainer.saveCheckpoint(path, { epoch: epoch + 1, logs });
+  }
+}
+
+/** One CSV row per epoch (Keras' CSVLogger). */
+export class CSVLogger extends Callback {
+  private keys: string[] | null = null;
+  constructor(private readonly path: string, private readonly append = false) { super(); }
+  override async onTrainBegin(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    if (!this.append) await writeFile(this.path, '');
+    this.keys = null;
+  }
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    if (!this.keys) {
+      this.keys = Object.keys(logs);
+      await appendFile(this.path, ['epoch', ...this.keys].join(',') + '\n');
+    }
+    await appendFile(this.path, [epoch, ...this.keys.map((k) => logs[k] ?? '')].join(',') + '\n');
+  }
+}
+
+/** One JSON object per line per epoch (and per batch with everyBatch). */
+export class JSONLinesLogger extends Callback {
+  constructor(private readonly path: string, private readonly everyBatch = false) { super(); }
+  override async onTrainBegin(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    await writeFile(this.path, '');
+  }
+  override async onBatchEnd(batch: number, logs: Logs): Promise<void> {
+    if (this.everyBatch) await appendFile(this.path, JSON.stringify({ event: 'batch', batch, ...logs }) + '\n');
+  }
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    await appendFile(this.path, JSON.stringify({ event: 'epoch', epoch, ...logs }) + '\n');
+  }
+}
+
+/** Any object with step(): torch-style schedulers (StepLR, ...) and ReduceLROnPlateau (step(metric)). */
+export interface SchedulerLike { step(metric?: number): void }
+
+/**
+ * Set the learning rate each epoch: from a function (epoch, lr) → lr (Keras' LearningRateScheduler),
+ * or by stepping a scheduler object once per epoch (ReduceLROnPlateau gets `monitor`'s value).
+ */
+export class LearningRateScheduler extends Callback {
+  constructor(private readonly schedule: ((epoch: number, lr: number) => number) | SchedulerLike, private readonly monitor = 'val_loss') {
+    super();
+  }
+  override onEpochBegin(epoch: number): void {
+    if (typeof this.schedule === 'function') {
+      for (const g of this.trainer.optimizer.paramGroups) g.lr = this.schedule(epoch, g.lr);
+    }
+  }
+  override onEpochEnd(_epoch: number, logs: Logs): void {
+    if (typeof this.schedule !== 'function') this.schedule.step(logs[this.monitor] ?? logs.loss);
+    logs.lr = this.trainer.optimizer.paramGroups[0].lr;
+  }
+}
