@@ -7,7 +7,7 @@ const xs = tensor([[1], [2], [3], [4]]);
 const ys = tensor([[2], [4], [6], [8]]);
 
 const model = new keras.Sequential([new keras.Dense(1, { inputShape: [1] })]);
-model.compile({ optimizer: 'sgd', loss: 'mse' });
+model.compile({ optimizer: keras.optimizers.SGD({ learningRate: 0.05 }), loss: 'mse' });
 await model.fit(xs, ys, { epochs: 500, batchSize: 4, verbose: 0 });
 
 const y5 = model.predict(tensor([[5]])).itemSync();

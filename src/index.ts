@@ -36,3 +36,11 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autogr
 export type { BackwardOptions } from './autograd/backward.js';
 
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * as keras from './keras/index.js';
+export * as metrics from './train/metrics.js';
+export * as io from './io/index.js';
+export * as models from './models/index.js';
+export { fitLoop, evaluateLoop, NonFiniteLossError, type Batches, type StepFns, type FitLoopOptions } from './train/loop.js';
+export { trainMnist, evalMnist, type MnistTrainOptions } from './train/mnist.js';

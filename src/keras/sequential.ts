@@ -75,7 +75,8 @@ export class Sequential {
   /** Create the modules for an input shape (without the batch dim); called by fit/predict when needed. */
   build(inputShape?: number[]): this {
     if (this.module) return this;
-    let shape = inputShape ?? this.layers[0]?.inputShape;
+    // A declared input shape wins over the data's, so a mismatch is reported rather than silently built.
+    let shape = this.layers[0]?.inputShape ?? inputShape;
     if (!shape) throw new Error('Sequential.build: the input shape is unknown; give the first layer inputShape or start with keras.Input');
     const modules: Module[] = [];
     for (const layer of this.layers) {

@@ -1,0 +1,11 @@
+// The data package: datasets and loaders, preprocessing transforms, and dataset readers (IDX, MNIST).
+
+export { type Dataset, TensorDataset, Subset, randomSplit } from './dataset.js';
+export { DataLoader, defaultCollate, type DataLoaderOptions, type Collated } from './loader.js';
+export {
+  normalize, standardize, minMaxScale, toCategorical, shuffleArrays, trainTestSplit,
+  type Stat, type StandardizeOptions, type MinMaxScaleOptions, type TrainTestSplitOptions,
+} from './transforms.js';
+export { loadMnist, type LoadMnistOptions } from './mnist-tensors.js';
+export { parseIdx, encodeIdx, readIdx, type IdxArray, type IdxType } from './idx.js';
+export { loadMnistRaw, mnistFiles, clearMnistCache, type MnistRaw, type MnistFiles } from './mnist.js';
