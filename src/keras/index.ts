@@ -1,6 +1,6 @@
 // keras: the Keras-style facade (Sequential, layers, compile/fit/evaluate/predict) over nabla's nn.
 
-export { Sequential, type CompileOptions, type FitOptions } from './sequential.js';
+export { Sequential, loadModel, type CompileOptions, type FitOptions } from './sequential.js';
 export { Layer, Input, Dense, Flatten, Dropout, Activation, regularizers, layerFromConfig, type DenseOptions, type Regularizer } from './layers.js';
 export { optimizers, type OptimizerSpec } from './optimizers.js';
 export { resolveLossName, type LossFn } from './losses.js';

@@ -21,6 +21,8 @@ import { abs } from '../ops/unary.js';
 import { sum } from '../ops/reduce.js';
 import { concat, narrow } from '../ops/movement.js';
 import { fmtShape } from '../tensor/shape.js';
+import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
+import { layerFromConfig, type LayerConfig } from './layers.js';
 import { Optimizer as OptimizerClass } from '../optim/optimizer.js';
 
 export interface CompileOptions {
@@ -190,6 +192,20 @@ export class Sequential {
       metrics: () => this.makeMetrics(),
       callbacks,
       clipNorm: opts.clipNorm,
+      saveCheckpoint: (dir, extra) => this.save(dir, extra),
+    });
+  }
+
+  /**
+   * Save the model (layer config + weights, and the optimizer state once compiled and trained) as a
+   * checkpoint directory; keras.loadModel(dir) rebuilds it.
+   */
+  async save(dir: string, trainerState?: Record<string, unknown>): Promise<void> {
+    await saveCheckpoint(dir, {
+      model: this.net,
+      optimizer: this.optimizer ?? undefined,
+      config: { type: 'keras.Sequential', inputShape: this.shapes[0]?.inputShape, ...this.getConfig() },
+      trainerState,
     });
   }
 
@@ -257,4 +273,15 @@ export class Sequential {
   getConfig() {
     return { name: this.name, layers: this.layers.map((l) => l.getConfig()) };
   }
+}
+
+/** Rebuild a keras.Sequential saved with model.save(dir) (compile it again before fit/evaluate). */
+export async function loadModel(dir: string): Promise<Sequential> {
+  const ck = await loadCheckpoint(dir);
+  if (ck.config.type !== 'keras.Sequential') throw new Error(`loadModel: ${dir} holds a '${String(ck.config.type)}' model, not a keras.Sequential`);
+  const model = new Sequential((ck.config.layers as LayerConfig[]).map(layerFromConfig), String(ck.config.name ?? 'sequential'));
+  model.build(ck.config.inputShape as number[] | undefined);
+  model.module!.loadStateDict(ck.stateDict);
+  for (const t of Object.values(ck.stateDict)) t.dispose();
+  return model;
 }

@@ -81,6 +81,24 @@ describe('keras.Sequential', () => {
     expect(rows).toHaveLength(4);
   });
 
+  it('ModelCheckpoint saves the best epoch; loadModel rebuilds the model with the same outputs', async () => {
+    nb.manualSeed(2);
+    const { x, y } = blobs(30, 4);
+    const model = new keras.Sequential([new keras.Input({ shape: [2] }), new keras.Dense(4, { activation: 'relu' }), new keras.Dense(2, { activation: 'softmax' })]);
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    const dir = join(await mkdtemp(join(tmpdir(), 'nabla-keras-')), 'best');
+    await model.fit(x, y, { epochs: 3, verbose: 0, validationData: [x, y], callbacks: [new keras.ModelCheckpoint({ filepath: dir, monitor: 'val_loss', saveBestOnly: true })] });
+    const loaded = await keras.loadModel(dir);
+    expect(loaded.summary({ print: false })).toBe(model.summary({ print: false }));
+    const ck = await nb.io.loadCheckpoint(dir);
+    expect(ck.trainerState).toHaveProperty('epoch');
+    const again = await keras.loadModel(dir);
+    expect(Array.from(again.predict(x).dataSync())).toEqual(Array.from(loaded.predict(x).dataSync()));
+    await model.save(dir);
+    const latest = await keras.loadModel(dir);
+    expect(Array.from(latest.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
+  });
+
   it('linear regression y = 2x (the articles\' first example)', async () => {
     nb.manualSeed(0);
     const model = new keras.Sequential([new keras.Dense(1, { inputShape: [1] })]);

@@ -3,6 +3,7 @@
 import type { BinaryPrim, Kernel, Storage, UnaryPrim, View } from '../backend.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import { offsetsOf } from './strided.js';
+import { isContiguous } from '../../tensor/shape.js';
 import { erf } from './math.js';
 
 export const arr = (s: Storage): TypedArray => s.handle as TypedArray;
@@ -43,17 +44,48 @@ export function unaryKernel(op: UnaryPrim): Kernel<UnaryPrim> {
   };
 }
 
+/** A view whose every element is the same stored value (a broadcast scalar). */
+function isScalarView(v: View): boolean {
+  return v.strides.every((st, i) => st === 0 || v.shape[i] === 1);
+}
+
 export function binaryKernel(op: BinaryPrim): Kernel<BinaryPrim> {
   const f = BINARY[op];
   return ([a, b], _p, out) => {
     const as = arr(a.storage), bs = arr(b.storage), o = arr(out), n = out.size;
-    const ia = offsetsOf(a), ib = offsetsOf(b), ao = a.offset, bo = b.offset;
+    const ao = a.offset, bo = b.offset;
+    // A tensor with a broadcast scalar (x * 0.5, x + b) is the common case in optimizers and
+    // composites: read the scalar once instead of materializing n offsets.
+    if (isScalarView(b) && isContiguousFrom(a)) {
+      const y = bs[bo];
+      switch (op) {
+        case 'add': for (let i = 0; i < n; i++) o[i] = as[ao + i] + y; return;
+        case 'sub': for (let i = 0; i < n; i++) o[i] = as[ao + i] - y; return;
+        case 'mul': for (let i = 0; i < n; i++) o[i] = as[ao + i] * y; return;
+        case 'div': for (let i = 0; i < n; i++) o[i] = as[ao + i] / y; return;
+        default: for (let i = 0; i < n; i++) o[i] = f(as[ao + i], y); return;
+      }
+    }
+    if (isScalarView(a) && isContiguousFrom(b)) {
+      const x = as[ao];
+      switch (op) {
+        case 'add': for (let i = 0; i < n; i++) o[i] = x + bs[bo + i]; return;
+        case 'sub': for (let i = 0; i < n; i++) o[i] = x - bs[bo + i]; return;
+        case 'mul': for (let i = 0; i < n; i++) o[i] = x * bs[bo + i]; return;
+        case 'div': for (let i = 0; i < n; i++) o[i] = x / bs[bo + i]; return;
+        default: for (let i = 0; i < n; i++) o[i] = f(x, bs[bo + i]); return;
+      }
+    }
+    const ia = offsetsOf(a), ib = offsetsOf(b);
     // The common cases get their own loops so V8 sees monomorphic, bounds-friendly code.
     if (ia === null && ib === null) {
-      if (op === 'add') for (let i = 0; i < n; i++) o[i] = as[ao + i] + bs[bo + i];
-      else if (op === 'mul') for (let i = 0; i < n; i++) o[i] = as[ao + i] * bs[bo + i];
-      else if (op === 'sub') for (let i = 0; i < n; i++) o[i] = as[ao + i] - bs[bo + i];
-      else for (let i = 0; i < n; i++) o[i] = f(as[ao + i], bs[bo + i]);
+      switch (op) {
+        case 'add': for (let i = 0; i < n; i++) o[i] = as[ao + i] + bs[bo + i]; return;
+        case 'sub': for (let i = 0; i < n; i++) o[i] = as[ao + i] - bs[bo + i]; return;
+        case 'mul': for (let i = 0; i < n; i++) o[i] = as[ao + i] * bs[bo + i]; return;
+        case 'div': for (let i = 0; i < n; i++) o[i] = as[ao + i] / bs[bo + i]; return;
+        default: for (let i = 0; i < n; i++) o[i] = f(as[ao + i], bs[bo + i]); return;
+      }
     } else if (ia === null) {
       for (let i = 0; i < n; i++) o[i] = f(as[ao + i], bs[ib![i]]);
     } else if (ib === null) {
@@ -62,6 +94,10 @@ export function binaryKernel(op: BinaryPrim): Kernel<BinaryPrim> {
       for (let i = 0; i < n; i++) o[i] = f(as[ia[i]], bs[ib[i]]);
     }
   };
+}
+
+function isContiguousFrom(v: View): boolean {
+  return isContiguous(v.shape, v.strides);
 }
 
 export const whereKernel: Kernel<'where'> = ([c, a, b], _p, out) => {
