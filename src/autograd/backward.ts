@@ -1,7 +1,7 @@
 // Reverse-mode differentiation: walk the tape from a root in reverse topological order, calling each
 // node's vector-Jacobian product and summing gradients per tensor.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, type GradNode } from '../tensor/tensor.js';
 import { onesLike } from '../tensor/creation.js';
 import { withGradMode } from './grad-mode.js';
 import { alias, releaseNode } from './tape.js';
@@ -56,6 +56,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
     const grads = new Map<Tensor, Tensor>();
     grads.set(root, grad ? alias(grad) : onesLike(root));
     const owned = new Set<Tensor>(grads.values());
+    const done: GradNode[] = [];
     // Store a gradient, aliasing it when the same tensor object is already stored elsewhere (a VJP
     // like add's returns g twice), so disposing one entry never frees another's data.
     const put = (t: Tensor, g: Tensor): void => {
@@ -84,7 +85,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
           const gi = gin[i];
           if (gi && inp.requiresGrad) put(inp, gi);
         });
-        if (!opts.retainGraph) releaseNode(node);
+        if (!opts.retainGraph) done.push(node);
       }
       if (wanted?.has(t)) {
         results[wanted.get(t)!] = g.keep();
@@ -100,6 +101,9 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
       }
     }
     for (const g of grads.values()) g.dispose();
+    // Release after the whole pass: releasing frees inputs whose dispose was deferred, and their own
+    // nodes with them, which must not happen before the walk has reached those nodes.
+    for (const node of done) releaseNode(node);
     return results;
   });
 }

@@ -141,7 +141,8 @@ export abstract class Optimizer {
     for (const [id, st] of Object.entries(sd.state)) {
       const p = byIndex.get(Number(id))!;
       const copy: ParamState = {};
-      for (const [k, v] of Object.entries(st)) copy[k] = typeof v === 'object' ? noGrad(() => contiguous(v.to(p.dtype)).keep()) : v;
+      // Own handles on the storages, so the source state can be disposed or stepped independently.
+      for (const [k, v] of Object.entries(st)) copy[k] = typeof v === 'object' ? noGrad(() => detach(contiguous(v.to(p.dtype))).keep()) : v;
       this.state.set(p, copy);
     }
     sd.paramGroups.forEach((g, i) => {

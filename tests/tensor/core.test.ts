@@ -1,0 +1,191 @@
+// Tensor core: creation, broadcasting, views, printing, errors, autograd semantics and memory.
+import { describe, it, expect } from 'vitest';
+import * as nb from '../../src/index.js';
+
+const vals = (t: nb.Tensor) => Array.from(t.dataSync());
+
+describe('tensors', () => {
+  it('creation and dtypes', () => {
+    expect(nb.tensor([[1, 2], [3, 4]]).dtype).toBe('float32');
+    expect(nb.tensor([true, false]).dtype).toBe('bool');
+    expect(nb.arange(5).dtype).toBe('int32');
+    expect(vals(nb.arange(1, 2, 0.25))).toEqual([1, 1.25, 1.5, 1.75]);
+    expect(vals(nb.linspace(0, 1, 5))).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(vals(nb.eye(2, 3))).toEqual([1, 0, 0, 0, 1, 0]);
+    expect(vals(nb.full([2], 7, { dtype: 'int32' }))).toEqual([7, 7]);
+    expect(() => nb.tensor([[1, 2], [3]])).toThrow(/ragged nested array at data\[1\]/);
+  });
+
+  it('broadcasting and dtype promotion follow PyTorch', () => {
+    const a = nb.tensor([[1], [2], [3]]), b = nb.tensor([10, 20]);
+    expect(nb.add(a, b).shape).toEqual([3, 2]);
+    expect(vals(nb.add(a, b))).toEqual([11, 21, 12, 22, 13, 23]);
+    const i = nb.tensor([1, 2], { dtype: 'int32' });
+    expect(nb.add(i, 1).dtype).toBe('int32');
+    expect(nb.add(i, 0.5).dtype).toBe('float32');
+    expect(nb.div(i, i).dtype).toBe('float32');
+    expect(nb.less(i, 2).dtype).toBe('bool');
+    expect(nb.add(i, nb.tensor([1.5, 1.5], { dtype: 'float64' })).dtype).toBe('float64');
+  });
+
+  it('views share storage; contiguous copies only when needed', () => {
+    const x = nb.arange(6).reshape(2, 3);
+    const t = x.t();
+    expect(t.storage).toBe(x.storage);
+    expect(t.isContiguous).toBe(false);
+    expect(vals(t)).toEqual([0, 3, 1, 4, 2, 5]);
+    expect(t.contiguous().storage).not.toBe(x.storage);
+    expect(x.contiguous()).toBe(x);
+    expect(vals(x.slice(1, 0, 3, 2))).toEqual([0, 2, 3, 5]);
+    expect(vals(x.select(0, -1))).toEqual([3, 4, 5]);
+    expect(vals(x.index(null, [1, null]))).toEqual([1, 2, 4, 5]);
+    expect(vals(t.reshape(6))).toEqual([0, 3, 1, 4, 2, 5]);
+    expect(nb.unsqueeze(x, 0).shape).toEqual([1, 2, 3]);
+    expect(nb.expand(nb.tensor([1, 2]), [3, 2]).strides).toEqual([0, 1]);
+  });
+
+  it('concat, stack, split, chunk, pad', () => {
+    const a = nb.tensor([[1, 2]]), b = nb.tensor([[3, 4]]);
+    expect(vals(nb.concat([a, b], 0))).toEqual([1, 2, 3, 4]);
+    expect(nb.stack([a, b], 1).shape).toEqual([1, 2, 2]);
+    expect(nb.split(nb.arange(5), 2).map(vals)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(nb.chunk(nb.arange(6), 3).map((c) => c.size)).toEqual([2, 2, 2]);
+    expect(vals(nb.pad(nb.tensor([[1, 2]]), [1, 0, 0, 1], 9))).toEqual([9, 1, 2, 9, 9, 9]);
+  });
+
+  it('reductions, argmax and NaN', () => {
+    const x = nb.tensor([[1, 5, 5], [7, 0, -1]]);
+    expect(vals(nb.sum(x, 1))).toEqual([11, 6]);
+    expect(vals(nb.argmax(x, 1))).toEqual([1, 0]); // first of tied maxima
+    expect(vals(nb.max(x, 0))).toEqual([7, 5, 5]);
+    expect(vals(nb.mean(x))).toEqual([17 / 6].map((v) => Math.fround(v)));
+    expect(Number.isNaN(nb.max(nb.tensor([1, NaN, 3])).itemSync())).toBe(true);
+  });
+
+  it('gather, scatterAdd, indexSelect, oneHot', () => {
+    const x = nb.tensor([[1, 2], [3, 4]]);
+    const i = nb.tensor([[0, 0], [1, 0]], { dtype: 'int32' });
+    expect(vals(nb.gather(x, 1, i))).toEqual([1, 1, 4, 3]);
+    expect(vals(nb.scatterAdd(i, x, 1, [2, 3]))).toEqual([3, 0, 0, 4, 3, 0]);
+    expect(vals(nb.indexSelect(x, 0, nb.tensor([1, 1, 0], { dtype: 'int32' })))).toEqual([3, 4, 3, 4, 1, 2]);
+    expect(vals(nb.oneHot(nb.tensor([2, 0], { dtype: 'int32' }), 3))).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(() => nb.gather(x, 1, nb.tensor([[5]], { dtype: 'int32' }))).toThrow('gather: index 5 is out of range for dimension 1 of size 2');
+  });
+
+  it('prints like PyTorch', () => {
+    expect(nb.tensor([[1, 2], [3, 4.5]]).toString()).toBe('tensor([[1.0000, 2.0000],\n        [3.0000, 4.5000]])');
+    expect(nb.arange(3).toString()).toBe('tensor([0, 1, 2], dtype=int32)');
+    expect(nb.tensor([1, 2]).requiresGrad_().toString()).toBe('tensor([1., 2.], requiresGrad=true)');
+    expect(nb.zeros([2000]).toString()).toBe('tensor([0., 0., 0., ..., 0., 0., 0.])');
+  });
+
+  it('seeded random numbers: same seed same numbers, float32 and float64 agree', () => {
+    nb.manualSeed(123);
+    const a = vals(nb.rand([5]));
+    nb.manualSeed(123);
+    expect(vals(nb.rand([5], { dtype: 'float64' }))).toEqual(a);
+    nb.manualSeed(124);
+    expect(vals(nb.rand([5]))).not.toEqual(a);
+    const z = nb.randn([100000], { generator: new nb.Generator(1) });
+    expect(nb.mean(z).itemSync()).toBeCloseTo(0, 1);
+    expect(nb.std(z).itemSync()).toBeCloseTo(1, 1);
+    const r = vals(nb.randint(3, 7, [1000]));
+    expect(Math.min(...r)).toBe(3);
+    expect(Math.max(...r)).toBe(6);
+  });
+
+  it('shape errors name the op and both shapes', () => {
+    expect(() => nb.matmul(nb.zeros([32, 784]), nb.zeros([512, 10]))).toThrow('matmul: inner dimensions differ: [32,784] @ [512,10]');
+    expect(() => nb.add(nb.zeros([2, 3]), nb.zeros([4]))).toThrow('add: shapes cannot be broadcast together: [2,3] and [4]');
+    expect(() => nb.reshape(nb.zeros([2, 3]), [4])).toThrow('reshape: cannot reshape [2,3] (6 elements) to [4]');
+    expect(() => nb.concat([nb.zeros([2, 3]), nb.zeros([3, 2])], 0)).toThrow('concat: shapes [2,3] and [3,2] differ outside dimension 0');
+    expect(() => nb.sum(nb.zeros([2]), 3)).toThrow('sum: axis 3 is out of range for a tensor with 1 dimensions');
+  });
+});
+
+describe('autograd', () => {
+  it('accumulates into .grad over backward calls; noGrad and detach cut the tape', () => {
+    const w = nb.tensor([1, 2]).requiresGrad_();
+    nb.sum(nb.mul(w, 3)).backward();
+    nb.sum(nb.mul(w, 3)).backward();
+    expect(vals(w.grad!)).toEqual([6, 6]);
+    expect(nb.noGrad(() => nb.mul(w, 2)).requiresGrad).toBe(false);
+    expect(nb.mul(w.detach(), 2).requiresGrad).toBe(false);
+  });
+
+  it('non-leaf gradients only with retainGrad; second backward needs retainGraph', () => {
+    const x = nb.tensor([1, 2]).requiresGrad_();
+    const h = nb.mul(x, x).retainGrad();
+    const k = nb.mul(x, 2);
+    const y = nb.sum(nb.add(h, k));
+    y.backward(undefined, { retainGraph: true });
+    expect(vals(h.grad!)).toEqual([1, 1]);
+    expect(k.grad).toBeNull();
+    y.backward();
+    expect(vals(x.grad!)).toEqual([8, 12]);
+    expect(() => y.backward()).toThrow(/through the graph a second time/);
+    expect(() => nb.mul(x, 2).backward()).toThrow(/only for a one-element output/);
+  });
+
+  it('grad and valueAndGrad leave .grad alone', () => {
+    const x = nb.tensor([3]);
+    const [d] = nb.grad((t) => nb.sum(nb.mul(t, t)))(x);
+    expect(vals(d)).toEqual([6]);
+    const { value, grads } = nb.valueAndGrad((a, b) => nb.sum(nb.mul(a, b)))(nb.tensor([2]), nb.tensor([5]));
+    expect([value.itemSync(), vals(grads[0])[0], vals(grads[1])[0]]).toEqual([10, 5, 2]);
+    expect(x.grad).toBeNull();
+  });
+});
+
+describe('memory', () => {
+  it('scope frees intermediates and keeps what it returns', () => {
+    const b = nb.getBackend();
+    const start = b.liveBuffers();
+    const kept = nb.scope(() => {
+      const a = nb.ones([10]);
+      nb.mul(a, 2);
+      return nb.add(a, 1);
+    });
+    expect(b.liveBuffers()).toBe(start + 1);
+    kept.dispose();
+    expect(b.liveBuffers()).toBe(start);
+  });
+
+  it('an intermediate disposed early stays alive until backward has used it', () => {
+    const x = nb.tensor([1, 2, 3]).requiresGrad_();
+    const h = nb.exp(x);
+    const y = nb.sum(nb.mul(h, h));
+    h.dispose();
+    y.backward();
+    expect(vals(x.grad!)).toEqual([1, 2, 3].map((v) => Math.fround(2 * Math.exp(2 * v))).map((v) => expect.closeTo(v, 2)));
+  });
+
+  it('2,000 training steps keep the live buffer count flat', () => {
+    nb.manualSeed(0);
+    const model = new nb.nn.Sequential(new nb.nn.Linear(8, 16), new nb.nn.ReLU(), new nb.nn.Dropout(0.1), new nb.nn.Linear(16, 3));
+    const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
+    const x = nb.randn([32, 8]), y = nb.randint(0, 3, [32]);
+    const b = nb.getBackend();
+    let after10 = 0;
+    for (let i = 0; i < 2000; i++) {
+      const loss = nb.scope(() => {
+        const l = nb.nn.functional.crossEntropy(model.forward(x), y);
+        opt.zeroGrad();
+        l.backward();
+        opt.step();
+        return l.detach();
+      });
+      loss.dispose();
+      if (i === 10) after10 = b.liveBuffers();
+    }
+    expect(b.liveBuffers()).toBe(after10);
+  });
+
+  it('a forward pass with grad enabled but never backpropagated is freed by scope', () => {
+    const model = new nb.nn.Linear(4, 4);
+    const b = nb.getBackend();
+    const start = b.liveBuffers();
+    nb.scope(() => { nb.sum(model.forward(nb.ones([2, 4]))); });
+    expect(b.liveBuffers()).toBe(start);
+  });
+});
