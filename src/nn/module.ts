@@ -156,7 +156,7 @@ export abstract class Module {
       for (const t of [...this.parameters(), ...[...this.namedBuffers()].map(([, b]) => b)]) {
         if (t.dtype === dtype || (t.dtype !== 'float32' && t.dtype !== 'float64')) continue;
         // Swap the underlying storage: the Parameter object (and optimizer references) stay.
-        scope(() => t.assignStorage(contiguous(cast(t, dtype))));
+        scope(() => t.assignStorage(contiguous(cast(t, dtype)), true));
       }
     });
     return this;

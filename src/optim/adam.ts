@@ -1,77 +1,87 @@
-// Adam and AdamW with PyTorch's exact update (bias corrections folded as torch.optim.Adam does).
+// Adam and AdamW with PyTorch's exact update (torch.optim.Adam / AdamW, single-tensor path).
 
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, maximum, mul, sub } from '../ops/binary.js';
+import { add, div, maximum, mul } from '../ops/binary.js';
 import { neg, sqrt } from '../ops/unary.js';
-import { zerosLike } from '../tensor/creation.js';
-import { Optimizer, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, lerp, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
 
-export interface AdamOptions {
-  lr?: number;
-  betas?: [number, number];
-  eps?: number;
-  weightDecay?: number;
-  amsgrad?: boolean;
-  maximize?: boolean;
+export interface AdamHyperparams {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Decay rates (β₁, β₂) of the first and second moment averages (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to the denominator for stability (default 1e-8). */
+  eps: number;
+  /** Adam: L2 penalty added to the gradient; AdamW: decoupled decay p ← p(1 − lr·wd). */
+  weightDecay: number;
+  /** Use the running maximum of the second moment (Reddi et al., "On the Convergence of Adam"). */
+  amsgrad: boolean;
+  maximize: boolean;
+  /** Decay the weights directly instead of through the gradient (AdamW; PyTorch 2.7's flag). */
+  decoupledWeightDecay: boolean;
 }
 
-type AdamGroup = ParamGroup & { betas: [number, number]; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean };
+export type AdamOptions = Partial<AdamHyperparams>;
+export type AdamWOptions = Omit<AdamOptions, 'decoupledWeightDecay'>;
 
-export class Adam extends Optimizer {
-  /** Decoupled weight decay (AdamW) instead of L2 added to the gradient (Adam). */
-  protected readonly decoupled: boolean = false;
-
+export class Adam extends Optimizer<AdamHyperparams> {
   /**
-   * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε);
-   * weightDecay adds wd·p to g (L2), as torch.optim.Adam.
-   * @example const opt = new Adam(model.parameters(), { lr: 1e-3 })
+   * torch.optim.Adam: at step t, g ← grad (+ wd·p), m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
+   * denom = √v / √(1−β₂ᵗ) + ε (amsgrad: √max(v) ...), p ← p − (lr / (1−β₁ᵗ))·m / denom.
+   * @example const opt = new Adam(model.parameters(), { lr: 3e-4 })
    */
-  constructor(params: Iterable<Tensor> | GroupInput[], opts: AdamOptions = {}, defaultWeightDecay = 0) {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup & AdamOptions>, opts: AdamOptions = {}) {
     super(params, {
       lr: opts.lr ?? 1e-3, betas: opts.betas ?? [0.9, 0.999], eps: opts.eps ?? 1e-8,
-      weightDecay: opts.weightDecay ?? defaultWeightDecay, amsgrad: opts.amsgrad ?? false, maximize: opts.maximize ?? false,
+      weightDecay: opts.weightDecay ?? 0, amsgrad: opts.amsgrad ?? false, maximize: opts.maximize ?? false,
+      decoupledWeightDecay: opts.decoupledWeightDecay ?? false,
     });
   }
 
-  protected override validate(g: ParamGroup): void {
-    super.validate(g);
-    const { betas, eps, weightDecay } = g as AdamGroup;
-    const name = this.constructor.name;
-    if (!(eps >= 0)) throw new Error(`${name}: invalid epsilon ${eps}`);
-    if (!(betas[0] >= 0 && betas[0] < 1)) throw new Error(`${name}: invalid beta parameter at index 0: ${betas[0]}`);
-    if (!(betas[1] >= 0 && betas[1] < 1)) throw new Error(`${name}: invalid beta parameter at index 1: ${betas[1]}`);
-    if (!(weightDecay >= 0)) throw new Error(`${name}: invalid weightDecay ${weightDecay}`);
+  protected override validate(g: ResolvedParamGroup<AdamHyperparams>, i: number): void {
+    super.validate(g, i);
+    if (!(g.eps >= 0)) this.invalid('epsilon', g.eps, i, 'eps >= 0');
+    if (!Array.isArray(g.betas) || g.betas.length !== 2) this.invalid('betas', g.betas, i, 'a pair [beta1, beta2]');
+    g.betas.forEach((b, k) => {
+      if (!(b >= 0 && b < 1)) this.invalid(`beta parameter at index ${k}:`, b, i, `0 <= betas[${k}] < 1`);
+    });
+    if (!(g.weightDecay >= 0)) this.invalid('weightDecay', g.weightDecay, i, 'weightDecay >= 0');
   }
 
-  protected update(p: Tensor, grad: Tensor, state: ParamState, group: ParamGroup): void {
-    const { lr, betas: [b1, b2], eps, weightDecay, amsgrad, maximize } = group as AdamGroup;
+  protected update(p: Tensor, grad: Tensor, state: ParamState, group: ResolvedParamGroup<AdamHyperparams>): void {
+    const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize, decoupledWeightDecay } = group;
     let g = maximize ? neg(grad) : grad;
     let param = p;
     if (weightDecay !== 0) {
-      if (this.decoupled) param = mul(p, 1 - lr * weightDecay); // AdamW: p ← p(1 − lr·wd)
-      else g = add(g, mul(p, weightDecay));
+      if (decoupledWeightDecay) param = mul(p, 1 - lr * weightDecay); // param.mul_(1 − lr·wd)
+      else g = add(g, mul(p, weightDecay)); // grad.add(param, alpha=wd)
     }
     const step = ((state.step as number | undefined) ?? 0) + 1;
     state.step = step;
-    const m0 = (state.exp_avg as Tensor | undefined) ?? zerosLike(p);
-    const v0 = (state.exp_avg_sq as Tensor | undefined) ?? zerosLike(p);
-    const m = this.setState(state, 'exp_avg', add(m0, mul(sub(g, m0), 1 - b1))); // lerp(m, g, 1−β₁)
-    const v = this.setState(state, 'exp_avg_sq', add(mul(v0, b2), mul(mul(g, g), 1 - b2)));
-    const bias1 = 1 - b1 ** step, bias2 = 1 - b2 ** step;
-    let vHat = v;
+    // exp_avg.lerp_(g, 1−β₁); exp_avg_sq.mul_(β₂).addcmul_(g, g, value=1−β₂)
+    const m = this.setState(state, 'exp_avg', lerp(this.stateOrZeros(state, 'exp_avg', p), g, 1 - beta1));
+    const v = this.setState(state, 'exp_avg_sq', add(mul(this.stateOrZeros(state, 'exp_avg_sq', p), beta2), mul(mul(g, 1 - beta2), g)));
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    const stepSize = lr / biasCorrection1;
+    const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+    let second = v;
     if (amsgrad) {
-      const prev = state.max_exp_avg_sq as Tensor | undefined;
-      vHat = this.setState(state, 'max_exp_avg_sq', prev ? maximum(prev, v) : v);
+      // torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq), initialized with zeros
+      second = this.setState(state, 'max_exp_avg_sq', maximum(this.stateOrZeros(state, 'max_exp_avg_sq', p), v));
     }
-    const denom = add(div(sqrt(vHat), Math.sqrt(bias2)), eps);
-    this.setParam(p, sub(param, mul(div(m, denom), lr / bias1)));
+    const denom = add(div(sqrt(second), biasCorrection2Sqrt), eps);
+    this.setParam(p, add(param, div(mul(m, -stepSize), denom))); // param.addcdiv_(m, denom, value=−stepSize)
   }
 }
 
-/** Adam with decoupled weight decay (Loshchilov & Hutter), torch.optim.AdamW; weightDecay defaults to 0.01. */
+/**
+ * torch.optim.AdamW: Adam with decoupled weight decay (Loshchilov & Hutter), p ← p(1 − lr·wd)
+ * before the Adam step; weightDecay defaults to 0.01.
+ * @example const opt = new AdamW(model.parameters(), { lr: 6e-4, weightDecay: 0.1, betas: [0.9, 0.95] })
+ */
 export class AdamW extends Adam {
-  protected override readonly decoupled: boolean = true;
-  constructor(params: Iterable<Tensor> | GroupInput[], opts: AdamOptions = {}) {
-    super(params, opts, 0.01);
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup & AdamWOptions>, opts: AdamWOptions = {}) {
+    super(params, { ...opts, weightDecay: opts.weightDecay ?? 1e-2, decoupledWeightDecay: true });
   }
 }

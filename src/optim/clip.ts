@@ -1,40 +1,97 @@
 // Gradient clipping by global norm and by value (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
 
 import type { Tensor } from '../tensor/tensor.js';
+import type { DType } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { scope } from '../tensor/memory.js';
-import { abs, cast, sqrt } from '../ops/unary.js';
 import { scalar } from '../tensor/creation.js';
-import { add, clamp, div, minimum, mul, pow } from '../ops/binary.js';
-import { max, sum } from '../ops/reduce.js';
-import { maximum } from '../ops/binary.js';
+import { abs, cast, sqrt } from '../ops/unary.js';
+import { clamp, mul, notEqual, pow } from '../ops/binary.js';
+import { max, min, sum } from '../ops/reduce.js';
+import { stack } from '../ops/movement.js';
+import { isTensor } from '../ops/util.js';
+
+export type NormType = number | 'inf';
+
+/** The p-norm of all elements of t as a scalar tensor of t's dtype (torch.linalg.vector_norm). */
+function vectorNorm(t: Tensor, p: number): Tensor {
+  if (t.size === 0) return scalar(0, t.dtype);
+  if (p === 2) return sqrt(sum(mul(t, t)));
+  if (p === 1) return sum(abs(t));
+  if (p === Infinity) return max(abs(t));
+  if (p === -Infinity) return min(abs(t));
+  if (p === 0) return cast(sum(notEqual(t, 0)), t.dtype); // number of nonzeros
+  return pow(sum(pow(abs(t), p)), 1 / p);
+}
+
+function normOrder(where: string, normType: NormType): number {
+  const p = normType === 'inf' ? Infinity : normType;
+  if (typeof p !== 'number' || Number.isNaN(p)) throw new Error(`${where}: normType must be a number or 'inf', got ${String(normType)}`);
+  return p;
+}
+
+function gradsOf(params: Tensor | Iterable<Tensor>): Tensor[] {
+  const list = isTensor(params) ? [params] : [...params];
+  return list.filter((p) => p.grad).map((p) => p.grad!);
+}
+
+/** Rounding to the dtype PyTorch computes the clip coefficient in (the norm's). */
+const rounder = (dtype: DType) => (dtype === 'float32' ? Math.fround : (x: number) => x);
 
 /**
- * Scale all gradients together so their global p-norm is at most maxNorm; returns the norm before
- * clipping as a scalar tensor (read it only when needed: no host sync happens here). As in PyTorch
- * the factor is min(1, maxNorm / (norm + 1e-6)).
- * @example clipGradNorm(model.parameters(), 1.0)
+ * The norm of the per-tensor norms, i.e. the p-norm of all elements together
+ * (torch.nn.utils.get_total_norm), read to the host.
+ * @example const norm = getTotalNorm(model.parameters().map((p) => p.grad!))
  */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): Tensor {
-  const withGrad = [...params].filter((p) => p.grad);
-  if (withGrad.length === 0) return scalar(0);
-  return noGrad(() => {
-    const total = scope(() => {
-      if (normType === Infinity) return withGrad.map((p) => max(abs(p.grad!))).reduce((a, b) => maximum(a, b));
-      const s = withGrad.map((p) => sum(pow(abs(p.grad!), normType))).reduce((a, b) => add(a, b));
-      return normType === 2 ? sqrt(s) : pow(s, 1 / normType);
-    });
-    scope(() => {
-      const coef = minimum(div(maxNorm, add(total, 1e-6)), 1);
-      for (const p of withGrad) p.grad!.assignStorage(mul(p.grad!, cast(coef, p.grad!.dtype)));
-    });
-    return total;
+export function getTotalNorm(tensors: Iterable<Tensor>, normType: NormType = 2, errorIfNonfinite = false): number {
+  const p = normOrder('getTotalNorm', normType);
+  const ts = [...tensors];
+  if (ts.length === 0) return 0;
+  const dtype: DType = ts.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+  const total = noGrad(() => scope(() => vectorNorm(stack(ts.map((t) => cast(vectorNorm(t, p), dtype))), p).itemSync()));
+  if (errorIfNonfinite && !Number.isFinite(total)) {
+    throw new Error(`clipGradNorm: the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped; pass errorIfNonfinite = false to scale them by it anyway`);
+  }
+  return total;
+}
+
+/**
+ * Scale gradients by min(1, maxNorm / (totalNorm + 1e-6)) (torch.nn.utils.clip_grads_with_norm_),
+ * computing the coefficient as PyTorch does: reciprocal(total + 1e-6)·maxNorm in the grads' dtype.
+ */
+export function clipGradsWithNorm(params: Tensor | Iterable<Tensor>, maxNorm: number, totalNorm: number): void {
+  const grads = gradsOf(params);
+  if (grads.length === 0) return;
+  const r = rounder(grads.some((g) => g.dtype === 'float64') ? 'float64' : 'float32');
+  const coef = Math.min(r(r(1 / r(totalNorm + r(1e-6))) * r(maxNorm)), 1); // NaN stays NaN, as torch.clamp
+  if (coef === 1) return; // multiplying by 1 changes nothing
+  noGrad(() => {
+    for (const g of grads) scope(() => g.assignStorage(mul(g, coef)));
   });
 }
 
-/** Clamp every gradient element to [-clip, clip]. */
-export function clipGradValue(params: Iterable<Tensor>, clip: number): void {
+/**
+ * Rescale all gradients together so their global p-norm is at most maxNorm
+ * (torch.nn.utils.clip_grad_norm_); returns the norm before clipping. A gradient-free parameter
+ * list returns 0. With errorIfNonfinite, a NaN or infinite norm throws instead of scaling.
+ * @example const norm = clipGradNorm(model.parameters(), 1.0)
+ */
+export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number, normType: NormType = 2, errorIfNonfinite = false): number {
+  const list = isTensor(params) ? [params] : [...params];
+  const grads = gradsOf(list);
+  if (grads.length === 0) return 0;
+  const total = getTotalNorm(grads, normType, errorIfNonfinite);
+  clipGradsWithNorm(list, maxNorm, total);
+  return total;
+}
+
+/**
+ * Clamp every gradient element to [−clipValue, clipValue] (torch.nn.utils.clip_grad_value_).
+ * @example clipGradValue(model.parameters(), 0.5)
+ */
+export function clipGradValue(params: Tensor | Iterable<Tensor>, clipValue: number): void {
+  const grads = gradsOf(params);
   noGrad(() => {
-    for (const p of params) if (p.grad) scope(() => p.grad!.assignStorage(clamp(p.grad!, -clip, clip)));
+    for (const g of grads) scope(() => g.assignStorage(clamp(g, -clipValue, clipValue)));
   });
 }

@@ -1,11 +1,15 @@
 // optim: optimizers, learning-rate schedules and gradient clipping with PyTorch's definitions.
 
-export { Optimizer, flattenOptimizerState, unflattenOptimizerState, type ParamGroup, type ParamState, type OptimizerState, type GroupInput } from './optimizer.js';
-export { SGD, type SGDOptions } from './sgd.js';
-export { Adam, AdamW, type AdamOptions } from './adam.js';
-export { RMSprop, type RMSpropOptions } from './rmsprop.js';
+export {
+  Optimizer, flattenOptimizerState, unflattenOptimizerState,
+  type ParamGroup, type ResolvedParamGroup, type Hyperparams, type ParamState, type SavedParamGroup,
+  type OptimizerState, type OptimizerStateMeta,
+} from './optimizer.js';
+export { SGD, type SGDOptions, type SGDHyperparams } from './sgd.js';
+export { Adam, AdamW, type AdamOptions, type AdamWOptions, type AdamHyperparams } from './adam.js';
+export { RMSprop, type RMSpropOptions, type RMSpropHyperparams } from './rmsprop.js';
 export {
   LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, CosineWarmupLR, cosineWithWarmup,
-  ReduceLROnPlateau, type WarmupCosineOptions, type ReduceLROnPlateauOptions,
+  ReduceLROnPlateau, type SchedulerState, type WarmupCosineOptions, type ReduceLROnPlateauOptions, type PlateauState,
 } from './lr-scheduler.js';
-export { clipGradNorm, clipGradValue } from './clip.js';
+export { clipGradNorm, clipGradValue, clipGradsWithNorm, getTotalNorm, type NormType } from './clip.js';

@@ -1,65 +1,71 @@
-// RMSprop as torch.optim.RMSprop: optional momentum and the centered variant.
+// RMSprop as torch.optim.RMSprop (Hinton's lecture 6e): optional momentum and the centered variant.
 
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, mul, sub } from '../ops/binary.js';
 import { neg, sqrt } from '../ops/unary.js';
-import { zerosLike } from '../tensor/creation.js';
-import { Optimizer, type GroupInput, type ParamGroup, type ParamState } from './optimizer.js';
+import { Optimizer, lerp, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
 
-export interface RMSpropOptions {
-  lr?: number;
-  alpha?: number;
-  eps?: number;
-  weightDecay?: number;
-  momentum?: number;
-  centered?: boolean;
-  maximize?: boolean;
+export interface RMSpropHyperparams {
+  /** Learning rate (default 1e-2). */
+  lr: number;
+  /** Smoothing constant of the squared-gradient average (default 0.99). */
+  alpha: number;
+  /** Added to the denominator for stability (default 1e-8). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Momentum factor (default 0). */
+  momentum: number;
+  /** Normalize by an estimate of the gradient's variance instead of its second moment. */
+  centered: boolean;
+  maximize: boolean;
 }
 
-type RMSGroup = ParamGroup & Required<Omit<RMSpropOptions, 'lr'>>;
+export type RMSpropOptions = Partial<RMSpropHyperparams>;
 
-export class RMSprop extends Optimizer {
+export class RMSprop extends Optimizer<RMSpropHyperparams> {
   /**
-   * s ← αs + (1−α)g²; a = √s + ε (centered: √(s − ḡ²) + ε with ḡ ← αḡ + (1−α)g);
-   * p ← p − lr·g/a, or with momentum μ: b ← μb + g/a, p ← p − lr·b.
+   * torch.optim.RMSprop: g ← grad (+ wd·p); s ← αs + (1−α)g²; a = √s + ε, or centered with
+   * ḡ ← αḡ + (1−α)g, a = √(s − ḡ²) + ε; then p ← p − lr·g/a, or with momentum μ:
+   * b ← μb + g/a, p ← p − lr·b.
+   * @example const opt = new RMSprop(model.parameters(), { lr: 1e-3 })
    */
-  constructor(params: Iterable<Tensor> | GroupInput[], opts: RMSpropOptions = {}) {
+  constructor(params: Iterable<Tensor> | Iterable<ParamGroup & RMSpropOptions>, opts: RMSpropOptions = {}) {
     super(params, {
       lr: opts.lr ?? 1e-2, alpha: opts.alpha ?? 0.99, eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? 0,
       momentum: opts.momentum ?? 0, centered: opts.centered ?? false, maximize: opts.maximize ?? false,
     });
   }
 
-  protected override validate(g: ParamGroup): void {
-    super.validate(g);
-    const { alpha, eps, momentum, weightDecay } = g as RMSGroup;
-    if (!(alpha >= 0)) throw new Error(`RMSprop: invalid alpha ${alpha}`);
-    if (!(eps >= 0)) throw new Error(`RMSprop: invalid epsilon ${eps}`);
-    if (!(momentum >= 0)) throw new Error(`RMSprop: invalid momentum ${momentum}`);
-    if (!(weightDecay >= 0)) throw new Error(`RMSprop: invalid weightDecay ${weightDecay}`);
+  protected override validate(g: ResolvedParamGroup<RMSpropHyperparams>, i: number): void {
+    super.validate(g, i);
+    if (!(g.eps >= 0)) this.invalid('epsilon', g.eps, i, 'eps >= 0');
+    if (!(g.momentum >= 0)) this.invalid('momentum', g.momentum, i, 'momentum >= 0');
+    if (!(g.weightDecay >= 0)) this.invalid('weightDecay', g.weightDecay, i, 'weightDecay >= 0');
+    if (!(g.alpha >= 0)) this.invalid('alpha', g.alpha, i, 'alpha >= 0');
   }
 
-  protected update(p: Tensor, grad: Tensor, state: ParamState, group: ParamGroup): void {
-    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group as RMSGroup;
+  protected update(p: Tensor, grad: Tensor, state: ParamState, group: ResolvedParamGroup<RMSpropHyperparams>): void {
+    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
     let g = maximize ? neg(grad) : grad;
-    if (weightDecay !== 0) g = add(g, mul(p, weightDecay));
     state.step = ((state.step as number | undefined) ?? 0) + 1;
-    const s0 = (state.square_avg as Tensor | undefined) ?? zerosLike(p);
-    const s = this.setState(state, 'square_avg', add(mul(s0, alpha), mul(mul(g, g), 1 - alpha)));
+    if (weightDecay !== 0) g = add(g, mul(p, weightDecay)); // grad.add(param, alpha=wd)
+    // square_avg.mul_(α).addcmul_(g, g, value=1−α)
+    const squareAvg = this.setState(state, 'square_avg', add(mul(this.stateOrZeros(state, 'square_avg', p), alpha), mul(mul(g, 1 - alpha), g)));
     let avg: Tensor;
     if (centered) {
-      const a0 = (state.grad_avg as Tensor | undefined) ?? zerosLike(p);
-      const ga = this.setState(state, 'grad_avg', add(a0, mul(sub(g, a0), 1 - alpha)));
-      avg = add(sqrt(sub(s, mul(ga, ga))), eps);
+      const gradAvg = this.setState(state, 'grad_avg', lerp(this.stateOrZeros(state, 'grad_avg', p), g, 1 - alpha));
+      avg = sqrt(sub(squareAvg, mul(gradAvg, gradAvg))); // square_avg.addcmul(ḡ, ḡ, value=−1).sqrt_()
     } else {
-      avg = add(sqrt(s), eps);
+      avg = sqrt(squareAvg);
     }
+    avg = add(avg, eps);
     if (momentum > 0) {
-      const b0 = (state.momentum_buffer as Tensor | undefined) ?? zerosLike(p);
-      const buf = this.setState(state, 'momentum_buffer', add(mul(b0, momentum), div(g, avg)));
-      this.setParam(p, sub(p, mul(buf, lr)));
+      // buf.mul_(μ).addcdiv_(g, avg); param.add_(buf, alpha=−lr)
+      const buf = this.setState(state, 'momentum_buffer', add(mul(this.stateOrZeros(state, 'momentum_buffer', p), momentum), div(g, avg)));
+      this.setParam(p, add(p, mul(buf, -lr)));
     } else {
-      this.setParam(p, sub(p, mul(div(g, avg), lr)));
+      this.setParam(p, add(p, div(mul(g, -lr), avg))); // param.addcdiv_(g, avg, value=−lr)
     }
   }
 }

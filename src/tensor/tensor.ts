@@ -143,8 +143,20 @@ export class Tensor implements View {
     return this;
   }
 
-  /** @internal replace the data with another tensor's (same shape and dtype); used by optimizers. */
-  assignStorage(src: Tensor): void {
+  /**
+   * @internal replace the data with another tensor's, used by optimizers and initializers.
+   * The shape must match; the dtype and backend too, unless `convert` (module.to(dtype or device)).
+   */
+  assignStorage(src: Tensor, convert = false): void {
+    if (src.shape.length !== this.shape.length || src.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(`assignStorage: source shape [${src.shape}] does not match target shape [${this.shape}]`);
+    }
+    if (!convert && src.dtype !== this.dtype) {
+      throw new Error(`assignStorage: source dtype ${src.dtype} does not match target dtype ${this.dtype}`);
+    }
+    if (!convert && src.storage.backend !== this.storage.backend) {
+      throw new Error(`assignStorage: source is on backend '${src.device}', target on '${this.device}'`);
+    }
     const s = src.storage;
     s.refs++;
     const old = this.storage;

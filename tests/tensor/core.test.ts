@@ -138,6 +138,14 @@ describe('autograd', () => {
 });
 
 describe('memory', () => {
+  it('assignStorage refuses a source of another shape or dtype', () => {
+    const t = nb.zeros([2, 3]);
+    expect(() => t.assignStorage(nb.zeros([3, 2]))).toThrow(/source shape \[3,2\] does not match target shape \[2,3\]/);
+    expect(() => t.assignStorage(nb.zeros([2, 3], { dtype: 'float64' }))).toThrow(/dtype float64 does not match target dtype float32/);
+    t.assignStorage(nb.ones([2, 3]));
+    expect(vals(t)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
   it('scope frees intermediates and keeps what it returns', () => {
     const b = nb.getBackend();
     const start = b.liveBuffers();
