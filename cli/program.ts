@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import { trainMnist, evalMnist, MNIST_DEFAULTS } from '../src/train/mnist.js';
 import { ProgressBar } from '../src/train/progress.js';
 import { Callback, type Logs } from '../src/train/callbacks.js';
-import { listBackends, getBackend, setBackend } from '../src/index.js';
+import { listBackends, getBackend, setBackend, setThreads } from '../src/index.js';
+import { defaultSkipped, requireBackend } from '../src/backends/backend.js';
+import { hardwareThreads } from '../src/platform/workers.js';
 import { NonFiniteLossError } from '../src/train/loop.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -38,8 +40,14 @@ class JsonEpochLines extends Callback {
   }
 }
 
-async function chooseBackend(name?: string): Promise<void> {
-  if (name) await setBackend(name);
+/** Pick the backend (default: the fastest that loads) and thread count, and wait until it is up. */
+async function chooseBackend(name?: string, threads?: number): Promise<void> {
+  const backend = await setBackend(name ?? getBackend().name);
+  if (threads !== undefined) {
+    if (backend.name !== 'wasm') throw new Error(`--threads applies to the wasm backend, not '${backend.name}'`);
+    setThreads(threads);
+    await backend.ready?.();
+  }
 }
 
 export function buildProgram(): Command {
@@ -63,12 +71,13 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed (weights, shuffling, dropout)', int('--seed', 0), MNIST_DEFAULTS.seed)
     .option('--limit <n>', 'use only the first N training images', int('--limit'))
     .option('--save <dir>', 'write a checkpoint (weights, config, optimizer) to this directory')
-    .option('--backend <name>', 'compute backend')
+    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
     .option('--json', 'one JSON object per line on stdout')
     .action(async (o, cmd: Command) => {
       if (!['mlp'].includes(o.model)) cmd.error(`error: --model must be mlp, got '${o.model}'`);
       if (!['adam', 'adamw', 'sgd', 'rmsprop'].includes(o.optimizer)) cmd.error(`error: --optimizer must be adam, adamw, sgd or rmsprop, got '${o.optimizer}'`);
-      await chooseBackend(o.backend);
+      await chooseBackend(o.backend, o.threads);
       const callbacks: Callback[] = o.json ? [new JsonEpochLines()] : [];
       if (!o.json) {
         const stepsPerEpoch = Math.ceil(((o.limit ?? 60000) - Math.min(5000, Math.floor((o.limit ?? 60000) / 10))) / o.batchSize);
@@ -92,10 +101,11 @@ export function buildProgram(): Command {
     .command('mnist')
     .description('evaluate a checkpoint on the MNIST test set')
     .requiredOption('--load <dir>', 'checkpoint directory written by `nabla train mnist --save`')
-    .option('--backend <name>', 'compute backend')
+    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
     .option('--json', 'print one JSON object')
     .action(async (o) => {
-      await chooseBackend(o.backend);
+      await chooseBackend(o.backend, o.threads);
       const logs = await evalMnist(o.load);
       if (o.json) console.log(JSON.stringify({ event: 'eval', test_loss: logs.loss, test_acc: logs.accuracy }));
       else console.log(`Test: loss ${logs.loss.toFixed(4)} - accuracy ${(100 * logs.accuracy).toFixed(2)}%`);
@@ -105,12 +115,30 @@ export function buildProgram(): Command {
     .command('info')
     .description('show the backends, the one in use, and the runtime')
     .option('--json', 'print one JSON object')
-    .action((o) => {
-      const info = { version: pkg.version, node: process.version, backends: listBackends(), backend: getBackend().name };
+    .action(async (o) => {
+      const backends: Record<string, unknown> = {};
+      for (const name of listBackends()) {
+        try {
+          const b = requireBackend(name);
+          await b.ready?.();
+          backends[name] = b.info?.() ?? {};
+        } catch (e) {
+          backends[name] = { unavailable: (e as Error).message };
+        }
+      }
+      const info = {
+        version: pkg.version, node: process.version, cores: hardwareThreads(),
+        backend: getBackend().name, backends, ...(Object.keys(defaultSkipped).length ? { defaultSkipped } : {}),
+      };
       if (o.json) console.log(JSON.stringify(info));
       else {
-        console.log(`nabla ${info.version} on Node.js ${info.node}`);
-        console.log(`backends: ${info.backends.join(', ')} (in use: ${info.backend})`);
+        console.log(`nabla ${info.version} on Node.js ${info.node}, ${info.cores} cores`);
+        console.log(`backend in use: ${info.backend}`);
+        for (const [name, b] of Object.entries(backends)) {
+          const fields = Object.entries(b as Record<string, unknown>).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`);
+          console.log(`  ${name}: ${fields.join(' ') || 'ok'}`);
+        }
+        for (const [name, why] of Object.entries(defaultSkipped)) console.log(`  (${name} passed over: ${why})`);
       }
     });
   return program;

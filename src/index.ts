@@ -1,6 +1,7 @@
 // nabla: the one public entry point.
 
 import './backends/js/index.js';
+import './backends/wasm/index.js';
 import './tensor/methods.js';
 import './autograd/backward.js';
 
@@ -16,6 +17,7 @@ export {
   type Backend, type Storage, type View, type Prim, type PrimParams, type KernelTable,
 } from './backends/backend.js';
 export { startProfiling, stopProfiling } from './backends/dispatch.js';
+export { setThreads, getThreads, wasmBackend, createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 
 export * from './ops/unary.js';
 export * from './ops/binary.js';

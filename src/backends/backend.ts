@@ -68,9 +68,23 @@ export type Kernel<P extends Prim> = (inputs: View[], params: PrimParams[P], out
 
 export type KernelTable = { [P in Prim]: Kernel<P> };
 
-/** Optional fused kernels: each has a composed default elsewhere and a test comparing the two. */
+/** Hyperparameters of one fused Adam step (see src/optim/adam.ts for the composed rule). */
+export interface AdamStepArgs {
+  beta1: number; beta2: number; stepSize: number; bc2Sqrt: number; eps: number;
+  weightDecay: number;
+  /** 0: no weight decay, 1: L2 added to the gradient (Adam), 2: decoupled p·(1 − lr·wd) (AdamW) */
+  mode: 0 | 1 | 2;
+  decoupledScale: number;
+}
+
+/**
+ * Optional fused kernels: each has a composed default elsewhere and a test comparing the two.
+ * A fused kernel returns false when it does not handle the case (dtype, layout): callers then
+ * take the composed path.
+ */
 export interface FusedKernels {
-  [name: string]: ((...args: any[]) => unknown) | undefined;
+  /** One Adam step: writes the new parameter and moments into fresh storages pOut, mOut, vOut. */
+  adam?(p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean;
 }
 
 export interface Backend {
@@ -85,6 +99,10 @@ export interface Backend {
   readonly fused?: FusedKernels;
   /** Number of storages allocated and not yet freed (for leak tests). */
   liveBuffers(): number;
+  /** What this backend runs on and with (variant, features, threads, memory), for `nabla info`. */
+  info?(): Record<string, unknown>;
+  /** Resolves when the backend is fully up (the wasm backend's worker threads). */
+  ready?(): Promise<unknown>;
 }
 
 const registry = new Map<string, () => Backend | Promise<Backend>>();
@@ -109,23 +127,52 @@ export async function setBackend(name: string): Promise<Backend> {
     b = await factory();
     loaded.set(name, b);
   }
+  await b.ready?.();
   current = b;
   return b;
 }
 
-/** The backend new tensors are created on; falls back to `js` on first use. */
+/** Backends tried, in order, for the default: the first that loads synchronously wins. */
+const DEFAULT_ORDER = ['wasm', 'js'];
+/** Why a preferred backend was passed over for the default (shown by `nabla info`). */
+export const defaultSkipped: Record<string, string> = {};
+
+/**
+ * The backend new tensors are created on. On first use without setBackend(), the fastest that
+ * loads here: `wasm`, else `js` (the reason is kept in defaultSkipped).
+ */
 export function getBackend(): Backend {
   if (!current) {
-    const factory = registry.get('js');
-    if (!factory) throw new Error('getBackend: no backend registered');
-    const b = factory();
-    if (b instanceof Promise) throw new Error('getBackend: the js backend must load synchronously');
-    loaded.set('js', b);
-    current = b;
+    for (const name of DEFAULT_ORDER) {
+      const factory = registry.get(name);
+      if (!factory) { defaultSkipped[name] = 'not registered'; continue; }
+      try {
+        const b = loaded.get(name) ?? factory();
+        if (b instanceof Promise) { defaultSkipped[name] = 'loads only asynchronously (await setBackend)'; continue; }
+        loaded.set(name, b);
+        current = b;
+        break;
+      } catch (e) {
+        defaultSkipped[name] = (e as Error).message;
+      }
+    }
+    if (!current) throw new Error(`getBackend: no backend could load: ${JSON.stringify(defaultSkipped)}`);
   }
   return current;
 }
 
 export function getBackendByName(name: string): Backend | undefined {
   return loaded.get(name);
+}
+
+/** A backend by name, loading it now if its factory is synchronous (tensor({ device }), t.to(name)). */
+export function requireBackend(name: string): Backend {
+  const have = loaded.get(name);
+  if (have) return have;
+  const factory = registry.get(name);
+  if (!factory) throw new Error(`unknown backend '${name}', registered: ${listBackends().join(', ')}`);
+  const b = factory();
+  if (b instanceof Promise) throw new Error(`backend '${name}' loads asynchronously; await setBackend('${name}') first`);
+  loaded.set(name, b);
+  return b;
 }

@@ -13,12 +13,20 @@ export const matmulRules: Rules<'matmul'> = {
   matmul: {
     shape: ([a, b]) => ({ shape: [...a.shape.slice(0, -1), b.shape[b.ndim - 1]], dtype: a.dtype }),
     // C = AB: dA = G Bᵀ, dB = Aᵀ G (transposes are views; kernels read them strided)
+    // Each gradient is produced in its input's layout: for a transposed view (the Wᵀ of
+    // Linear) compute (Bᵀ... )ᵀ so that the weight's own gradient comes out contiguous.
     vjp: (g, [a, b], _o, _p, needs) => [
-      needs[0] ? matmulRaw(g, transpose(b)) : null,
-      needs[1] ? matmulRaw(transpose(a), g) : null,
+      needs[0] ? (isTransposed(a) ? transpose(matmulRaw(b, transpose(g))) : matmulRaw(g, transpose(b))) : null,
+      needs[1] ? (isTransposed(b) ? transpose(matmulRaw(transpose(g), a)) : matmulRaw(transpose(a), g)) : null,
     ],
   },
 };
+
+/** Whether the last two dims are a transposed contiguous matrix (column-major), as x.T is. */
+function isTransposed(t: Tensor): boolean {
+  const n = t.ndim, s = t.strides, sh = t.shape;
+  return n >= 2 && sh[n - 1] > 1 && sh[n - 2] > 1 && s[n - 2] === 1 && s[n - 1] === sh[n - 2];
+}
 
 function matmulRaw(a: Tensor, b: Tensor): Tensor {
   return dispatch('matmul', [a, b], {});

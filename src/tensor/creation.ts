@@ -1,6 +1,6 @@
 // Creating tensors from data: tensor(), zeros, ones, full, arange, linspace, eye and friends.
 
-import { getBackend, type Backend } from '../backends/backend.js';
+import { getBackend, requireBackend, type Backend } from '../backends/backend.js';
 import { allocTensor } from '../backends/dispatch.js';
 import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from './dtype.js';
 import { fmtShape, sizeOf } from './shape.js';
@@ -17,11 +17,7 @@ export interface TensorOptions {
 }
 
 function backendFor(opts?: TensorOptions): Backend {
-  const b = getBackend();
-  if (opts?.device && opts.device !== b.name) {
-    throw new Error(`tensor: device '${opts.device}' is not the current backend '${b.name}'; call setBackend('${opts.device}') first`);
-  }
-  return b;
+  return opts?.device ? requireBackend(opts.device) : getBackend();
 }
 
 /** @internal a tensor holding a copy of `data` with the given shape */

@@ -57,9 +57,22 @@ describe('nabla CLI', () => {
     expect(d.stderr).toMatch(/no checkpoint at \/nonexistent\/ckpt/);
   });
 
-  it('info lists the backends', async () => {
+  it('info lists the backends, the one in use, its features and threads', async () => {
     const r = await nabla('info', '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).backends).toContain('js');
+    const info = JSON.parse(r.stdout);
+    expect(Object.keys(info.backends)).toEqual(expect.arrayContaining(['js', 'wasm']));
+    expect(info.backend).toBe('wasm');
+    expect(info.backends.wasm.simd).toBe(true);
+    expect(info.backends.wasm.threads).toBe(info.cores);
+    const human = await nabla('info');
+    expect(human.stdout).toMatch(/backend in use: wasm/);
+    expect(human.stdout).toMatch(/wasm: variant=\w+/);
+  });
+
+  it('--threads sets the wasm thread count and rejects nonsense', async () => {
+    const bad = await nabla('train', 'mnist', '--threads', '0');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--threads must be an integer >= 1/);
   });
 });

@@ -6,7 +6,14 @@ import { offsetsOf } from './strided.js';
 import { isContiguous } from '../../tensor/shape.js';
 import { erf } from './math.js';
 
-export const arr = (s: Storage): TypedArray => s.handle as TypedArray;
+/**
+ * The elements of a storage as a typed array: the js backend's own array, or a view into another
+ * CPU backend's memory (the wasm heap), so js kernels also serve as that backend's general path.
+ */
+export const arr = (s: Storage): TypedArray => {
+  const h = s.handle as TypedArray | { readonly array: TypedArray };
+  return ArrayBuffer.isView(h) ? h : h.array;
+};
 
 const UNARY: Record<UnaryPrim, (x: number) => number> = {
   neg: (x) => -x,

@@ -1,0 +1,333 @@
+// The `wasm` backend: tensors live in one WebAssembly memory; float32 work runs in SIMD kernels
+// compiled from wasm/assembly (matmul on a thread pool), and every other case (float64, int32
+// gathers, unusual strides) runs the js backend's kernels over views of the same memory, so each
+// primitive has a kernel and results match `js` within float32 rounding.
+//
+// Variants, best first: relaxed SIMD + threads, SIMD + threads, relaxed SIMD, SIMD. The first
+// that validates and instantiates here is used; `info()` says which and why others were skipped.
+
+import type { AdamStepArgs, Backend, BinaryPrim, Kernel, KernelTable, Prim, Storage, UnaryPrim, View } from '../backend.js';
+import { registerBackend, requireBackend } from '../backend.js';
+import { createJsBackend } from '../js/index.js';
+import { stridedOffsets } from '../js/strided.js';
+import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { sizeOf } from '../../tensor/shape.js';
+import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
+import { Heap, HeapBuffer } from './heap.js';
+import { CTRL_BYTES, TASK_GEMM, ThreadPool } from './pool.js';
+import * as binaries from './binaries.js';
+
+type Variant = 'relaxedThreads' | 'simdThreads' | 'relaxed' | 'simd';
+const VARIANTS: Variant[] = ['relaxedThreads', 'simdThreads', 'relaxed', 'simd'];
+
+interface Kernels {
+  heapBase(): number;
+  matmulScratchBytes(): number;
+  unary_f32(op: number, x: number, out: number, n: number): void;
+  binary_f32(op: number, a: number, aO: number, aI: number, b: number, bO: number, bI: number, out: number, outer: number, inner: number): void;
+  compare_f32(op: number, a: number, aO: number, aI: number, b: number, bO: number, bI: number, out: number, outer: number, inner: number): void;
+  where_f32(c: number, cO: number, cI: number, a: number, aO: number, aI: number, b: number, bO: number, bI: number, out: number, outer: number, inner: number): void;
+  cast(from: number, to: number, x: number, out: number, n: number): void;
+  copy4(x: number, out: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number): void;
+  reduce_f32(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
+  philox_uniform_f32(k0: number, k1: number, counter: number, out: number, n: number): void;
+  adam_f32(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
+    beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number, decoupledScale: number, mode: number): void;
+  runTask?(ctrl: number, tid: number): void;
+}
+
+const UNARY_CODE: Record<UnaryPrim, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, reciprocal: 4, sin: 5, cos: 6, tanh: 7, erf: 8, floor: 9, abs: 10 };
+const BINARY_CODE: Record<BinaryPrim, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, less: 7, equal: 8 };
+const CAST_CODE: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
+const ELEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+export interface WasmBackendOptions {
+  /** Threads to use, the calling one included (default: the machine's cores). */
+  threads?: number;
+  /** Restrict the variants tried (tests, benchmarks): e.g. ['simd'] for one thread without relaxed SIMD. */
+  variants?: Variant[];
+}
+
+export interface WasmBackend extends Backend {
+  readonly variant: Variant;
+  setThreads(n: number): void;
+  /** Threads in use now (workers join as they start). */
+  readonly threads: number;
+  /** Resolves when the threads asked for are running. */
+  ready(): Promise<number>;
+  memoryStats(): { liveBuffers: number; liveBytes: number; heapBytes: number; highWater: number };
+  /** Stop worker threads. */
+  close(): void;
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+interface Loaded { variant: Variant; module: WebAssembly.Module; memory: WebAssembly.Memory; exports: Kernels; maxPages: number; skipped: Record<string, string> }
+
+function instantiate(allowed: Variant[]): Loaded {
+  const skipped: Record<string, string> = {};
+  for (const variant of allowed) {
+    const threaded = variant.endsWith('Threads');
+    if (threaded && !canShareMemory()) { skipped[variant] = 'no shared memory or workers here'; continue; }
+    const bytes = decodeBase64(binaries[variant]);
+    if (!WebAssembly.validate(bytes)) {
+      skipped[variant] = variant.startsWith('relaxed') ? 'relaxed SIMD not supported by this runtime' : 'SIMD not supported by this runtime';
+      continue;
+    }
+    try {
+      const module = new WebAssembly.Module(bytes);
+      // A shared memory reserves its maximum up front; settle for less where that fails.
+      let memory: WebAssembly.Memory | null = null;
+      let maxPages = binaries.MAX_PAGES;
+      for (;;) {
+        try { memory = new WebAssembly.Memory({ initial: 32, maximum: maxPages, shared: threaded } as WebAssembly.MemoryDescriptor); } catch { /* try smaller */ }
+        if (memory || maxPages <= 4096) break;
+        maxPages /= 4;
+      }
+      if (!memory) { skipped[variant] = 'could not reserve memory'; continue; }
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      return { variant, module, memory, exports: instance.exports as unknown as Kernels, maxPages, skipped };
+    } catch (e) {
+      skipped[variant] = (e as Error).message;
+    }
+  }
+  throw new Error(`wasm: no variant loads here (${Object.entries(skipped).map(([k, v]) => `${k}: ${v}`).join('; ')})`);
+}
+
+/**
+ * Collapse same-shaped views (already broadcast to outShape) into [outer, inner] form: per view an
+ * outer stride and an inner stride of 0 or 1. Null when that is impossible (then js kernels run).
+ */
+export function twoLevel(views: readonly View[], outShape: readonly number[]): { outer: number; inner: number; os: number[]; is: number[] } | null {
+  const dims: number[] = [];
+  const strides: number[][] = views.map(() => []);
+  outShape.forEach((d, k) => {
+    if (d === 1) return;
+    const last = dims.length - 1;
+    if (last >= 0 && views.every((v, i) => strides[i][last] === v.strides[k] * d)) {
+      dims[last] *= d;
+      views.forEach((v, i) => { strides[i][last] = v.strides[k]; });
+    } else {
+      dims.push(d);
+      views.forEach((v, i) => strides[i].push(v.strides[k]));
+    }
+  });
+  if (dims.length > 2) return null;
+  while (dims.length < 2) { dims.unshift(1); strides.forEach((s) => s.unshift(0)); }
+  const is = strides.map((s) => s[1]);
+  if (is.some((x) => x !== 0 && x !== 1)) return null;
+  return { outer: dims[0], inner: dims[1], os: strides.map((s) => s[0]), is };
+}
+
+export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
+  const { variant, module, memory, exports: K, maxPages, skipped } = instantiate(opts.variants ?? VARIANTS);
+  const heap = new Heap(memory, K.heapBase(), maxPages);
+  const js = createJsBackend().kernels;
+  const threaded = variant.endsWith('Threads');
+  const ctrl = heap.alloc(CTRL_BYTES).ptr;
+  new Uint8Array(memory.buffer, ctrl, CTRL_BYTES).fill(0);
+  const pool = new ThreadPool(threaded ? module : null, memory, K as Required<Kernels>, ctrl);
+  let nextId = 1;
+  let scratch = { ptr: 0, cls: 0, threads: 0 };
+  const scratchBytes = K.matmulScratchBytes();
+
+  const buf = (s: Storage): HeapBuffer => s.handle as HeapBuffer;
+  /** Byte address of a view's first element. */
+  const addr = (v: View): number => buf(v.storage).ptr + v.offset * ELEM_BYTES[v.dtype];
+  const isContig = (v: View): boolean => {
+    let expect = 1;
+    for (let k = v.shape.length - 1; k >= 0; k--) {
+      if (v.shape[k] !== 1 && v.strides[k] !== expect) return false;
+      expect *= v.shape[k];
+    }
+    return true;
+  };
+  const f32 = (...vs: View[]) => vs.every((v) => v.dtype === 'float32');
+
+  function withTemp<T>(bytes: number, fn: (ptr: number) => T): T {
+    const { ptr, cls } = heap.alloc(bytes);
+    try { return fn(ptr); } finally { heap.release(ptr, cls); }
+  }
+
+  const unary = (op: UnaryPrim): Kernel<UnaryPrim> => (inputs, p, out, shape) => {
+    const [x] = inputs;
+    if (f32(x) && isContig(x)) return K.unary_f32(UNARY_CODE[op], addr(x), buf(out).ptr, out.size);
+    js[op](inputs, p, out, shape);
+  };
+
+  const binary = (op: BinaryPrim): Kernel<BinaryPrim> => (inputs, p, out, shape) => {
+    const [a, b] = inputs;
+    const t = f32(a, b) ? twoLevel(inputs, shape) : null;
+    if (!t) return js[op](inputs, p, out, shape);
+    const fn = op === 'less' || op === 'equal' ? K.compare_f32 : K.binary_f32;
+    fn(BINARY_CODE[op], addr(a), t.os[0], t.is[0], addr(b), t.os[1], t.is[1], buf(out).ptr, t.outer, t.inner);
+  };
+
+  const reduce = (op: 'sum' | 'max'): Kernel<'sum' | 'max'> => (inputs, p, out, shape) => {
+    const [x] = inputs;
+    const axes = [...p.axes].sort((a, b) => a - b);
+    const consecutive = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+    if (!f32(x) || !isContig(x) || !consecutive || axes.length === 0) return js[op](inputs, p as never, out, shape);
+    const outer = sizeOf(x.shape.slice(0, axes[0])), r = sizeOf(x.shape.slice(axes[0], axes[axes.length - 1] + 1));
+    const inner = sizeOf(x.shape.slice(axes[axes.length - 1] + 1));
+    if (r === 0) return js[op](inputs, p as never, out, shape);
+    K.reduce_f32(op === 'sum' ? 0 : 1, addr(x), buf(out).ptr, outer, r, inner);
+  };
+
+  const matmul: Kernel<'matmul'> = (inputs, p, out, outShape) => {
+    const [a, b] = inputs;
+    if (!f32(a, b)) return js.matmul(inputs, p, out, outShape);
+    const nd = outShape.length;
+    const M = outShape[nd - 2], N = outShape[nd - 1], K_ = a.shape[nd - 1];
+    const batchShape = outShape.slice(0, nd - 2);
+    const batch = sizeOf(batchShape);
+    if (batch === 0 || M === 0 || N === 0) return;
+    const threads = pool.threads;
+    if (scratch.threads < threads) {
+      if (scratch.ptr) heap.release(scratch.ptr, scratch.cls);
+      scratch = { ...heap.alloc(scratchBytes * threads), threads };
+    }
+    const aOff = stridedOffsets(batchShape, a.strides.slice(0, nd - 2), a.offset);
+    const bOff = stridedOffsets(batchShape, b.strides.slice(0, nd - 2), b.offset);
+    withTemp(batch * 8, (offs) => {
+      const o = new Int32Array(memory.buffer, offs, batch * 2);
+      const aBase = buf(a.storage).ptr, bBase = buf(b.storage).ptr;
+      for (let i = 0; i < batch; i++) { o[i] = aBase + aOff[i] * 4; o[batch + i] = bBase + bOff[i] * 4; }
+      pool.run(TASK_GEMM, [0, a.strides[nd - 2], a.strides[nd - 1], 0, b.strides[nd - 2], b.strides[nd - 1],
+        buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4, scratch.ptr, scratchBytes]);
+    });
+  };
+
+  const kernels: KernelTable = {
+    neg: unary('neg'), exp: unary('exp'), log: unary('log'), sqrt: unary('sqrt'), reciprocal: unary('reciprocal'),
+    sin: unary('sin'), cos: unary('cos'), tanh: unary('tanh'), erf: unary('erf'), floor: unary('floor'), abs: unary('abs'),
+    add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'), pow: binary('pow'),
+    maximum: binary('maximum'), minimum: binary('minimum'), less: binary('less'), equal: binary('equal'),
+    where: (inputs, p, out, shape) => {
+      const [c, a, b] = inputs;
+      const t = c.dtype === 'bool' && f32(a, b) ? twoLevel(inputs, shape) : null;
+      if (!t) return js.where(inputs, p, out, shape);
+      K.where_f32(addr(c), t.os[0], t.is[0], addr(a), t.os[1], t.is[1], addr(b), t.os[2], t.is[2], buf(out).ptr, t.outer, t.inner);
+    },
+    sum: reduce('sum'),
+    max: reduce('max'),
+    argmax: js.argmax,
+    cast: (inputs, p, out, shape) => {
+      const [x] = inputs;
+      const from = CAST_CODE[x.dtype], to = CAST_CODE[p.dtype];
+      if (from === undefined || to === undefined || !isContig(x)) return js.cast(inputs, p, out, shape);
+      K.cast(from, to, addr(x), buf(out).ptr, out.size);
+    },
+    copy: (inputs, p, out, shape) => {
+      const [x] = inputs;
+      if (ELEM_BYTES[x.dtype] !== 4) return js.copy(inputs, p, out, shape);
+      const t = collapse(x.shape, x.strides);
+      if (!t) return js.copy(inputs, p, out, shape);
+      K.copy4(addr(x), buf(out).ptr, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3]);
+    },
+    matmul,
+    gather: js.gather,
+    scatterAdd: js.scatterAdd,
+    concat: js.concat,
+    pad: js.pad,
+    random: (inputs, p, out, shape) => {
+      if (p.dtype !== 'float32') return js.random(inputs, p, out, shape);
+      K.philox_uniform_f32(p.key[0] >>> 0, p.key[1] >>> 0, p.counter, buf(out).ptr, out.size);
+    },
+  };
+
+  const fused = {
+    adam(p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean {
+      if (!f32(p, g, m, v) || ![p, g, m, v].every(isContig)) return false;
+      K.adam_f32(addr(p), addr(g), addr(m), addr(v), buf(pOut).ptr, buf(mOut).ptr, buf(vOut).ptr, pOut.size,
+        h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.weightDecay, h.decoupledScale, h.mode);
+      return true;
+    },
+  };
+
+  const backend: WasmBackend = {
+    name: 'wasm',
+    variant,
+    allocate(size: number, dtype: DType): Storage {
+      return { backend, dtype, size, handle: heap.buffer(dtype, size), refs: 0, id: nextId++ };
+    },
+    free(storage: Storage): void {
+      const b = buf(storage);
+      if (!b) return;
+      heap.release(b.ptr, b.cls);
+      storage.handle = null;
+    },
+    write(storage: Storage, data: TypedArray): void {
+      buf(storage).array.set(data);
+    },
+    async read(storage: Storage): Promise<TypedArray> {
+      return buf(storage).array.slice();
+    },
+    readSync(storage: Storage): TypedArray {
+      return buf(storage).array.slice();
+    },
+    kernels,
+    fused,
+    liveBuffers: () => heap.stats().liveBuffers - 1 - (scratch.ptr ? 1 : 0),
+    memoryStats: () => heap.stats(),
+    setThreads: (n: number) => pool.setThreads(n),
+    get threads() { return pool.threads; },
+    ready: () => pool.ready(),
+    close: () => pool.close(),
+    info: () => ({
+      variant,
+      simd: true,
+      relaxedSimd: variant.startsWith('relaxed'),
+      threads: pool.threads,
+      threadsRequested: pool.requested,
+      sharedMemory: threaded,
+      ...(pool.error ? { workerError: String(pool.error) } : {}),
+      heapBytes: heap.stats().heapBytes,
+      ...(Object.keys(skipped).length ? { skipped } : {}),
+    }),
+  };
+  if (threaded) pool.setThreads(opts.threads ?? hardwareThreads());
+  else if (opts.threads && opts.threads > 1) throw new Error(`wasm: ${variant} has no threads here; ${skipped[variant.replace(/^simd$/, 'simdThreads')] ?? 'shared memory is unavailable'}`);
+  return backend;
+}
+
+/** Merge a strided view's dims into at most four (outermost first, padded with 1s), or null. */
+function collapse(shape: readonly number[], strides: readonly number[]): { d: number[]; s: number[] } | null {
+  const d: number[] = [], s: number[] = [];
+  shape.forEach((n, k) => {
+    if (n === 1) return;
+    const last = d.length - 1;
+    if (last >= 0 && s[last] === strides[k] * n) { d[last] *= n; s[last] = strides[k]; }
+    else { d.push(n); s.push(strides[k]); }
+  });
+  if (d.length > 4) return null;
+  while (d.length < 4) { d.unshift(1); s.unshift(0); }
+  return { d, s };
+}
+
+registerBackend('wasm', () => createWasmBackend());
+
+/** The wasm backend, loading it if needed. */
+export function wasmBackend(): WasmBackend {
+  return requireBackend('wasm') as WasmBackend;
+}
+
+/**
+ * Use n CPU threads (the calling one included) for the wasm backend's parallel kernels; the
+ * default is the number of cores. Workers start in the background: `await wasmBackend().ready()`.
+ */
+export function setThreads(n: number): void {
+  wasmBackend().setThreads(n);
+}
+
+/** Threads the wasm backend uses now. */
+export function getThreads(): number {
+  return wasmBackend().threads;
+}
+
+export type { Prim };

@@ -1,0 +1,133 @@
+// The thread pool of the wasm backend: workers instantiate the same module over the shared memory
+// and sit in its workerLoop; the host writes a job at `ctrl`, bumps the generation, runs its own
+// share as thread 0 and spins until the others are done. Workers join between jobs (an admission
+// handshake, see wasm/assembly/threads.ts), so the pool works from the first op and grows as they
+// start. Results do not depend on the thread count: every output element is computed by one
+// thread in the same order.
+
+import { startWorker, type WorkerHandle } from '../../platform/workers.js';
+
+const GEN = 0, DONE = 1, NTHREADS = 2, TASK = 3, ARGS = 4, FAILED = 60, ADMIT = 64;
+export const CTRL_BYTES = 1024;
+export const MAX_THREADS = (CTRL_BYTES / 4) - ADMIT;
+export const TASK_GEMM = 0;
+const TASK_EXIT = -1;
+
+// A worker that traps marks the job failed and counts itself done, so the host never waits forever.
+const WORKER_BODY = `
+  const instance = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
+  try {
+    instance.exports.workerLoop(data.ctrl, data.tid);
+  } catch (e) {
+    const c = new Int32Array(data.memory.buffer, data.ctrl, 64);
+    Atomics.store(c, 60, data.tid);
+    Atomics.add(c, 1, 1);
+    throw e;
+  }
+`;
+
+export interface PoolExports {
+  runTask(ctrl: number, tid: number): void;
+}
+
+export class ThreadPool {
+  private readonly workers: (WorkerHandle | null)[] = [];
+  /** Workers admitted into the loop (ids 1..admitted, contiguous). */
+  private admitted = 0;
+  private wanted = 1;
+  private failed: unknown = null;
+
+  constructor(
+    private readonly module: WebAssembly.Module | null,
+    private readonly memory: WebAssembly.Memory,
+    private readonly exports: PoolExports,
+    readonly ctrl: number,
+  ) {}
+
+  private get i32(): Int32Array {
+    return new Int32Array(this.memory.buffer, this.ctrl, CTRL_BYTES / 4);
+  }
+
+  /** Threads in use, counting the calling thread (1 until workers have started). */
+  get threads(): number {
+    this.admit();
+    return Math.min(this.wanted, this.admitted + 1);
+  }
+
+  /** The number of threads asked for by setThreads. */
+  get requested(): number {
+    return this.wanted;
+  }
+
+  get error(): unknown {
+    return this.failed;
+  }
+
+  /** Use n threads (the caller's included); starts workers as needed. */
+  setThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
+    if (n > 1 && !this.module) throw new Error('setThreads: this wasm build has no threads (no shared memory here); only 1 thread is possible');
+    this.wanted = Math.min(n, MAX_THREADS);
+    for (let tid = this.workers.length + 1; tid < this.wanted; tid++) {
+      const w = startWorker(WORKER_BODY, { module: this.module, memory: this.memory, ctrl: this.ctrl, tid });
+      w.onError((e) => { this.failed = e; });
+      this.workers.push(w);
+    }
+  }
+
+  /** Wait (asynchronously) until the workers asked for are running, or `ms` pass. */
+  async ready(ms = 10000): Promise<number> {
+    const t0 = Date.now();
+    while (this.threads < this.wanted && Date.now() - t0 < ms && !this.failed) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return this.threads;
+  }
+
+  /** Admit workers that have announced themselves (only ever called between jobs). */
+  private admit(): void {
+    if (this.admitted + 1 >= this.workers.length + 1) return;
+    const c = this.i32;
+    for (let tid = this.admitted + 1; tid <= this.workers.length; tid++) {
+      if (Atomics.load(c, ADMIT + tid) !== 1) break;
+      Atomics.store(c, ADMIT + tid, 2);
+      Atomics.notify(c, ADMIT + tid);
+      // The worker only reads the generation and confirms: a short spin.
+      while (Atomics.load(c, ADMIT + tid) !== 3) { /* spin */ }
+      this.admitted = tid;
+    }
+  }
+
+  /** Run task `task` with i32 arguments on all threads in use; returns when every share is done. */
+  run(task: number, args: readonly number[]): void {
+    const nt = this.threads;
+    const c = this.i32;
+    for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
+    c[TASK] = task;
+    c[NTHREADS] = nt;
+    if (nt === 1) {
+      this.exports.runTask(this.ctrl, 0);
+      return;
+    }
+    Atomics.store(c, DONE, 0);
+    Atomics.add(c, GEN, 1);
+    Atomics.notify(c, GEN);
+    this.exports.runTask(this.ctrl, 0);
+    while (Atomics.load(c, DONE) < nt - 1) { /* spin: the shares finish together */ }
+    const failed = Atomics.load(c, FAILED);
+    if (failed !== 0) throw new Error(`wasm: worker thread ${failed} failed during a parallel kernel; results are invalid`);
+  }
+
+  /** Stop the workers (they leave their loop and exit). */
+  close(): void {
+    if (this.workers.length === 0) return;
+    const c = this.i32;
+    c[TASK] = TASK_EXIT;
+    Atomics.add(c, GEN, 1);
+    Atomics.notify(c, GEN);
+    for (const w of this.workers) w?.terminate();
+    this.workers.length = 0;
+    this.admitted = 0;
+    this.wanted = 1;
+  }
+}

@@ -1,0 +1,14 @@
+// nabla's WebAssembly kernels (AssemblyScript). Built offline by tools/build-wasm.mjs into four
+// variants: SIMD, SIMD + threads, and both again with relaxed SIMD (fused multiply-add).
+// Memory is imported from the host, which owns allocation; kernels take byte addresses.
+
+export { gemm, matmulScratchBytes } from './matmul';
+export { unary_f32, binary_f32, compare_f32, where_f32, cast, copy4 } from './elementwise';
+export { reduce_f32 } from './reduce';
+export { philox_uniform_f32 } from './philox';
+export { adam_f32 } from './optim';
+
+/** First byte after the module's static data: the host's heap starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

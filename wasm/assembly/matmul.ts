@@ -1,0 +1,180 @@
+// float32 GEMM on WebAssembly SIMD: C[M,N] = A[M,K] @ B[K,N] for any element strides of A and B
+// (so transposed operands cost only their packing), in the loop order of BLIS/GotoBLAS.
+//
+//   for each NC-wide block of columns:                 B block (KC x NC) packed into NR-wide panels
+//     for each KC-deep slice of K:                     (stays in L2)
+//       for each MC-high block of rows:                A block (MC x KC) packed into MR-high panels
+//         for each NR panel, for each MR panel:        6x8 register tile: 12 vector accumulators
+//
+// The first KC slice overwrites C, later ones add to it, so C needs no zeroing.
+
+import { madd } from './fma';
+
+export const MR: i32 = 6;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 96;
+export const NC: i32 = 512;
+
+/** Bytes of scratch one thread needs for packing and edge tiles. */
+export function matmulScratchBytes(): i32 {
+  return (KC * NC + MC * KC + MR * NR) * 4 + 64;
+}
+
+// @ts-ignore: decorator
+@inline function addr(base: usize, i: i32, rs: i32, j: i32, cs: i32): usize {
+  return base + ((<usize>i * <usize>rs + <usize>j * <usize>cs) << 2);
+}
+
+/** Pack B[k0:k0+kc, j0:j0+nc] into ceil(nc/NR) panels of kc x NR floats, zero-padded. */
+function packB(b: usize, bRs: i32, bCs: i32, k0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const w = min(NR, nc - jp);
+    const panel = dst + (<usize>jp * <usize>kc << 2);
+    if (w == NR && bCs == 1) {
+      for (let k = 0; k < kc; k++) {
+        const src = addr(b, k0 + k, bRs, j0 + jp, 1);
+        const d = panel + (<usize>k * NR << 2);
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+      }
+    } else if (bRs == 1) {
+      // B is a transposed row-major matrix (x @ W^T): each panel column is a contiguous run of K.
+      for (let jj = 0; jj < NR; jj++) {
+        const d = panel + (<usize>jj << 2);
+        if (jj < w) {
+          const src = addr(b, k0, 1, j0 + jp + jj, bCs);
+          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k * NR << 2), load<f32>(src + (<usize>k << 2)));
+        } else {
+          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k * NR << 2), 0);
+        }
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const d = panel + (<usize>k * NR << 2);
+        for (let jj = 0; jj < NR; jj++) {
+          store<f32>(d + (<usize>jj << 2), jj < w ? load<f32>(addr(b, k0 + k, bRs, j0 + jp + jj, bCs)) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** Pack A[i0:i0+mc, k0:k0+kc] into ceil(mc/MR) panels of kc x MR floats, zero-padded. */
+function packA(a: usize, aRs: i32, aCs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const h = min(MR, mc - ip);
+    const panel = dst + (<usize>ip * <usize>kc << 2);
+    if (h == MR && aCs == 1) {
+      // Row-major A: walk each row contiguously.
+      for (let ii = 0; ii < MR; ii++) {
+        const src = addr(a, i0 + ip + ii, aRs, k0, 1);
+        const d = panel + (<usize>ii << 2);
+        for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k * MR << 2), load<f32>(src + (<usize>k << 2)));
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const d = panel + (<usize>k * MR << 2);
+        const src = addr(a, i0 + ip, aRs, k0 + k, aCs);
+        for (let ii = 0; ii < MR; ii++) {
+          store<f32>(d + (<usize>ii << 2), ii < h ? load<f32>(src + (<usize>ii * <usize>aRs << 2)) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** 6x8 tile: acc = Ap(kc x 6) · Bp(kc x 8); written (or added, when `accumulate`) to C at (c, ldc). */
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(ap);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(ap, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(ap, 8);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(ap, 12);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    x = v128.load32_splat(ap, 16);
+    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
+    x = v128.load32_splat(ap, 20);
+    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
+    ap += MR << 2;
+    bp += NR << 2;
+  }
+  const ld = <usize>ldc << 2;
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + ld)); c11 = f32x4.add(c11, v128.load(c + ld, 16));
+    c20 = f32x4.add(c20, v128.load(c + 2 * ld)); c21 = f32x4.add(c21, v128.load(c + 2 * ld, 16));
+    c30 = f32x4.add(c30, v128.load(c + 3 * ld)); c31 = f32x4.add(c31, v128.load(c + 3 * ld, 16));
+    c40 = f32x4.add(c40, v128.load(c + 4 * ld)); c41 = f32x4.add(c41, v128.load(c + 4 * ld, 16));
+    c50 = f32x4.add(c50, v128.load(c + 5 * ld)); c51 = f32x4.add(c51, v128.load(c + 5 * ld, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
+  v128.store(c + 2 * ld, c20); v128.store(c + 2 * ld, c21, 16);
+  v128.store(c + 3 * ld, c30); v128.store(c + 3 * ld, c31, 16);
+  v128.store(c + 4 * ld, c40); v128.store(c + 4 * ld, c41, 16);
+  v128.store(c + 5 * ld, c50); v128.store(c + 5 * ld, c51, 16);
+}
+
+/**
+ * C[m0:m1, n0:n1] of C = A @ B, C contiguous with row length N. A and B are given by element
+ * strides (aRs, aCs), (bRs, bCs). `scratch` holds matmulScratchBytes() bytes private to the caller.
+ */
+export function gemm(
+  a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, bCs: i32, c: usize, N: i32, K: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32, scratch: usize,
+): void {
+  if (m1 <= m0 || n1 <= n0) return;
+  const base = (scratch + 63) & ~(<usize>63);
+  const bPack = base;
+  const aPack = bPack + (<usize>KC * NC << 2);
+  const edge = aPack + (<usize>MC * KC << 2);
+  if (K == 0) {
+    for (let i = m0; i < m1; i++) memory.fill(c + ((<usize>i * N + n0) << 2), 0, <usize>(n1 - n0) << 2);
+    return;
+  }
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const acc = pc > 0;
+      packB(b, bRs, bCs, pc, kc, jc, nc, bPack);
+      for (let ic = m0; ic < m1; ic += MC) {
+        const mc = min(MC, m1 - ic);
+        packA(a, aRs, aCs, ic, mc, pc, kc, aPack);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const w = min(NR, nc - jr);
+          const bp = bPack + (<usize>jr * kc << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const h = min(MR, mc - ir);
+            const ap = aPack + (<usize>ir * kc << 2);
+            const ct = c + ((<usize>(ic + ir) * N + <usize>(jc + jr)) << 2);
+            if (h == MR && w == NR) {
+              micro(kc, ap, bp, ct, N, acc);
+            } else {
+              // Edge tile: compute the full tile into scratch, then copy (or add) the valid part.
+              micro(kc, ap, bp, edge, NR, false);
+              for (let ii = 0; ii < h; ii++) {
+                for (let jj = 0; jj < w; jj++) {
+                  const d = ct + ((<usize>ii * N + jj) << 2);
+                  const v = load<f32>(edge + ((<usize>ii * NR + jj) << 2));
+                  store<f32>(d, acc ? load<f32>(d) + v : v);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
