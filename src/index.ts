@@ -26,6 +26,7 @@ export * from './ops/movement.js';
 export * from './ops/matmul.js';
 export * from './ops/indexing.js';
 export * from './ops/activation.js';
+export { toBackend } from './ops/transfer.js';
 export {
   Generator, defaultGenerator, manualSeed, rand, randn, randint, uniform, normal, bernoulli, randpermArray,
   type RandomOptions,

@@ -25,8 +25,9 @@ export function stopProfiling(): Map<string, OpStats> | null {
 }
 
 /** Run primitive `prim` on `inputs` and return its (contiguous) result. */
-export function dispatch<P extends Prim>(prim: P, inputs: Tensor[], params: PrimParams[P]): Tensor {
-  let backend: Backend | undefined;
+export function dispatch<P extends Prim>(prim: P, inputs: Tensor[], params: PrimParams[P], on?: Backend): Tensor {
+  // `on` places an op without inputs (random); with inputs, the inputs' backend decides.
+  let backend: Backend | undefined = inputs.length ? undefined : on;
   for (const t of inputs) {
     t.assertAlive(prim);
     if (!backend) backend = t.storage.backend;

@@ -44,7 +44,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generat
   if (p < 0 || p > 1) throw new Error(`dropout: probability must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, 0);
-  const keep = cast(greater(rand(x.shape, { generator, dtype: isFloat(x.dtype) ? x.dtype : 'float32' }), p), x.dtype);
+  const keep = cast(greater(rand(x.shape, { generator, device: x.device, dtype: isFloat(x.dtype) ? x.dtype : 'float32' }), p), x.dtype);
   return mul(x, mul(keep, 1 / (1 - p)));
 }
 

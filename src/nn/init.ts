@@ -35,10 +35,10 @@ export function calculateGain(nonlinearity: string, param?: number): number {
 export interface InitOptions { generator?: Generator }
 
 export const uniform_ = (t: Tensor, a = 0, b = 1, o: InitOptions = {}): Tensor =>
-  fill(t, () => uniform(t.shape, a, b, { generator: o.generator, dtype: t.dtype }));
+  fill(t, () => uniform(t.shape, a, b, { generator: o.generator, dtype: t.dtype, device: t.device }));
 export const normal_ = (t: Tensor, mean = 0, std = 1, o: InitOptions = {}): Tensor =>
-  fill(t, () => add(mul(randn(t.shape, { generator: o.generator, dtype: t.dtype }), std), mean));
-export const constant_ = (t: Tensor, v: number): Tensor => fill(t, () => full(t.shape, v, { dtype: t.dtype }));
+  fill(t, () => add(mul(randn(t.shape, { generator: o.generator, dtype: t.dtype, device: t.device }), std), mean));
+export const constant_ = (t: Tensor, v: number): Tensor => fill(t, () => full(t.shape, v, { dtype: t.dtype, device: t.device }));
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 

@@ -49,8 +49,8 @@ function splitTies(g: Tensor, first: Tensor, tie: Tensor): Tensor[] {
 function operands(op: string, a: TensorOrScalar, b: TensorOrScalar, floatOnly = false): [Tensor, Tensor] {
   let ta: Tensor, tb: Tensor;
   if (isTensor(a) && isTensor(b)) { ta = a; tb = b; }
-  else if (isTensor(a)) { ta = a; tb = scalarFor(b as number, scalarDType(b as number, a.dtype)); }
-  else if (isTensor(b)) { tb = b; ta = scalarFor(a as number, scalarDType(a as number, b.dtype)); }
+  else if (isTensor(a)) { ta = a; tb = scalarFor(b as number, scalarDType(b as number, a.dtype), a.device); }
+  else if (isTensor(b)) { tb = b; ta = scalarFor(a as number, scalarDType(a as number, b.dtype), b.device); }
   else throw new Error(`${op}: at least one operand must be a tensor`);
   let dtype = promote(ta.dtype, tb.dtype);
   if (floatOnly && !isFloat(dtype)) dtype = 'float32';
@@ -95,7 +95,7 @@ export const clamp = (x: Tensor, min?: number | null, max?: number | null): Tens
 /** Elementwise choice: cond ? a : b, with broadcasting of all three. */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   let [x, y] = isTensor(a) || isTensor(b) ? operands('where', a, b)
-    : [scalarFor(a as number, 'float32'), scalarFor(b as number, 'float32')];
+    : [scalarFor(a as number, 'float32', cond.device), scalarFor(b as number, 'float32', cond.device)];
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
   const c = expand(cast(cond, 'bool'), shape);
   x = expand(x, shape); y = expand(y, shape);

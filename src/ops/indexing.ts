@@ -68,6 +68,6 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 /** One-hot encoding of int32 class indices: [...] -> [..., numClasses] (float32 by default). */
 export function oneHot(index: Tensor, numClasses: number, dtype: 'float32' | 'float64' | 'int32' = 'float32'): Tensor {
   checkIndex('oneHot', index);
-  const classes = arange(0, numClasses, 1, { dtype: 'int32' });
+  const classes = arange(0, numClasses, 1, { dtype: 'int32', device: index.device });
   return cast(equal(unsqueeze(index, -1), classes), dtype);
 }

@@ -3,6 +3,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { dispatch } from '../backends/dispatch.js';
+import { requireBackend } from '../backends/backend.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Rules } from './rule.js';
@@ -65,6 +66,8 @@ export function manualSeed(seed: number): void {
 
 export interface RandomOptions {
   dtype?: DType;
+  /** Backend name; defaults to the current backend. */
+  device?: string;
   generator?: Generator;
   requiresGrad?: boolean;
 }
@@ -75,7 +78,8 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
   const gen = opts.generator ?? defaultGenerator;
   const dtype = opts.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`rand: dtype must be float32 or float64, got ${dtype}`);
-  const t = dispatch('random', [], { key: [...gen.key] as [number, number], counter: gen.take(sizeOf(shape)), shape: [...shape], dtype });
+  const on = opts.device ? requireBackend(opts.device) : undefined;
+  const t = dispatch('random', [], { key: [...gen.key] as [number, number], counter: gen.take(sizeOf(shape)), shape: [...shape], dtype }, on);
   return opts.requiresGrad ? setRequiresGrad(t, true) : t;
 }
 
@@ -89,7 +93,7 @@ export function uniform(shape: readonly number[], low = 0, high = 1, opts: Rando
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
   checkShape('randn', shape);
   const n = sizeOf(shape);
-  const u = rand([2, n], { dtype: opts.dtype, generator: opts.generator });
+  const u = rand([2, n], { dtype: opts.dtype, generator: opts.generator, device: opts.device });
   const u1 = narrow(u, 0, 0, 1), u2 = narrow(u, 0, 1, 1);
   // sqrt(-2 ln(1-u1)) cos(2π u2); 1-u1 is in (0, 1], so the log is finite
   const r = sqrt(mul(neg(log(sub(1, u1))), 2));
@@ -105,13 +109,13 @@ export function normal(shape: readonly number[], meanValue = 0, stdValue = 1, op
 /** Integers uniform in [low, high) as int32. */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: need integers low < high, got ${low}, ${high}`);
-  const u = rand(shape, { dtype: 'float64', generator: opts.generator });
+  const u = rand(shape, { dtype: 'float64', generator: opts.generator, device: opts.device });
   return cast(floor(add(mul(u, high - low), low)), 'int32');
 }
 
 /** 1 with probability p, else 0 (same shape; dtype of the result float32 unless given). */
 export function bernoulli(shape: readonly number[], p: number, opts: RandomOptions = {}): Tensor {
-  return cast(less(rand(shape, { generator: opts.generator }), p), opts.dtype ?? 'float32');
+  return cast(less(rand(shape, { generator: opts.generator, device: opts.device }), p), opts.dtype ?? 'float32');
 }
 
 /** A random permutation of 0..n-1 (Fisher–Yates on the generator's stream), as a plain array. */

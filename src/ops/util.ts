@@ -20,9 +20,9 @@ export function scalarDType(v: Scalar, other: DType): DType {
   return other;
 }
 
-/** A scalar tensor for a number used in an op with `like`. */
-export function scalarFor(v: Scalar, dtype: DType): Tensor {
-  return full([], typeof v === 'boolean' ? Number(v) : v, { dtype });
+/** A scalar tensor for a number used in an op beside a tensor on `device` (default: current backend). */
+export function scalarFor(v: Scalar, dtype: DType, device?: string): Tensor {
+  return full([], typeof v === 'boolean' ? Number(v) : v, { dtype, device });
 }
 
 export function floatDType(dtype: DType): DType {

@@ -15,7 +15,7 @@ export type NormType = number | 'inf';
 
 /** The p-norm of all elements of t as a scalar tensor of t's dtype (torch.linalg.vector_norm). */
 function vectorNorm(t: Tensor, p: number): Tensor {
-  if (t.size === 0) return scalar(0, t.dtype);
+  if (t.size === 0) return scalar(0, t.dtype, t.device);
   if (p === 2) return sqrt(sum(mul(t, t)));
   if (p === 1) return sum(abs(t));
   if (p === Infinity) return max(abs(t));

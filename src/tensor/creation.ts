@@ -95,13 +95,13 @@ export function full(shape: readonly number[], value: number, opts: TensorOption
 
 export const zeros = (shape: readonly number[], opts?: TensorOptions): Tensor => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts?: TensorOptions): Tensor => full(shape, 1, opts);
-export const zerosLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 0, { dtype: t.dtype, ...opts });
-export const onesLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 1, { dtype: t.dtype, ...opts });
-export const fullLike = (t: Tensor, value: number, opts?: TensorOptions): Tensor => full(t.shape, value, { dtype: t.dtype, ...opts });
+export const zerosLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
+export const onesLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
+export const fullLike = (t: Tensor, value: number, opts?: TensorOptions): Tensor => full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 
 /** Scalar tensor (shape []) of a dtype. */
-export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  return full([], value, { dtype });
+export function scalar(value: number, dtype: DType = 'float32', device?: string): Tensor {
+  return full([], value, { dtype, device });
 }
 
 /**

@@ -1,7 +1,8 @@
 // Tensor methods with PyTorch's names (camelCase), each a thin call of the package function.
 
 import { Tensor } from './tensor.js';
-import type { DType } from './dtype.js';
+import { DTYPES, type DType } from './dtype.js';
+import { toBackend } from '../ops/transfer.js';
 import * as B from '../ops/binary.js';
 import * as U from '../ops/unary.js';
 import * as R from '../ops/reduce.js';
@@ -48,7 +49,8 @@ declare module './tensor.js' {
     contiguous(): Tensor; clone(): Tensor;
     split(size: number | readonly number[], dim?: number): Tensor[]; chunk(chunks: number, dim?: number): Tensor[];
     gather(dim: number, index: Tensor): Tensor; indexSelect(dim: number, index: Tensor): Tensor;
-    to(dtype: DType): Tensor; float(): Tensor; double(): Tensor; int(): Tensor; bool(): Tensor;
+    /** Cast to a dtype, or copy to another backend by name ('js', 'wasm'): torch's t.to(dtype | device). */
+    to(target: DType | string): Tensor; float(): Tensor; double(): Tensor; int(): Tensor; bool(): Tensor;
     detach(): Tensor;
     /** Set requiresGrad on a leaf (torch.Tensor.requires_grad_). */
     requiresGrad_(flag?: boolean): Tensor;
@@ -93,7 +95,7 @@ const methods: ThisType<Tensor> & Record<string, (this: Tensor, ...a: any[]) => 
   contiguous() { return M.contiguous(this); }, clone() { return M.clone(this); },
   split(s, d) { return M.split(this, s, d); }, chunk(c, d) { return M.chunk(this, c, d); },
   gather(d, i) { return gather(this, d, i); }, indexSelect(d, i) { return indexSelect(this, d, i); },
-  to(dtype) { return U.cast(this, dtype); }, float() { return U.cast(this, 'float32'); },
+  to(target) { return (DTYPES as readonly string[]).includes(target) ? U.cast(this, target) : toBackend(this, target); }, float() { return U.cast(this, 'float32'); },
   double() { return U.cast(this, 'float64'); }, int() { return U.cast(this, 'int32'); }, bool() { return U.cast(this, 'bool'); },
   detach() { return detach(this); },
   requiresGrad_(flag = true) { return setRequiresGrad(this, flag); },

@@ -1,0 +1,228 @@
+// The wasm backend against the js reference: every primitive (and the composites built on them),
+// forward values and input gradients, float32, on plain, broadcast, transposed, sliced and batched
+// operands. Also the fused kernels against their composed defaults, thread-count independence,
+// memory that stays flat, and out-of-memory errors.
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import * as nb from '../../src/index.js';
+
+const wasm = nb.wasmBackend();
+const g = new nb.Generator(7);
+const js = { device: 'js' };
+
+/** An input: made on js from the generator, then moved to each backend. */
+type Make = () => nb.Tensor;
+const rn = (shape: number[]): Make => () => nb.randn(shape, { ...js, generator: g });
+const ru = (shape: number[], lo: number, hi: number): Make => () => nb.uniform(shape, lo, hi, { ...js, generator: g });
+const ints = (vals: number[] | number[][]): Make => () => nb.tensor(vals, { ...js, dtype: 'int32' });
+const bools = (shape: number[]): Make => () => nb.less(nb.rand(shape, { ...js, generator: g }), 0.5);
+
+type Case = [name: string, f: (...xs: nb.Tensor[]) => nb.Tensor, inputs: Make[]];
+
+/** Cases by the primitive they exercise; the guard test checks that every primitive has some. */
+const cases: Record<string, Case[]> = {
+  neg: [['neg', (x) => nb.neg(x), [rn([33])]]],
+  exp: [['exp', (x) => nb.exp(x), [rn([4, 9])]]],
+  log: [['log', (x) => nb.log(x), [ru([37], 0.1, 5)]]],
+  sqrt: [['sqrt', (x) => nb.sqrt(x), [ru([37], 0.1, 5)]], ['sqrt of a transposed view', (x) => nb.sqrt(x.t()), [ru([5, 7], 0.1, 5)]]],
+  reciprocal: [['reciprocal', (x) => nb.reciprocal(x), [ru([19], 0.5, 3)]]],
+  sin: [['sin', (x) => nb.sin(x), [rn([21])]]],
+  cos: [['cos', (x) => nb.cos(x), [rn([21])]]],
+  tanh: [['tanh', (x) => nb.tanh(x), [rn([3, 11])]]],
+  erf: [['erf', (x) => nb.erf(x), [rn([3, 11])]]],
+  floor: [['floor', (x) => nb.floor(x.mul(3)), [rn([17])]]],
+  abs: [['abs', (x) => nb.abs(x), [rn([17])]]],
+  add: [
+    ['add same shape', (a, b) => nb.add(a, b), [rn([5, 13]), rn([5, 13])]],
+    ['add row bias [B,T,C] + [C]', (a, b) => nb.add(a, b), [rn([2, 3, 7]), rn([7])]],
+    ['add outer [N,1] + [1,M]', (a, b) => nb.add(a, b), [rn([6, 1]), rn([1, 9])]],
+    ['add column [N,M] + [N,1]', (a, b) => nb.add(a, b), [rn([6, 9]), rn([6, 1])]],
+    ['add scalar', (a) => nb.add(a, 1.5), [rn([3, 5])]],
+    ['add transposed + plain', (a, b) => nb.add(a.t(), b), [rn([4, 6]), rn([6, 4])]],
+  ],
+  sub: [['sub scalar first', (a) => nb.sub(2, a), [rn([10])]], ['sub broadcast 3-D', (a, b) => nb.sub(a, b), [rn([2, 1, 5]), rn([3, 1])]]],
+  mul: [['mul', (a, b) => nb.mul(a, b), [rn([7, 3]), rn([7, 3])]], ['mul sliced', (a, b) => nb.mul(a.slice(1, 1, 5), b), [rn([3, 6]), rn([3, 4])]]],
+  div: [['div', (a, b) => nb.div(a, b), [rn([9]), ru([9], 0.5, 2)]]],
+  pow: [['pow', (a, b) => nb.pow(a, b), [ru([9], 0.5, 2), rn([9])]], ['pow scalar exponent', (a) => nb.pow(a, 3), [rn([2, 5])]]],
+  maximum: [['maximum', (a, b) => nb.maximum(a, b), [rn([15]), rn([15])]], ['relu', (a) => nb.relu(a), [rn([4, 8])]]],
+  minimum: [['minimum', (a, b) => nb.minimum(a, b), [rn([15]), rn([1])]]],
+  less: [['less', (a, b) => nb.less(a, b).float().add(a), [rn([4, 5]), rn([5])]]],
+  equal: [['equal', (a) => nb.equal(nb.floor(a), nb.floor(a.flip?.(0) ?? a)).float(), [ru([12], -2, 2)]]],
+  where: [['where', (c, a, b) => nb.where(c, a, b), [bools([4, 6]), rn([4, 6]), rn([6])]], ['where scalar branch', (c, a) => nb.where(c, a, 0), [bools([9]), rn([9])]]],
+  sum: [
+    ['sum all', (x) => nb.sum(x), [rn([5, 7])]],
+    ['sum rows', (x) => nb.sum(x, -1), [rn([5, 37])]],
+    ['sum middle', (x) => nb.sum(x, 1), [rn([3, 4, 5])]],
+    ['sum two axes', (x) => nb.sum(x, [0, 2]), [rn([3, 4, 5])]],
+    ['sum of a transposed view', (x) => nb.sum(x.t(), 1), [rn([6, 3])]],
+  ],
+  max: [['max rows', (x) => nb.max(x, -1), [rn([4, 21])]], ['max first axis', (x) => nb.max(x, 0), [rn([5, 6])]]],
+  argmax: [['argmax', (x) => nb.argmax(x, -1).float().add(x.sum()), [rn([5, 8])]]],
+  cast: [
+    ['cast to int32 and back', (x) => nb.cast(nb.cast(x.mul(4), 'int32'), 'float32').add(x), [rn([11])]],
+    ['cast to float64 and back', (x) => nb.cast(nb.cast(x, 'float64').mul(2), 'float32'), [rn([11])]],
+    ['bool to float', (c) => nb.cast(c, 'float32'), [bools([13])]],
+  ],
+  copy: [
+    ['contiguous of a transpose', (x) => x.t().contiguous().mul(1), [rn([7, 5])]],
+    ['contiguous of a 4-D permute', (x) => x.permute(0, 2, 3, 1).contiguous(), [rn([2, 3, 4, 5])]],
+    ['contiguous of a 5-D permute', (x) => x.permute(4, 2, 0, 3, 1).contiguous(), [rn([2, 3, 2, 3, 2])]],
+  ],
+  matmul: [
+    ['matmul tile-exact', (a, b) => nb.matmul(a, b), [rn([12, 16]), rn([16, 24])]],
+    ['matmul ragged', (a, b) => nb.matmul(a, b), [rn([7, 13]), rn([13, 5])]],
+    ['matmul A transposed', (a, b) => nb.matmul(a.t(), b), [rn([13, 7]), rn([13, 9])]],
+    ['matmul B transposed (x Wᵀ)', (a, b) => nb.matmul(a, b.t()), [rn([9, 300]), rn([11, 300])]],
+    ['matmul both transposed', (a, b) => nb.matmul(a.t(), b.t()), [rn([20, 9]), rn([11, 20])]],
+    ['matmul batched', (a, b) => nb.matmul(a, b), [rn([3, 5, 6]), rn([3, 6, 4])]],
+    ['matmul broadcast batch', (a, b) => nb.matmul(a, b), [rn([2, 3, 5, 6]), rn([6, 4])]],
+    ['matmul vector', (a, b) => nb.matmul(a, b), [rn([6]), rn([6, 4])]],
+    ['matmul deep K', (a, b) => nb.matmul(a, b), [rn([8, 600]), rn([600, 10])]],
+  ],
+  gather: [['gather', (x, i) => nb.gather(x, 1, i), [rn([3, 5]), ints([[0, 4], [2, 2], [1, 3]])]]],
+  scatterAdd: [['indexSelect backward uses scatterAdd', (x, i) => nb.indexSelect(x, 0, i), [rn([5, 3]), ints([4, 0, 4, 2])]]],
+  concat: [['concat', (a, b) => nb.concat([a, b], 1), [rn([3, 2]), rn([3, 4])]], ['stack', (a, b) => nb.stack([a, b]), [rn([5]), rn([5])]]],
+  pad: [['pad', (x) => nb.pad(x, [1, 2, 0, 1]), [rn([3, 4])]]],
+  random: [['dropout draws the same mask', (x) => nb.nn.functional.dropout(x, 0.3, true, new nb.Generator(5)), [rn([8, 16])]]],
+};
+
+const composites: Case[] = [
+  ['softmax', (x) => nb.softmax(x, -1), [rn([4, 10])]],
+  ['logSoftmax', (x) => nb.logSoftmax(x, -1), [rn([4, 10])]],
+  ['gelu', (x) => nb.gelu(x), [rn([30])]],
+  ['sigmoid', (x) => nb.sigmoid(x), [rn([30])]],
+  ['crossEntropy', (x, y) => nb.nn.functional.crossEntropy(x, y), [rn([6, 5]), ints([0, 4, 1, 2, 3, 0])]],
+  ['mseLoss', (x, y) => nb.nn.functional.mseLoss(x, y), [rn([6, 5]), rn([6, 5])]],
+  ['linear layer chain', (x, w, b) => nb.relu(nb.add(nb.matmul(x, w.t()), b)).mean(), [rn([16, 40]), rn([24, 40]), rn([24])]],
+];
+
+function close(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  expect(a.length, what).toBe(b.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (Number.isNaN(x) && Number.isNaN(y)) continue;
+    const tol = 2e-5 * Math.max(1, Math.abs(x), Math.abs(y));
+    if (!(Math.abs(x - y) <= tol)) expect.fail(`${what}: element ${i}: wasm ${x} vs js ${y}`);
+  }
+}
+
+/** Run f on both backends from the same inputs; compare the outputs and every float input's gradient. */
+function check([name, f, makers]: Case): void {
+  const base = makers.map((m) => m());
+  const run = (device: string) => {
+    const xs = base.map((t) => {
+      const x = t.to(device);
+      return x.dtype === 'float32' ? x.detach().requiresGrad_() : x;
+    });
+    const out = f(...xs);
+    expect(out.device, name).toBe(device);
+    if (out.requiresGrad) {
+      const w = nb.cos(nb.arange(0, out.size, 1, { device, dtype: 'float32' })).reshape(out.shape);
+      nb.sum(nb.mul(out, w)).backward();
+    }
+    return { out: out.dataSync(), grads: xs.map((x) => x.grad?.dataSync() ?? null) };
+  };
+  const a = run('wasm'), b = run('js');
+  close(a.out, b.out, `${name} forward`);
+  a.grads.forEach((gw, i) => {
+    const gj = b.grads[i];
+    expect(gw === null, `${name}: gradient ${i} present on one backend only`).toBe(gj === null);
+    if (gw && gj) close(gw, gj, `${name} gradient of input ${i}`);
+  });
+}
+
+describe('wasm matches js', () => {
+  it(`uses a SIMD variant (${wasm.variant}) with ${wasm.threads} thread(s)`, () => {
+    expect(wasm.info!().simd).toBe(true);
+  });
+
+  for (const [prim, list] of Object.entries(cases)) {
+    for (const c of list) it(`${prim}: ${c[0]}`, () => check(c));
+  }
+  for (const c of composites) it(`composite: ${c[0]}`, () => check(c));
+
+  it('covers every primitive of the backend interface', () => {
+    const src = readFileSync(new URL('../../src/backends/backend.ts', import.meta.url), 'utf8');
+    const body = src.slice(src.indexOf('export interface PrimParams'), src.indexOf('export type Prim ='));
+    const prims = [...body.matchAll(/(\w+): \{/g)].map((m) => m[1]);
+    expect(prims.length).toBeGreaterThan(30);
+    for (const p of prims) expect(Object.keys(cases), `no conformance case for '${p}'`).toContain(p);
+  });
+
+  it('float64 runs on the wasm backend too (through the reference kernels over its heap)', () => {
+    const x = nb.randn([4, 6], { dtype: 'float64', device: 'js', generator: g });
+    const y = nb.matmul(x.to('wasm'), x.to('wasm').t());
+    expect(y.dtype).toBe('float64');
+    close(y.dataSync(), nb.matmul(x, x.t()).dataSync(), 'float64 matmul');
+  });
+});
+
+describe('wasm fused kernels and threads', () => {
+  function adamRun(make: (ps: nb.Tensor[]) => nb.optim.Optimizer, composed: boolean): Float32Array[] {
+    nb.optim.Adam.composedOnly = composed;
+    try {
+      const gen = new nb.Generator(3);
+      const ps = [nb.randn([37, 5], { device: 'wasm', generator: gen }).requiresGrad_(), nb.randn([5], { device: 'wasm', generator: gen }).requiresGrad_()];
+      const opt = make(ps);
+      for (let s = 0; s < 5; s++) {
+        opt.zeroGrad();
+        nb.scope(() => nb.sum(nb.mul(nb.tanh(nb.matmul(ps[0], ps[1])), nb.arange(0, 37, 1, { device: 'wasm' }))).backward());
+        opt.step();
+      }
+      return ps.map((p) => p.dataSync() as Float32Array);
+    } finally {
+      nb.optim.Adam.composedOnly = false;
+    }
+  }
+  const adams: [string, (ps: nb.Tensor[]) => nb.optim.Optimizer][] = [
+    ['Adam', (ps) => new nb.optim.Adam(ps, { lr: 0.01 })],
+    ['Adam with L2 weight decay', (ps) => new nb.optim.Adam(ps, { lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.9] })],
+    ['AdamW', (ps) => new nb.optim.AdamW(ps, { lr: 0.01, weightDecay: 0.1 })],
+  ];
+  for (const [name, make] of adams) {
+    it(`fused ${name} step gives the composed step's values`, () => {
+      const fused = adamRun(make, false), composed = adamRun(make, true);
+      fused.forEach((f, i) => close(f, composed[i], `${name} parameter ${i}`));
+    });
+  }
+
+  it('matmul results do not depend on the thread count', async () => {
+    const a = nb.randn([70, 90], { device: 'wasm', generator: g }), b = nb.randn([90, 130], { device: 'wasm', generator: g });
+    const threaded = nb.matmul(a, b).dataSync();
+    const before = wasm.threads;
+    wasm.setThreads(1);
+    try {
+      expect(Array.from(nb.matmul(a, b).dataSync())).toEqual(Array.from(threaded));
+    } finally {
+      wasm.setThreads(Math.max(before, 1));
+      await wasm.ready();
+    }
+  });
+
+  it('2,000 training steps keep live buffers and the heap flat', () => {
+    nb.manualSeed(1);
+    const model = new nb.nn.Sequential(new nb.nn.Linear(20, 64), new nb.nn.ReLU(), new nb.nn.Dropout(0.1), new nb.nn.Linear(64, 4));
+    model.to('float32');
+    for (const p of model.parameters()) expect(p.device).toBe(nb.getBackend().name);
+    if (nb.getBackend().name !== 'wasm') return; // the js project checks liveBuffers in tests/tensor
+    const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
+    const x = nb.randn([32, 20]), y = nb.randint(0, 4, [32]);
+    let at100 = { live: 0, heap: 0 };
+    for (let i = 0; i < 2000; i++) {
+      nb.scope(() => {
+        opt.zeroGrad();
+        nb.nn.functional.crossEntropy(model.forward(x), y).backward();
+        opt.step();
+      });
+      if (i === 100) at100 = { live: wasm.liveBuffers(), heap: wasm.memoryStats().heapBytes };
+    }
+    expect(wasm.liveBuffers()).toBe(at100.live);
+    expect(wasm.memoryStats().heapBytes).toBe(at100.heap);
+  });
+
+  it('out of memory is a clear error naming the size asked for', () => {
+    expect(() => nb.zeros([1 << 30, 2], { device: 'wasm' })).toThrow(/wasm: out of memory allocating 8589934592 bytes/);
+    // and the heap still works afterwards
+    expect(nb.ones([3], { device: 'wasm' }).sum().itemSync()).toBe(3);
+  });
+});
