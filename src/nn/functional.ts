@@ -6,7 +6,7 @@ import { abs, cast, log, log1p, exp, neg } from '../ops/unary.js';
 import { mean, sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import { gather } from '../ops/indexing.js';
-import { reshape, squeeze, transpose, unsqueeze, permute } from '../ops/movement.js';
+import { reshape, squeeze, transpose, unsqueeze, permute, pad, slice, stack } from '../ops/movement.js';
 import { logSoftmax } from '../ops/activation.js';
 import { rand, type Generator } from '../ops/random.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
@@ -35,6 +35,59 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const y = matmul(x, transpose(weight, 0, 1));
   return bias ? add(y, bias) : y;
+}
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  /** Zero padding per side, or 'same' (stride 1: output size = input size) or 'valid' (none). */
+  padding?: number | [number, number] | 'same' | 'valid';
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+const pair = (v: number | [number, number], what: string): [number, number] => {
+  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
+  if (p.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`conv2d: ${what} must be non-negative integers, got ${JSON.stringify(v)}`);
+  return p;
+};
+
+/**
+ * 2-D convolution as PyTorch's conv2d: input [N, C, H, W], weight [Co, C, kh, kw], bias [Co].
+ * Composed as im2col (kh·kw strided views of the padded input, stacked) and one batched matmul,
+ * so its gradient comes from those ops' rules.
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  if (x.ndim !== 4 || weight.ndim !== 4) throw new Error(`conv2d: expects input [N, C, H, W] and weight [Co, C, kh, kw], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
+  if ((opts.groups ?? 1) !== 1) throw new Error('conv2d: groups other than 1 are not supported yet');
+  const [N, C, H, W] = x.shape, [Co, Ci, kh, kw] = weight.shape;
+  if (C !== Ci) throw new Error(`conv2d: input has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Ci}: input ${fmtShape(x.shape)}`);
+  const [sh, sw] = pair(opts.stride ?? 1, 'stride'), [dh, dw] = pair(opts.dilation ?? 1, 'dilation');
+  if (sh === 0 || sw === 0 || dh === 0 || dw === 0) throw new Error('conv2d: stride and dilation must be positive');
+  let pt: number, pb: number, pl: number, pr: number;
+  const padding = opts.padding ?? 0;
+  if (padding === 'same') {
+    if (sh !== 1 || sw !== 1) throw new Error("conv2d: padding 'same' needs stride 1, as in PyTorch");
+    const th = dh * (kh - 1), tw = dw * (kw - 1);
+    [pt, pb, pl, pr] = [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
+  } else if (padding === 'valid') {
+    [pt, pb, pl, pr] = [0, 0, 0, 0];
+  } else {
+    const [ph, pw] = pair(padding, 'padding');
+    [pt, pb, pl, pr] = [ph, ph, pw, pw];
+  }
+  const Ho = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1, Wo = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  if (Ho <= 0 || Wo <= 0) throw new Error(`conv2d: kernel ${kh}x${kw} (dilation ${dh}x${dw}) is larger than the padded input ${fmtShape(x.shape)}`);
+  const xp = pt || pb || pl || pr ? pad(x, [pl, pr, pt, pb]) : x;
+  const cols: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const rows = slice(xp, 2, i * dh, i * dh + (Ho - 1) * sh + 1, sh);
+      cols.push(slice(rows, 3, j * dw, j * dw + (Wo - 1) * sw + 1, sw)); // (N, C, Ho, Wo)
+    }
+  }
+  const col = reshape(stack(cols, 2), [N, C * kh * kw, Ho * Wo]); // (N, C·kh·kw, Ho·Wo)
+  const y = reshape(matmul(reshape(weight, [Co, C * kh * kw]), col), [N, Co, Ho, Wo]); // (N, Co, Ho, Wo)
+  return bias ? add(y, reshape(bias, [1, Co, 1, 1])) : y;
 }
 
 /**

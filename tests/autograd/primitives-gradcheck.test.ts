@@ -60,6 +60,8 @@ const composites: Case[] = [
   ['slice with step 2 and select', (x) => nb.select(nb.slice(x, 1, 1, 6, 2), 0, 1), () => [rn([2, 7])]],
   ['index', (x) => nb.index(x, [0, 2], null, 1), () => [rn([3, 2, 3])]],
   ['softmax', (x) => nb.softmax(x, -1), () => [rn([3, 5])]],
+  ['conv2d (im2col + matmul), stride 2, padding 1, bias', (x, w, b) => nb.nn.functional.conv2d(x, w, b, { stride: 2, padding: 1 }), () => [rn([2, 2, 5, 4]), rn([3, 2, 3, 3]), rn([3])]],
+  ['conv2d same, dilation 2', (x, w) => nb.nn.functional.conv2d(x, w, null, { padding: 'same', dilation: 2 }), () => [rn([1, 2, 5, 5]), rn([2, 2, 3, 2])]],
   ['logSoftmax', (x) => nb.logSoftmax(x, 0), () => [rn([4, 3])]],
   ['logsumexp', (x) => nb.logsumexp(x, 1), () => [rn([3, 4])]],
   ['sigmoid', (x) => nb.sigmoid(x), () => [rn([7]).mul(4)]],

@@ -93,6 +93,7 @@ const composites: Case[] = [
   ['sigmoid', (x) => nb.sigmoid(x), [rn([30])]],
   ['crossEntropy', (x, y) => nb.nn.functional.crossEntropy(x, y), [rn([6, 5]), ints([0, 4, 1, 2, 3, 0])]],
   ['mseLoss', (x, y) => nb.nn.functional.mseLoss(x, y), [rn([6, 5]), rn([6, 5])]],
+  ['conv2d MNIST-CNN style', (x, w, b) => nb.nn.functional.conv2d(x, w, b, { padding: 'same' }), [rn([2, 3, 9, 9]), rn([5, 3, 3, 3]), rn([5])]],
   ['linear layer chain', (x, w, b) => nb.relu(nb.add(nb.matmul(x, w.t()), b)).mean(), [rn([16, 40]), rn([24, 40]), rn([24])]],
 ];
 

@@ -152,7 +152,20 @@ export function where_f32(c: usize, cO: i32, cI: i32, a: usize, aO: i32, aI: i32
   for (let o = 0; o < outer; o++) {
     const pc = c + <usize>o * <usize>cO, pa = a + (<usize>o * <usize>aO << 2), pb = b + (<usize>o * <usize>bO << 2);
     const po = out + (<usize>o * <usize>inner << 2);
-    for (let i = 0; i < inner; i++) {
+    let i = 0;
+    if (cI == 1) {
+      // Four condition bytes widen to four lane masks; a and b are loaded or splatted.
+      const zero = i32x4.splat(0);
+      const sa = v128.load32_splat(pa), sb = v128.load32_splat(pb);
+      for (; i + 4 <= inner; i += 4) {
+        const bytes = v128.load32_zero(pc + <usize>i);
+        const mask = i32x4.ne(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes)), zero);
+        const va = aI == 1 ? v128.load(pa + (<usize>i << 2)) : sa;
+        const vb = bI == 1 ? v128.load(pb + (<usize>i << 2)) : sb;
+        v128.store(po + (<usize>i << 2), v128.bitselect(va, vb, mask));
+      }
+    }
+    for (; i < inner; i++) {
       store<f32>(po + (<usize>i << 2), load<u8>(pc + <usize>(i * cI)) ? load<f32>(pa + (<usize>(i * aI) << 2)) : load<f32>(pb + (<usize>(i * bI) << 2)));
     }
   }

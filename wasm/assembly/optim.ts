@@ -15,7 +15,27 @@ export function adam_f32(
   const w = <f32>1 - beta1;
   const useLerpFromA = Mathf.abs(w) < 0.5;
   const omb2 = <f32>1 - beta2;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // Four lanes at a time: the same IEEE float32 operations per lane, so the same bits as below.
+  const vw = f32x4.splat(w), vomw = f32x4.splat(<f32>1 - w), vb2 = f32x4.splat(beta2), vomb2 = f32x4.splat(omb2);
+  const vwd = f32x4.splat(wd), vds = f32x4.splat(decoupledScale), vbc2 = f32x4.splat(bc2Sqrt), veps = f32x4.splat(eps);
+  const vstep = f32x4.splat(-stepSize);
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    let pv = v128.load(p + o);
+    let gv = v128.load(g + o);
+    if (mode == 2) pv = f32x4.mul(pv, vds);
+    else if (mode == 1) gv = f32x4.add(gv, f32x4.mul(pv, vwd));
+    const mv = v128.load(m + o);
+    const d = f32x4.sub(gv, mv);
+    const mn = useLerpFromA ? f32x4.add(mv, f32x4.mul(d, vw)) : f32x4.sub(gv, f32x4.mul(d, vomw));
+    const vn = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gv, vomb2), gv));
+    const denom = f32x4.add(f32x4.div(f32x4.sqrt(vn), vbc2), veps);
+    v128.store(pOut + o, f32x4.add(pv, f32x4.div(f32x4.mul(mn, vstep), denom)));
+    v128.store(mOut + o, mn);
+    v128.store(vOut + o, vn);
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     let pv = load<f32>(p + o);
     let gv = load<f32>(g + o);

@@ -13,7 +13,7 @@ import { gemm, MR, NR } from './matmul';
 const GEN = 0, DONE = 4, NTHREADS = 8, TASK = 12, ARGS = 16, ADMIT = 256;
 const TASK_GEMM = 0, TASK_EXIT = -1;
 /** Iterations to spin before sleeping: a training step issues jobs every few hundred microseconds. */
-const SPIN = 200000;
+const SPIN = 2000000;
 
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 { return load<i32>(ctrl + ARGS + (<usize>i << 2)); }
