@@ -11,7 +11,7 @@ export {
   tensor, full, zeros, ones, zerosLike, onesLike, fullLike, scalar, arange, linspace, eye,
   type TensorOptions, type TensorLike, type NestedArray,
 } from './tensor/creation.js';
-export { scope, dispose } from './tensor/memory.js';
+export { scope, dispose, setDebugMemory, leakReport, type LeakRecord } from './tensor/memory.js';
 export {
   registerBackend, setBackend, getBackend, listBackends,
   type Backend, type Storage, type View, type Prim, type PrimParams, type KernelTable,

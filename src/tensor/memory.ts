@@ -1,13 +1,57 @@
 // Explicit lifetimes without manual bookkeeping: scope() frees what a function made except what it returns.
 
 import type { Tensor } from './tensor.js';
+import type { Storage } from '../backends/backend.js';
 
 const scopes: Tensor[][] = [];
 
+/** What the safety net keeps of a tensor: its storage (not the tensor, which would never be collected). */
+export interface Finalizer { storage: Storage; shape: readonly number[]; stack?: string }
+
+/** A tensor that was garbage-collected without dispose() (its memory was freed then). */
+export interface LeakRecord { shape: readonly number[]; dtype: string; device: string; stack?: string }
+
+let debugMemory = false;
+const leaks: LeakRecord[] = [];
+
+// The safety net: a tensor that becomes unreachable without dispose() still gives its buffer
+// back (Wasm heap or GPU memory) when the garbage collector finalizes it. Timing is up to the
+// collector, so scope()/dispose() remain the way to keep memory flat; debug mode reports these.
+const finalizers = new FinalizationRegistry<Finalizer>((f) => {
+  if (debugMemory) {
+    const leak = { shape: f.shape, dtype: f.storage.dtype, device: f.storage.backend.name, stack: f.stack };
+    leaks.push(leak);
+    console.warn(`nabla: a ${leak.dtype} tensor of shape [${leak.shape}] on ${leak.device} was never disposed${f.stack ? `; made at\n${f.stack}` : ''}`);
+  }
+  if (--f.storage.refs === 0) f.storage.backend.free(f.storage);
+});
+
+/**
+ * Debug mode for memory: record where each tensor is made, and warn (and list in leakReport())
+ * about tensors that were garbage-collected without dispose() or scope().
+ */
+export function setDebugMemory(on: boolean): void {
+  debugMemory = on;
+}
+
+/** Tensors collected without dispose() since debug mode was turned on (and clears the list). */
+export function leakReport(): LeakRecord[] {
+  return leaks.splice(0, leaks.length);
+}
+
 /** @internal called for every new tensor */
-export function trackTensor(t: Tensor): void {
+export function trackTensor(t: Tensor): Finalizer {
   const top = scopes[scopes.length - 1];
   if (top) top.push(t);
+  const f: Finalizer = { storage: t.storage, shape: t.shape };
+  if (debugMemory) f.stack = new Error().stack?.split('\n').slice(3, 9).join('\n');
+  finalizers.register(t, f, t);
+  return f;
+}
+
+/** @internal dispose() was called: the tensor releases its storage itself. */
+export function untrackTensor(t: Tensor): void {
+  finalizers.unregister(t);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Storage, View } from '../backends/backend.js';
 import type { DType, TypedArray } from './dtype.js';
 import { contiguousStrides, isContiguous, sizeOf } from './shape.js';
 import { formatTensor } from './format.js';
-import { trackTensor } from './memory.js';
+import { trackTensor, untrackTensor, type Finalizer } from './memory.js';
 
 /** One recorded operation on the tape: how to turn the output's gradient into the inputs'. */
 export interface GradNode {
@@ -38,6 +38,8 @@ export class Tensor implements View {
   kept = false;
   /** @internal keep the gradient of this non-leaf after backward */
   retainsGrad = false;
+  /** @internal what the garbage-collection safety net frees if this is never disposed */
+  private finalizer: Finalizer;
 
   /** @internal — only backends and the op layer construct tensors. */
   constructor(
@@ -47,7 +49,7 @@ export class Tensor implements View {
     public offset: number,
   ) {
     storage.refs++;
-    trackTensor(this);
+    this.finalizer = trackTensor(this);
   }
 
   get dtype(): DType { return this.storage.dtype; }
@@ -127,6 +129,7 @@ export class Tensor implements View {
     }
     this.disposed = true;
     this.pendingDispose = false;
+    untrackTensor(this);
     const s = this.storage;
     if (--s.refs === 0) s.backend.free(s);
     // No later node uses this tensor, so nothing can backpropagate through its node any more.
@@ -162,6 +165,7 @@ export class Tensor implements View {
     const old = this.storage;
     if (--old.refs === 0) old.backend.free(old);
     this.storage = s;
+    this.finalizer.storage = s;
     this.strides = src.strides;
     this.offset = src.offset;
   }

@@ -197,3 +197,31 @@ describe('memory', () => {
     expect(b.liveBuffers()).toBe(start);
   });
 });
+
+describe('garbage-collection safety net', () => {
+  it('frees tensors that were never disposed and reports them in debug mode', async () => {
+    const v8 = await import('node:v8');
+    const vm = await import('node:vm');
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const b = nb.getBackend();
+    nb.setDebugMemory(true);
+    try {
+      const start = b.liveBuffers();
+      (() => { nb.ones([64, 64]).mul(3); })(); // tensors never disposed
+      expect(b.liveBuffers()).toBeGreaterThanOrEqual(start + 2);
+      for (let i = 0; i < 10 && b.liveBuffers() > start; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Earlier tests' undisposed tensors may be collected too, so the count can drop below start.
+      expect(b.liveBuffers()).toBeLessThanOrEqual(start);
+      const mine = nb.leakReport().filter((l) => l.shape.join() === '64,64');
+      expect(mine.length).toBeGreaterThanOrEqual(2);
+      expect(mine[0]).toMatchObject({ dtype: 'float32', device: b.name });
+      expect(mine[0].stack).toMatch(/core\.test\.ts/);
+    } finally {
+      nb.setDebugMemory(false);
+    }
+  });
+});

@@ -1,0 +1,46 @@
+// Runs one benchmark task for one peer in a fresh process and prints one JSON line:
+//   node bench/child.mjs <peer> <task> <json-args>
+// peers: nabla-js, nabla-wasm-1, nabla-wasm-all, tfjs-wasm, tfjs-cpu, jax-js
+// tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds}
+
+import { data } from '../dist/src/index.js';
+
+async function peerFor(id) {
+  if (id.startsWith('nabla-')) {
+    const { makePeer } = await import('./peers/nabla.mjs');
+    const [, backend, threads] = id.split('-');
+    return makePeer(backend, threads === 'all' ? 'all' : Number(threads ?? 1));
+  }
+  if (id.startsWith('tfjs-')) {
+    const m = await import('./peers/tfjs.mjs');
+    return m.makePeer(id.slice(5));
+  }
+  if (id === 'jax-js') {
+    const m = await import('./peers/jaxjs.mjs');
+    return m.makePeer ? m.makePeer() : m;
+  }
+  throw new Error(`unknown peer ${id}`);
+}
+
+const [id, task, argJson] = process.argv.slice(2);
+const args = JSON.parse(argJson ?? '{}');
+try {
+  const peer = await peerFor(id);
+  const info = (await peer.init(id.startsWith('tfjs-') ? id.slice(5) : 'wasm')) ?? {};
+  let result;
+  if (task === 'init') result = info;
+  else if (task === 'matmul') result = await peer.matmul(args.n, args.variant, args.minSeconds);
+  else if (task === 'conv2d') result = await peer.conv2d(args.minSeconds);
+  else if (task === 'mnist') {
+    const raw = await data.loadMnistRaw({ train: true });
+    const x = new Float32Array(raw.images.length);
+    for (let i = 0; i < x.length; i++) x[i] = raw.images[i] / 255;
+    const y = Int32Array.from(raw.labels);
+    result = await peer.mnistEpoch(x, y, { batchSize: 128, lr: 1e-3, epochs: 1, maxSeconds: args.maxSeconds });
+  } else throw new Error(`unknown task ${task}`);
+  console.log(JSON.stringify({ ok: true, info, result }));
+  process.exit(0);
+} catch (e) {
+  console.log(JSON.stringify({ ok: false, error: String(e?.stack ?? e).split('\n').slice(0, 3).join(' | ') }));
+  process.exit(0);
+}

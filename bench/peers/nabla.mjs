@@ -1,0 +1,103 @@
+// nabla as a benchmark peer: the js reference backend, or wasm with a given number of threads.
+// Same functions as the other peers: matmul, conv2d (forward and backward at MNIST-CNN sizes),
+// and one MNIST MLP training epoch (784-512-10, Adam, batch 128).
+
+import * as nb from '../../dist/src/index.js';
+
+export function makePeer(backend, threads) {
+  const name = backend === 'js' ? 'nabla js' : `nabla wasm ${threads === 'all' ? 'all threads' : `${threads} thread${threads > 1 ? 's' : ''}`}`;
+  return {
+    name,
+    async init() {
+      const b = await nb.setBackend(backend);
+      if (backend === 'wasm') {
+        nb.setThreads(threads === 'all' ? nb.wasmBackend().info().threadsRequested ?? 1 : threads);
+        await b.ready();
+        const info = b.info();
+        return { variant: info.variant, threads: info.threads };
+      }
+      return {};
+    },
+    matmul: (n, variant, minSeconds) => matmul(n, variant, minSeconds),
+    conv2d: (minSeconds) => conv2d(minSeconds),
+    mnistEpoch: (x, y, opts) => mnistEpoch(x, y, opts),
+  };
+}
+
+/** Repeat fn until minSeconds have passed (after one warm-up call); seconds per call. */
+function timeIt(fn, minSeconds) {
+  fn();
+  let reps = 0;
+  const t0 = performance.now();
+  do { fn(); reps++; } while (performance.now() - t0 < minSeconds * 1000);
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+export function operands(n, variant) {
+  const g = new nb.Generator(1);
+  switch (variant) {
+    case 'plain': return { a: nb.randn([n, n], { generator: g }), b: nb.randn([n, n], { generator: g }), flops: 2 * n ** 3 };
+    case 'transA': return { a: nb.randn([n, n], { generator: g }).t(), b: nb.randn([n, n], { generator: g }), flops: 2 * n ** 3 };
+    case 'transB': return { a: nb.randn([n, n], { generator: g }), b: nb.randn([n, n], { generator: g }).t(), flops: 2 * n ** 3 };
+    case 'batched': {
+      const m = n / 2;
+      return { a: nb.randn([8, m, m], { generator: g }), b: nb.randn([8, m, m], { generator: g }), flops: 8 * 2 * m ** 3 };
+    }
+    default: throw new Error(`unknown matmul variant ${variant}`);
+  }
+}
+
+function matmul(n, variant, minSeconds) {
+  const { a, b, flops } = operands(n, variant);
+  const secondsPerOp = timeIt(() => nb.matmul(a, b).dispose(), minSeconds);
+  a.dispose(); b.dispose();
+  return { secondsPerOp, flops };
+}
+
+/** Two conv layers of the MNIST CNN: [64,1,28,28] → 32 filters 3×3 same; [64,32,14,14] → 64 filters. */
+function conv2d(minSeconds) {
+  const g = new nb.Generator(2);
+  const layers = [
+    { x: nb.randn([64, 1, 28, 28], { generator: g }), w: nb.randn([32, 1, 3, 3], { generator: g }) },
+    { x: nb.randn([64, 32, 14, 14], { generator: g }), w: nb.randn([64, 32, 3, 3], { generator: g }) },
+  ].map(({ x, w }) => ({ x: x.requiresGrad_(), w: w.requiresGrad_(), r: nb.randn([x.shape[0], w.shape[0], x.shape[2], x.shape[3]], { generator: g }) }));
+  const fwd = () => nb.scope(() => { for (const l of layers) nb.nn.functional.conv2d(l.x, l.w, null, { padding: 'same' }); });
+  const fwdBwd = () => nb.scope(() => {
+    for (const l of layers) {
+      nb.sum(nb.mul(nb.nn.functional.conv2d(l.x, l.w, null, { padding: 'same' }), l.r)).backward();
+      l.x.grad.dispose(); l.x.grad = null; l.w.grad.dispose(); l.w.grad = null;
+    }
+  });
+  const forwardSeconds = timeIt(fwd, minSeconds);
+  const both = timeIt(fwdBwd, minSeconds);
+  return { forwardSeconds, backwardSeconds: Math.max(0, both - forwardSeconds) };
+}
+
+/** One epoch of the 784-512-10 MLP with Adam; stops at maxSeconds and extrapolates. */
+function mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity } = {}) {
+  nb.manualSeed(0);
+  const model = new nb.nn.Sequential(new nb.nn.Linear(784, 512), new nb.nn.ReLU(), new nb.nn.Linear(512, 10));
+  const opt = new nb.optim.Adam(model.parameters(), { lr });
+  const n = y.length, steps = Math.ceil(n / batchSize);
+  let loss = NaN, run = 0;
+  const t0 = performance.now();
+  for (let s = 0; s < steps; s++) {
+    const i0 = s * batchSize, i1 = Math.min(n, i0 + batchSize);
+    const l = nb.scope(() => {
+      const xb = nb.tensor(x.subarray(i0 * 784, i1 * 784)).reshape([i1 - i0, 784]);
+      const yb = nb.tensor(y.subarray(i0, i1));
+      opt.zeroGrad();
+      const out = nb.nn.functional.crossEntropy(model.forward(xb), yb);
+      out.backward();
+      opt.step();
+      return out.detach();
+    });
+    // Read the loss every 50 steps, as a training loop that logs would.
+    if (s % 50 === 0 || s === steps - 1) loss = l.itemSync();
+    l.dispose();
+    run++;
+    if ((performance.now() - t0) / 1000 > maxSeconds) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds: seconds * steps / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
+}
