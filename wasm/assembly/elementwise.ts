@@ -204,3 +204,32 @@ export function copy4(x: usize, out: usize, d0: i32, d1: i32, d2: i32, d3: i32, 
     }
   }
 }
+
+/**
+ * Strided copy of 4-byte elements between two strided layouts (both in elements), four dims
+ * outermost first: concat writes each input into its block of the output, pad into the interior.
+ */
+export function copy4to(x: usize, out: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+  s0: i32, s1: i32, s2: i32, s3: i32, t0: i32, t1: i32, t2: i32, t3: i32): void {
+  for (let i0 = 0; i0 < d0; i0++) {
+    for (let i1 = 0; i1 < d1; i1++) {
+      for (let i2 = 0; i2 < d2; i2++) {
+        const src = x + ((<usize>i0 * s0 + <usize>i1 * s1 + <usize>i2 * s2) << 2);
+        const dst = out + ((<usize>i0 * t0 + <usize>i1 * t1 + <usize>i2 * t2) << 2);
+        if (s3 == 1 && t3 == 1) {
+          memory.copy(dst, src, <usize>d3 << 2);
+        } else {
+          for (let i3 = 0; i3 < d3; i3++) store<u32>(dst + (<usize>i3 * t3 << 2), load<u32>(src + (<usize>i3 * s3 << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** out[0..n) = the 4-byte pattern `bits` (a float32 or int32 value). */
+export function fill4(out: usize, n: i32, bits: u32): void {
+  const v = i32x4.splat(bits);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), v);
+  for (; i < n; i++) store<u32>(out + (<usize>i << 2), bits);
+}

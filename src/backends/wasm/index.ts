@@ -29,6 +29,9 @@ interface Kernels {
   where_f32(c: number, cO: number, cI: number, a: number, aO: number, aI: number, b: number, bO: number, bI: number, out: number, outer: number, inner: number): void;
   cast(from: number, to: number, x: number, out: number, n: number): void;
   copy4(x: number, out: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number): void;
+  copy4to(x: number, out: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number,
+    t0: number, t1: number, t2: number, t3: number): void;
+  fill4(out: number, n: number, bits: number): void;
   reduce_f32(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
   philox_uniform_f32(k0: number, k1: number, counter: number, out: number, n: number): void;
   adam_f32(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
@@ -233,8 +236,29 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     matmul,
     gather: js.gather,
     scatterAdd: js.scatterAdd,
-    concat: js.concat,
-    pad: js.pad,
+    concat: (inputs, p, out, shape) => {
+      if (ELEM_BYTES[out.dtype] !== 4) return js.concat(inputs, p, out, shape);
+      const ostr = contiguousStridesOf(shape);
+      const plans = inputs.map((x) => collapse2(x.shape, x.strides, ostr));
+      if (plans.some((t) => !t)) return js.concat(inputs, p, out, shape);
+      let pos = 0;
+      inputs.forEach((x, i) => {
+        const t = plans[i]!;
+        K.copy4to(addr(x), buf(out).ptr + pos * ostr[p.axis] * 4, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3], t.t[0], t.t[1], t.t[2], t.t[3]);
+        pos += x.shape[p.axis];
+      });
+    },
+    pad: (inputs, p, out, shape) => {
+      const [x] = inputs;
+      if (ELEM_BYTES[out.dtype] !== 4) return js.pad(inputs, p, out, shape);
+      const ostr = contiguousStridesOf(shape);
+      const t = collapse2(x.shape, x.strides, ostr);
+      if (!t) return js.pad(inputs, p, out, shape);
+      const bits = new Uint32Array((out.dtype === 'float32' ? new Float32Array([p.value]) : new Int32Array([p.value])).buffer)[0];
+      K.fill4(buf(out).ptr, out.size, bits);
+      const start = p.pads.reduce((s, [before], d) => s + before * ostr[d], 0);
+      K.copy4to(addr(x), buf(out).ptr + start * 4, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3], t.t[0], t.t[1], t.t[2], t.t[3]);
+    },
     random: (inputs, p, out, shape) => {
       if (p.dtype !== 'float32') return js.random(inputs, p, out, shape);
       K.philox_uniform_f32(p.key[0] >>> 0, p.key[1] >>> 0, p.counter, buf(out).ptr, out.size);
@@ -294,6 +318,27 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   if (threaded) pool.setThreads(opts.threads ?? hardwareThreads());
   else if (opts.threads && opts.threads > 1) throw new Error(`wasm: ${variant} has no threads here; ${skipped[variant.replace(/^simd$/, 'simdThreads')] ?? 'shared memory is unavailable'}`);
   return backend;
+}
+
+function contiguousStridesOf(shape: readonly number[]): number[] {
+  const st: number[] = [];
+  let acc = 1;
+  for (let k = shape.length - 1; k >= 0; k--) { st[k] = acc; acc *= shape[k]; }
+  return st;
+}
+
+/** Merge dims of a copy between two strided layouts (source s, destination t) into at most four. */
+function collapse2(shape: readonly number[], s: readonly number[], t: readonly number[]): { d: number[]; s: number[]; t: number[] } | null {
+  const d: number[] = [], ss: number[] = [], ts: number[] = [];
+  shape.forEach((n, k) => {
+    if (n === 1) return;
+    const last = d.length - 1;
+    if (last >= 0 && ss[last] === s[k] * n && ts[last] === t[k] * n) { d[last] *= n; ss[last] = s[k]; ts[last] = t[k]; }
+    else { d.push(n); ss.push(s[k]); ts.push(t[k]); }
+  });
+  if (d.length > 4) return null;
+  while (d.length < 4) { d.unshift(1); ss.unshift(0); ts.unshift(0); }
+  return { d, s: ss, t: ts };
 }
 
 /** Merge a strided view's dims into at most four (outermost first, padded with 1s), or null. */
