@@ -17,7 +17,7 @@ export {
   type Backend, type Storage, type View, type Prim, type PrimParams, type KernelTable,
 } from './backends/backend.js';
 export { startProfiling, stopProfiling } from './backends/dispatch.js';
-export { setThreads, getThreads, wasmBackend, createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+export { setThreads, getThreads, wasmBackend, wasmBackendByName, createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 
 export * from './ops/unary.js';
 export * from './ops/binary.js';

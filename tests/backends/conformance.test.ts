@@ -227,3 +227,23 @@ describe('wasm fused kernels and threads', () => {
     expect(nb.ones([3], { device: 'wasm' }).sum().itemSync()).toBe(3);
   });
 });
+
+describe('wasm variants (the fallback chain)', () => {
+  for (const variant of ['simd', 'simdThreads'] as const) {
+    it(`the ${variant} build loads on its own and matches js`, async () => {
+      const name = `wasm-${variant}`;
+      nb.registerBackend(name, () => nb.createWasmBackend({ name, variants: [variant], threads: variant === 'simd' ? 1 : 2 }));
+      const b = nb.wasmBackendByName(name);
+      await b.ready();
+      expect(b.variant).toBe(variant);
+      expect(b.threads).toBe(variant === 'simd' ? 1 : 2);
+      const x = nb.randn([37, 53], { device: 'js', generator: g }), w = nb.randn([29, 53], { device: 'js', generator: g });
+      const want = nb.relu(nb.matmul(x, w.t())).sum(0).dataSync();
+      const got = nb.relu(nb.matmul(x.to(name), w.to(name).t())).sum(0);
+      expect(got.device).toBe(name);
+      close(got.dataSync(), want, `${variant} linear layer`);
+      if (variant === 'simd') expect(() => b.setThreads(2)).toThrow(/no threads/);
+      b.close();
+    });
+  }
+});

@@ -1,3 +1,3 @@
 // The threaded variants: every kernel plus the worker loop and parallel tasks (needs atomics).
 export * from './index';
-export { runTask, workerLoop } from './threads';
+export { workerLoop } from './threads';

@@ -12,3 +12,4 @@ export { adam_f32 } from './optim';
 export function heapBase(): usize {
   return __heap_base;
 }
+export { runTask } from './tasks';

@@ -45,6 +45,8 @@ const CAST_CODE: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 
 const ELEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 export interface WasmBackendOptions {
+  /** The name tensors report as their device (default 'wasm'); register the backend under it. */
+  name?: string;
   /** Threads to use, the calling one included (default: the machine's cores). */
   threads?: number;
   /** Restrict the variants tried (tests, benchmarks): e.g. ['simd'] for one thread without relaxed SIMD. */
@@ -275,7 +277,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   };
 
   const backend: WasmBackend = {
-    name: 'wasm',
+    name: opts.name ?? 'wasm',
     variant,
     allocate(size: number, dtype: DType): Storage {
       return { backend, dtype, size, handle: heap.buffer(dtype, size), refs: 0, id: nextId++ };
@@ -356,6 +358,13 @@ function collapse(shape: readonly number[], strides: readonly number[]): { d: nu
 }
 
 registerBackend('wasm', () => createWasmBackend());
+
+/** A wasm backend registered under `name` (tests and benchmarks register restricted variants). */
+export function wasmBackendByName(name: string): WasmBackend {
+  const b = requireBackend(name) as WasmBackend;
+  if (typeof b.setThreads !== 'function') throw new Error(`backend '${name}' is not a wasm backend`);
+  return b;
+}
 
 /** The wasm backend, loading it if needed. */
 export function wasmBackend(): WasmBackend {
