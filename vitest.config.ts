@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // `wasm` project on the default backend, the `js` project on the reference backend. The CLI and
 // example tests spawn the built program on its default backend, so they run once.
 const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: 'forks' as const };
-const once = ['tests/cli/**', 'tests/examples/**'];
+const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**'];
 
 export default defineConfig({
   test: {
