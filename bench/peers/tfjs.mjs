@@ -1,0 +1,103 @@
+// TensorFlow.js as a benchmark peer, on its `wasm` backend (XNNPACK; the .wasm files load from
+// node_modules, offline) or its `cpu` backend (plain JavaScript). Same functions as the nabla
+// peer: matmul, conv2d forward/backward at MNIST-CNN sizes (NHWC, as TensorFlow.js lays them out),
+// and one MNIST MLP epoch with Adam written as a user would (variableGrads + optimizer).
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs'; // registers the gradients and the cpu backend
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+function timeIt(fn, minSeconds) {
+  fn();
+  let reps = 0;
+  const t0 = performance.now();
+  do { fn(); reps++; } while (performance.now() - t0 < minSeconds * 1000);
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+export function makePeer(backend) {
+  return {
+    name: `tfjs-${backend}`,
+    async init() {
+      if (backend === 'wasm') {
+        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        const dir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+        wasm.setWasmPaths(`${join(dir, 'dist')}/`);
+      }
+      await tf.setBackend(backend);
+      await tf.ready();
+      const info = { backend: tf.getBackend(), version: tf.version_core };
+      if (backend === 'wasm') {
+        info.simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+        info.threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+      }
+      return info;
+    },
+
+    matmul(n, variant, minSeconds) {
+      const m = variant === 'batched' ? n / 2 : n;
+      const shape = variant === 'batched' ? [8, m, m] : [m, m];
+      const a = tf.randomNormal(shape), b = tf.randomNormal(shape);
+      const tA = variant === 'transA', tB = variant === 'transB';
+      // Explicit dispose rather than tf.tidy: around a lone matMul, tidy makes the wasm backend
+      // about 8x slower here (its XNNPACK path loses its cached operator), and we report its best.
+      const run = () => { const c = tf.matMul(a, b, tA, tB); c.dataSync(); c.dispose(); };
+      const secondsPerOp = timeIt(run, minSeconds);
+      a.dispose(); b.dispose();
+      return { secondsPerOp, flops: (variant === 'batched' ? 8 : 1) * 2 * m ** 3 };
+    },
+
+    conv2d(minSeconds) {
+      const layers = [
+        { x: tf.randomNormal([64, 28, 28, 1]), w: tf.variable(tf.randomNormal([3, 3, 1, 32])) },
+        { x: tf.randomNormal([64, 14, 14, 32]), w: tf.variable(tf.randomNormal([3, 3, 32, 64])) },
+      ].map((l) => ({ ...l, x: tf.variable(l.x), r: tf.randomNormal([64, l.x.shape[1], l.x.shape[2], l.w.shape[3]]) }));
+      const fwd = () => tf.tidy(() => { for (const l of layers) tf.conv2d(l.x, l.w, 1, 'same').dataSync(); });
+      const both = () => tf.tidy(() => {
+        for (const l of layers) {
+          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.conv2d(l.x, l.w, 1, 'same'), l.r)), [l.x, l.w]);
+          for (const g of Object.values(grads)) g.dataSync();
+        }
+      });
+      const forwardSeconds = timeIt(fwd, minSeconds);
+      let total = NaN, note;
+      try {
+        total = timeIt(both, minSeconds);
+      } catch (e) {
+        note = `backward unavailable: ${String(e.message ?? e).split('\n')[0]}`;
+      }
+      for (const l of layers) { l.x.dispose(); l.w.dispose(); l.r.dispose(); }
+      return { forwardSeconds, backwardSeconds: note ? undefined : Math.max(0, total - forwardSeconds), note };
+    },
+
+    mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity } = {}) {
+      // PyTorch's default Linear init is not needed for timing; Glorot-uniform like Keras.
+      const glorot = (fanIn, fanOut) => tf.variable(tf.randomUniform([fanIn, fanOut], -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut))));
+      const w1 = glorot(784, 512), b1 = tf.variable(tf.zeros([512])), w2 = glorot(512, 10), b2 = tf.variable(tf.zeros([10]));
+      const opt = tf.train.adam(lr, 0.9, 0.999, 1e-8);
+      const n = y.length, steps = Math.ceil(n / batchSize);
+      let loss = NaN, run = 0;
+      const t0 = performance.now();
+      for (let s = 0; s < steps; s++) {
+        const i0 = s * batchSize, i1 = Math.min(n, i0 + batchSize);
+        const l = tf.tidy(() => {
+          const xb = tf.tensor2d(x.subarray(i0 * 784, i1 * 784), [i1 - i0, 784]);
+          const yb = tf.oneHot(tf.tensor1d(y.subarray(i0, i1), 'int32'), 10);
+          return opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(xb, w1), b1)), w2), b2)), true);
+        });
+        if (s % 50 === 0 || s === steps - 1) loss = l.dataSync()[0];
+        l.dispose();
+        run++;
+        if ((performance.now() - t0) / 1000 > maxSeconds) break;
+      }
+      // One read at the end makes sure all queued work is done.
+      w1.dataSync();
+      const seconds = (performance.now() - t0) / 1000;
+      for (const v of [w1, b1, w2, b2]) v.dispose();
+      opt.dispose();
+      return { seconds: seconds * steps / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
+    },
+  };
+}
