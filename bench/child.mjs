@@ -1,7 +1,7 @@
 // Runs one benchmark task for one peer in a fresh process and prints one JSON line:
 //   node bench/child.mjs <peer> <task> <json-args>
 // peers: nabla-js, nabla-wasm-1, nabla-wasm-all, tfjs-wasm, tfjs-cpu, jax-js
-// tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds}
+// tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds}, fit {images}
 
 import { data } from '../dist/src/index.js';
 
@@ -37,6 +37,16 @@ try {
     for (let i = 0; i < x.length; i++) x[i] = raw.images[i] / 255;
     const y = Int32Array.from(raw.labels);
     result = await peer.mnistEpoch(x, y, { batchSize: 128, lr: 1e-3, epochs: 1, maxSeconds: args.maxSeconds });
+  } else if (task === 'fit') {
+    // Keras-style fit on the first `images` training images (timed, then scaled to 60,000).
+    const raw = await data.loadMnistRaw({ train: true });
+    const n = args.images;
+    const x = new Float32Array(n * 784);
+    for (let i = 0; i < x.length; i++) x[i] = raw.images[i] / 255;
+    const y = Int32Array.from(raw.labels.subarray(0, n));
+    if (!peer.mnistFit) throw new Error('no Keras-style fit in this library');
+    const r = await peer.mnistFit(x, y, { batchSize: 128 });
+    result = { ...r, seconds: (r.seconds * raw.count) / n, timedSeconds: r.seconds, images: n };
   } else throw new Error(`unknown task ${task}`);
   console.log(JSON.stringify({ ok: true, info, result }));
   process.exit(0);

@@ -5,7 +5,7 @@
 
 import { Command } from 'commander';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ const program = new Command()
   .option('--json', 'also print all results as one JSON object')
   .option('--quick', 'shorter timings (noisier)')
   .option('--peers <list>', 'comma-separated peers', ALL_PEERS.join(','))
-  .option('--tasks <list>', 'comma-separated tasks: matmul, variants, conv2d, mnist', 'matmul,variants,conv2d,mnist')
+  .option('--tasks <list>', 'comma-separated tasks: matmul, variants, conv2d, mnist, fit', 'matmul,variants,conv2d,mnist,fit')
   .parse();
 const o = program.opts();
 const peers = o.peers.split(',');
@@ -42,14 +42,16 @@ function child(peer, task, args) {
 function fmaPeak() {
   const threads = availableParallelism?.() ?? cpus().length;
   for (const cc of ['cc', 'gcc', 'clang']) {
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-fma-'));
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'nabla-fma-'));
       const exe = join(dir, 'fma');
       execFileSync(cc, ['-O2', '-mavx2', '-mfma', '-pthread', join(here, 'fma-peak.c'), '-o', exe], { stdio: 'ignore' });
       const one = Number(execFileSync(exe, ['1'], { encoding: 'utf8' }));
       const all = Number(execFileSync(exe, [String(threads)], { encoding: 'utf8' }));
       return { one, all, threads, source: `native AVX2 FMA probe (${cc})` };
-    } catch { /* next compiler */ }
+    } catch { /* next compiler */ } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   return { one: NaN, all: NaN, threads, source: 'unavailable (no C compiler with AVX2/FMA)' };
 }
@@ -91,8 +93,13 @@ if (tasks.has('variants')) {
 if (tasks.has('conv2d')) {
   const conv = {};
   const get = (p) => (conv[p] ??= child(p, 'conv2d', { minSeconds }));
-  measure('conv2d MNIST-CNN forward', 'ms', (p) => { const r = get(p); return r.ok ? { value: r.result.forwardSeconds * 1000, note: r.result.note } : { error: r.error }; });
-  measure('conv2d MNIST-CNN backward', 'ms', (p) => { const r = get(p); return r.ok ? { value: r.result.backwardSeconds * 1000, note: r.result.note } : { error: r.error }; });
+  measure('conv2d MNIST-CNN forward', 'ms', (p) => { const r = get(p); return r.ok ? { value: r.result.forwardSeconds * 1000 } : { error: r.error }; });
+  measure('conv2d MNIST-CNN backward', 'ms', (p) => {
+    const r = get(p);
+    if (!r.ok) return { error: r.error };
+    if (typeof r.result.backwardSeconds !== 'number') return { skipped: 'unavailable', note: r.result.note };
+    return { value: r.result.backwardSeconds * 1000, note: r.result.note };
+  });
 }
 if (tasks.has('mnist')) {
   measure('MNIST MLP epoch (784-512-10, Adam, batch 128)', 's', (p) => {
@@ -102,9 +109,19 @@ if (tasks.has('mnist')) {
   });
 }
 
+if (tasks.has('fit')) {
+  const images = o.quick ? 6400 : 12800;
+  measure('MNIST MLP epoch, Keras-style fit', 's', (p) => {
+    if (p === 'jax-js' || p === 'nabla-js' || p === 'tfjs-cpu') return { skipped: p === 'jax-js' ? 'no fit API' : 'skipped: too slow' };
+    const r = child(p, 'fit', { images });
+    if (!r.ok) return { error: r.error };
+    return { value: r.result.seconds, note: `timed on ${images} images, scaled to 60,000` };
+  });
+}
+
 // Tables: figures, then ratios of nabla wasm (all threads) to each peer (>1: nabla faster).
 const higherIsBetter = (unit) => unit === 'GFLOP/s';
-const fmt = (v) => (v.value === undefined ? (v.skipped ? 'skipped' : 'n/a') : v.value >= 100 ? v.value.toFixed(0) : v.value >= 10 ? v.value.toFixed(1) : v.value.toFixed(2));
+const fmt = (v) => (v.value === undefined ? (v.skipped ? (v.skipped.startsWith('skipped') ? 'skipped' : v.skipped) : 'n/a') : v.value >= 100 ? v.value.toFixed(0) : v.value >= 10 ? v.value.toFixed(1) : v.value.toFixed(2));
 const cols = ['measurement', ...peers.map((p) => LABEL[p] ?? p)];
 const table = results.rows.map((r) => [`${r.row} [${r.unit}]`, ...peers.map((p) => fmt(r.values[p]))]);
 const peakRow = (r, p) => {

@@ -21,6 +21,7 @@ export function makePeer(backend, threads) {
     matmul: (n, variant, minSeconds) => matmul(n, variant, minSeconds),
     conv2d: (minSeconds) => conv2d(minSeconds),
     mnistEpoch: (x, y, opts) => mnistEpoch(x, y, opts),
+    mnistFit: (x, y, opts) => mnistFit(x, y, opts),
   };
 }
 
@@ -100,4 +101,20 @@ function mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity } 
   }
   const seconds = (performance.now() - t0) / 1000;
   return { seconds: seconds * steps / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
+}
+
+/** The same network trained Keras-style (Sequential.compile/fit) on the images given; seconds. */
+async function mnistFit(x, y, { batchSize = 128 } = {}) {
+  nb.manualSeed(0);
+  const { keras } = nb;
+  const model = new keras.Sequential([
+    new keras.Input({ shape: [784] }),
+    new keras.Dense(512, { activation: 'relu' }),
+    new keras.Dense(10, { activation: 'softmax' }),
+  ]);
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const xs = nb.tensor(x).reshape([y.length, 784]), ys = nb.tensor(y);
+  const t0 = performance.now();
+  const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+  return { seconds: (performance.now() - t0) / 1000, finalLoss: h.history.loss.at(-1) };
 }

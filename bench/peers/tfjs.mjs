@@ -4,6 +4,7 @@
 // and one MNIST MLP epoch with Adam written as a user would (variableGrads + optimizer).
 
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs'; // registers the gradients and the cpu backend
 import { createRequire } from 'node:module';
@@ -70,6 +71,21 @@ export function makePeer(backend) {
       }
       for (const l of layers) { l.x.dispose(); l.w.dispose(); l.r.dispose(); }
       return { forwardSeconds, backwardSeconds: note ? undefined : Math.max(0, total - forwardSeconds), note };
+    },
+
+    /** The same network as a user of tf.layers writes it: sequential + compile + fit. */
+    async mnistFit(x, y, { batchSize = 128, lr = 1e-3 } = {}) {
+      const model = tfl.sequential({ layers: [
+        tfl.layers.dense({ inputShape: [784], units: 512, activation: 'relu' }),
+        tfl.layers.dense({ units: 10, activation: 'softmax' }),
+      ] });
+      model.compile({ optimizer: tfl.train.adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+      const xs = tfl.tensor2d(x, [y.length, 784]), ys = tfl.oneHot(tfl.tensor1d(y, 'int32'), 10);
+      const t0 = performance.now();
+      const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+      const seconds = (performance.now() - t0) / 1000;
+      xs.dispose(); ys.dispose(); model.dispose();
+      return { seconds, finalLoss: h.history.loss.at(-1) };
     },
 
     mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity } = {}) {

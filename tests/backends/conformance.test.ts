@@ -79,7 +79,11 @@ const cases: Record<string, Case[]> = {
     ['matmul vector', (a, b) => nb.matmul(a, b), [rn([6]), rn([6, 4])]],
     ['matmul deep K', (a, b) => nb.matmul(a, b), [rn([8, 600]), rn([600, 10])]],
   ],
-  gather: [['gather', (x, i) => nb.gather(x, 1, i), [rn([3, 5]), ints([[0, 4], [2, 2], [1, 3]])]]],
+  gather: [
+    ['gather', (x, i) => nb.gather(x, 1, i), [rn([3, 5]), ints([[0, 4], [2, 2], [1, 3]])]],
+    ['row gather (embedding lookup)', (x, i) => nb.indexSelect(x, 0, i), [rn([10, 32]), ints([3, 3, 9, 0, 5])]],
+    ['row gather on a middle axis', (x, i) => nb.indexSelect(x, 1, i), [rn([2, 6, 4, 5]), ints([5, 0, 2])]],
+  ],
   scatterAdd: [['indexSelect backward uses scatterAdd', (x, i) => nb.indexSelect(x, 0, i), [rn([5, 3]), ints([4, 0, 4, 2])]]],
   concat: [['concat', (a, b) => nb.concat([a, b], 1), [rn([3, 2]), rn([3, 4])]], ['stack', (a, b) => nb.stack([a, b]), [rn([5]), rn([5])]]],
   pad: [['pad', (x) => nb.pad(x, [1, 2, 0, 1]), [rn([3, 4])]]],

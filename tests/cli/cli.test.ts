@@ -2,10 +2,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const bin = join(process.cwd(), 'dist/cli/nabla.js');
@@ -26,7 +26,7 @@ describe('nabla CLI', () => {
   });
 
   it('trains MNIST briefly with --json, beats 90%, saves a checkpoint that eval reloads', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'nabla-cli-'));
+    const dir = await tempDir('nabla-cli-');
     const ckpt = join(dir, 'mnist');
     const r = await nabla('train', 'mnist', '--epochs', '1', '--limit', '20000', '--json', '--save', ckpt, '--seed', '1');
     expect(r.code, r.stderr).toBe(0);

@@ -1,10 +1,10 @@
 // safetensors files and checkpoints: round trips, every dtype, malformed files, atomic writes.
 import { describe, it, expect } from 'vitest';
-import { mkdtemp, readdir, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nb from '../../src/index.js';
 import { decodeSafetensors, encodeSafetensors, float16ToFloat32, float32ToFloat16, float32ToBfloat16, bfloat16ToFloat32 } from '../../src/io/safetensors-format.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Build a file by hand: header object and raw data bytes. */
 function file(header: object, data: number[] | Uint8Array, pad = true): Uint8Array {
@@ -25,7 +25,7 @@ const le = (ctor: { new (n: number): ArrayBufferView & ArrayLike<number> & { buf
 
 describe('safetensors', () => {
   it('round-trips tensors of every writable dtype, scalars and empty tensors', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'nabla-st-'));
+    const dir = await tempDir('nabla-st-');
     const path = join(dir, 'x.safetensors');
     const t = {
       f32: nb.tensor([[1.5, -2], [3, 4]]),
@@ -113,7 +113,7 @@ describe('safetensors', () => {
       [file({ x: { shape: [2], data_offsets: [0, 8] } }, data8), /tensor 'x' has no dtype/],
     ];
     for (const [bytes, msg] of cases) expect(() => decodeSafetensors(bytes, 'bad.safetensors')).toThrow(msg);
-    const dir = await mkdtemp(join(tmpdir(), 'nabla-st-'));
+    const dir = await tempDir('nabla-st-');
     await writeFile(join(dir, 'c.safetensors'), new Uint8Array([1, 2, 3]));
     await expect(nb.io.loadSafetensors(join(dir, 'c.safetensors'))).rejects.toThrow(/^safetensors: .*c\.safetensors: file is 3 bytes/);
     await expect(nb.io.loadSafetensors(join(dir, 'missing.safetensors'))).rejects.toThrow(/missing\.safetensors: no such file/);
@@ -128,7 +128,7 @@ describe('checkpoints', () => {
     const x = nb.randn([5, 3]), y = nb.tensor([0, 1, 1, 0, 1], { dtype: 'int32' });
     const step = () => nb.scope(() => { opt.zeroGrad(); nb.nn.functional.crossEntropy(model.forward(x), y).backward(); opt.step(); });
     step(); step();
-    const dir = join(await mkdtemp(join(tmpdir(), 'nabla-ck-')), 'run');
+    const dir = join(await tempDir('nabla-ck-'), 'run');
     await nb.io.saveCheckpoint(dir, { model, optimizer: opt, config: { type: 'seq', width: 4 }, trainerState: { step: 2 } });
     await nb.io.saveCheckpoint(dir, { model, optimizer: opt, config: { type: 'seq', width: 4 }, trainerState: { step: 2 } });
     expect((await readdir(join(dir, '..'))).sort()).toEqual(['run']); // no temporary or old directories

@@ -1,9 +1,9 @@
 // The Keras facade: build, compile, fit, evaluate, predict, summary, callbacks, NaN stop.
 import { describe, it, expect } from 'vitest';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nb from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
 const { keras } = nb;
 
 function blobs(n: number, seed: number): { x: nb.Tensor; y: nb.Tensor } {
@@ -68,7 +68,7 @@ describe('keras.Sequential', () => {
     const flipped = nb.sub(1, y).int(); // validating on flipped labels: val_loss is best at epoch 1 and then rises
     const model = new keras.Sequential([new keras.Dense(2, { activation: 'softmax', inputShape: [2] })]);
     model.compile({ optimizer: keras.optimizers.SGD({ learningRate: 0.5 }), loss: 'sparse_categorical_crossentropy' });
-    const dir = await mkdtemp(join(tmpdir(), 'nabla-keras-'));
+    const dir = await tempDir('nabla-keras-');
     const es = new keras.EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
     const csv = join(dir, 'log.csv');
     const h = await model.fit(x, y, { epochs: 30, batchSize: 80, validationData: [x, flipped], verbose: 0, callbacks: [es, new keras.CSVLogger(csv)] });
@@ -86,7 +86,7 @@ describe('keras.Sequential', () => {
     const { x, y } = blobs(30, 4);
     const model = new keras.Sequential([new keras.Input({ shape: [2] }), new keras.Dense(4, { activation: 'relu' }), new keras.Dense(2, { activation: 'softmax' })]);
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
-    const dir = join(await mkdtemp(join(tmpdir(), 'nabla-keras-')), 'best');
+    const dir = join(await tempDir('nabla-keras-'), 'best');
     await model.fit(x, y, { epochs: 3, verbose: 0, validationData: [x, y], callbacks: [new keras.ModelCheckpoint({ filepath: dir, monitor: 'val_loss', saveBestOnly: true })] });
     const loaded = await keras.loadModel(dir);
     expect(loaded.summary({ print: false })).toBe(model.summary({ print: false }));

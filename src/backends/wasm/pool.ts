@@ -98,9 +98,12 @@ export class ThreadPool {
     }
   }
 
-  /** Run task `task` with i32 arguments on all threads in use; returns when every share is done. */
-  run(task: number, args: readonly number[]): void {
-    const nt = this.threads;
+  /**
+   * Run task `task` with i32 arguments on `nt` threads (at most `threads`, read by the caller
+   * before it sized per-thread scratch); returns when every share is done.
+   */
+  run(task: number, args: readonly number[], nt: number): void {
+    if (nt > this.admitted + 1) throw new Error(`wasm pool: ${nt} threads asked for, ${this.admitted + 1} running`);
     const c = this.i32;
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
     c[TASK] = task;
