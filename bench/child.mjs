@@ -3,7 +3,11 @@
 // peers: nabla-js, nabla-wasm-1, nabla-wasm-all, tfjs-wasm, tfjs-cpu, jax-js
 // tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds}, fit {images}
 
+import { enableRelaxedSimd } from '../dist/src/platform/relaxed-simd.js';
 import { data } from '../dist/src/index.js';
+
+// The same runtime for every peer: relaxed SIMD on (a flag on Node 20-21, the default from 22).
+enableRelaxedSimd();
 
 async function peerFor(id) {
   if (id.startsWith('nabla-')) {

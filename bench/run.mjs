@@ -135,7 +135,7 @@ const print = (header, rows) => {
   console.log(w.map((n) => '-'.repeat(n)).join('  '));
   for (const r of rows) console.log(line(r));
 };
-console.log(`\nnabla benchmark — ${results.machine.cpu}, ${results.machine.threads} threads, Node ${results.machine.node}`);
+console.log(`\nnabla benchmark — ${results.machine.cpu}, ${results.machine.threads} threads, Node ${results.machine.node} (WebAssembly relaxed SIMD enabled for every peer)`);
 console.log(`FMA peak: ${results.peak.one.toFixed(0)} GFLOP/s (1 thread), ${results.peak.all.toFixed(0)} (${results.peak.threads} threads) — ${results.peak.source}\n`);
 print(cols, table);
 console.log('\nnabla wasm: fraction of the FMA peak (1 thread / all threads)');

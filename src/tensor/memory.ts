@@ -44,7 +44,7 @@ export function trackTensor(t: Tensor): Finalizer {
   const top = scopes[scopes.length - 1];
   if (top) top.push(t);
   const f: Finalizer = { storage: t.storage, shape: t.shape };
-  if (debugMemory) f.stack = new Error().stack?.split('\n').slice(3, 9).join('\n');
+  if (debugMemory) f.stack = new Error().stack?.split('\n').slice(3, 12).join('\n');
   finalizers.register(t, f, t);
   return f;
 }

@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as nb from '../../src/index.js';
+import { enableRelaxedSimd } from '../../src/platform/relaxed-simd.js';
 
 const wasm = nb.wasmBackend();
 const g = new nb.Generator(7);
@@ -244,20 +245,22 @@ describe('wasm fused kernels and threads', () => {
 });
 
 describe('wasm variants (the fallback chain)', () => {
-  for (const variant of ['simd', 'simdThreads'] as const) {
+  for (const variant of ['simd', 'simdThreads', 'relaxed', 'relaxedThreads'] as const) {
     it(`the ${variant} build loads on its own and matches js`, async () => {
+      if (variant.startsWith('relaxed')) enableRelaxedSimd(); // a flag on Node 20-21, the default later
       const name = `wasm-${variant}`;
-      nb.registerBackend(name, () => nb.createWasmBackend({ name, variants: [variant], threads: variant === 'simd' ? 1 : 2 }));
+      const threaded = variant.endsWith('Threads');
+      nb.registerBackend(name, () => nb.createWasmBackend({ name, variants: [variant], threads: threaded ? 2 : 1 }));
       const b = nb.wasmBackendByName(name);
       await b.ready();
       expect(b.variant).toBe(variant);
-      expect(b.threads).toBe(variant === 'simd' ? 1 : 2);
+      expect(b.threads).toBe(threaded ? 2 : 1);
       const x = nb.randn([37, 53], { device: 'js', generator: g }), w = nb.randn([29, 53], { device: 'js', generator: g });
       const want = nb.relu(nb.matmul(x, w.t())).sum(0).dataSync();
       const got = nb.relu(nb.matmul(x.to(name), w.to(name).t())).sum(0);
       expect(got.device).toBe(name);
       close(got.dataSync(), want, `${variant} linear layer`);
-      if (variant === 'simd') expect(() => b.setThreads(2)).toThrow(/no threads/);
+      if (!threaded) expect(() => b.setThreads(2)).toThrow(/no threads/);
       b.close();
     });
   }
