@@ -24,7 +24,7 @@ async function compile(name, v) {
   const args = [
     path.join(src, v.entry), '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
     '--importMemory', '--initialMemory', '2', '--maximumMemory', String(MAX_PAGES),
-    '--enable', 'simd', '--use', `RELAXED=${v.relaxed ? 1 : 0}`,
+    '--enable', 'simd', '--use', `RELAXED=${v.relaxed ? 1 : 0}`, '--use', `THREADS=${v.threads ? 1 : 0}`,
     ...(v.relaxed ? ['--enable', 'relaxed-simd'] : []),
     ...(v.threads ? ['--enable', 'threads', '--sharedMemory'] : []),
     '--outFile', outWasm,

@@ -3,17 +3,34 @@
 // variants run the same code with one thread.
 
 import { gemm, MR, NR } from './matmul';
+import { adam_f32 } from './optim';
 
-const NTHREADS = 8, TASK = 12, ARGS = 16;
-const TASK_GEMM = 0;
+const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;
+/** Units of work per thread a job is cut into (more balances better, fewer packs less). */
+const UNITS_PER_THREAD = 3;
+const TASK_GEMM = 0, TASK_ADAM = 1;
 
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 { return load<i32>(ctrl + ARGS + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline function farg(ctrl: usize, i: i32): f32 { return load<f32>(ctrl + ARGS + (<usize>i << 2)); }
+
+/** Take the next unit of work: a shared counter (slot 59), reset by the host for each job. */
+// @ts-ignore: decorator
+@inline function claim(ctrl: usize): i32 {
+  // @ts-ignore: THREADS is a build-time constant from `asc --use THREADS=0|1`
+  if (THREADS) return atomic.add<i32>(ctrl + NEXT, 1);
+  const u = load<i32>(ctrl + NEXT);
+  store<i32>(ctrl + NEXT, u + 1);
+  return u;
+}
 
 /**
  * Batched GEMM arguments: [a, aRs, aCs, b, bRs, bCs, c, M, N, K, batch, aOffs, bOffs, scratch,
  * scratchStride]. aOffs/bOffs hold each batch matrix's byte address; C's batches are contiguous.
- * Work is split over batches when there are enough, else over columns (or rows when N is small).
+ * The work is cut into units (whole batch matrices when there are enough, else blocks of columns,
+ * or of rows when N is small) that threads take from a shared counter, so a thread that starts
+ * late (a worker waking up) does less and nobody waits for it.
  */
 function gemmTask(ctrl: usize, tid: i32, nt: i32): void {
   const aRs = arg(ctrl, 1), aCs = arg(ctrl, 2), bRs = arg(ctrl, 4), bCs = arg(ctrl, 5);
@@ -21,27 +38,46 @@ function gemmTask(ctrl: usize, tid: i32, nt: i32): void {
   const aOffs = <usize><u32>arg(ctrl, 11), bOffs = <usize><u32>arg(ctrl, 12);
   const scratch = <usize><u32>arg(ctrl, 13) + <usize>tid * <usize><u32>arg(ctrl, 14);
   const cSize = <usize>M * <usize>N << 2;
-  if (batch >= nt) {
-    const b0 = <i32>(<i64>batch * tid / nt), b1 = <i32>(<i64>batch * (tid + 1) / nt);
-    for (let bi = b0; bi < b1; bi++) {
-      const a = <usize>load<u32>(aOffs + (<usize>bi << 2)), b = <usize>load<u32>(bOffs + (<usize>bi << 2));
-      gemm(a, aRs, aCs, b, bRs, bCs, c + <usize>bi * cSize, N, K, 0, M, 0, N, scratch);
-    }
-    return;
-  }
-  for (let bi = 0; bi < batch; bi++) {
-    const a = <usize>load<u32>(aOffs + (<usize>bi << 2)), b = <usize>load<u32>(bOffs + (<usize>bi << 2));
-    const cb = c + <usize>bi * cSize;
+  // Pieces per batch matrix, each `span` columns (byCols) or rows wide.
+  let pieces = 1, span = 0, byCols = true;
+  if (batch < nt * UNITS_PER_THREAD) {
+    const want = (nt * UNITS_PER_THREAD + batch - 1) / batch;
     if (N >= M || N >= NR * nt * 4) {
       const panels = (N + NR - 1) / NR;
-      const p0 = <i32>(<i64>panels * tid / nt), p1 = <i32>(<i64>panels * (tid + 1) / nt);
-      gemm(a, aRs, aCs, b, bRs, bCs, cb, N, K, 0, M, p0 * NR, min(N, p1 * NR), scratch);
+      span = NR * max(1, (panels + want - 1) / want);
+      pieces = (N + span - 1) / span;
     } else {
       const tiles = (M + MR - 1) / MR;
-      const t0 = <i32>(<i64>tiles * tid / nt), t1 = <i32>(<i64>tiles * (tid + 1) / nt);
-      gemm(a, aRs, aCs, b, bRs, bCs, cb, N, K, t0 * MR, min(M, t1 * MR), 0, N, scratch);
+      span = MR * max(1, (tiles + want - 1) / want);
+      pieces = (M + span - 1) / span;
+      byCols = false;
     }
   }
+  const units = batch * pieces;
+  for (let u = claim(ctrl); u < units; u = claim(ctrl)) {
+    const bi = u / pieces, piece = u % pieces;
+    const a = <usize>load<u32>(aOffs + (<usize>bi << 2)), b = <usize>load<u32>(bOffs + (<usize>bi << 2));
+    const cb = c + <usize>bi * cSize;
+    if (pieces == 1) gemm(a, aRs, aCs, b, bRs, bCs, cb, N, K, 0, M, 0, N, scratch);
+    else if (byCols) gemm(a, aRs, aCs, b, bRs, bCs, cb, N, K, 0, M, piece * span, min(N, (piece + 1) * span), scratch);
+    else gemm(a, aRs, aCs, b, bRs, bCs, cb, N, K, piece * span, min(M, (piece + 1) * span), 0, N, scratch);
+  }
+}
+
+/**
+ * Fused Adam over n elements split into contiguous chunks (multiples of 4) per thread. Arguments:
+ * [p, g, m, v, pOut, mOut, vOut, n, mode, beta1, beta2, stepSize, bc2Sqrt, eps, wd, decoupledScale]
+ * with the last seven float32 values stored as their bits.
+ */
+function adamTask(ctrl: usize, tid: i32, nt: i32): void {
+  const n = arg(ctrl, 7);
+  const chunk = ((n + nt - 1) / nt + 3) & ~3;
+  const i0 = min(n, tid * chunk), i1 = min(n, i0 + chunk);
+  if (i1 <= i0) return;
+  const off = <usize>i0 << 2;
+  adam_f32(<usize><u32>arg(ctrl, 0) + off, <usize><u32>arg(ctrl, 1) + off, <usize><u32>arg(ctrl, 2) + off, <usize><u32>arg(ctrl, 3) + off,
+    <usize><u32>arg(ctrl, 4) + off, <usize><u32>arg(ctrl, 5) + off, <usize><u32>arg(ctrl, 6) + off, i1 - i0,
+    farg(ctrl, 9), farg(ctrl, 10), farg(ctrl, 11), farg(ctrl, 12), farg(ctrl, 13), farg(ctrl, 14), farg(ctrl, 15), arg(ctrl, 8));
 }
 
 /** Run this thread's share of the job at ctrl (the host calls it as thread 0). */
@@ -49,4 +85,5 @@ export function runTask(ctrl: usize, tid: i32): void {
   const nt = load<i32>(ctrl + NTHREADS);
   const task = load<i32>(ctrl + TASK);
   if (task == TASK_GEMM) gemmTask(ctrl, tid, nt);
+  else if (task == TASK_ADAM) adamTask(ctrl, tid, nt);
 }

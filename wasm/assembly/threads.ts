@@ -5,6 +5,7 @@
 //   [1] done: workers that finished the current job
 //   [2] threads taking part        [3] task code (0: gemm, -1: exit)
 //   [4..] task arguments (i32)
+//   [59] the next unit of work of the current job (tasks.ts)
 //   [60] a worker that trapped (set by its host-side wrapper)
 //   [64 + tid] worker tid's admission slot: 1 started, 2 host says go, 3 in the loop
 
@@ -12,8 +13,8 @@ import { runTask } from './tasks';
 
 const GEN = 0, DONE = 4, NTHREADS = 8, TASK = 12, ADMIT = 256;
 const TASK_EXIT = -1;
-/** Iterations to spin before sleeping: a training step issues jobs every few hundred microseconds. */
-const SPIN = 2000000;
+/** Iterations (tens of milliseconds) to spin before sleeping: a training step issues jobs every few hundred microseconds. */
+const SPIN = 20000000;
 
 /**
  * A worker's life. Admission first: announce itself (1) and wait for the host's go (2), given only

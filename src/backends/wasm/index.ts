@@ -15,7 +15,7 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
 import { Heap, HeapBuffer } from './heap.js';
-import { CTRL_BYTES, TASK_GEMM, ThreadPool } from './pool.js';
+import { CTRL_BYTES, TASK_ADAM, TASK_GEMM, ThreadPool } from './pool.js';
 import * as binaries from './binaries.js';
 
 type Variant = 'relaxedThreads' | 'simdThreads' | 'relaxed' | 'simd';
@@ -296,8 +296,15 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const fused = {
     adam(p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean {
       if (!f32(p, g, m, v) || ![p, g, m, v].every(isContig)) return false;
-      K.adam_f32(addr(p), addr(g), addr(m), addr(v), buf(pOut).ptr, buf(mOut).ptr, buf(vOut).ptr, pOut.size,
-        h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.weightDecay, h.decoupledScale, h.mode);
+      const n = pOut.size, threads = n >= 1 << 15 ? pool.threads : 1;
+      if (threads > 1) {
+        // Memory-bound: large parameters are split across the threads.
+        const bits = new Int32Array(new Float32Array([h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.weightDecay, h.decoupledScale]).buffer);
+        pool.run(TASK_ADAM, [addr(p), addr(g), addr(m), addr(v), buf(pOut).ptr, buf(mOut).ptr, buf(vOut).ptr, n, h.mode, ...bits], threads);
+      } else {
+        K.adam_f32(addr(p), addr(g), addr(m), addr(v), buf(pOut).ptr, buf(mOut).ptr, buf(vOut).ptr, n,
+          h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.weightDecay, h.decoupledScale, h.mode);
+      }
       return true;
     },
   };

@@ -7,10 +7,11 @@
 
 import { startWorker, type WorkerHandle } from '../../platform/workers.js';
 
-const GEN = 0, DONE = 1, NTHREADS = 2, TASK = 3, ARGS = 4, FAILED = 60, ADMIT = 64;
+const GEN = 0, DONE = 1, NTHREADS = 2, TASK = 3, ARGS = 4, NEXT = 59, FAILED = 60, ADMIT = 64;
 export const CTRL_BYTES = 1024;
 export const MAX_THREADS = (CTRL_BYTES / 4) - ADMIT;
 export const TASK_GEMM = 0;
+export const TASK_ADAM = 1;
 const TASK_EXIT = -1;
 
 // A worker that traps marks the job failed and counts itself done, so the host never waits forever.
@@ -31,7 +32,7 @@ export interface PoolExports {
 }
 
 export class ThreadPool {
-  private readonly workers: (WorkerHandle | null)[] = [];
+  private readonly workers: WorkerHandle[] = [];
   /** Workers admitted into the loop (ids 1..admitted, contiguous). */
   private admitted = 0;
   private wanted = 1;
@@ -108,6 +109,7 @@ export class ThreadPool {
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
     c[TASK] = task;
     c[NTHREADS] = nt;
+    c[NEXT] = 0;
     if (nt === 1) {
       this.exports.runTask(this.ctrl, 0);
       return;
@@ -128,7 +130,7 @@ export class ThreadPool {
     c[TASK] = TASK_EXIT;
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
-    for (const w of this.workers) w?.terminate();
+    for (const w of this.workers) w.terminate();
     this.workers.length = 0;
     this.admitted = 0;
     this.wanted = 1;
