@@ -83,6 +83,8 @@ export interface AdamStepArgs {
  * take the composed path.
  */
 export interface FusedKernels {
+  /** softmax (log false) or log-softmax (log true) over the last axis of x into out (contiguous). */
+  softmax?(x: View, out: Storage, log: boolean): boolean;
   /** One Adam step: writes the new parameter and moments into fresh storages pOut, mOut, vOut. */
   adam?(p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean;
 }

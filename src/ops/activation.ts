@@ -4,7 +4,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { add, div, greater, mul, sub, where, maximum } from './binary.js';
 import { erf, exp, log, tanh, neg, log1p, abs } from './unary.js';
 import { max, sum } from './reduce.js';
-import { detach } from '../autograd/tape.js';
+import { detach, record } from '../autograd/tape.js';
+import { allocTensor } from '../backends/dispatch.js';
 
 /** max(x, 0); gradient 0 at 0, as in PyTorch. */
 export const relu = (x: Tensor): Tensor => where(greater(x, 0), x, 0);
@@ -42,12 +43,38 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 
 /** e^{x_i} / Σ e^{x_j} along dim; the max is subtracted first (its gradient cancels, so detached). */
 export function softmax(x: Tensor, dim = -1): Tensor {
+  const fused = fusedSoftmax(x, dim, false);
+  if (fused) return fused;
   const e = exp(sub(x, detach(max(x, dim, true))));
   return div(e, sum(e, dim, true));
 }
 
 /** x - log Σ e^x along dim, stable. */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
+  const fused = fusedSoftmax(x, dim, true);
+  if (fused) return fused;
   const shifted = sub(x, detach(max(x, dim, true)));
   return sub(shifted, log(sum(exp(shifted), dim, true)));
+}
+
+/** Force the composed softmax/logSoftmax (tests compare them with the fused kernels). */
+export const softmaxOptions = { composedOnly: false };
+
+/**
+ * The backend's fused kernel for the last axis, where it has one, with the composed versions'
+ * gradients: softmax y: g ↦ y·(g − Σ g·y); log-softmax y: g ↦ g − e^y·Σ g.
+ */
+function fusedSoftmax(x: Tensor, dim: number, isLog: boolean): Tensor | null {
+  const kernel = x.storage.backend.fused?.softmax;
+  if (!kernel || softmaxOptions.composedOnly || x.ndim === 0) return null;
+  if ((dim < 0 ? dim + x.ndim : dim) !== x.ndim - 1) return null;
+  const out = allocTensor(x.storage.backend, x.shape, x.dtype);
+  if (!kernel(x, out.storage, isLog)) {
+    out.dispose();
+    return null;
+  }
+  record(isLog ? 'logSoftmax' : 'softmax', [x], out, (g) => [isLog
+    ? sub(g, mul(exp(out), sum(g, -1, true)))
+    : mul(out, sub(g, sum(mul(g, out), -1, true)))]);
+  return out;
 }

@@ -203,6 +203,28 @@ describe('wasm fused kernels and threads', () => {
     });
   }
 
+  for (const isLog of [false, true]) {
+    it(`fused ${isLog ? 'logSoftmax' : 'softmax'} matches the composed one on wide rows and extreme values`, () => {
+      const gen = new nb.Generator(4);
+      const x = nb.mul(nb.randn([7, 1001], { device: 'wasm', generator: gen }), 30); // logits up to ~±150
+      const rows = nb.concat([x, nb.full([1, 1001], -1e30, { device: 'wasm' }).add(nb.arange(0, 1001, 1, { device: 'wasm', dtype: 'float32' }))], 0);
+      const run = (composed: boolean) => {
+        nb.softmaxOptions.composedOnly = composed;
+        try {
+          const xi = rows.detach().requiresGrad_();
+          const y = isLog ? nb.logSoftmax(xi, -1) : nb.softmax(xi, -1);
+          nb.sum(nb.mul(y, nb.cos(nb.arange(0, y.size, 1, { device: 'wasm', dtype: 'float32' })).reshape(y.shape))).backward();
+          return { y: y.dataSync(), g: xi.grad!.dataSync() };
+        } finally {
+          nb.softmaxOptions.composedOnly = false;
+        }
+      };
+      const fused = run(false), composed = run(true);
+      close(fused.y, composed.y, 'values');
+      close(fused.g, composed.g, 'gradients');
+    });
+  }
+
   it('matmul results do not depend on the thread count', async () => {
     const a = nb.randn([70, 90], { device: 'wasm', generator: g }), b = nb.randn([90, 130], { device: 'wasm', generator: g });
     const threaded = nb.matmul(a, b).dataSync();

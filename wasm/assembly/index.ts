@@ -13,3 +13,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { runTask } from './tasks';
+export { softmax_rows_f32 } from './softmax';

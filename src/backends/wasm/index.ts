@@ -35,6 +35,7 @@ interface Kernels {
   fill4(out: number, n: number, bits: number): void;
   reduce_f32(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
   philox_uniform_f32(k0: number, k1: number, counter: number, out: number, n: number): void;
+  softmax_rows_f32(x: number, out: number, rows: number, n: number, log: number): void;
   adam_f32(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
     beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number, decoupledScale: number, mode: number): void;
   runTask?(ctrl: number, tid: number): void;
@@ -294,6 +295,13 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   };
 
   const fused = {
+    softmax(x: View, out: Storage, log: boolean): boolean {
+      if (!f32(x) || !isContig(x) || x.shape.length === 0) return false;
+      const n = x.shape[x.shape.length - 1];
+      if (n === 0) return false;
+      K.softmax_rows_f32(addr(x), buf(out).ptr, out.size / n, n, log ? 1 : 0);
+      return true;
+    },
     adam(p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean {
       if (!f32(p, g, m, v) || ![p, g, m, v].every(isContig)) return false;
       const n = pOut.size, threads = n >= 1 << 15 ? pool.threads : 1;
