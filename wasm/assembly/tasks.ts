@@ -26,8 +26,9 @@ const TASK_GEMM = 0, TASK_ADAM = 1;
 }
 
 /**
- * Batched GEMM arguments: [a, aRs, aCs, b, bRs, bCs, c, M, N, K, batch, aOffs, bOffs, scratch,
- * scratchStride]. aOffs/bOffs hold each batch matrix's byte address; C's batches are contiguous.
+ * Batched GEMM arguments: [-, aRs, aCs, -, bRs, bCs, c, M, N, K, batch, aOffs, bOffs, scratch,
+ * scratchStride] (slots 0 and 3 unused). aOffs/bOffs hold each batch matrix's byte address (so
+ * broadcast batch dims cost nothing); C's batches are contiguous.
  * The work is cut into units (whole batch matrices when there are enough, else blocks of columns,
  * or of rows when N is small) that threads take from a shared counter, so a thread that starts
  * late (a worker waking up) does less and nobody waits for it.
