@@ -27,6 +27,7 @@ export * from './ops/matmul.js';
 export * from './ops/indexing.js';
 export * from './ops/activation.js';
 export { toBackend } from './ops/transfer.js';
+export { unfold, fold } from './ops/conv.js';
 export {
   Generator, defaultGenerator, manualSeed, rand, randn, randint, uniform, normal, bernoulli, randpermArray,
   type RandomOptions,

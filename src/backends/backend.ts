@@ -57,6 +57,13 @@ export interface PrimParams {
   concat: { axis: number };
   /** constant padding; [before, after] per dim, both >= 0 */
   pad: { pads: [number, number][]; value: number };
+  /**
+   * im2col: x [N, C, H, W] → patches [N, Ho, Wo, C, kh, kw]; positions outside x (padding) read
+   * `value`. pads are [top, bottom, left, right].
+   */
+  unfold: { kernel: [number, number]; stride: [number, number]; dilation: [number, number]; pads: [number, number, number, number]; value: number };
+  /** col2im, unfold's adjoint: patches [N, Ho, Wo, C, kh, kw] summed back into [N, C, H, W] (`shape`). */
+  fold: { shape: [number, number, number, number]; kernel: [number, number]; stride: [number, number]; dilation: [number, number]; pads: [number, number, number, number] };
   /** uniform [0, 1) from Philox4x32-10 keyed by `key` at counter `counter` (one value per index) */
   random: { key: [number, number]; counter: number; shape: number[]; dtype: DType };
 }

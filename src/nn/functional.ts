@@ -3,10 +3,11 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, greater, maximum, mul, sub, where, notEqual, less } from '../ops/binary.js';
 import { abs, cast, log, log1p, exp, neg } from '../ops/unary.js';
-import { mean, sum } from '../ops/reduce.js';
+import { max, mean, sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import { gather } from '../ops/indexing.js';
-import { reshape, squeeze, transpose, unsqueeze, permute, pad, slice, stack } from '../ops/movement.js';
+import { reshape, squeeze, transpose, unsqueeze, permute, slice, stack, contiguous } from '../ops/movement.js';
+import { unfold } from '../ops/conv.js';
 import { logSoftmax } from '../ops/activation.js';
 import { rand, type Generator } from '../ops/random.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
@@ -51,43 +52,126 @@ const pair = (v: number | [number, number], what: string): [number, number] => {
   return p;
 };
 
+/** Resolve 2-D padding to [top, bottom, left, right]; 'same' needs stride 1, as in PyTorch. */
+function pads2d(padding: Conv2dOptions['padding'], kh: number, kw: number, dh: number, dw: number, stride: [number, number], where: string): [number, number, number, number] {
+  const p = padding ?? 0;
+  if (p === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`${where}: padding 'same' needs stride 1, as in PyTorch`);
+    const th = dh * (kh - 1), tw = dw * (kw - 1);
+    return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
+  }
+  if (p === 'valid') return [0, 0, 0, 0];
+  const [ph, pw] = pair(p, 'padding');
+  return [ph, ph, pw, pw];
+}
+
 /**
- * 2-D convolution as PyTorch's conv2d: input [N, C, H, W], weight [Co, C, kh, kw], bias [Co].
- * Composed as im2col (kh·kw strided views of the padded input, stacked) and one batched matmul,
- * so its gradient comes from those ops' rules.
+ * 2-D convolution as PyTorch's conv2d: input [N, C, H, W], weight [Co, C/groups, kh, kw], bias [Co].
+ * im2col (`unfold`: patches [N, Ho, Wo, C, kh, kw]) and one batched matmul per group; the
+ * gradient comes from matmul's and unfold's rules (fold is unfold's adjoint).
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  if (x.ndim !== 4 || weight.ndim !== 4) throw new Error(`conv2d: expects input [N, C, H, W] and weight [Co, C, kh, kw], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
-  if ((opts.groups ?? 1) !== 1) throw new Error('conv2d: groups other than 1 are not supported yet');
-  const [N, C, H, W] = x.shape, [Co, Ci, kh, kw] = weight.shape;
-  if (C !== Ci) throw new Error(`conv2d: input has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Ci}: input ${fmtShape(x.shape)}`);
-  const [sh, sw] = pair(opts.stride ?? 1, 'stride'), [dh, dw] = pair(opts.dilation ?? 1, 'dilation');
-  if (sh === 0 || sw === 0 || dh === 0 || dw === 0) throw new Error('conv2d: stride and dilation must be positive');
-  let pt: number, pb: number, pl: number, pr: number;
-  const padding = opts.padding ?? 0;
-  if (padding === 'same') {
-    if (sh !== 1 || sw !== 1) throw new Error("conv2d: padding 'same' needs stride 1, as in PyTorch");
-    const th = dh * (kh - 1), tw = dw * (kw - 1);
-    [pt, pb, pl, pr] = [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
-  } else if (padding === 'valid') {
-    [pt, pb, pl, pr] = [0, 0, 0, 0];
-  } else {
-    const [ph, pw] = pair(padding, 'padding');
-    [pt, pb, pl, pr] = [ph, ph, pw, pw];
+  if (x.ndim !== 4 || weight.ndim !== 4) throw new Error(`conv2d: expects input [N, C, H, W] and weight [Co, C/groups, kh, kw], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
+  const groups = opts.groups ?? 1;
+  const [N, C] = x.shape, [Co, Cg, kh, kw] = weight.shape;
+  if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0 || Co % groups !== 0) {
+    throw new Error(`conv2d: groups ${groups} must divide the input channels ${C} and output channels ${Co}`);
   }
-  const Ho = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1, Wo = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
-  if (Ho <= 0 || Wo <= 0) throw new Error(`conv2d: kernel ${kh}x${kw} (dilation ${dh}x${dw}) is larger than the padded input ${fmtShape(x.shape)}`);
-  const xp = pt || pb || pl || pr ? pad(x, [pl, pr, pt, pb]) : x;
-  const cols: Tensor[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const rows = slice(xp, 2, i * dh, i * dh + (Ho - 1) * sh + 1, sh);
-      cols.push(slice(rows, 3, j * dw, j * dw + (Wo - 1) * sw + 1, sw)); // (N, C, Ho, Wo)
-    }
-  }
-  const col = reshape(stack(cols, 2), [N, C * kh * kw, Ho * Wo]); // (N, C·kh·kw, Ho·Wo)
-  const y = reshape(matmul(reshape(weight, [Co, C * kh * kw]), col), [N, Co, Ho, Wo]); // (N, Co, Ho, Wo)
+  if (C / groups !== Cg) throw new Error(`conv2d: input has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cg * groups} (groups ${groups}): input ${fmtShape(x.shape)}`);
+  const stride = pair(opts.stride ?? 1, 'stride'), dilation = pair(opts.dilation ?? 1, 'dilation');
+  if (stride[0] === 0 || stride[1] === 0 || dilation[0] === 0 || dilation[1] === 0) throw new Error('conv2d: stride and dilation must be positive');
+  const pads = pads2d(opts.padding, kh, kw, dilation[0], dilation[1], stride, 'conv2d');
+  const patches = unfold(x, { kernel: [kh, kw], stride, dilation, pads, value: 0 }); // (N, Ho, Wo, C, kh, kw)
+  const [, Ho, Wo] = patches.shape;
+  const K = Cg * kh * kw;
+  const col = permute(reshape(patches, [N, Ho * Wo, groups, K]), [0, 2, 3, 1]); // (N, G, K, Ho·Wo) view
+  const w = reshape(weight, [groups, Co / groups, K]); // (G, Co/G, K)
+  const y = reshape(matmul(w, col), [N, Co, Ho, Wo]); // (N, G, Co/G, Ho·Wo) → (N, Co, Ho, Wo)
   return bias ? add(y, reshape(bias, [1, Co, 1, 1])) : y;
+}
+
+/** 1-D convolution (torch conv1d): input [N, C, L], weight [Co, C/groups, k]; a conv2d with height 1. */
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv1dOptions = {}): Tensor {
+  if (x.ndim !== 3 || weight.ndim !== 3) throw new Error(`conv1d: expects input [N, C, L] and weight [Co, C/groups, k], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
+  const p = opts.padding ?? 0;
+  const y = conv2d(unsqueeze(x, 2), unsqueeze(weight, 2), bias, {
+    stride: [1, opts.stride ?? 1], dilation: [1, opts.dilation ?? 1], groups: opts.groups,
+    padding: typeof p === 'number' ? [0, p] : p,
+  });
+  return squeeze(y, 2);
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  padding?: number | 'same' | 'valid';
+  dilation?: number;
+  groups?: number;
+}
+
+export interface Pool2dOptions {
+  /** Default: the kernel size (non-overlapping windows), as in PyTorch. */
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+}
+
+/** Patches [N, Ho, Wo, C, kh·kw] of the windows of x (padding reads `value`). */
+function poolPatches(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions, value: number, where: string): Tensor {
+  if (x.ndim !== 4) throw new Error(`${where}: expects input [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const [kh, kw] = pair(kernel, 'kernel size');
+  const stride = pair(opts.stride ?? [kh, kw], 'stride'), dilation = pair(opts.dilation ?? 1, 'dilation');
+  const [ph, pw] = pair(opts.padding ?? 0, 'padding');
+  if (ph > kh / 2 || pw > kw / 2) throw new Error(`${where}: padding ${ph}x${pw} must be at most half the kernel ${kh}x${kw}`);
+  const patches = unfold(x, { kernel: [kh, kw], stride, dilation, pads: [ph, ph, pw, pw], value }); // (N, Ho, Wo, C, kh, kw)
+  const [N, Ho, Wo, C] = patches.shape;
+  return reshape(patches, [N, Ho, Wo, C, kh * kw]);
+}
+
+/** Max over each window (torch max_pool2d); padding counts as −∞. Ties share the gradient evenly. */
+export function maxPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+  const m = max(poolPatches(x, kernel, opts, -Infinity, 'maxPool2d'), -1); // (N, Ho, Wo, C)
+  return contiguous(permute(m, [0, 3, 1, 2])); // (N, C, Ho, Wo)
+}
+
+/** Mean over each window (torch avg_pool2d with count_include_pad=True: padding counts as 0). */
+export function avgPool2d(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+  const m = mean(poolPatches(x, kernel, opts, 0, 'avgPool2d'), -1); // (N, Ho, Wo, C)
+  return contiguous(permute(m, [0, 3, 1, 2])); // (N, C, Ho, Wo)
+}
+
+/** torch max_pool1d on [N, C, L]. */
+export function maxPool1d(x: Tensor, kernel: number, opts: { stride?: number; padding?: number; dilation?: number } = {}): Tensor {
+  if (x.ndim !== 3) throw new Error(`maxPool1d: expects input [N, C, L], got ${fmtShape(x.shape)}`);
+  return squeeze(maxPool2d(unsqueeze(x, 2), [1, kernel], { stride: [1, opts.stride ?? kernel], padding: [0, opts.padding ?? 0], dilation: [1, opts.dilation ?? 1] }), 2);
+}
+
+/** torch avg_pool1d on [N, C, L]. */
+export function avgPool1d(x: Tensor, kernel: number, opts: { stride?: number; padding?: number } = {}): Tensor {
+  if (x.ndim !== 3) throw new Error(`avgPool1d: expects input [N, C, L], got ${fmtShape(x.shape)}`);
+  return squeeze(avgPool2d(unsqueeze(x, 2), [1, kernel], { stride: [1, opts.stride ?? kernel], padding: [0, opts.padding ?? 0] }), 2);
+}
+
+/**
+ * torch adaptive_avg_pool2d: output [N, C, oh, ow], window i spanning [⌊i·H/oh⌋, ⌈(i+1)·H/oh⌉).
+ * Output 1x1 is global average pooling.
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number, number]): Tensor {
+  if (x.ndim !== 4) throw new Error(`adaptiveAvgPool2d: expects input [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const [oh, ow] = pair(outputSize, 'output size');
+  const [, , H, W] = x.shape;
+  if (oh === 1 && ow === 1) return mean(x, [2, 3], true);
+  if (H % oh === 0 && W % ow === 0) return avgPool2d(x, [H / oh, W / ow]);
+  const rows: Tensor[] = [];
+  for (let i = 0; i < oh; i++) {
+    const h0 = Math.floor((i * H) / oh), h1 = Math.ceil(((i + 1) * H) / oh);
+    const cells: Tensor[] = [];
+    for (let j = 0; j < ow; j++) {
+      const w0 = Math.floor((j * W) / ow), w1 = Math.ceil(((j + 1) * W) / ow);
+      cells.push(mean(slice(slice(x, 2, h0, h1), 3, w0, w1), [2, 3])); // (N, C)
+    }
+    rows.push(stack(cells, 2)); // (N, C, ow)
+  }
+  return stack(rows, 2); // (N, C, oh, ow)
 }
 
 /**

@@ -9,6 +9,7 @@ import { movementRules } from './movement.js';
 import { matmulRules } from './matmul.js';
 import { indexRules } from './indexing.js';
 import { randomRules } from './random.js';
+import { convRules } from './conv.js';
 
 export type RuleTable = { [P in Prim]: Rule<P> };
 
@@ -24,6 +25,7 @@ export function rules(): RuleTable {
     ...matmulRules,
     ...indexRules,
     ...randomRules,
+    ...convRules,
   };
   return table;
 }

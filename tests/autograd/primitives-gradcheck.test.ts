@@ -53,6 +53,8 @@ const cases: Record<string, Case[]> = {
   ],
   gather: [['gather', (x) => nb.gather(x, 1, idx([[0, 2], [1, 1], [2, 0]])), () => [rn([3, 3])]]],
   scatterAdd: [['scatterAdd', (s) => nb.scatterAdd(idx([[0, 2], [1, 1]]), s, 1, [2, 4]), () => [rn([2, 2])]]],
+  unfold: [['unfold with stride, dilation and padding', (x) => nb.unfold(x, { kernel: [2, 3], stride: [2, 1], dilation: [1, 2], pads: [1, 0, 2, 1], value: 0.5 }), () => [rn([2, 2, 5, 6])]]],
+  fold: [['fold (col2im) with overlapping windows', (g) => nb.fold(g, [1, 2, 4, 5], { kernel: [3, 2], stride: [1, 2], dilation: [1, 1], pads: [1, 1, 0, 1] }), () => [rn([1, 4, 3, 2, 3, 2])]]],
 };
 
 const composites: Case[] = [

@@ -39,6 +39,7 @@ const cases: Record<string, Case[]> = {
     ['add outer [N,1] + [1,M]', (a, b) => nb.add(a, b), [rn([6, 1]), rn([1, 9])]],
     ['add column [N,M] + [N,1]', (a, b) => nb.add(a, b), [rn([6, 9]), rn([6, 1])]],
     ['add scalar', (a) => nb.add(a, 1.5), [rn([3, 5])]],
+    ['add conv bias [N,C,H,W] + [1,C,1,1] (three levels)', (a, b) => nb.add(a, b), [rn([3, 4, 5, 6]), rn([1, 4, 1, 1])]],
     ['add transposed + plain', (a, b) => nb.add(a.t(), b), [rn([4, 6]), rn([6, 4])]],
   ],
   sub: [['sub scalar first', (a) => nb.sub(2, a), [rn([10])]], ['sub broadcast 3-D', (a, b) => nb.sub(a, b), [rn([2, 1, 5]), rn([3, 1])]]],
@@ -49,13 +50,16 @@ const cases: Record<string, Case[]> = {
   minimum: [['minimum', (a, b) => nb.minimum(a, b), [rn([15]), rn([1])]]],
   less: [['less', (a, b) => nb.less(a, b).float().add(a), [rn([4, 5]), rn([5])]]],
   equal: [['equal', (a) => nb.equal(nb.floor(a), nb.floor(a.flip?.(0) ?? a)).float(), [ru([12], -2, 2)]]],
-  where: [['where', (c, a, b) => nb.where(c, a, b), [bools([4, 6]), rn([4, 6]), rn([6])]], ['where scalar branch', (c, a) => nb.where(c, a, 0), [bools([9]), rn([9])]]],
+  where: [['where', (c, a, b) => nb.where(c, a, b), [bools([4, 6]), rn([4, 6]), rn([6])]],
+    ['where three levels', (c, a, b) => nb.where(c, a, b), [bools([3, 4, 5]), rn([3, 4, 5]), rn([1, 4, 1])]], ['where scalar branch', (c, a) => nb.where(c, a, 0), [bools([9]), rn([9])]]],
   sum: [
     ['sum all', (x) => nb.sum(x), [rn([5, 7])]],
     ['sum rows', (x) => nb.sum(x, -1), [rn([5, 37])]],
     ['sum middle', (x) => nb.sum(x, 1), [rn([3, 4, 5])]],
     ['sum two axes', (x) => nb.sum(x, [0, 2]), [rn([3, 4, 5])]],
     ['sum of a transposed view', (x) => nb.sum(x.t(), 1), [rn([6, 3])]],
+    ['sum over separated axes (bias gradient shape)', (x) => nb.sum(x, [0, 2, 3]), [rn([3, 4, 5, 6])]],
+    ['max over separated axes of a permuted view', (x) => nb.max(x.permute(2, 0, 1), [0, 2]), [rn([3, 4, 5])]],
   ],
   max: [['max rows', (x) => nb.max(x, -1), [rn([4, 21])]], ['max first axis', (x) => nb.max(x, 0), [rn([5, 6])]]],
   argmax: [['argmax', (x) => nb.argmax(x, -1).float().add(x.sum()), [rn([5, 8])]]],
@@ -88,6 +92,12 @@ const cases: Record<string, Case[]> = {
   scatterAdd: [['indexSelect backward uses scatterAdd', (x, i) => nb.indexSelect(x, 0, i), [rn([5, 3]), ints([4, 0, 4, 2])]]],
   concat: [['concat', (a, b) => nb.concat([a, b], 1), [rn([3, 2]), rn([3, 4])]], ['stack', (a, b) => nb.stack([a, b]), [rn([5]), rn([5])]]],
   pad: [['pad', (x) => nb.pad(x, [1, 2, 0, 1]), [rn([3, 4])]]],
+  unfold: [
+    ['unfold 3x3 same', (x) => nb.unfold(x, { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pads: [1, 1, 1, 1], value: 0 }), [rn([2, 3, 7, 6])]],
+    ['unfold strided, dilated, -inf padding (max pool)', (x) => nb.max(nb.unfold(x, { kernel: [2, 3], stride: [2, 2], dilation: [2, 1], pads: [1, 0, 1, 1], value: -Infinity }), [4, 5]), [rn([2, 2, 9, 8])]],
+    ['unfold of a transposed image', (x) => nb.unfold(x.transpose(2, 3), { kernel: [2, 2], stride: [1, 1], dilation: [1, 1], pads: [0, 0, 0, 0], value: 0 }), [rn([1, 2, 5, 4])]],
+  ],
+  fold: [['fold', (g) => nb.fold(g, [2, 3, 6, 5], { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pads: [1, 1, 1, 1] }), [rn([2, 6, 5, 3, 3, 3])]]],
   random: [['dropout draws the same mask', (x) => nb.nn.functional.dropout(x, 0.3, true, new nb.Generator(5)), [rn([8, 16])]]],
 };
 
@@ -98,6 +108,8 @@ const composites: Case[] = [
   ['sigmoid', (x) => nb.sigmoid(x), [rn([30])]],
   ['crossEntropy', (x, y) => nb.nn.functional.crossEntropy(x, y), [rn([6, 5]), ints([0, 4, 1, 2, 3, 0])]],
   ['mseLoss', (x, y) => nb.nn.functional.mseLoss(x, y), [rn([6, 5]), rn([6, 5])]],
+  ['conv2d groups 2, stride 2', (x, w) => nb.nn.functional.conv2d(x, w, null, { groups: 2, stride: 2, padding: 1 }), [rn([2, 4, 7, 7]), rn([6, 2, 3, 3])]],
+  ['maxPool2d and avgPool2d', (x) => nb.add(nb.nn.functional.maxPool2d(x, 2), nb.nn.functional.avgPool2d(x, 3, { stride: 2, padding: 1 }).slice(2, 0, 3).slice(3, 0, 3)), [rn([2, 3, 6, 6])]],
   ['conv2d MNIST-CNN style', (x, w, b) => nb.nn.functional.conv2d(x, w, b, { padding: 'same' }), [rn([2, 3, 9, 9]), rn([5, 3, 3, 3]), rn([5])]],
   ['linear layer chain', (x, w, b) => nb.relu(nb.add(nb.matmul(x, w.t()), b)).mean(), [rn([16, 40]), rn([24, 40]), rn([24])]],
 ];

@@ -14,3 +14,4 @@ export function heapBase(): usize {
 }
 export { runTask } from './tasks';
 export { softmax_rows_f32 } from './softmax';
+export { unfold_f32, fold_f32 } from './window';

@@ -27,14 +27,9 @@ export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, r: i32, in
       } else {
         const v = f32x4.max(f32x4.max(a0, a1), f32x4.max(a2, a3));
         s = -Infinity;
-        for (let l = 0; l < 4; l++) {
-          const e = l == 0 ? f32x4.extract_lane(v, 0) : l == 1 ? f32x4.extract_lane(v, 1) : l == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
-          s = e != e || s != s ? NaN : (e > s ? e : s);
-        }
-        for (; k < r; k++) {
-          const e = load<f32>(base + (<usize>k << 2));
-          s = e != e || s != s ? NaN : (e > s ? e : s);
-        }
+        // f32.max propagates NaN, like PyTorch's max
+        s = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+        for (; k < r; k++) s = max(s, load<f32>(base + (<usize>k << 2)));
       }
       store<f32>(po, s);
     } else {
@@ -51,7 +46,7 @@ export function reduce_f32(op: i32, x: usize, out: usize, outer: i32, r: i32, in
         for (; i < inner; i++) {
           const q = po + (<usize>i << 2);
           const e = load<f32>(row + (<usize>i << 2)), s = load<f32>(q);
-          store<f32>(q, op == 0 ? s + e : (e != e || s != s ? NaN : (e > s ? e : s)));
+          store<f32>(q, op == 0 ? s + e : max(s, e));
         }
       }
     }

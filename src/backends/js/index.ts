@@ -8,6 +8,7 @@ import { binaryKernel, castKernel, copyKernel, unaryKernel, whereKernel } from '
 import { argmaxKernel, maxKernel, sumKernel } from './reduce.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, padKernel, randomKernel, scatterAddKernel } from './indexing.js';
+import { foldKernel, unfoldKernel } from './window.js';
 
 let nextId = 1;
 
@@ -32,6 +33,8 @@ export function createJsBackend(): Backend {
     concat: concatKernel,
     pad: padKernel,
     random: randomKernel,
+    unfold: unfoldKernel,
+    fold: foldKernel,
   };
   const backend: Backend = {
     name: 'js',

@@ -35,6 +35,8 @@ interface Kernels {
   fill4(out: number, n: number, bits: number): void;
   reduce_f32(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
   philox_uniform_f32(k0: number, k1: number, counter: number, out: number, n: number): void;
+  unfold_f32(x: number, out: number, geo: number, value: number): void;
+  fold_f32(g: number, out: number, geo: number): void;
   softmax_rows_f32(x: number, out: number, rows: number, n: number, log: number): void;
   adam_f32(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
     beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number, decoupledScale: number, mode: number): void;
@@ -107,10 +109,12 @@ function instantiate(allowed: Variant[]): Loaded {
 }
 
 /**
- * Collapse same-shaped views (already broadcast to outShape) into [outer, inner] form: per view an
- * outer stride and an inner stride of 0 or 1. Null when that is impossible (then js kernels run).
+ * Collapse same-shaped views (already broadcast to outShape) into [batch, outer, inner] form: per
+ * view a batch stride, an outer stride and an inner stride of 0 or 1 (a [B, C, H·W] + [1, C, 1]
+ * bias add is three levels). Null when that is impossible (then js kernels run).
  */
-export function twoLevel(views: readonly View[], outShape: readonly number[]): { outer: number; inner: number; os: number[]; is: number[] } | null {
+export function twoLevel(views: readonly View[], outShape: readonly number[]):
+  { batch: number; outer: number; inner: number; bs: number[]; os: number[]; is: number[] } | null {
   const dims: number[] = [];
   const strides: number[][] = views.map(() => []);
   outShape.forEach((d, k) => {
@@ -124,11 +128,11 @@ export function twoLevel(views: readonly View[], outShape: readonly number[]): {
       views.forEach((v, i) => strides[i].push(v.strides[k]));
     }
   });
-  if (dims.length > 2) return null;
-  while (dims.length < 2) { dims.unshift(1); strides.forEach((s) => s.unshift(0)); }
-  const is = strides.map((s) => s[1]);
+  if (dims.length > 3) return null;
+  while (dims.length < 3) { dims.unshift(1); strides.forEach((s) => s.unshift(0)); }
+  const is = strides.map((s) => s[2]);
   if (is.some((x) => x !== 0 && x !== 1)) return null;
-  return { outer: dims[0], inner: dims[1], os: strides.map((s) => s[0]), is };
+  return { batch: dims[0], outer: dims[1], inner: dims[2], bs: strides.map((s) => s[0]), os: strides.map((s) => s[1]), is };
 }
 
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
@@ -161,6 +165,14 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     try { return fn(ptr); } finally { heap.release(ptr, cls); }
   }
 
+  /** The 14 window-geometry integers in a temporary heap block. */
+  function withGeometry(values: number[], fn: (geo: number) => void): void {
+    withTemp(values.length * 4, (geo) => {
+      new Int32Array(memory.buffer, geo, values.length).set(values);
+      fn(geo);
+    });
+  }
+
   const unary = (op: UnaryPrim): Kernel<UnaryPrim> => (inputs, p, out, shape) => {
     const [x] = inputs;
     if (f32(x) && isContig(x)) return K.unary_f32(UNARY_CODE[op], addr(x), buf(out).ptr, out.size);
@@ -172,14 +184,32 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const t = f32(a, b) ? twoLevel(inputs, shape) : null;
     if (!t) return js[op](inputs, p, out, shape);
     const fn = op === 'less' || op === 'equal' ? K.compare_f32 : K.binary_f32;
-    fn(BINARY_CODE[op], addr(a), t.os[0], t.is[0], addr(b), t.os[1], t.is[1], buf(out).ptr, t.outer, t.inner);
+    const outBytes = fn === K.compare_f32 ? 1 : 4, step = t.outer * t.inner * outBytes;
+    const pa = addr(a), pb = addr(b), po = buf(out).ptr;
+    for (let i = 0; i < t.batch; i++) {
+      fn(BINARY_CODE[op], pa + i * t.bs[0] * 4, t.os[0], t.is[0], pb + i * t.bs[1] * 4, t.os[1], t.is[1], po + i * step, t.outer, t.inner);
+    }
   };
 
   const reduce = (op: 'sum' | 'max'): Kernel<'sum' | 'max'> => (inputs, p, out, shape) => {
     const [x] = inputs;
     const axes = [...p.axes].sort((a, b) => a - b);
     const consecutive = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
-    if (!f32(x) || !isContig(x) || !consecutive || axes.length === 0) return js[op](inputs, p as never, out, shape);
+    if (!f32(x) || axes.length === 0) return js[op](inputs, p as never, out, shape);
+    if (!isContig(x) || !consecutive) {
+      // Move the reduced axes last in a contiguous copy (kept axes first, in order), then reduce rows.
+      const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+      const order = [...kept, ...axes];
+      const pShape = order.map((d) => x.shape[d]), pStrides = order.map((d) => x.strides[d]);
+      const t = collapse2(pShape, pStrides, contiguousStridesOf(pShape));
+      const r = sizeOf(axes.map((d) => x.shape[d]));
+      if (!t || r === 0) return js[op](inputs, p as never, out, shape);
+      withTemp(sizeOf(x.shape) * 4, (tmp) => {
+        K.copy4to(addr(x), tmp, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3], t.t[0], t.t[1], t.t[2], t.t[3]);
+        K.reduce_f32(op === 'sum' ? 0 : 1, tmp, buf(out).ptr, out.size, r, 1);
+      });
+      return;
+    }
     const outer = sizeOf(x.shape.slice(0, axes[0])), r = sizeOf(x.shape.slice(axes[0], axes[axes.length - 1] + 1));
     const inner = sizeOf(x.shape.slice(axes[axes.length - 1] + 1));
     if (r === 0) return js[op](inputs, p as never, out, shape);
@@ -219,7 +249,10 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       const [c, a, b] = inputs;
       const t = c.dtype === 'bool' && f32(a, b) ? twoLevel(inputs, shape) : null;
       if (!t) return js.where(inputs, p, out, shape);
-      K.where_f32(addr(c), t.os[0], t.is[0], addr(a), t.os[1], t.is[1], addr(b), t.os[2], t.is[2], buf(out).ptr, t.outer, t.inner);
+      const pc = addr(c), pa = addr(a), pb = addr(b), po = buf(out).ptr, step = t.outer * t.inner * 4;
+      for (let i = 0; i < t.batch; i++) {
+        K.where_f32(pc + i * t.bs[0], t.os[0], t.is[0], pa + i * t.bs[1] * 4, t.os[1], t.is[1], pb + i * t.bs[2] * 4, t.os[2], t.is[2], po + i * step, t.outer, t.inner);
+      }
     },
     sum: reduce('sum'),
     max: reduce('max'),
@@ -287,6 +320,18 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       K.fill4(buf(out).ptr, out.size, bits);
       const start = p.pads.reduce((s, [before], d) => s + before * ostr[d], 0);
       K.copy4to(addr(x), buf(out).ptr + start * 4, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3], t.t[0], t.t[1], t.t[2], t.t[3]);
+    },
+    unfold: (inputs, p, out, shape) => {
+      const [x] = inputs;
+      if (!f32(x) || !isContig(x)) return js.unfold(inputs, p, out, shape);
+      const [N, C, H, W] = x.shape, [, Ho, Wo] = shape;
+      withGeometry([N, C, H, W, Ho, Wo, ...p.kernel, ...p.stride, ...p.dilation, p.pads[0], p.pads[2]], (geo) => K.unfold_f32(addr(x), buf(out).ptr, geo, p.value));
+    },
+    fold: (inputs, p, out, shape) => {
+      const [g] = inputs;
+      if (!f32(g) || !isContig(g)) return js.fold(inputs, p, out, shape);
+      const [N, C, H, W] = p.shape, [, Ho, Wo] = g.shape;
+      withGeometry([N, C, H, W, Ho, Wo, ...p.kernel, ...p.stride, ...p.dilation, p.pads[0], p.pads[2]], (geo) => K.fold_f32(addr(g), buf(out).ptr, geo));
     },
     random: (inputs, p, out, shape) => {
       if (p.dtype !== 'float32') return js.random(inputs, p, out, shape);

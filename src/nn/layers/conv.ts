@@ -1,0 +1,99 @@
+// Conv1d and Conv2d (NCL / NCHW, weight [out, in/groups, ...kernel]) with PyTorch's defaults and init.
+
+import type { Tensor } from '../../tensor/tensor.js';
+import { Module } from '../module.js';
+import { Parameter } from '../parameter.js';
+import { empty } from './util.js';
+import { kaimingUniform_, uniform_, calculateFans } from '../init.js';
+import { conv1d, conv2d } from '../functional.js';
+import type { DType } from '../../tensor/dtype.js';
+
+type Pair = number | [number, number];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  /** Zero padding per side, or 'same' / 'valid'. */
+  padding?: Pair | 'same' | 'valid';
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+  dtype?: DType;
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  padding?: number | 'same' | 'valid';
+  dilation?: number;
+  groups?: number;
+  bias?: boolean;
+  dtype?: DType;
+}
+
+const pairOf = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+/** Shared parameters and PyTorch's init: kaiming_uniform(a=√5) weight, bias U(±1/√fanIn). */
+abstract class ConvNd extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number[], groups: number, bias: boolean, dtype: DType) {
+    super();
+    const name = this.constructor.name;
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new Error(`${name}: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
+    }
+    this.weight = new Parameter(empty([outChannels, inChannels / groups, ...kernel], dtype));
+    this.bias = bias ? new Parameter(empty([outChannels], dtype)) : null;
+    this.resetParameters();
+  }
+
+  resetParameters(): void {
+    kaimingUniform_(this.weight, Math.sqrt(5));
+    if (this.bias) {
+      const { fanIn } = calculateFans(this.weight);
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform_(this.bias, -bound, bound);
+    }
+  }
+}
+
+export class Conv2d extends ConvNd {
+  readonly kernelSize: [number, number];
+  readonly opts: Required<Omit<Conv2dOptions, 'bias' | 'dtype'>>;
+
+  /** @example const conv = new Conv2d(1, 32, 3, { padding: 1 }) // [N,1,H,W] → [N,32,H,W] */
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: Conv2dOptions = {}) {
+    const k = pairOf(kernelSize);
+    super(inChannels, outChannels, k, opts.groups ?? 1, opts.bias ?? true, opts.dtype ?? 'float32');
+    this.kernelSize = k;
+    this.opts = { stride: opts.stride ?? 1, padding: opts.padding ?? 0, dilation: opts.dilation ?? 1, groups: opts.groups ?? 1 };
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.opts);
+  }
+
+  override extraRepr(): string {
+    const o = this.opts;
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=${o.stride}, padding=${o.padding}`
+      + `${o.dilation !== 1 ? `, dilation=${o.dilation}` : ''}${o.groups !== 1 ? `, groups=${o.groups}` : ''}${this.bias ? '' : ', bias=False'}`;
+  }
+}
+
+export class Conv1d extends ConvNd {
+  readonly opts: Required<Omit<Conv1dOptions, 'bias' | 'dtype'>>;
+
+  /** @example const conv = new Conv1d(16, 32, 5, { padding: 'same' }) // [N,16,L] → [N,32,L] */
+  constructor(inChannels: number, outChannels: number, readonly kernelSize: number, opts: Conv1dOptions = {}) {
+    super(inChannels, outChannels, [kernelSize], opts.groups ?? 1, opts.bias ?? true, opts.dtype ?? 'float32');
+    this.opts = { stride: opts.stride ?? 1, padding: opts.padding ?? 0, dilation: opts.dilation ?? 1, groups: opts.groups ?? 1 };
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv1d(x, this.weight, this.bias, this.opts);
+  }
+
+  override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize},), stride=${this.opts.stride}, padding=${this.opts.padding}`;
+  }
+}
