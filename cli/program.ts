@@ -2,7 +2,11 @@
 
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
-import { trainMnist, evalMnist, MNIST_DEFAULTS } from '../src/train/mnist.js';
+import { extname } from 'node:path';
+import { trainMnist, evalMnist, MNIST_DEFAULTS, MNIST_EPOCHS, MNIST_MODELS, describeMnistModel, type MnistModel } from '../src/train/mnist.js';
+import { classificationReport, precisionRecallF1, confusionMatrix, type PRF } from '../src/train/metrics.js';
+import { plotHistory, plotConfusionMatrix, plotImageGrid, saveFigure } from '../src/viz/index.js';
+import { loadMnist } from '../src/data/index.js';
 import { ProgressBar } from '../src/train/progress.js';
 import { Callback, type Logs } from '../src/train/callbacks.js';
 import { listBackends, getBackend, setBackend, setThreads } from '../src/index.js';
@@ -41,6 +45,12 @@ class JsonEpochLines extends Callback {
 }
 
 /** Pick the backend (default: the fastest that loads) and thread count, and wait until it is up. */
+/** Picture paths are checked before training, not after it. */
+function checkFigurePath(cmd: Command, flag: string, path: string): void {
+  const ext = extname(path).toLowerCase();
+  if (ext !== '' && ext !== '.png' && ext !== '.svg') cmd.error(`error: ${flag} must name a .png or .svg file (or no extension for both), got '${path}'`);
+}
+
 async function chooseBackend(name?: string, threads?: number): Promise<void> {
   const backend = await setBackend(name ?? getBackend().name);
   if (threads !== undefined) {
@@ -62,37 +72,46 @@ export function buildProgram(): Command {
   const train = program.command('train').description('train a model');
   train
     .command('mnist')
-    .description('train a handwritten-digit classifier on MNIST (the articles\' 784-512-10 network)')
-    .option('--model <name>', 'model: mlp', MNIST_DEFAULTS.model)
-    .option('--epochs <n>', 'training epochs', int('--epochs'), MNIST_DEFAULTS.epochs)
+    .description('train a handwritten-digit classifier on MNIST (the articles\' 784-512-10 network, or a CNN)')
+    .option('--model <name>', 'mlp (784-512-10) or cnn (Conv-ReLU-Pool x2, Dense, Dense)', MNIST_DEFAULTS.model)
+    .option('--epochs <n>', `training epochs (default: ${Object.entries(MNIST_EPOCHS).map(([m, e]) => `${e} for ${m}`).join(', ')})`, int('--epochs'))
     .option('--batch-size <n>', 'examples per step', int('--batch-size'), MNIST_DEFAULTS.batchSize)
     .option('--lr <x>', 'peak learning rate (cosine decay to 0)', positive('--lr'), MNIST_DEFAULTS.lr)
     .option('--optimizer <name>', 'adam, adamw, sgd or rmsprop', MNIST_DEFAULTS.optimizer)
     .option('--seed <n>', 'random seed (weights, shuffling, dropout)', int('--seed', 0), MNIST_DEFAULTS.seed)
     .option('--limit <n>', 'use only the first N training images', int('--limit'))
+    .option('--test-limit <n>', 'test on only the first N test images', int('--test-limit'))
     .option('--save <dir>', 'write a checkpoint (weights, config, optimizer) to this directory')
+    .option('--plot <file>', 'chart the loss and accuracy per epoch: FILE.png, FILE.svg, or FILE (both)')
     .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
     .option('--json', 'one JSON object per line on stdout')
     .action(async (o, cmd: Command) => {
-      if (!['mlp'].includes(o.model)) cmd.error(`error: --model must be mlp, got '${o.model}'`);
+      if (o.plot) checkFigurePath(cmd, '--plot', o.plot);
+      if (!MNIST_MODELS.includes(o.model)) cmd.error(`error: --model must be ${MNIST_MODELS.join(' or ')}, got '${o.model}'`);
+      o.epochs ??= MNIST_EPOCHS[o.model as MnistModel];
       if (!['adam', 'adamw', 'sgd', 'rmsprop'].includes(o.optimizer)) cmd.error(`error: --optimizer must be adam, adamw, sgd or rmsprop, got '${o.optimizer}'`);
       await chooseBackend(o.backend, o.threads);
       const callbacks: Callback[] = o.json ? [new JsonEpochLines()] : [];
       if (!o.json) {
         const stepsPerEpoch = Math.ceil(((o.limit ?? 60000) - Math.min(5000, Math.floor((o.limit ?? 60000) / 10))) / o.batchSize);
         callbacks.push(new ProgressBar({ verbose: 1, epochs: o.epochs, stepsPerEpoch }));
-        console.log(`Training a 784-512-10 MLP on MNIST with ${o.optimizer} (lr ${o.lr}), batch ${o.batchSize}, ${o.epochs} epochs, backend ${getBackend().name}`);
+        console.log(`Training a ${describeMnistModel(o.model)} on MNIST with ${o.optimizer} (lr ${o.lr}), batch ${o.batchSize}, ${o.epochs} epochs, backend ${getBackend().name}`);
       }
       const r = await trainMnist({
         model: o.model, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: o.optimizer,
-        seed: o.seed, limit: o.limit, save: o.save, callbacks,
+        seed: o.seed, limit: o.limit, testLimit: o.testLimit, save: o.save, callbacks,
       });
       if (o.json) {
         console.log(JSON.stringify({ event: 'end', test_loss: r.test.loss, test_acc: r.test.accuracy, seconds: r.seconds }));
       } else {
         console.log(`Test: loss ${r.test.loss.toFixed(4)} - accuracy ${(100 * r.test.accuracy).toFixed(2)}% (${r.seconds.toFixed(1)} s in all)`);
         if (o.save) console.log(`Saved checkpoint to ${o.save}`);
+      }
+      if (o.plot) {
+        const written = await saveFigure(await plotHistory(r.history, { title: `${describeMnistModel(o.model)} on MNIST` }), o.plot);
+        if (o.json) console.log(JSON.stringify({ event: 'plot', files: written }));
+        else console.log(`Wrote the training history to ${written.join(' and ')}`);
       }
     });
 
@@ -103,12 +122,40 @@ export function buildProgram(): Command {
     .requiredOption('--load <dir>', 'checkpoint directory written by `nabla train mnist --save`')
     .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
+    .option('--limit <n>', 'evaluate on only the first N test images', int('--limit'))
+    .option('--confusion <file>', 'draw the confusion matrix as a heatmap: FILE.png, FILE.svg, or FILE (both)')
+    .option('--samples <file>', 'draw test images with predicted and true labels: FILE.png, FILE.svg, or FILE (both)')
     .option('--json', 'print one JSON object')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
+      for (const flag of ['confusion', 'samples'] as const) if (o[flag]) checkFigurePath(cmd, `--${flag}`, o[flag]);
       await chooseBackend(o.backend, o.threads);
-      const logs = await evalMnist(o.load);
-      if (o.json) console.log(JSON.stringify({ event: 'eval', test_loss: logs.loss, test_acc: logs.accuracy }));
-      else console.log(`Test: loss ${logs.loss.toFixed(4)} - accuracy ${(100 * logs.accuracy).toFixed(2)}%`);
+      const r = await evalMnist(o.load, { testLimit: o.limit });
+      const perClass = precisionRecallF1(r.labels, r.predictions, { average: 'none', numClasses: 10 }) as PRF[];
+      if (o.json) {
+        console.log(JSON.stringify({ event: 'eval', model: r.model, test_loss: r.loss, test_acc: r.accuracy, per_class: perClass }));
+      } else {
+        console.log(`Test (${r.model}, ${r.labels.length} images): loss ${r.loss.toFixed(4)} - accuracy ${(100 * r.accuracy).toFixed(2)}%\n`);
+        console.log(classificationReport(r.labels, r.predictions, { numClasses: 10, digits: 4 }));
+      }
+      const written: string[] = [];
+      if (o.confusion) {
+        const fig = await plotConfusionMatrix(confusionMatrix(r.labels, r.predictions, 10), { title: `MNIST test set (${r.model}): true vs predicted` });
+        written.push(...await saveFigure(fig, o.confusion));
+      }
+      if (o.samples) {
+        const n = Math.min(40, r.labels.length);
+        const { x } = await loadMnist({ train: false, limit: n });
+        const fig = await plotImageGrid(x, {
+          imageShape: [28, 28], predicted: Array.from(r.predictions.subarray(0, n)), actual: Array.from(r.labels.subarray(0, n)), columns: 10,
+          title: `The first ${n} MNIST test images (${r.model})`,
+        });
+        x.dispose();
+        written.push(...await saveFigure(fig, o.samples));
+      }
+      if (written.length) {
+        if (o.json) console.log(JSON.stringify({ event: 'plot', files: written }));
+        else console.log(`\nWrote ${written.join(', ')}`);
+      }
     });
 
   program

@@ -46,5 +46,6 @@ export * as keras from './keras/index.js';
 export * as metrics from './train/metrics.js';
 export * as io from './io/index.js';
 export * as models from './models/index.js';
-export { fitLoop, evaluateLoop, NonFiniteLossError, type Batches, type StepFns, type FitLoopOptions } from './train/loop.js';
+export * as viz from './viz/index.js';
+export { fitLoop, evaluateLoop, NonFiniteLossError, classSampleWeights, weightedMeanLoss, type ClassWeight, type Batches, type StepFns, type FitLoopOptions } from './train/loop.js';
 export { trainMnist, evalMnist, type MnistTrainOptions } from './train/mnist.js';

@@ -9,3 +9,4 @@ export {
 export { loadMnist, type LoadMnistOptions } from './mnist-tensors.js';
 export { parseIdx, encodeIdx, readIdx, type IdxArray, type IdxType } from './idx.js';
 export { loadMnistRaw, mnistFiles, clearMnistCache, type MnistRaw, type MnistFiles } from './mnist.js';
+export * from './augment.js';

@@ -1,7 +1,11 @@
 // keras: the Keras-style facade (Sequential, layers, compile/fit/evaluate/predict) over nabla's nn.
 
 export { Sequential, loadModel, type CompileOptions, type FitOptions } from './sequential.js';
-export { Layer, Input, Dense, Flatten, Dropout, Activation, regularizers, layerFromConfig, type DenseOptions, type Regularizer } from './layers.js';
+export {
+  Layer, Input, Dense, Flatten, Dropout, Activation, Conv1D, Conv2D, MaxPooling1D, MaxPooling2D, AveragePooling1D,
+  AveragePooling2D, GlobalAveragePooling2D, BatchNormalization, LayerNormalization, Embedding, SimpleRNN, LSTM, GRU,
+  regularizers, layerFromConfig, type DenseOptions, type ConvOptions, type PoolOptions, type RecurrentOptions, type Regularizer,
+} from './layers.js';
 export { optimizers, type OptimizerSpec } from './optimizers.js';
 export { resolveLossName, type LossFn } from './losses.js';
 export {
@@ -11,3 +15,4 @@ export {
 export { ProgressBar } from '../train/progress.js';
 export * as layers from './layers.js';
 export * as callbacks from '../train/callbacks.js';
+export * as metrics from '../train/metrics.js';

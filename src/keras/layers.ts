@@ -2,7 +2,11 @@
 // once its input shape is known; the model owns the modules.
 
 import type { Module } from '../nn/module.js';
-import { Linear, Flatten as NnFlatten, Dropout as NnDropout } from '../nn/index.js';
+import {
+  Linear, Flatten as NnFlatten, Dropout as NnDropout, Conv1d, Conv2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d,
+  BatchNorm1d, BatchNorm2d, LayerNorm, Embedding as NnEmbedding, RNN, LSTM as NnLSTM, GRU as NnGRU,
+} from '../nn/index.js';
+import { ChannelsLast, RecurrentOutput, SpatialPad, SequentialOf, MeanOver } from './modules.js';
 import { activationModule } from './activations.js';
 import * as init from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -156,7 +160,206 @@ export const regularizers = {
   l1l2: ({ l1 = 0.01, l2 = 0.01 }: { l1?: number; l2?: number } = {}): Regularizer => ({ l1, l2 }),
 };
 
+// ---- convolution and pooling (channels last, as Keras' default data format) ----
+
+type Pad = 'valid' | 'same';
+const tuple = (v: number | number[], n: number): number[] => (typeof v === 'number' ? new Array(n).fill(v) : [...v]);
+
+/** Keras' output size and the [before, after] padding of one spatial dim. */
+function kerasPad(size: number, k: number, s: number, d: number, padding: Pad): { out: number; pads: [number, number] } {
+  const span = (k - 1) * d + 1;
+  if (padding === 'valid') return { out: Math.floor((size - span) / s) + 1, pads: [0, 0] };
+  const out = Math.ceil(size / s);
+  const total = Math.max((out - 1) * s + span - size, 0);
+  return { out, pads: [Math.floor(total / 2), total - Math.floor(total / 2)] };
+}
+
+export interface ConvOptions {
+  strides?: number | number[];
+  padding?: Pad;
+  dilationRate?: number | number[];
+  activation?: string | null;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  biasInitializer?: Initializer;
+  kernelRegularizer?: Regularizer;
+  inputShape?: number[];
+  name?: string;
+}
+
+/** Conv1D / Conv2D on channels-last inputs ([steps, channels] / [rows, cols, channels]), built as nn.Conv1d/Conv2d. */
+abstract class ConvND extends Layer {
+  constructor(readonly rank: 1 | 2, readonly filters: number, readonly kernelSize: number | number[], readonly opts: ConvOptions = {}) {
+    super(opts.name);
+    if (!Number.isInteger(filters) || filters <= 0) throw new Error(`${this.constructor.name}: filters must be a positive integer, got ${filters}`);
+    if (opts.padding && !['valid', 'same'].includes(opts.padding)) throw new Error(`${this.constructor.name}: padding must be 'valid' or 'same', got '${opts.padding}'`);
+    if (opts.inputShape) this.inputShape = [...opts.inputShape];
+  }
+  build(inputShape: number[]): Built {
+    const r = this.rank, cls = this.constructor.name;
+    if (inputShape.length !== r + 1) throw new Error(`${cls}: expects inputs of ${r + 1} dims per example (channels last), got [${inputShape}]`);
+    const k = tuple(this.kernelSize, r), s = tuple(this.opts.strides ?? 1, r), d = tuple(this.opts.dilationRate ?? 1, r);
+    const geo = inputShape.slice(0, r).map((n, i) => kerasPad(n, k[i], s[i], d[i], this.opts.padding ?? 'valid'));
+    if (geo.some((g) => g.out <= 0)) throw new Error(`${cls}: kernel ${k.join('x')} does not fit the input [${inputShape}]`);
+    const cin = inputShape[r];
+    const conv = r === 2
+      ? new Conv2d(cin, this.filters, k as [number, number], { stride: s as [number, number], dilation: d as [number, number], bias: this.opts.useBias ?? true })
+      : new Conv1d(cin, this.filters, k[0], { stride: s[0], dilation: d[0], bias: this.opts.useBias ?? true });
+    applyInit(conv.weight, this.opts.kernelInitializer ?? 'glorot_uniform');
+    if (conv.bias) applyInit(conv.bias, this.opts.biasInitializer ?? 'zeros');
+    const padded = geo.some((g) => g.pads[0] || g.pads[1]);
+    const inner: Module[] = padded ? [new SpatialPad(geo.map((g) => g.pads)), conv] : [conv];
+    const act = activationModule(this.opts.activation);
+    return {
+      modules: [new ChannelsLast(inner.length === 1 ? conv : new SequentialOf(inner)), ...(act ? [act] : [])],
+      outputShape: [...geo.map((g) => g.out), this.filters],
+      penalties: this.opts.kernelRegularizer ? [{ weight: conv.weight, regularizer: this.opts.kernelRegularizer }] : [],
+    };
+  }
+  getConfig(): LayerConfig {
+    return { className: this.constructor.name, config: { filters: this.filters, kernelSize: this.kernelSize, ...this.opts, name: this.name } };
+  }
+}
+
+/** 2-D convolution over [rows, cols, channels] images (keras.layers.Conv2D). */
+export class Conv2D extends ConvND {
+  constructor(filters: number, kernelSize: number | [number, number], opts: ConvOptions = {}) { super(2, filters, kernelSize, opts); }
+}
+
+/** 1-D convolution over [steps, channels] sequences (keras.layers.Conv1D). */
+export class Conv1D extends ConvND {
+  constructor(filters: number, kernelSize: number, opts: ConvOptions = {}) { super(1, filters, kernelSize, opts); }
+}
+
+export interface PoolOptions { poolSize?: number | number[]; strides?: number | number[] | null; padding?: Pad; inputShape?: number[]; name?: string }
+
+abstract class PoolND extends Layer {
+  constructor(readonly rank: 1 | 2, readonly kind: 'max' | 'avg', readonly opts: PoolOptions = {}) {
+    super(opts.name);
+    if (opts.inputShape) this.inputShape = [...opts.inputShape];
+    if (kind === 'avg' && opts.padding === 'same') throw new Error(`${this.constructor.name}: padding 'same' is not supported (Keras averages over the valid cells only); use 'valid'`);
+  }
+  build(inputShape: number[]): Built {
+    const r = this.rank, cls = this.constructor.name;
+    if (inputShape.length !== r + 1) throw new Error(`${cls}: expects inputs of ${r + 1} dims per example (channels last), got [${inputShape}]`);
+    const k = tuple(this.opts.poolSize ?? 2, r), s = tuple(this.opts.strides ?? k, r);
+    const geo = inputShape.slice(0, r).map((n, i) => kerasPad(n, k[i], s[i], 1, this.opts.padding ?? 'valid'));
+    if (geo.some((g) => g.out <= 0)) throw new Error(`${cls}: pool ${k.join('x')} does not fit the input [${inputShape}]`);
+    const pool = r === 2
+      ? (this.kind === 'max' ? new MaxPool2d(k as [number, number], { stride: s as [number, number] }) : new AvgPool2d(k as [number, number], { stride: s as [number, number] }))
+      : (this.kind === 'max' ? new MaxPool1d(k[0], { stride: s[0] }) : new AvgPool1d(k[0], { stride: s[0] }));
+    const padded = geo.some((g) => g.pads[0] || g.pads[1]);
+    const inner = padded ? new SequentialOf([new SpatialPad(geo.map((g) => g.pads), -Infinity), pool]) : pool;
+    return { modules: [new ChannelsLast(inner)], outputShape: [...geo.map((g) => g.out), inputShape[r]] };
+  }
+  getConfig(): LayerConfig {
+    return { className: this.constructor.name, config: { ...this.opts, name: this.name } };
+  }
+}
+
+export class MaxPooling2D extends PoolND { constructor(opts: PoolOptions = {}) { super(2, 'max', opts); } }
+export class AveragePooling2D extends PoolND { constructor(opts: PoolOptions = {}) { super(2, 'avg', opts); } }
+export class MaxPooling1D extends PoolND { constructor(opts: PoolOptions = {}) { super(1, 'max', opts); } }
+export class AveragePooling1D extends PoolND { constructor(opts: PoolOptions = {}) { super(1, 'avg', opts); } }
+
+/** Mean over all spatial positions: [rows, cols, channels] → [channels] (keras.layers.GlobalAveragePooling2D). */
+export class GlobalAveragePooling2D extends Layer {
+  constructor(opts: { inputShape?: number[]; name?: string } = {}) {
+    super(opts.name);
+    if (opts.inputShape) this.inputShape = [...opts.inputShape];
+  }
+  build(inputShape: number[]): Built {
+    if (inputShape.length !== 3) throw new Error(`GlobalAveragePooling2D: expects [rows, cols, channels] per example, got [${inputShape}]`);
+    return { modules: [new MeanOver([1, 2])], outputShape: [inputShape[2]] };
+  }
+  getConfig(): LayerConfig { return { className: 'GlobalAveragePooling2D', config: { name: this.name } }; }
+}
+
+// ---- normalization, embedding, recurrent ----
+
+/** Normalizes the last axis with batch statistics (keras.layers.BatchNormalization; momentum 0.99 = PyTorch's 0.01). */
+export class BatchNormalization extends Layer {
+  constructor(readonly opts: { momentum?: number; epsilon?: number; inputShape?: number[]; name?: string } = {}) {
+    super(opts.name);
+    if (opts.inputShape) this.inputShape = [...opts.inputShape];
+  }
+  build(inputShape: number[]): Built {
+    const c = inputShape[inputShape.length - 1];
+    const o = { momentum: 1 - (this.opts.momentum ?? 0.99), eps: this.opts.epsilon ?? 1e-3 };
+    if (inputShape.length === 1) return { modules: [new BatchNorm1d(c, o)], outputShape: inputShape };
+    if (inputShape.length === 2) return { modules: [new ChannelsLast(new BatchNorm1d(c, o))], outputShape: inputShape };
+    if (inputShape.length === 3) return { modules: [new ChannelsLast(new BatchNorm2d(c, o))], outputShape: inputShape };
+    throw new Error(`BatchNormalization: expects 1 to 3 dims per example, got [${inputShape}]`);
+  }
+  getConfig(): LayerConfig { return { className: 'BatchNormalization', config: { ...this.opts, name: this.name } }; }
+}
+
+/** Normalizes each example over its last axis (keras.layers.LayerNormalization, epsilon 1e-3). */
+export class LayerNormalization extends Layer {
+  constructor(readonly opts: { epsilon?: number; inputShape?: number[]; name?: string } = {}) {
+    super(opts.name);
+    if (opts.inputShape) this.inputShape = [...opts.inputShape];
+  }
+  build(inputShape: number[]): Built {
+    return { modules: [new LayerNorm([inputShape[inputShape.length - 1]], { eps: this.opts.epsilon ?? 1e-3 })], outputShape: inputShape };
+  }
+  getConfig(): LayerConfig { return { className: 'LayerNormalization', config: { ...this.opts, name: this.name } }; }
+}
+
+/** Integer ids [T] → vectors [T, outputDim] (keras.layers.Embedding, init U(−0.05, 0.05)). */
+export class Embedding extends Layer {
+  constructor(readonly inputDim: number, readonly outputDim: number, readonly opts: { inputLength?: number; inputShape?: number[]; name?: string } = {}) {
+    super(opts.name);
+    if (opts.inputShape) this.inputShape = [...opts.inputShape];
+    else if (opts.inputLength) this.inputShape = [opts.inputLength];
+  }
+  build(inputShape: number[]): Built {
+    const emb = new NnEmbedding(this.inputDim, this.outputDim);
+    init.uniform_(emb.weight, -0.05, 0.05);
+    return { modules: [emb], outputShape: [...inputShape, this.outputDim] };
+  }
+  getConfig(): LayerConfig { return { className: 'Embedding', config: { inputDim: this.inputDim, outputDim: this.outputDim, ...this.opts, name: this.name } }; }
+}
+
+export interface RecurrentOptions { returnSequences?: boolean; inputShape?: number[]; name?: string; activation?: 'tanh' | 'relu' }
+
+/** SimpleRNN / LSTM / GRU over [timesteps, features], built as PyTorch's batch-first RNN/LSTM/GRU (PyTorch's init). */
+abstract class Recurrent extends Layer {
+  constructor(readonly kind: 'rnn' | 'lstm' | 'gru', readonly units: number, readonly opts: RecurrentOptions = {}) {
+    super(opts.name);
+    if (!Number.isInteger(units) || units <= 0) throw new Error(`${this.constructor.name}: units must be a positive integer, got ${units}`);
+    if (opts.inputShape) this.inputShape = [...opts.inputShape];
+  }
+  build(inputShape: number[]): Built {
+    if (inputShape.length !== 2) throw new Error(`${this.constructor.name}: expects [timesteps, features] per example, got [${inputShape}]`);
+    const [T, F] = inputShape;
+    const o = { batchFirst: true };
+    const rnn = this.kind === 'lstm' ? new NnLSTM(F, this.units, o) : this.kind === 'gru' ? new NnGRU(F, this.units, o)
+      : new RNN(F, this.units, { ...o, nonlinearity: this.opts.activation ?? 'tanh' });
+    const seq = this.opts.returnSequences ?? false;
+    return { modules: [new RecurrentOutput(rnn, seq)], outputShape: seq ? [T, this.units] : [this.units] };
+  }
+  getConfig(): LayerConfig { return { className: this.constructor.name, config: { units: this.units, ...this.opts, name: this.name } }; }
+}
+
+export class SimpleRNN extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('rnn', units, opts); } }
+export class LSTM extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('lstm', units, opts); } }
+export class GRU extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('gru', units, opts); } }
+
 const REGISTRY: Record<string, (c: any) => Layer> = {
+  Conv2D: (c) => new Conv2D(c.filters, c.kernelSize, c),
+  Conv1D: (c) => new Conv1D(c.filters, c.kernelSize, c),
+  MaxPooling2D: (c) => new MaxPooling2D(c),
+  AveragePooling2D: (c) => new AveragePooling2D(c),
+  MaxPooling1D: (c) => new MaxPooling1D(c),
+  AveragePooling1D: (c) => new AveragePooling1D(c),
+  GlobalAveragePooling2D: (c) => new GlobalAveragePooling2D(c),
+  BatchNormalization: (c) => new BatchNormalization(c),
+  LayerNormalization: (c) => new LayerNormalization(c),
+  Embedding: (c) => new Embedding(c.inputDim, c.outputDim, c),
+  SimpleRNN: (c) => new SimpleRNN(c.units, c),
+  LSTM: (c) => new LSTM(c.units, c),
+  GRU: (c) => new GRU(c.units, c),
   Input: (c) => new Input({ shape: c.shape }),
   Dense: (c) => new Dense(c.units, c),
   Flatten: (c) => new Flatten(c),

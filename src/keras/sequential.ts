@@ -7,8 +7,10 @@ import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { Layer, type Built, type Regularizer } from './layers.js';
 import { lossFunction, resolveLossName, type LossFn, type LossName } from './losses.js';
+import * as F from '../nn/functional.js';
+import { l1l2Penalty } from '../nn/regularization.js';
 import { makeOptimizer, type OptimizerSpec } from './optimizers.js';
-import { fitLoop, evaluateLoop, type Batches, type StepFns } from '../train/loop.js';
+import { fitLoop, evaluateLoop, type Batches, type ClassWeight, type StepFns } from '../train/loop.js';
 import { ProgressBar } from '../train/progress.js';
 import type { Callback, History, Logs } from '../train/callbacks.js';
 import { getMetric, type Metric } from '../train/metrics.js';
@@ -16,10 +18,12 @@ import { TensorDataset, DataLoader } from '../data/index.js';
 import { Generator, defaultGenerator } from '../ops/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { scope } from '../tensor/memory.js';
-import { add, mul } from '../ops/binary.js';
-import { abs } from '../ops/unary.js';
-import { sum } from '../ops/reduce.js';
-import { concat, narrow } from '../ops/movement.js';
+import { add, clamp, div, mul } from '../ops/binary.js';
+import { cast, log, neg } from '../ops/unary.js';
+import { mean, sum } from '../ops/reduce.js';
+import { concat, narrow, permute, reshape, squeeze, unsqueeze } from '../ops/movement.js';
+import { gather } from '../ops/indexing.js';
+import { logSoftmax } from '../ops/activation.js';
 import { fmtShape } from '../tensor/shape.js';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
 import { layerFromConfig, type LayerConfig } from './layers.js';
@@ -36,7 +40,8 @@ export interface FitOptions {
   batchSize?: number;
   /** Fraction of the data, taken from the end before shuffling (as Keras), held out for validation. */
   validationSplit?: number;
-  validationData?: [Tensor, Tensor];
+  /** [x, y] or [x, y, sampleWeight]. */
+  validationData?: [Tensor, Tensor] | [Tensor, Tensor, Tensor];
   shuffle?: boolean;
   callbacks?: Callback[];
   /** 0 silent, 1 progress bar (plain lines when not a TTY), 2 one line per epoch. */
@@ -46,6 +51,14 @@ export interface FitOptions {
   seed?: number;
   /** Clip the global gradient norm (Keras' optimizer clipnorm). */
   clipNorm?: number;
+  /**
+   * Weight per class for the training loss, e.g. { 0: 1, 1: 5 } (Keras' class_weight): each
+   * sample's loss is multiplied by its class's weight (classes not listed weigh 1) and the batch
+   * loss is the weighted sum divided by the batch size. Labels are integers, or one-hot rows.
+   */
+  classWeight?: ClassWeight;
+  /** Weight per training sample, [N] (Keras' sample_weight); multiplies with classWeight. */
+  sampleWeight?: Tensor;
 }
 
 export class Sequential {
@@ -124,20 +137,36 @@ export class Sequential {
     const body = fused ? [...net.children()].slice(0, -1) : [...net.children()];
     const forward = (x: Tensor): Tensor => body.reduce((h, m) => m.forward(h), x);
     const custom = this.customLoss;
-    const loss = custom ? (out: Tensor, y: Tensor) => custom(y, out) : lossFunction(this.lossName!, fused !== null);
+    // A custom loss may return one value per sample, as Keras losses do; the batch loss is their mean.
+    const loss = custom ? (out: Tensor, y: Tensor) => { const l = custom(y, out); return l.ndim === 0 ? l : mean(l); }
+      : lossFunction(this.lossName!, fused !== null);
+    const sampleLoss = custom ? (out: Tensor, y: Tensor) => {
+      const l = custom(y, out);
+      if (l.ndim === 0 || l.shape[0] !== out.shape[0]) {
+        throw new Error(`fit: sample or class weights need the custom loss to return one value per sample, got shape ${fmtShape(l.shape)} for ${out.shape[0]} samples`);
+      }
+      return bySample(l);
+    } : sampleLossFunction(this.lossName!, fused !== null);
     const penalties = this.penalties;
     return {
       module: net,
       forward,
       loss,
+      sampleLoss,
       toPrediction: fused ? (out) => fused.forward(out) : undefined,
-      penalty: penalties.length ? () => penalties.reduce<Tensor | null>((acc, { weight, regularizer: r }) => {
-        let p: Tensor | null = null;
-        if (r.l1) p = mul(sum(abs(weight)), r.l1);
-        if (r.l2) { const q = mul(sum(mul(weight, weight)), r.l2); p = p ? add(p, q) : q; }
-        return acc && p ? add(acc, p) : (acc ?? p);
-      }, null) : undefined,
+      // Keras' kernel_regularizer: l1·Σ|w| + l2·Σw² per penalized weight, added to the loss.
+      penalty: penalties.length ? () => penalties
+        .map(({ weight, regularizer: r }) => l1l2Penalty([weight], r))
+        .reduce((a, b) => add(a, b)) : undefined,
     };
+  }
+
+  /** Class weights need one class per sample: say so before training rather than at the first step. */
+  private checkClassWeightLoss(): void {
+    const n = this.lossName;
+    if (n && n !== 'sparse_categorical_crossentropy' && n !== 'categorical_crossentropy' && n !== 'binary_crossentropy') {
+      throw new Error(`fit: classWeight needs a classification loss, got '${n}'`);
+    }
   }
 
   private makeMetrics(): Metric[] {
@@ -165,18 +194,21 @@ export class Sequential {
     this.ensureReady(x, 'fit');
     if (x.shape[0] !== y.shape[0]) throw new Error(`fit: x has ${x.shape[0]} samples but y has ${y.shape[0]}`);
     const epochs = opts.epochs ?? 1, batchSize = opts.batchSize ?? 32;
-    let trainX = x, trainY = y, val = opts.validationData;
+    const sw = opts.sampleWeight;
+    if (sw && sw.size !== x.shape[0]) throw new Error(`fit: sampleWeight ${fmtShape(sw.shape)} has ${sw.size} values for ${x.shape[0]} samples`);
+    let train: Tensor[] = sw ? [x, y, reshape(sw, [-1])] : [x, y];
+    let val: Tensor[] | undefined = opts.validationData;
     if (!val && opts.validationSplit) {
       const split = opts.validationSplit;
       if (split <= 0 || split >= 1) throw new Error(`fit: validationSplit must be in (0, 1), got ${split}`);
       const nVal = Math.floor(x.shape[0] * split), nTrain = x.shape[0] - nVal;
-      trainX = narrow(x, 0, 0, nTrain); trainY = narrow(y, 0, 0, nTrain);
-      val = [narrow(x, 0, nTrain, nVal), narrow(y, 0, nTrain, nVal)];
+      val = train.map((t) => narrow(t, 0, nTrain, nVal));
+      train = train.map((t) => narrow(t, 0, 0, nTrain));
     }
+    if (opts.classWeight) this.checkClassWeightLoss();
     const gen = new Generator(opts.seed ?? Math.floor(defaultGenerator.uniformArray(1)[0] * 2 ** 31));
-    const loader = new DataLoader(new TensorDataset(trainX, trainY), { batchSize, shuffle: opts.shuffle ?? true, generator: gen });
-    const valSet = val;
-    const valLoader = valSet ? new DataLoader(new TensorDataset(valSet[0], valSet[1]), { batchSize }) : null;
+    const loader = new DataLoader(new TensorDataset(...train), { batchSize, shuffle: opts.shuffle ?? true, generator: gen });
+    const valLoader = val ? new DataLoader(new TensorDataset(...val), { batchSize }) : null;
     const fns = this.stepFns();
     const verbose = opts.verbose ?? 1;
     const callbacks = [...(opts.callbacks ?? [])];
@@ -192,6 +224,7 @@ export class Sequential {
       metrics: () => this.makeMetrics(),
       callbacks,
       clipNorm: opts.clipNorm,
+      classWeight: opts.classWeight,
       saveCheckpoint: (dir, extra) => this.save(dir, extra),
     });
   }
@@ -209,10 +242,15 @@ export class Sequential {
     });
   }
 
-  /** Loss and metrics on x, y as a dict, e.g. { loss: 0.07, accuracy: 0.98 } (Keras' return_dict=True). */
-  async evaluate(x: Tensor, y: Tensor, opts: { batchSize?: number } = {}): Promise<Logs> {
+  /**
+   * Loss and metrics on x, y as a dict, e.g. { loss: 0.07, accuracy: 0.98 } (Keras' return_dict=True).
+   * As in Keras the loss includes the regularization penalty and is weighted by sampleWeight.
+   */
+  async evaluate(x: Tensor, y: Tensor, opts: { batchSize?: number; sampleWeight?: Tensor } = {}): Promise<Logs> {
     this.ensureReady(x, 'evaluate');
-    const loader = new DataLoader(new TensorDataset(x, y), { batchSize: opts.batchSize ?? 32 });
+    const sw = opts.sampleWeight;
+    if (sw && sw.size !== x.shape[0]) throw new Error(`evaluate: sampleWeight ${fmtShape(sw.shape)} has ${sw.size} values for ${x.shape[0]} samples`);
+    const loader = new DataLoader(new TensorDataset(...(sw ? [x, y, reshape(sw, [-1])] : [x, y])), { batchSize: opts.batchSize ?? 32 });
     return evaluateLoop({ ...this.stepFns(), batches: loader as Batches, metrics: this.makeMetrics() });
   }
 
@@ -272,6 +310,52 @@ export class Sequential {
 
   getConfig() {
     return { name: this.name, layers: this.layers.map((l) => l.getConfig()) };
+  }
+}
+
+const EPS = 1e-7; // Keras' backend epsilon, as in losses.ts
+
+/** [N, ...] per-element losses -> [N], the mean over everything but the batch dim. */
+function bySample(l: Tensor): Tensor {
+  return l.ndim <= 1 ? l : mean(reshape(l, [l.shape[0], -1]), -1);
+}
+
+/**
+ * The training loss per sample ([N]) for a Keras loss name: the same formulas as
+ * losses.ts lossFunction, before the batch mean (its mean over the batch equals that loss).
+ */
+function sampleLossFunction(name: LossName, fromLogits: boolean): (out: Tensor, y: Tensor) => Tensor {
+  const like = (y: Tensor, out: Tensor) => cast(y.shape.length === out.shape.length ? y : reshape(y, out.shape), out.dtype);
+  switch (name) {
+    case 'sparse_categorical_crossentropy':
+      return (out, y) => {
+        let t = y.ndim === out.ndim && y.shape[y.ndim - 1] === 1 ? squeeze(y, -1) : y;
+        if (t.ndim !== out.ndim - 1) throw new Error(`sparse_categorical_crossentropy: labels ${fmtShape(y.shape)} do not fit predictions ${fmtShape(out.shape)}`);
+        t = cast(t, 'int32');
+        if (fromLogits) {
+          // Keras puts classes last; crossEntropy wants them in dim 1.
+          const logits = out.ndim > 2 ? permute(out, [0, out.ndim - 1, ...Array.from({ length: out.ndim - 2 }, (_, i) => i + 1)]) : out;
+          return bySample(F.crossEntropy(logits, t, { reduction: 'none' }));
+        }
+        const p = clamp(div(out, sum(out, -1, true)), EPS, 1 - EPS);
+        return bySample(neg(squeeze(gather(log(p), -1, unsqueeze(t, -1)), -1)));
+      };
+    case 'categorical_crossentropy':
+      return (out, y) => {
+        const yf = cast(y, out.dtype);
+        const logp = fromLogits ? logSoftmax(out, -1) : log(clamp(div(out, sum(out, -1, true)), EPS, 1 - EPS));
+        return bySample(neg(sum(mul(yf, logp), -1)));
+      };
+    case 'binary_crossentropy':
+      return (out, y) => bySample(fromLogits
+        ? F.binaryCrossEntropyWithLogits(out, like(y, out), { reduction: 'none' })
+        : F.binaryCrossEntropy(clamp(out, EPS, 1 - EPS), like(y, out), { reduction: 'none' }));
+    case 'mean_squared_error':
+      return (out, y) => bySample(F.mseLoss(out, like(y, out), { reduction: 'none' }));
+    case 'mean_absolute_error':
+      return (out, y) => bySample(F.l1Loss(out, like(y, out), { reduction: 'none' }));
+    case 'huber':
+      return (out, y) => bySample(F.smoothL1Loss(out, like(y, out), { reduction: 'none' }));
   }
 }
 

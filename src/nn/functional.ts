@@ -6,8 +6,8 @@ import { abs, cast, log, log1p, exp, neg } from '../ops/unary.js';
 import { max, mean, sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import { gather } from '../ops/indexing.js';
-import { reshape, squeeze, transpose, unsqueeze, permute, slice, stack, contiguous } from '../ops/movement.js';
-import { unfold } from '../ops/conv.js';
+import { reshape, squeeze, transpose, unsqueeze, permute, slice, stack, contiguous, pad } from '../ops/movement.js';
+import { unfold, fold } from '../ops/conv.js';
 import { logSoftmax } from '../ops/activation.js';
 import { rand, type Generator } from '../ops/random.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
@@ -33,6 +33,12 @@ function clampLog(x: Tensor): Tensor {
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (x.shape[x.ndim - 1] !== weight.shape[1]) {
     throw new Error(`linear: input features ${x.shape[x.ndim - 1]} do not match weight ${fmtShape(weight.shape)}: input ${fmtShape(x.shape)}`);
+  }
+  if (x.ndim > 2) {
+    // (..., in) as one (rows, in) product: one large GEMM instead of a batch of small ones
+    const lead = x.shape.slice(0, -1);
+    const y = linear(reshape(x, [-1, x.shape[x.ndim - 1]]), weight, bias); // (rows, out)
+    return reshape(y, [...lead, weight.shape[0]]);
   }
   const y = matmul(x, transpose(weight, 0, 1));
   return bias ? add(y, bias) : y;
@@ -87,6 +93,53 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const col = permute(reshape(patches, [N, Ho * Wo, groups, K]), [0, 2, 3, 1]); // (N, G, K, Ho·Wo) view
   const w = reshape(weight, [groups, Co / groups, K]); // (G, Co/G, K)
   const y = reshape(matmul(w, col), [N, Co, Ho, Wo]); // (N, G, Co/G, Ho·Wo) → (N, Co, Ho, Wo)
+  return bias ? add(y, reshape(bias, [1, Co, 1, 1])) : y;
+}
+
+export interface ConvTranspose2dOptions {
+  stride?: number | [number, number];
+  /** As PyTorch: the full transposed output is cropped by `padding` on each side. */
+  padding?: number | [number, number];
+  /** Extra rows/columns added on one side of the output (less than the stride or the dilation). */
+  outputPadding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+/**
+ * Transposed convolution as PyTorch's conv_transpose2d: input [N, Ci, H, W], weight
+ * [Ci, Co/groups, kh, kw], output [N, Co, (H−1)·s − 2p + d·(kh−1) + op + 1, ...]. It is the
+ * gradient of conv2d with respect to its input: each input pixel scatters weight·x into a window
+ * (`fold`, col2im), after one batched matmul per group.
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const where = 'convTranspose2d';
+  if (x.ndim !== 4 || weight.ndim !== 4) throw new Error(`${where}: expects input [N, Ci, H, W] and weight [Ci, Co/groups, kh, kw], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
+  const groups = opts.groups ?? 1;
+  const [N, C, H, W] = x.shape, [Ci, Cg, kh, kw] = weight.shape;
+  if (C !== Ci) throw new Error(`${where}: input has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Ci}: input ${fmtShape(x.shape)}`);
+  if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0) throw new Error(`${where}: groups ${groups} must divide the input channels ${C}`);
+  const Co = Cg * groups;
+  const stride = pair(opts.stride ?? 1, 'stride'), dilation = pair(opts.dilation ?? 1, 'dilation');
+  const [ph, pw] = pair(opts.padding ?? 0, 'padding'), [oph, opw] = pair(opts.outputPadding ?? 0, 'output padding');
+  if (stride[0] === 0 || stride[1] === 0 || dilation[0] === 0 || dilation[1] === 0) throw new Error(`${where}: stride and dilation must be positive`);
+  if (oph >= Math.max(stride[0], dilation[0]) || opw >= Math.max(stride[1], dilation[1])) {
+    throw new Error(`${where}: output padding ${oph}x${opw} must be smaller than the stride ${stride.join('x')} or the dilation ${dilation.join('x')}`);
+  }
+  const Ho = (H - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1;
+  const Wo = (W - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1;
+  if (Ho <= 0 || Wo <= 0) throw new Error(`${where}: output size ${Ho}x${Wo} is not positive for input ${fmtShape(x.shape)}, kernel ${kh}x${kw} and padding ${ph}x${pw}`);
+  const K = Cg * kh * kw;
+  const w = permute(reshape(weight, [groups, C / groups, K]), [0, 2, 1]); // (G, K, Ci/G)
+  const xs = reshape(x, [N, groups, C / groups, H * W]); // (N, G, Ci/G, H·W)
+  const cols = matmul(w, xs); // (N, G, K, H·W): K = (Co/G, kh, kw)
+  const patches = permute(reshape(cols, [N, groups, Cg, kh, kw, H, W]), [0, 5, 6, 1, 2, 3, 4]); // (N, H, W, G, Co/G, kh, kw)
+  // The output padding rows are the first cropped ones (pads p − op at the bottom/right); beyond the
+  // full output (op > p) they get nothing and are zeros.
+  const pb = ph - oph, pr = pw - opw;
+  let y = fold(reshape(patches, [N, H, W, Co, kh, kw]), [N, Co, Ho + Math.min(pb, 0), Wo + Math.min(pr, 0)],
+    { kernel: [kh, kw], stride, dilation, pads: [ph, Math.max(pb, 0), pw, Math.max(pr, 0)] });
+  if (pb < 0 || pr < 0) y = pad(y, [[0, 0], [0, 0], [0, -Math.min(pb, 0)], [0, -Math.min(pr, 0)]]);
   return bias ? add(y, reshape(bias, [1, Co, 1, 1])) : y;
 }
 
@@ -335,3 +388,7 @@ export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reducti
   if (opts.reduction === 'batchmean') return div(sum(l), input.shape[0]);
   return reduce(l, (opts.reduction ?? 'mean') as Reduction, 'klDiv');
 }
+
+export { scaledDotProductAttention, multiHeadAttentionForward } from './layers/attention.js';
+export { embedding } from './layers/embedding.js';
+export { batchNorm, layerNorm, rmsNorm, groupNorm } from './layers/norm.js';

@@ -237,6 +237,22 @@ describe('wasm fused kernels and threads', () => {
     });
   }
 
+  it('fused softmax gives exactly 0 for −∞ (masked) entries and NaN for an all −∞ row, as the composed one', () => {
+    const m = -Infinity;
+    const x = nb.tensor([[0, m, 1, m, 2, m, m, 3, 0.5], [m, m, m, m, m, m, m, m, m]], { device: 'wasm' });
+    for (const composed of [false, true]) {
+      nb.softmaxOptions.composedOnly = composed;
+      try {
+        const y = nb.softmax(x, -1).dataSync();
+        for (const i of [1, 3, 5, 6]) expect(y[i]).toBe(0);
+        expect(y[0] + y[2] + y[4] + y[7] + y[8]).toBeCloseTo(1, 6);
+        for (let i = 9; i < 18; i++) expect(y[i]).toBeNaN();
+      } finally {
+        nb.softmaxOptions.composedOnly = false;
+      }
+    }
+  });
+
   it('matmul results do not depend on the thread count', async () => {
     const a = nb.randn([70, 90], { device: 'wasm', generator: g }), b = nb.randn([90, 130], { device: 'wasm', generator: g });
     const threaded = nb.matmul(a, b).dataSync();

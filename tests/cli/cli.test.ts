@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
@@ -39,6 +39,40 @@ describe('nabla CLI', () => {
     expect(e.code, e.stderr).toBe(0);
     const ev = JSON.parse(e.stdout.trim());
     expect(ev.test_acc).toBeCloseTo(lines[1].test_acc, 6);
+  });
+
+  it('trains the CNN (short form) with a history chart; eval prints a per-class report and draws pictures', async () => {
+    const dir = await tempDir('nabla-cli-cnn-');
+    const ckpt = join(dir, 'cnn');
+    const r = await nabla('train', 'mnist', '--model', 'cnn', '--epochs', '2', '--limit', '2000', '--test-limit', '1000', '--json', '--save', ckpt, '--plot', join(dir, 'history'));
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.event)).toEqual(['epoch', 'epoch', 'end', 'plot']);
+    expect(lines[2].test_acc).toBeGreaterThan(0.6);
+    expect(lines[3].files).toEqual([join(dir, 'history.svg'), join(dir, 'history.png')]);
+    const svg = await readFile(join(dir, 'history.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('val_accuracy'.replace('val_', '')); // an accuracy panel
+    expect(svg).toContain('validation');
+    expect([...(await readFile(join(dir, 'history.png'))).subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+    expect(JSON.parse(await readFile(join(ckpt, 'config.json'), 'utf8')).type).toBe('cnn');
+
+    const e = await nabla('eval', 'mnist', '--load', ckpt, '--limit', '1000', '--confusion', join(dir, 'cm.png'), '--samples', join(dir, 'samples.svg'));
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(new RegExp(`accuracy ${(100 * lines[2].test_acc).toFixed(2)}%`));
+    expect(e.stdout).toMatch(/precision\s+recall\s+f1-score\s+support/);
+    for (let d = 0; d < 10; d++) expect(e.stdout).toMatch(new RegExp(`\\n\\s+${d}\\s+[01]\\.\\d{4}\\s+[01]\\.\\d{4}\\s+[01]\\.\\d{4}\\s+\\d+`));
+    expect(e.stdout).toMatch(/macro avg/);
+    expect(e.stdout).toMatch(/weighted avg\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+1000/);
+    expect((await readFile(join(dir, 'cm.png'))).length).toBeGreaterThan(1000);
+    expect(await readFile(join(dir, 'samples.svg'), 'utf8')).toMatch(/pred \d \/ true \d/);
+
+    const bad = await nabla('train', 'mnist', '--model', 'resnet');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--model must be mlp or cnn, got 'resnet'/);
+    const badPlot = await nabla('train', 'mnist', '--plot', join(dir, 'h.gif'));
+    expect(badPlot.code).not.toBe(0);
+    expect(badPlot.stderr).toMatch(/--plot must name a .png or .svg file/);
   });
 
   it('rejects wrong flags with a usage message and a non-zero exit', async () => {

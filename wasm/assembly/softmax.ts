@@ -2,10 +2,11 @@
 // the max and one for the sum of exponentials (the fused kernel behind softmax, logSoftmax and so
 // crossEntropy; the composed version in src/ops/activation.ts is the reference).
 
-/** e^x on four lanes: 2^k · p(r) with x = k·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial (≈1 ulp). */
+/** e^x on four lanes: 2^k · p(r) with x = k·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial (≈1 ulp); 0 below e^−87.3. */
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
   const lo = f32x4.splat(-87.33654), hi = f32x4.splat(88.72283);
+  const under = f32x4.lt(x, lo); // e^x below the smallest normal (−∞ included) is 0, as Math.exp in float32
   x = f32x4.max(f32x4.min(x, hi), lo);
   const k = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
   // r = x − k·ln2 in two steps (Cody–Waite) to keep r exact.
@@ -20,7 +21,7 @@
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
   // 2^k through the exponent bits.
   const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
-  return f32x4.mul(p, e);
+  return v128.andnot(f32x4.mul(p, e), under);
 }
 
 // @ts-ignore: decorator

@@ -5,7 +5,7 @@ import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { empty } from './util.js';
 import { kaimingUniform_, uniform_, calculateFans } from '../init.js';
-import { conv1d, conv2d } from '../functional.js';
+import { conv1d, conv2d, convTranspose2d } from '../functional.js';
 import type { DType } from '../../tensor/dtype.js';
 
 type Pair = number | [number, number];
@@ -36,13 +36,15 @@ abstract class ConvNd extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number[], groups: number, bias: boolean, dtype: DType) {
+  /** Weight [out, in/groups, ...kernel]; transposed convolutions store [in, out/groups, ...kernel]. */
+  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number[], groups: number, bias: boolean, dtype: DType, transposed = false) {
     super();
     const name = this.constructor.name;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
       throw new Error(`${name}: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
     }
-    this.weight = new Parameter(empty([outChannels, inChannels / groups, ...kernel], dtype));
+    const dims = transposed ? [inChannels, outChannels / groups] : [outChannels, inChannels / groups];
+    this.weight = new Parameter(empty([...dims, ...kernel], dtype));
     this.bias = bias ? new Parameter(empty([outChannels], dtype)) : null;
     this.resetParameters();
   }
@@ -95,5 +97,42 @@ export class Conv1d extends ConvNd {
 
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize},), stride=${this.opts.stride}, padding=${this.opts.padding}`;
+  }
+}
+
+export interface ConvTranspose2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  outputPadding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+  dtype?: DType;
+}
+
+/**
+ * Transposed 2-D convolution (nn.ConvTranspose2d; Keras Conv2DTranspose), weight [in, out/groups, kh, kw].
+ * @example new ConvTranspose2d(16, 8, 2, { stride: 2 }) // [N,16,H,W] → [N,8,2H,2W]
+ */
+export class ConvTranspose2d extends ConvNd {
+  readonly kernelSize: [number, number];
+  readonly opts: Required<Omit<ConvTranspose2dOptions, 'bias' | 'dtype'>>;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, opts: ConvTranspose2dOptions = {}) {
+    const k = pairOf(kernelSize);
+    super(inChannels, outChannels, k, opts.groups ?? 1, opts.bias ?? true, opts.dtype ?? 'float32', true);
+    this.kernelSize = k;
+    this.opts = { stride: opts.stride ?? 1, padding: opts.padding ?? 0, outputPadding: opts.outputPadding ?? 0, dilation: opts.dilation ?? 1, groups: opts.groups ?? 1 };
+  }
+
+  forward(x: Tensor): Tensor {
+    return convTranspose2d(x, this.weight, this.bias, this.opts);
+  }
+
+  override extraRepr(): string {
+    const o = this.opts;
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=${o.stride}, padding=${o.padding}`
+      + `${o.outputPadding !== 0 ? `, output_padding=${o.outputPadding}` : ''}${o.dilation !== 1 ? `, dilation=${o.dilation}` : ''}`
+      + `${o.groups !== 1 ? `, groups=${o.groups}` : ''}${this.bias ? '' : ', bias=False'}`;
   }
 }

@@ -1,0 +1,86 @@
+// Where the PNG rasterizer (resvg's WebAssembly build) and its fonts come from: node_modules in Node,
+// caller-supplied bytes in a browser.
+
+/** What `@resvg/resvg-wasm`'s `initWasm` accepts: bytes, a compiled module, a Response or a URL. */
+export type WasmSource = BufferSource | WebAssembly.Module | Response | URL | string;
+
+/** TrueType/OpenType font bytes used to measure text and to draw it into PNGs (resvg has no system fonts). */
+export interface VizFonts {
+  regular: Uint8Array;
+  /** Used for titles; regular is used when absent. */
+  bold?: Uint8Array;
+  /** The fonts' family name, which PNGs draw 'sans-serif' text with (default 'Roboto'). */
+  family?: string;
+}
+
+export interface VizAssets {
+  wasm?: WasmSource | (() => Promise<WasmSource>);
+  fonts?: VizFonts | (() => Promise<VizFonts>);
+}
+
+let configured: VizAssets = {};
+let fontsPromise: Promise<VizFonts> | null = null;
+
+/**
+ * Supply the rasterizer and fonts yourself. Node needs nothing (both are read from node_modules:
+ * `@resvg/resvg-wasm/index_bg.wasm` and Roboto from `@expo-google-fonts/roboto`); a browser must
+ * call this before asking for PNGs, e.g.
+ *
+ *     nb.viz.configureViz({ wasm: fetch(wasmUrl), fonts: { regular: new Uint8Array(await (await fetch(ttfUrl)).arrayBuffer()) } });
+ *
+ * SVG output in a browser needs none of it (the browser measures text with its canvas).
+ */
+export function configureViz(assets: VizAssets): void {
+  configured = { ...configured, ...assets };
+  if (assets.fonts) fontsPromise = null;
+}
+
+export function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** Node-only: the path of a file inside an installed package, read as bytes. */
+async function readPackageFile(specifier: string): Promise<Uint8Array> {
+  const { createRequire } = await import('node:module');
+  const { readFile } = await import('node:fs/promises');
+  const require = createRequire(import.meta.url);
+  let path: string;
+  try {
+    path = require.resolve(specifier);
+  } catch {
+    throw new Error(`viz: cannot find ${specifier}; is the package installed (npm install)?`);
+  }
+  const b = await readFile(path);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function noAssets(what: string): Error {
+  return new Error(`viz: ${what} is not available outside Node.js until you call nb.viz.configureViz({ wasm, fonts }) ` +
+    `(the SVG output works without it)`);
+}
+
+/** The fonts: configured ones, else Roboto Regular and Bold from node_modules (Node only). */
+export function loadFonts(): Promise<VizFonts> {
+  fontsPromise ??= (async () => {
+    const f = configured.fonts;
+    if (f) return typeof f === 'function' ? await f() : f;
+    if (!isNode()) throw noAssets('the PNG font');
+    const [regular, bold] = await Promise.all([
+      readPackageFile('@expo-google-fonts/roboto/400Regular/Roboto_400Regular.ttf'),
+      readPackageFile('@expo-google-fonts/roboto/700Bold/Roboto_700Bold.ttf'),
+    ]);
+    return { regular, bold, family: 'Roboto' };
+  })().catch((e) => {
+    fontsPromise = null;
+    throw e;
+  });
+  return fontsPromise;
+}
+
+/** The resvg WebAssembly binary: configured, else read from node_modules (Node only). */
+export async function loadWasm(): Promise<WasmSource> {
+  const w = configured.wasm;
+  if (w) return typeof w === 'function' ? await w() : w;
+  if (!isNode()) throw noAssets('the PNG rasterizer');
+  return readPackageFile('@resvg/resvg-wasm/index_bg.wasm');
+}
