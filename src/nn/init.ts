@@ -67,3 +67,16 @@ export function kaimingNormal_(t: Tensor, a = 0, mode: 'fanIn' | 'fanOut' = 'fan
   const fan = mode === 'fanIn' ? fans.fanIn : fans.fanOut;
   return normal_(t, 0, calculateGain(nonlinearity, a) / Math.sqrt(fan), o);
 }
+
+/**
+ * PyTorch's default init of Linear and ConvNd (their reset_parameters): weight kaiming_uniform with
+ * a = √5, i.e. U(±1/√fanIn), and the bias U(±1/√fanIn).
+ */
+export function defaultLayerInit_(weight: Tensor, bias: Tensor | null): void {
+  kaimingUniform_(weight, Math.sqrt(5));
+  if (bias) {
+    const { fanIn } = calculateFans(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
+}

@@ -4,7 +4,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { empty } from './util.js';
-import { kaimingUniform_, uniform_, calculateFans } from '../init.js';
+import { defaultLayerInit_ } from '../init.js';
 import { conv1d, conv2d, convTranspose2d } from '../functional.js';
 import type { DType } from '../../tensor/dtype.js';
 
@@ -50,12 +50,7 @@ abstract class ConvNd extends Module {
   }
 
   resetParameters(): void {
-    kaimingUniform_(this.weight, Math.sqrt(5));
-    if (this.bias) {
-      const { fanIn } = calculateFans(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    defaultLayerInit_(this.weight, this.bias);
   }
 }
 

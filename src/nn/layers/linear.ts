@@ -4,7 +4,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { empty } from './util.js';
-import { kaimingUniform_, uniform_, calculateFans } from '../init.js';
+import { defaultLayerInit_ } from '../init.js';
 import { linear } from '../functional.js';
 import { flatten } from '../../ops/movement.js';
 import type { DType } from '../../tensor/dtype.js';
@@ -31,12 +31,7 @@ export class Linear extends Module {
   }
 
   resetParameters(): void {
-    kaimingUniform_(this.weight, Math.sqrt(5));
-    if (this.bias) {
-      const { fanIn } = calculateFans(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    defaultLayerInit_(this.weight, this.bias);
   }
 
   forward(x: Tensor): Tensor {
