@@ -27,6 +27,11 @@ export interface SaveCheckpointOptions {
   config: Record<string, unknown>;
   optimizer?: Optimizer;
   trainerState?: Record<string, unknown>;
+  /**
+   * Write the model's own files into the (temporary) directory instead of model.safetensors and
+   * config.json: e.g. a Hugging Face layout (`model.savePretrained(dir)`), tokenizer included.
+   */
+  writeModel?: (dir: string) => Promise<void>;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -45,7 +50,7 @@ export async function saveCheckpoint(dir: string, o: SaveCheckpointOptions): Pro
   const tmp = join(parent, `.${basename(dir)}.tmp-${tag}`);
   await mkdir(tmp, { recursive: true });
   try {
-    await writeFile(join(tmp, 'model.safetensors'), await safetensorsBytes(o.model.stateDict(), { format: 'pt' }));
+    if (!o.writeModel) await writeFile(join(tmp, 'model.safetensors'), await safetensorsBytes(o.model.stateDict(), { format: 'pt' }));
     const trainer: Record<string, unknown> = { ...(o.trainerState ?? {}) };
     if (o.optimizer) {
       const { tensors, meta } = flattenOptimizerState(o.optimizer.stateDict());
@@ -54,7 +59,8 @@ export async function saveCheckpoint(dir: string, o: SaveCheckpointOptions): Pro
     }
     await writeFile(join(tmp, 'trainer_state.json'), JSON.stringify(trainer, null, 2));
     // config.json last inside the temporary directory: its presence marks a complete checkpoint.
-    await writeFile(join(tmp, 'config.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: 1, ...o.config }, null, 2));
+    if (o.writeModel) await o.writeModel(tmp);
+    else await writeFile(join(tmp, 'config.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: 1, ...o.config }, null, 2));
     const old = join(parent, `.${basename(dir)}.old-${tag}`);
     const hadOld = await exists(dir);
     if (hadOld) await rename(dir, old);
@@ -66,8 +72,8 @@ export async function saveCheckpoint(dir: string, o: SaveCheckpointOptions): Pro
   }
 }
 
-/** Where a checkpoint lives: `dir`, or the previous one if a save was cut between its two renames. */
-async function resolveDir(dir: string): Promise<string> {
+/** Where a checkpoint lives (exported for loaders of other layouts, e.g. Hugging Face directories): `dir`, or the previous one if a save was cut between its two renames. */
+export async function resolveDir(dir: string): Promise<string> {
   if (await exists(join(dir, 'config.json'))) return dir;
   const parent = dirname(dir);
   const prefix = `.${basename(dir)}.old-`;
@@ -75,6 +81,25 @@ async function resolveDir(dir: string): Promise<string> {
   for (const o of olds) if (await exists(join(parent, o, 'config.json'))) return join(parent, o);
   if (await exists(dir)) throw new Error(`loadCheckpoint: ${dir} has no config.json; it is not a nabla checkpoint`);
   throw new Error(`loadCheckpoint: no checkpoint at ${dir}`);
+}
+
+/** The training state of a checkpoint (optimizer, step, RNG ...), without the model. */
+export async function loadTrainingState(dir: string): Promise<Pick<CheckpointContents, 'trainerState' | 'optimizerState'> & { dir: string }> {
+  const d = await resolveDir(dir);
+  if (!(await exists(join(d, 'trainer_state.json')))) return { dir: d };
+  let trainerState: Record<string, unknown>;
+  try {
+    trainerState = JSON.parse(await readFile(join(d, 'trainer_state.json'), 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`loadCheckpoint: ${join(d, 'trainer_state.json')} is not valid JSON: ${(e as Error).message}`);
+  }
+  let optimizerState: CheckpointContents['optimizerState'];
+  const optPath = join(d, 'optimizer.safetensors');
+  if (trainerState.optimizer && await exists(optPath)) {
+    const opt = tensorsFromSafetensors(await readFileBytes(optPath), optPath);
+    optimizerState = unflattenOptimizerState(Object.fromEntries(opt.tensors) as Record<string, Tensor>, trainerState.optimizer as never);
+  }
+  return { dir: d, trainerState, optimizerState };
 }
 
 /** Read a checkpoint written by saveCheckpoint (weights as kept tensors on the current backend). */
@@ -89,15 +114,6 @@ export async function loadCheckpoint(dir: string): Promise<CheckpointContents> {
   const modelPath = join(d, 'model.safetensors');
   const { tensors } = tensorsFromSafetensors(await readFileBytes(modelPath), modelPath);
   const stateDict: StateDict = Object.fromEntries(tensors);
-  let trainerState: Record<string, unknown> | undefined;
-  let optimizerState: CheckpointContents['optimizerState'];
-  if (await exists(join(d, 'trainer_state.json'))) {
-    trainerState = JSON.parse(await readFile(join(d, 'trainer_state.json'), 'utf8')) as Record<string, unknown>;
-    const optPath = join(d, 'optimizer.safetensors');
-    if (trainerState.optimizer && await exists(optPath)) {
-      const opt = tensorsFromSafetensors(await readFileBytes(optPath), optPath);
-      optimizerState = unflattenOptimizerState(Object.fromEntries(opt.tensors) as Record<string, Tensor>, trainerState.optimizer as never);
-    }
-  }
+  const { trainerState, optimizerState } = await loadTrainingState(d);
   return { config, stateDict, trainerState, optimizerState };
 }
