@@ -7,6 +7,7 @@ import { trainMnist, evalMnist, MNIST_DEFAULTS, MNIST_EPOCHS, MNIST_MODELS, desc
 import { classificationReport, precisionRecallF1, confusionMatrix, type PRF } from '../src/train/metrics.js';
 import { plotHistory, plotConfusionMatrix, plotImageGrid, saveFigure } from '../src/viz/index.js';
 import { loadMnist } from '../src/data/index.js';
+import { registerLmCommands } from './lm.js';
 import { ProgressBar } from '../src/train/progress.js';
 import { Callback, type Logs } from '../src/train/callbacks.js';
 import { listBackends, getBackend, setBackend, setThreads } from '../src/index.js';
@@ -44,13 +45,13 @@ class JsonEpochLines extends Callback {
   }
 }
 
-/** Pick the backend (default: the fastest that loads) and thread count, and wait until it is up. */
 /** Picture paths are checked before training, not after it. */
 function checkFigurePath(cmd: Command, flag: string, path: string): void {
   const ext = extname(path).toLowerCase();
   if (ext !== '' && ext !== '.png' && ext !== '.svg') cmd.error(`error: ${flag} must name a .png or .svg file (or no extension for both), got '${path}'`);
 }
 
+/** Pick the backend (default: the fastest that loads) and thread count, and wait until it is up. */
 async function chooseBackend(name?: string, threads?: number): Promise<void> {
   const backend = await setBackend(name ?? getBackend().name);
   if (threads !== undefined) {
@@ -157,6 +158,8 @@ export function buildProgram(): Command {
         else console.log(`\nWrote ${written.join(', ')}`);
       }
     });
+
+  registerLmCommands(program, train, evalCmd, { int, positive, chooseBackend });
 
   program
     .command('info')

@@ -47,5 +47,6 @@ export * as metrics from './train/metrics.js';
 export * as io from './io/index.js';
 export * as models from './models/index.js';
 export * as viz from './viz/index.js';
+export * as text from './text/index.js';
 export { fitLoop, evaluateLoop, NonFiniteLossError, classSampleWeights, weightedMeanLoss, type ClassWeight, type Batches, type StepFns, type FitLoopOptions } from './train/loop.js';
 export { trainMnist, evalMnist, type MnistTrainOptions } from './train/mnist.js';

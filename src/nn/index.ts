@@ -27,6 +27,7 @@ export {
   TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, generateSquareSubsequentMask, cloneModule,
   type TransformerLayerOptions, type TransformerActivation,
 } from './layers/transformer.js';
+export * from './lora.js';
 export { Sequential, ModuleList } from './layers/container.js';
 export * as init from './init.js';
 export * as functional from './functional.js';

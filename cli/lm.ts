@@ -1,0 +1,204 @@
+// The language-model commands: train gpt, finetune, generate, and eval DIR --text.
+
+import { readFile } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { trainGpt, evaluateText, GPT_TRAIN_DEFAULTS, type GptTrainOptions, type GptStepInfo, type GptEvalInfo } from '../src/train/gpt.js';
+import { GPT_PRESETS } from '../src/models/gpt.js';
+import { fromPretrained } from '../src/models/pretrained.js';
+import { tensor } from '../src/tensor/creation.js';
+
+export interface CliHelpers {
+  int(name: string, min?: number): (v: string) => number;
+  positive(name: string): (v: string) => number;
+  chooseBackend(name?: string, threads?: number): Promise<void>;
+}
+
+/** A language model and its tokenizer from a directory; both must be there. */
+async function loadLm(dir: string, what: string) {
+  const { model, tokenizer } = await fromPretrained(dir);
+  if (!tokenizer) throw new Error(`${what}: ${dir} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
+  return { model, tokenizer };
+}
+
+/** Options shared by `train gpt` and `finetune`. */
+function trainingOptions(cmd: Command, h: CliHelpers): Command {
+  return cmd
+    .option('--steps <n>', `optimizer steps (default ${GPT_TRAIN_DEFAULTS.steps})`, h.int('--steps'))
+    .option('--batch-size <n>', `windows per micro-batch (default ${GPT_TRAIN_DEFAULTS.batchSize})`, h.int('--batch-size'))
+    .option('--grad-accum <k>', 'micro-batches per optimizer step (default 1)', h.int('--grad-accum'))
+    .option('--lr <x>', `peak learning rate, cosine decay to lr/10 (default ${GPT_TRAIN_DEFAULTS.lr})`, h.positive('--lr'))
+    .option('--warmup <n>', `linear warmup steps (default ${GPT_TRAIN_DEFAULTS.warmup})`, h.int('--warmup', 0))
+    .option('--weight-decay <x>', `AdamW weight decay on matrices (default ${GPT_TRAIN_DEFAULTS.weightDecay})`, parseFloat)
+    .option('--dropout <p>', 'dropout (default: the preset\'s)', parseFloat)
+    .option('--eval-every <n>', `validate, sample and checkpoint every N steps (default ${GPT_TRAIN_DEFAULTS.evalEvery})`, h.int('--eval-every'))
+    .option('--eval-iters <n>', `batches per validation loss (default ${GPT_TRAIN_DEFAULTS.evalIters})`, h.int('--eval-iters'))
+    .option('--sample-tokens <n>', `tokens sampled at each evaluation (default ${GPT_TRAIN_DEFAULTS.sampleTokens})`, h.int('--sample-tokens', 0))
+    .option('--seed <n>', `random seed (default ${GPT_TRAIN_DEFAULTS.seed})`, h.int('--seed', 0))
+    .option('--save <dir>', 'checkpoint directory (Hugging Face layout + training state), written at each evaluation')
+    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--json', 'one JSON object per line on stdout');
+}
+
+/** Progress: a bar with loss, tokens/s and ETA on a terminal, plain lines otherwise, JSON lines with --json. */
+function progress(json: boolean): Pick<GptTrainOptions, 'onStep' | 'onEval'> & { stop(): void } {
+  const tty = !json && !!process.stderr.isTTY;
+  let bar: cliProgress.SingleBar | null = null;
+  let lastLine = 0;
+  return {
+    onStep(s: GptStepInfo) {
+      if (json) {
+        if (s.step % 50 === 0) console.log(JSON.stringify({ event: 'step', step: s.step, loss: s.loss, lr: s.lr, tokens_per_s: Math.round(s.tokensPerSecond) }));
+        return;
+      }
+      const fields = { loss: s.loss.toFixed(4), tps: Math.round(s.tokensPerSecond).toLocaleString('en-US'), lr: s.lr.toExponential(2) };
+      if (tty) {
+        if (!bar) {
+          bar = new cliProgress.SingleBar({
+            stream: process.stderr, barsize: 30, hideCursor: true, clearOnComplete: true, etaBuffer: 50,
+            format: ' {bar} {value}/{total} steps | loss {loss} | {tps} tok/s | lr {lr} | ETA {eta_formatted}',
+          }, cliProgress.Presets.shades_classic);
+          bar.start(s.steps, 0, fields);
+        }
+        bar.update(s.step, fields);
+      } else if (performance.now() - lastLine > 10_000 || s.step === s.steps) {
+        lastLine = performance.now();
+        console.log(`step ${s.step}/${s.steps} - loss ${fields.loss} - ${fields.tps} tok/s - lr ${fields.lr}`);
+      }
+    },
+    onEval(e: GptEvalInfo) {
+      if (json) {
+        console.log(JSON.stringify({ event: 'eval', step: e.step, train_loss: e.trainLoss, val_loss: e.valLoss, val_perplexity: e.valPerplexity, sample: e.sample, seconds: e.seconds }));
+        return;
+      }
+      bar?.stop();
+      bar = null;
+      console.log(`step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}, val perplexity ${e.valPerplexity.toFixed(2)} (${e.seconds.toFixed(0)} s)`);
+      if (e.sample) console.log(`--- sample ---\n${e.sample}\n--------------`);
+    },
+    stop() { bar?.stop(); },
+  };
+}
+
+async function runTraining(o: Record<string, any>, opts: GptTrainOptions, h: CliHelpers, what: string): Promise<void> {
+  await h.chooseBackend(o.backend, o.threads);
+  const p = progress(!!o.json);
+  try {
+    if (!o.json) console.log(what);
+    const r = await trainGpt({ ...opts, onStep: p.onStep, onEval: p.onEval });
+    if (o.json) {
+      console.log(JSON.stringify({ event: 'end', step: r.step, train_loss: r.trainLoss, val_loss: r.valLoss, val_perplexity: r.valPerplexity, tokens_per_s: Math.round(r.tokensPerSecond), seconds: r.seconds }));
+    } else {
+      console.log(`Done: ${r.step} steps, val loss ${r.valLoss.toFixed(4)} (perplexity ${r.valPerplexity.toFixed(2)}), ${Math.round(r.tokensPerSecond).toLocaleString('en-US')} tok/s, ${r.seconds.toFixed(1)} s`);
+      if (opts.save) console.log(`Saved to ${opts.save}`);
+    }
+  } finally {
+    p.stop();
+  }
+}
+
+const common = (o: Record<string, any>): Partial<GptTrainOptions> => ({
+  steps: o.steps, batchSize: o.batchSize, gradAccum: o.gradAccum, lr: o.lr, warmup: o.warmup, weightDecay: o.weightDecay,
+  dropout: o.dropout, evalEvery: o.evalEvery, evalIters: o.evalIters, sampleTokens: o.sampleTokens, seed: o.seed, save: o.save,
+});
+
+export function registerLmCommands(program: Command, train: Command, evalCmd: Command, h: CliHelpers): void {
+  trainingOptions(train
+    .command('gpt')
+    .description('pre-train a GPT language model on a text file (90/10 train/validation split)')
+    .requiredOption('--text <file>', 'UTF-8 text to train on')
+    .option('--tokenizer <kind>', 'char or bpe (byte-level BPE trained on the text)', 'char')
+    .option('--vocab-size <n>', `BPE vocabulary size (default ${GPT_TRAIN_DEFAULTS.vocabSize})`, h.int('--vocab-size', 257))
+    .option('--preset <name>', `model preset: ${Object.keys(GPT_PRESETS).join(', ')} (default ${GPT_TRAIN_DEFAULTS.preset})`)
+    .option('--layers <n>', 'transformer blocks (overrides the preset)', h.int('--layers'))
+    .option('--heads <n>', 'attention heads', h.int('--heads'))
+    .option('--dim <n>', 'embedding width', h.int('--dim'))
+    .option('--context <n>', 'context length in tokens', h.int('--context'))
+    .option('--resume <dir>', 'continue the run saved in this checkpoint'), h)
+    .action(async (o, cmd: Command) => {
+      if (!['char', 'bpe'].includes(o.tokenizer)) cmd.error(`error: --tokenizer must be char or bpe, got '${o.tokenizer}'`);
+      if (o.preset && !GPT_PRESETS[o.preset]) cmd.error(`error: --preset must be one of ${Object.keys(GPT_PRESETS).join(', ')}, got '${o.preset}'`);
+      const opts: GptTrainOptions = {
+        ...common(o), text: o.text, tokenizer: o.tokenizer, vocabSize: o.vocabSize, preset: o.preset,
+        layers: o.layers, heads: o.heads, dim: o.dim, context: o.context, resume: o.resume,
+      };
+      await runTraining(o, opts, h, o.resume ? `Resuming ${o.resume} on ${o.text}` : `Training a GPT (${o.preset ?? GPT_TRAIN_DEFAULTS.preset}, ${o.tokenizer} tokens) on ${o.text}`);
+    });
+
+  trainingOptions(program
+    .command('finetune')
+    .description('continue training a pre-trained GPT on new text (transfer learning)')
+    .argument('<dir>', 'a model directory (nabla checkpoint or Hugging Face GPT-2 layout)')
+    .requiredOption('--text <file>', 'UTF-8 text to fine-tune on'), h)
+    .action(async (dir: string, o) => {
+      if (!o.save) throw new Error('finetune: --save OUT is required (where the fine-tuned model goes)');
+      const opts: GptTrainOptions = { ...common(o), text: o.text, init: dir, lr: o.lr ?? 3e-4, warmup: o.warmup ?? 20, steps: o.steps ?? 500 };
+      await runTraining(o, opts, h, `Fine-tuning ${dir} on ${o.text}`);
+    });
+
+  program
+    .command('generate')
+    .description('generate text from a trained model, streaming tokens as they come')
+    .argument('<dir>', 'a model directory (nabla checkpoint or Hugging Face GPT-2 layout)')
+    .option('--prompt <text>', 'text to continue', '\n')
+    .option('--max-new-tokens <n>', 'tokens to generate', h.int('--max-new-tokens'), 200)
+    .option('--temperature <t>', '0 = greedy', parseFloat, 0.8)
+    .option('--top-k <k>', 'sample among the k most likely tokens', h.int('--top-k'))
+    .option('--top-p <p>', 'sample among the most likely tokens whose probabilities sum to p', parseFloat)
+    .option('--repetition-penalty <x>', 'divide the logits of tokens already present (> 1 discourages repeats)', parseFloat)
+    .option('--stop <text...>', 'stop when one of these strings is produced')
+    .option('--seed <n>', 'random seed', h.int('--seed', 0), 1337)
+    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--json', 'print one JSON object with the text and timings')
+    .action(async (dir: string, o) => {
+      await h.chooseBackend(o.backend, o.threads);
+      const { model, tokenizer } = await loadLm(dir, 'generate');
+      const prompt = tokenizer.encode(o.prompt);
+      if (prompt.length === 0) throw new Error('generate: the prompt encodes to no tokens');
+      const stop: number[][] | undefined = o.stop?.map((s: string) => tokenizer.encode(s));
+      const ids: number[] = [];
+      let printed = '';
+      const t0 = performance.now();
+      if (!o.json) process.stdout.write(o.prompt);
+      const idx = tensor(Int32Array.from(prompt), { shape: [1, prompt.length], dtype: 'int32' });
+      const out = model.generate(idx, {
+        maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
+        repetitionPenalty: o.repetitionPenalty, seed: o.seed, stop,
+        onToken: (id: number) => {
+          ids.push(id);
+          if (o.json) return;
+          const text = tokenizer.decode(ids);
+          if (text.endsWith('\uFFFD')) return; // an incomplete UTF-8 sequence: wait for its next byte
+          process.stdout.write(text.slice(printed.length));
+          printed = text;
+        },
+      });
+      out.dispose();
+      idx.dispose();
+      const seconds = (performance.now() - t0) / 1000;
+      const text = tokenizer.decode(ids);
+      if (o.json) console.log(JSON.stringify({ event: 'generate', prompt: o.prompt, text, tokens: ids.length, seconds, tokens_per_s: ids.length / seconds }));
+      else {
+        if (text.length > printed.length) process.stdout.write(text.slice(printed.length));
+        process.stderr.write(`\n[${ids.length} tokens in ${seconds.toFixed(2)} s, ${(ids.length / seconds).toFixed(1)} tokens/s]\n`);
+      }
+    });
+
+  evalCmd
+    .argument('[dir]', 'a language-model directory to evaluate on --text (or the subcommand mnist)')
+    .option('--text <file>', 'UTF-8 text: prints the loss and perplexity of the model on it')
+    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--json', 'print one JSON object')
+    .action(async (dir: string | undefined, o, cmd: Command) => {
+      if (!dir || !o.text) cmd.error('error: use `nabla eval DIR --text FILE` for a language model or `nabla eval mnist --load DIR`');
+      await h.chooseBackend(o.backend, o.threads);
+      const { model, tokenizer } = await loadLm(dir!, 'eval');
+      const text = await readFile(o.text, 'utf8');
+      const r = await evaluateText(model, tokenizer, text);
+      if (o.json) console.log(JSON.stringify({ event: 'eval', loss: r.loss, perplexity: r.perplexity, tokens: r.tokens }));
+      else console.log(`${o.text}: ${r.tokens} tokens, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)}`);
+    });
+}

@@ -1,0 +1,97 @@
+// A GPT with a sequence-classification head, as transformers' GPT2ForSequenceClassification: the
+// trunk's hidden state at each sequence's last token → `score` (Linear, no bias) → class logits.
+// Fine-tuning a pre-trained GPT this way is the articles' transfer learning (sentiment analysis).
+
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { Tensor } from '../tensor/tensor.js';
+import { tensor } from '../tensor/creation.js';
+import { Module } from '../nn/module.js';
+import { Linear } from '../nn/index.js';
+import { normal_ } from '../nn/init.js';
+import { crossEntropy } from '../nn/functional.js';
+import { reshape } from '../ops/movement.js';
+import { indexSelect } from '../ops/indexing.js';
+import { tensorsFromSafetensors, safetensorsBytes } from '../io/safetensors.js';
+import { readFileBytes, writeFileAtomic } from '../platform/fs.js';
+import { fmtShape } from '../tensor/shape.js';
+import { GPT, GPT2Model, type GPTConfig, type SaveTokenizer } from './gpt.js';
+import { gpt2ConfigFromHF, gpt2ConfigToHF } from './pretrained.js';
+
+export class GPTClassifier extends Module {
+  readonly config: GPTConfig;
+  transformer: GPT2Model;
+  score: Linear;
+
+  /**
+   * A classifier over `labels` (their names, in id order) on a GPT-2 trunk: a fresh one, or the
+   * trunk of a pre-trained GPT (shared, not copied).
+   * @example const clf = GPTClassifier.fromLanguageModel(await GPT.fromPretrained('runs/gpt'), ['negative', 'positive'])
+   */
+  constructor(config: GPTConfig, readonly labels: string[], trunk?: GPT2Model) {
+    super();
+    if (labels.length < 2) throw new Error(`GPTClassifier: needs at least 2 labels, got ${labels.length}`);
+    this.config = config;
+    this.transformer = trunk ?? new GPT2Model(config);
+    this.score = new Linear(config.nEmbd, labels.length, { bias: false });
+    normal_(this.score.weight, 0, 0.02); // HF's initializer_range
+  }
+
+  static fromLanguageModel(lm: GPT, labels: string[]): GPTClassifier {
+    return new GPTClassifier(lm.config, labels, lm.transformer);
+  }
+
+  /**
+   * idx int32 [B, T] (right-padded) and the true length of each row → class logits [B, labels];
+   * with targets int32 [B], also the mean cross-entropy.
+   */
+  forward(idx: Tensor, lengths: readonly number[], targets?: Tensor | null): { logits: Tensor; loss: Tensor | null } {
+    const [B, T] = idx.shape;
+    if (idx.dtype !== 'int32' || idx.ndim !== 2) throw new Error(`GPTClassifier.forward: idx must be int32 [B, T], got ${idx.dtype} ${fmtShape(idx.shape)}`);
+    if (lengths.length !== B || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > T)) {
+      throw new Error(`GPTClassifier.forward: need one length in 1..${T} per row of idx ${fmtShape(idx.shape)}, got [${lengths.join(', ')}]`);
+    }
+    const hidden = this.transformer.forward(idx); // (B, T, C)
+    const last = tensor(Int32Array.from(lengths, (n, b) => b * T + n - 1), { dtype: 'int32', device: idx.device }); // (B)
+    const pooled = indexSelect(reshape(hidden, [B * T, this.config.nEmbd]), 0, last); // (B, C)
+    const logits = this.score.forward(pooled); // (B, labels)
+    return { logits, loss: targets ? crossEntropy(logits, targets) : null };
+  }
+
+  /** Write transformers' GPT2ForSequenceClassification layout (config.json with id2label, model.safetensors). */
+  async savePretrained(dir: string, opts: { tokenizer?: SaveTokenizer } = {}): Promise<void> {
+    const tensors = new Map(Object.entries(this.stateDict()));
+    await writeFileAtomic(join(dir, 'model.safetensors'), await safetensorsBytes(tensors, { format: 'pt' }));
+    const config = {
+      ...gpt2ConfigToHF(this.config),
+      architectures: ['GPT2ForSequenceClassification'],
+      id2label: Object.fromEntries(this.labels.map((l, i) => [String(i), l])),
+      label2id: Object.fromEntries(this.labels.map((l, i) => [l, i])),
+      pad_token_id: this.config.eosTokenId ?? 0,
+    };
+    await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    if (opts.tokenizer) await opts.tokenizer.save(join(dir, 'tokenizer.json'));
+  }
+
+  /** Load what savePretrained wrote (or transformers' GPT2ForSequenceClassification.save_pretrained). */
+  static async fromPretrained(dir: string): Promise<GPTClassifier> {
+    const where = 'GPTClassifier.fromPretrained';
+    let json: Record<string, any>;
+    try { json = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')); } catch (e) { throw new Error(`${where}: cannot read ${join(dir, 'config.json')}: ${(e as Error).message}`); }
+    const id2label = json.id2label as Record<string, string> | undefined;
+    if (!id2label || Object.keys(id2label).length < 2) throw new Error(`${where}: ${dir}/config.json has no id2label with at least 2 labels`);
+    const labels = Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => id2label[k]);
+    const model = new GPTClassifier(gpt2ConfigFromHF(json, where), labels);
+    const path = join(dir, 'model.safetensors');
+    const { tensors } = tensorsFromSafetensors(await readFileBytes(path), path);
+    try {
+      const own = model.stateDict();
+      const missing = Object.keys(own).filter((k) => !tensors.has(k));
+      if (missing.length) throw new Error(`${where}: ${path} lacks ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+      model.loadStateDict(Object.fromEntries([...tensors].filter(([k]) => k in own)));
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    return model;
+  }
+}

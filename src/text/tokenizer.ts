@@ -1,0 +1,346 @@
+// The Tokenizer base class: what every tokenizer shares. Added (special) tokens are split out of the
+// text first, as Hugging Face's AddedVocabulary does (leftmost-longest match, with its single_word /
+// lstrip / rstrip rules); the model encodes the pieces between them; an optional post-processor
+// (TemplateProcessing) adds the template's special tokens. Subclasses: BPETokenizer, CharTokenizer.
+
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../platform/fs.js';
+import {
+  type Json, type JsonObject, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, stringAt,
+} from './json.js';
+
+export interface EncodeOptions {
+  /** Apply the post-processor's template (e.g. a BOS token). Default true, as in Hugging Face. */
+  addSpecialTokens?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Leave out special tokens. Default false (as transformers' `decode`), so decode∘encode is the identity. */
+  skipSpecialTokens?: boolean;
+}
+
+/** A token matched in the raw text before the model sees it (Hugging Face `added_tokens`). */
+export interface AddedToken {
+  id: number;
+  content: string;
+  /** Special tokens can be skipped when decoding and are listed in `specialTokens`. */
+  special: boolean;
+  /** Only match when not surrounded by word characters. */
+  singleWord: boolean;
+  /** Absorb the whitespace on the left / right of the match. */
+  lstrip: boolean;
+  rstrip: boolean;
+  /** Matched in the normalized text (second pass) rather than the raw text (first pass). */
+  normalized: boolean;
+}
+
+export type AddedTokenInit = Pick<AddedToken, 'id' | 'content'> & Partial<Omit<AddedToken, 'id' | 'content'>>;
+
+/** A piece of text between added tokens, or the id of an added token. */
+export type Piece = string | number;
+
+/** Rust regex's `\w` (Unicode word characters) and `\s` (White_Space), used by the added-token rules. */
+const WORD_CHAR = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
+const SPACE_CHAR = /^\p{White_Space}$/u; // all White_Space characters are in the BMP
+
+/** The code point just before index i, as a string ('' at the start). */
+function charBefore(text: string, i: number): string {
+  if (i <= 0) return '';
+  const lo = text.charCodeAt(i - 1);
+  return lo >= 0xdc00 && lo <= 0xdfff && i >= 2 ? text.slice(i - 2, i) : text[i - 1];
+}
+function charAt(text: string, i: number): string {
+  const cp = text.codePointAt(i);
+  return cp === undefined ? '' : String.fromCodePoint(cp);
+}
+
+// The syntax characters and '/': the only identity escapes a `u`-flag regex accepts.
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Leftmost-longest matching of a set of added tokens (Hugging Face's Aho-Corasick pass, as a regex). */
+class AddedTokenMatcher {
+  private readonly re: RegExp;
+  private readonly byContent: Map<string, AddedToken>;
+
+  constructor(tokens: AddedToken[]) {
+    this.byContent = new Map(tokens.map((t) => [t.content, t]));
+    // At each position the alternatives are tried longest first, so the leftmost match is the longest.
+    const sorted = [...this.byContent.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+    this.re = new RegExp(sorted.map(escapeRegex).join('|'), 'gu');
+  }
+
+  /** Split `text` into pieces, following `find_matches` of tokenizers' added_vocabulary.rs. */
+  split(text: string, out: Piece[]): void {
+    const re = this.re;
+    re.lastIndex = 0;
+    let offset = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const tok = this.byContent.get(m[0])!;
+      let start = m.index;
+      let stop = start + m[0].length;
+      if (tok.singleWord && (WORD_CHAR.test(charBefore(text, start)) || WORD_CHAR.test(charAt(text, stop)))) continue;
+      if (tok.lstrip) {
+        let s = start;
+        while (s > 0 && SPACE_CHAR.test(text[s - 1])) s--;
+        start = Math.max(s, offset); // a previous match may already hold those spaces
+      }
+      if (tok.rstrip) while (stop < text.length && SPACE_CHAR.test(text[stop])) stop++;
+      if (offset < start) out.push(text.slice(offset, start));
+      out.push(tok.id);
+      offset = stop;
+      // An rstrip may have consumed text past where the scan stands; resume after it.
+      if (re.lastIndex < stop) re.lastIndex = stop;
+    }
+    if (offset < text.length) out.push(text.slice(offset));
+  }
+}
+
+/** A post-processor: Hugging Face TemplateProcessing ("single" template) or one that adds nothing. */
+export interface PostProcessor {
+  /** The original tokenizer.json object, written back unchanged. */
+  readonly json: JsonObject | null;
+  /** The "single" template: token ids to insert, and 'A' where the encoded text goes; null adds nothing. */
+  readonly single: (number[] | 'A')[] | null;
+}
+
+export function parsePostProcessor(v: Json | undefined, where = 'post_processor'): PostProcessor {
+  if (v === undefined || v === null) return { json: null, single: null };
+  const o = objectAt(v, where);
+  const single = parseProcessor(o, where);
+  return { json: o, single };
+}
+
+function parseProcessor(o: JsonObject, where: string): (number[] | 'A')[] | null {
+  const type = o.type;
+  if (type === 'ByteLevel') return null; // only trims offsets; ids are unchanged
+  if (type === 'Sequence') {
+    let single: (number[] | 'A')[] | null = null;
+    arrayAt(o.processors, `${where}.processors`).forEach((p, i) => {
+      const s = parseProcessor(objectAt(p, `${where}.processors[${i}]`), `${where}.processors[${i}]`);
+      if (s && single) fail(`${where}.processors[${i}]`, 'more than one TemplateProcessing is not supported');
+      single ??= s;
+    });
+    return single;
+  }
+  if (type === 'TemplateProcessing') {
+    const special = objectAt(o.special_tokens ?? {}, `${where}.special_tokens`);
+    let seq = 0;
+    const items = arrayAt(o.single, `${where}.single`).map((item, i): number[] | 'A' => {
+      const at = `${where}.single[${i}]`;
+      const it = objectAt(item, at);
+      if (isObject(it.Sequence)) {
+        const id = stringAt(it.Sequence.id, `${at}.Sequence.id`);
+        if (id !== 'A') fail(`${at}.Sequence.id`, `the single-sequence template can only hold sequence "A", got ${JSON.stringify(id)}`);
+        seq++;
+        return 'A';
+      }
+      if (isObject(it.SpecialToken)) {
+        const name = stringAt(it.SpecialToken.id, `${at}.SpecialToken.id`);
+        const def = special[name];
+        if (!isObject(def)) fail(`${at}.SpecialToken.id`, `${JSON.stringify(name)} is not in ${where}.special_tokens`);
+        return arrayAt(def.ids, `${where}.special_tokens.${name}.ids`).map((x, k) => idAt(x, `${where}.special_tokens.${name}.ids[${k}]`));
+      }
+      return fail(at, `expected {"Sequence": ...} or {"SpecialToken": ...}, got ${describe(it)}`);
+    });
+    if (seq !== 1) fail(`${where}.single`, `the template must hold sequence "A" exactly once, found ${seq}`);
+    return items;
+  }
+  return fail(`${where}.type`, `unsupported post-processor ${describe(type)} (supported: ByteLevel, TemplateProcessing, Sequence of these)`);
+}
+
+export function parseAddedTokens(v: Json | undefined, where = 'added_tokens'): AddedToken[] {
+  if (v === undefined || v === null) return [];
+  return arrayAt(v, where).map((t, i) => {
+    const at = `${where}[${i}]`;
+    const o = objectAt(t, at);
+    const content = stringAt(o.content, `${at}.content`);
+    if (content.length === 0) fail(`${at}.content`, 'an added token cannot be empty');
+    const special = optBool(o, 'special', at, false);
+    return {
+      id: idAt(o.id, `${at}.id`), content, special,
+      singleWord: optBool(o, 'single_word', at, false),
+      lstrip: optBool(o, 'lstrip', at, false),
+      rstrip: optBool(o, 'rstrip', at, false),
+      normalized: optBool(o, 'normalized', at, !special),
+    };
+  });
+}
+
+export function addedTokensJson(tokens: readonly AddedToken[]): JsonObject[] {
+  return [...tokens].sort((a, b) => a.id - b.id).map((t) => ({
+    id: t.id, content: t.content, single_word: t.singleWord, lstrip: t.lstrip, rstrip: t.rstrip,
+    normalized: t.normalized, special: t.special,
+  }));
+}
+
+export function makeAddedToken(init: AddedTokenInit): AddedToken {
+  if (init.content.length === 0) throw new Error('added token: the content cannot be empty');
+  const special = init.special ?? true;
+  return {
+    id: init.id, content: init.content, special,
+    singleWord: init.singleWord ?? false, lstrip: init.lstrip ?? false, rstrip: init.rstrip ?? false,
+    normalized: init.normalized ?? !special,
+  };
+}
+
+/**
+ * A tokenizer: text ↔ token ids. Load one with `Tokenizer.fromFile` (tokenizer.json, or GPT-2's
+ * vocab.json + merges.txt), train one with `BPETokenizer.train`, or build a character-level one
+ * with `CharTokenizer.fromText`.
+ */
+export abstract class Tokenizer {
+  /** The added tokens (special or not), in id order. */
+  readonly addedTokens: readonly AddedToken[];
+  protected readonly postProcessor: PostProcessor;
+  private readonly addedById = new Map<number, AddedToken>();
+  private readonly addedByContent = new Map<string, AddedToken>();
+  private readonly rawMatcher: AddedTokenMatcher | null;
+  private readonly normalizedMatcher: AddedTokenMatcher | null;
+
+  protected constructor(addedTokens: readonly AddedToken[], postProcessor: PostProcessor | null) {
+    this.addedTokens = [...addedTokens].sort((a, b) => a.id - b.id);
+    for (const t of this.addedTokens) {
+      const other = this.addedByContent.get(t.content);
+      if (other) throw new Error(`added token ${JSON.stringify(t.content)} is given twice (ids ${other.id} and ${t.id})`);
+      const same = this.addedById.get(t.id);
+      if (same) throw new Error(`added tokens ${JSON.stringify(same.content)} and ${JSON.stringify(t.content)} share id ${t.id}`);
+      this.addedById.set(t.id, t);
+      this.addedByContent.set(t.content, t);
+    }
+    // Hugging Face matches non-normalized tokens in the raw text first, then normalized ones in the
+    // remaining pieces (there is no normalizer here, so only the order of the passes differs).
+    const raw = this.addedTokens.filter((t) => !t.normalized);
+    const norm = this.addedTokens.filter((t) => t.normalized);
+    this.rawMatcher = raw.length ? new AddedTokenMatcher(raw) : null;
+    this.normalizedMatcher = norm.length ? new AddedTokenMatcher(norm) : null;
+    this.postProcessor = postProcessor ?? { json: null, single: null };
+  }
+
+  /** Ids run from 0 to vocabSize − 1 (the size an embedding table needs). */
+  abstract get vocabSize(): number;
+
+  /** Encode text that holds no added tokens (or whose added tokens are to be read as text). */
+  protected abstract encodePiece(text: string, out: number[]): void;
+  /** The model's own token ↔ id maps (added tokens are handled here). */
+  protected abstract modelTokenToId(token: string): number | undefined;
+  protected abstract modelIdToToken(id: number): string | undefined;
+  /** Decode a list of tokens (strings) as the decoder of the tokenizer does. */
+  protected abstract decodeTokens(tokens: string[]): string;
+  /** The Hugging Face tokenizer.json object. */
+  abstract toJSON(): object;
+  /** The tokenizer.json text (pretty-printed; vocabularies written in id order). */
+  abstract toJSONString(): string;
+
+  /** Special added tokens: content → id. */
+  get specialTokens(): Record<string, number> {
+    return Object.fromEntries(this.addedTokens.filter((t) => t.special).map((t) => [t.content, t.id]));
+  }
+
+  /** The text split at added tokens: strings to encode with the model, and added-token ids. */
+  splitAddedTokens(text: string): Piece[] {
+    let pieces: Piece[] = [text];
+    for (const m of [this.rawMatcher, this.normalizedMatcher]) {
+      if (!m) continue;
+      const next: Piece[] = [];
+      for (const p of pieces) if (typeof p === 'number') next.push(p); else m.split(p, next);
+      pieces = next;
+    }
+    return pieces.filter((p) => p !== '');
+  }
+
+  /**
+   * Token ids of `text`. Added tokens (e.g. `<|endoftext|>`) are recognised in the text and map to
+   * their ids; the post-processor's template is applied unless `addSpecialTokens` is false.
+   */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    if (typeof text !== 'string') throw new TypeError(`${this.constructor.name}.encode: expected a string, got ${describe(text)}`);
+    const ids: number[] = [];
+    for (const p of this.splitAddedTokens(text)) {
+      if (typeof p === 'number') ids.push(p);
+      else this.encodePiece(p, ids);
+    }
+    return (opts.addSpecialTokens ?? true) ? this.applyTemplate(ids) : ids;
+  }
+
+  /** Token ids of `text` with added tokens read as ordinary text and no template (tiktoken's encode_ordinary). */
+  encodeOrdinary(text: string): number[] {
+    if (typeof text !== 'string') throw new TypeError(`${this.constructor.name}.encodeOrdinary: expected a string, got ${describe(text)}`);
+    const ids: number[] = [];
+    if (text.length) this.encodePiece(text, ids);
+    return ids;
+  }
+
+  private applyTemplate(ids: number[]): number[] {
+    const t = this.postProcessor.single;
+    if (!t) return ids;
+    const out: number[] = [];
+    for (const item of t) {
+      if (item === 'A') for (const id of ids) out.push(id);
+      else out.push(...item);
+    }
+    return out;
+  }
+
+  /** The text of a list of ids. Unknown ids are an error. */
+  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
+    const skip = opts.skipSpecialTokens ?? false;
+    const tokens: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = Number(ids[i]);
+      const added = this.addedById.get(id);
+      if (added) {
+        if (!(skip && added.special)) tokens.push(added.content);
+        continue;
+      }
+      const tok = Number.isInteger(id) ? this.modelIdToToken(id) : undefined;
+      if (tok === undefined) {
+        throw new RangeError(`${this.constructor.name}.decode: id ${String(ids[i])} at position ${i} is not in the vocabulary (ids 0..${this.vocabSize - 1})`);
+      }
+      tokens.push(tok);
+    }
+    return this.decodeTokens(tokens);
+  }
+
+  /** The id of a token string (added tokens first, then the model's vocabulary). */
+  tokenToId(token: string): number | undefined {
+    return this.addedByContent.get(token)?.id ?? this.modelTokenToId(token);
+  }
+
+  /** The token string of an id, or undefined. */
+  idToToken(id: number): string | undefined {
+    return this.addedById.get(id)?.content ?? this.modelIdToToken(id);
+  }
+
+  /** The added token with this id, if any. */
+  protected addedTokenById(id: number): AddedToken | undefined {
+    return this.addedById.get(id);
+  }
+
+  /** The largest added-token id, or −1. */
+  protected maxAddedId(): number {
+    return this.addedTokens.length ? this.addedTokens[this.addedTokens.length - 1].id : -1;
+  }
+
+  /**
+   * Write the tokenizer.json atomically. `path` is the file (ending in .json) or a directory, in
+   * which case the file is `path/tokenizer.json`.
+   */
+  async save(path: string): Promise<void> {
+    const file = path.endsWith('.json') ? path : join(path, 'tokenizer.json');
+    await writeFileAtomic(file, this.toJSONString() + '\n');
+  }
+
+  /**
+   * Load a tokenizer from a tokenizer.json file, a vocab.json (with merges.txt beside it), or a
+   * directory holding either.
+   */
+  static async fromFile(path: string): Promise<Tokenizer> {
+    const { loadTokenizer } = await import('./load.js');
+    return loadTokenizer(path);
+  }
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  try { return (await stat(path)).isDirectory(); } catch { return false; }
+}

@@ -1,0 +1,302 @@
+// The language-model task behind `nabla train gpt`, `nabla finetune`, `nabla eval DIR --text` and
+// `nabla generate`: a text file → tokenizer → GPT, trained on random windows with AdamW (decay on
+// matrices only), warmup + cosine, gradient clipping and accumulation; periodic validation loss,
+// perplexity and a sample; checkpoints in the Hugging Face layout plus the training state, so
+// `--resume` continues the same run and `transformers` loads the weights.
+
+import { readFile } from 'node:fs/promises';
+import type { Tensor } from '../tensor/tensor.js';
+import { tensor } from '../tensor/creation.js';
+import { scope } from '../tensor/memory.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { div } from '../ops/binary.js';
+import { Generator, defaultGenerator, manualSeed } from '../ops/random.js';
+import { clipGradNorm } from '../optim/clip.js';
+import { CosineWarmupLR } from '../optim/lr-scheduler.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { saveCheckpoint, loadTrainingState } from '../io/checkpoint.js';
+import { GPT, GPT_PRESETS, type GPTConfig } from '../models/gpt.js';
+import { CharTokenizer, BPETokenizer, loadTokenizer, type Tokenizer } from '../text/index.js';
+import { NonFiniteLossError } from './loop.js';
+
+export interface GptTrainOptions {
+  /** A UTF-8 text file to train on (90% train, the last 10% validation). */
+  text: string;
+  /** 'char' (one token per character, the default) or 'bpe' (byte-level BPE trained on the text). */
+  tokenizer?: 'char' | 'bpe';
+  /** Vocabulary size of a trained BPE tokenizer (special tokens included). */
+  vocabSize?: number;
+  /** A GPT_PRESETS name (default 'tiny'); layers/heads/dim/context override it. */
+  preset?: string;
+  layers?: number;
+  heads?: number;
+  dim?: number;
+  context?: number;
+  dropout?: number;
+  /** Optimizer steps (each of batchSize × gradAccum windows). */
+  steps?: number;
+  batchSize?: number;
+  gradAccum?: number;
+  /** Peak learning rate; the cosine decays to minLr (default lr / 10). */
+  lr?: number;
+  minLr?: number;
+  warmup?: number;
+  weightDecay?: number;
+  /** Clip the global gradient norm (0 = off). */
+  clip?: number;
+  /** Validate (and sample, and checkpoint) every N steps and at the end. */
+  evalEvery?: number;
+  /** Batches averaged for each validation loss. */
+  evalIters?: number;
+  /** Tokens sampled at each evaluation (0 = none). */
+  sampleTokens?: number;
+  seed?: number;
+  /** Write a checkpoint here at every evaluation. */
+  save?: string;
+  /** Continue the run saved in this checkpoint (same options, same data). */
+  resume?: string;
+  /** Start from this pre-trained model directory instead of a fresh one (fine-tuning). */
+  init?: string;
+  onStep?(info: GptStepInfo): void;
+  onEval?(info: GptEvalInfo): void;
+}
+
+export interface GptStepInfo { step: number; steps: number; loss: number; lr: number; tokensPerSecond: number; seconds: number }
+export interface GptEvalInfo { step: number; trainLoss: number; valLoss: number; valPerplexity: number; sample: string; seconds: number }
+
+export const GPT_TRAIN_DEFAULTS = {
+  tokenizer: 'char', vocabSize: 2048, preset: 'tiny', steps: 2000, batchSize: 32, gradAccum: 1, lr: 1e-3,
+  warmup: 100, weightDecay: 0.1, clip: 1, evalEvery: 250, evalIters: 20, sampleTokens: 200, seed: 1337,
+} as const;
+
+/** Options that must match for --resume to continue the same run. */
+const RUN_KEYS = ['tokenizer', 'vocabSize', 'preset', 'layers', 'heads', 'dim', 'context', 'dropout', 'steps', 'batchSize', 'gradAccum', 'lr', 'minLr', 'warmup', 'weightDecay', 'clip', 'seed'] as const;
+
+export interface GptTrainResult {
+  model: GPT;
+  tokenizer: Tokenizer;
+  step: number;
+  trainLoss: number;
+  valLoss: number;
+  valPerplexity: number;
+  tokensPerSecond: number;
+  seconds: number;
+  history: GptEvalInfo[];
+}
+
+/** Token ids of a text file, and the 90/10 split. */
+export interface TokenData { train: Int32Array; val: Int32Array }
+
+export function splitTokens(ids: ArrayLike<number>, valFraction = 0.1): TokenData {
+  const all = Int32Array.from(ids);
+  const n = Math.floor(all.length * (1 - valFraction));
+  return { train: all.subarray(0, n), val: all.subarray(n) };
+}
+
+/** A batch of B random windows of T + 1 tokens: inputs [B, T] and next-token targets [B, T]. */
+export function sampleBatch(data: Int32Array, batchSize: number, context: number, gen: Generator): [Tensor, Tensor] {
+  const T = Math.min(context, data.length - 1);
+  if (T < 1) throw new Error(`train gpt: the data has ${data.length} tokens, too few for a window of ${context + 1}`);
+  const starts = gen.uniformArray(batchSize);
+  const x = new Int32Array(batchSize * T), y = new Int32Array(batchSize * T);
+  for (let b = 0; b < batchSize; b++) {
+    const s = Math.floor(starts[b] * (data.length - T));
+    x.set(data.subarray(s, s + T), b * T);
+    y.set(data.subarray(s + 1, s + T + 1), b * T);
+  }
+  return [tensor(x, { shape: [batchSize, T], dtype: 'int32' }), tensor(y, { shape: [batchSize, T], dtype: 'int32' })];
+}
+
+/** Mean loss of the model over `iters` random batches (no gradients, eval mode). */
+export async function estimateLoss(model: GPT, data: Int32Array, o: { batchSize: number; iters: number; gen: Generator }): Promise<number> {
+  const was = model.training;
+  model.eval();
+  let total = 0;
+  try {
+    for (let i = 0; i < o.iters; i++) {
+      const l = noGrad(() => scope(() => {
+        const [x, y] = sampleBatch(data, o.batchSize, model.config.nPositions, o.gen);
+        return model.forward(x, y).loss!;
+      }));
+      total += (await l.data())[0];
+      l.dispose();
+    }
+  } finally {
+    model.train(was);
+  }
+  return total / o.iters;
+}
+
+/** Loss and perplexity of a model on every window of a text (stride = context), as `nabla eval DIR --text`. */
+export async function evaluateText(model: GPT, tokenizer: Tokenizer, text: string, opts: { batchSize?: number } = {}): Promise<{ loss: number; perplexity: number; tokens: number }> {
+  const ids = Int32Array.from(tokenizer.encode(text));
+  const T = model.config.nPositions, B = opts.batchSize ?? 8;
+  if (ids.length < 2) throw new Error(`eval: the text has ${ids.length} tokens; at least 2 are needed`);
+  const was = model.training;
+  model.eval();
+  let sum = 0, count = 0;
+  try {
+    const starts: number[] = [];
+    for (let s = 0; s + 1 < ids.length; s += T) starts.push(s);
+    for (let i = 0; i < starts.length; i += B) {
+      const group = starts.slice(i, i + B);
+      for (const s of group) {
+        const len = Math.min(T, ids.length - 1 - s);
+        const l = noGrad(() => scope(() => {
+          const x = tensor(ids.slice(s, s + len), { shape: [1, len], dtype: 'int32' });
+          const y = tensor(ids.slice(s + 1, s + len + 1), { shape: [1, len], dtype: 'int32' });
+          return model.forward(x, y).loss!;
+        }));
+        sum += (await l.data())[0] * len;
+        count += len;
+        l.dispose();
+      }
+    }
+  } finally {
+    model.train(was);
+  }
+  const loss = sum / count;
+  return { loss, perplexity: Math.exp(loss), tokens: count };
+}
+
+/** The model config from a preset and overrides. */
+export function gptConfigFrom(o: Pick<GptTrainOptions, 'preset' | 'layers' | 'heads' | 'dim' | 'context' | 'dropout'>, vocabSize: number): GPTConfig {
+  const name = o.preset ?? GPT_TRAIN_DEFAULTS.preset;
+  const base = GPT_PRESETS[name];
+  if (!base) throw new Error(`train gpt: unknown preset '${name}' (available: ${Object.keys(GPT_PRESETS).join(', ')})`);
+  const c: GPTConfig = { ...base, vocabSize };
+  if (o.layers !== undefined) c.nLayer = o.layers;
+  if (o.heads !== undefined) c.nHead = o.heads;
+  if (o.dim !== undefined) c.nEmbd = o.dim;
+  if (o.context !== undefined) c.nPositions = o.context;
+  if (o.dropout !== undefined) c.dropout = o.dropout;
+  if (c.nEmbd % c.nHead !== 0) throw new Error(`train gpt: the width ${c.nEmbd} must be a multiple of the heads ${c.nHead}`);
+  return c;
+}
+
+/** A sample continuation of `prompt` (a newline by default), for progress output. */
+export function sampleText(model: GPT, tokenizer: Tokenizer, n: number, seed: number, prompt = '\n'): string {
+  let ids = tokenizer.encode(prompt);
+  if (ids.length === 0) ids = [0];
+  const out = noGrad(() => scope(() => {
+    const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32' });
+    return model.generate(idx, { maxNewTokens: n, temperature: 0.8, topK: 50, seed });
+  }));
+  const all = Array.from(out.dataSync());
+  out.dispose();
+  return tokenizer.decode(all.slice(ids.length));
+}
+
+/** Pre-train (or, with `init`, fine-tune) a GPT on a text file. */
+export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
+  const start = performance.now();
+  opts = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as GptTrainOptions; // unset flags keep the defaults
+  let o: GptTrainOptions & typeof GPT_TRAIN_DEFAULTS = { ...GPT_TRAIN_DEFAULTS, ...opts } as never;
+  let resumed: Awaited<ReturnType<typeof loadTrainingState>> | null = null;
+  if (o.resume) {
+    resumed = await loadTrainingState(o.resume);
+    const saved = resumed.trainerState?.options as Record<string, unknown> | undefined;
+    if (!resumed.trainerState || !saved || typeof resumed.trainerState.step !== 'number') {
+      throw new Error(`train gpt --resume: ${o.resume} holds no training state (trainer_state.json with step and options)`);
+    }
+    for (const k of RUN_KEYS) {
+      if (opts[k] !== undefined && saved[k] !== undefined && opts[k] !== saved[k]) {
+        throw new Error(`train gpt --resume: --${k} ${String(opts[k])} differs from the run being resumed (${String(saved[k])})`);
+      }
+    }
+    o = { ...o, ...(saved as object), text: opts.text ?? saved.text, save: opts.save ?? (saved.save as string | undefined), resume: o.resume, onStep: opts.onStep, onEval: opts.onEval } as never;
+  }
+  const text = await readFile(o.text, 'utf8').catch((e: Error) => { throw new Error(`train gpt: cannot read --text ${o.text}: ${e.message}`); });
+  if (text.length === 0) throw new Error(`train gpt: ${o.text} is empty`);
+
+  manualSeed(o.seed);
+  let model: GPT, tokenizer: Tokenizer;
+  const from = resumed?.dir ?? o.init;
+  if (from) {
+    model = await GPT.fromPretrained(from);
+    tokenizer = await loadTokenizer(from);
+  } else {
+    const kind: string = o.tokenizer;
+    if (kind === 'bpe') tokenizer = BPETokenizer.train(text, { vocabSize: o.vocabSize, specialTokens: ['<|endoftext|>'] });
+    else if (kind === 'char') tokenizer = CharTokenizer.fromText(text);
+    else throw new Error(`train gpt: --tokenizer must be char or bpe, got '${kind}'`);
+    model = new GPT(gptConfigFrom(o, tokenizer.vocabSize));
+  }
+  const data = splitTokens(tokenizer.encode(text));
+  const T = model.config.nPositions;
+  if (data.val.length < 2) throw new Error(`train gpt: ${o.text} gives ${data.train.length + data.val.length} tokens; too few for a validation split`);
+
+  const optimizer: Optimizer = model.configureOptimizer({ weightDecay: o.weightDecay, lr: o.lr, betas: [0.9, 0.95] });
+  const sched = new CosineWarmupLR(optimizer, { warmupSteps: Math.min(o.warmup, o.steps), totalSteps: o.steps, minLr: o.minLr ?? o.lr / 10 });
+  const gen = new Generator(o.seed + 1); // batch sampling
+  const evalGen = new Generator(o.seed + 2); // validation batches: the same windows at every evaluation
+  let step = 0;
+  const history: GptEvalInfo[] = [];
+  if (resumed) {
+    const ts = resumed.trainerState!;
+    step = ts.step as number;
+    if (resumed.optimizerState) optimizer.loadStateDict(resumed.optimizerState);
+    sched.loadStateDict(ts.scheduler as never);
+    gen.setState(ts.rng as never);
+    defaultGenerator.setState(ts.globalRng as never);
+    history.push(...((ts.history as GptEvalInfo[] | undefined) ?? []));
+  }
+
+  const tokensPerStep = o.batchSize * o.gradAccum * Math.min(T, data.train.length - 1);
+  let lastLoss = NaN, tps = 0;
+  const evaluate = async (): Promise<GptEvalInfo> => {
+    evalGen.manualSeed(o.seed + 2);
+    const trainLoss = await estimateLoss(model, data.train, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
+    const valLoss = await estimateLoss(model, data.val, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
+    const sample = o.sampleTokens > 0 ? sampleText(model, tokenizer, o.sampleTokens, o.seed + step) : '';
+    const info = { step, trainLoss, valLoss, valPerplexity: Math.exp(valLoss), sample, seconds: (performance.now() - start) / 1000 };
+    history.push(info);
+    o.onEval?.(info);
+    if (o.save) {
+      await saveCheckpoint(o.save, {
+        model, optimizer, config: {},
+        trainerState: {
+          step, scheduler: sched.stateDict(), rng: gen.getState(), globalRng: defaultGenerator.getState(), history,
+          options: Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v !== 'function' && k !== 'resume' && k !== 'init')),
+        },
+        writeModel: (dir) => model.savePretrained(dir, { tokenizer }),
+      });
+    }
+    return info;
+  };
+
+  model.train();
+  let windowStart = performance.now(), windowSteps = 0;
+  while (step < o.steps) {
+    let lossSum = 0;
+    for (let micro = 0; micro < o.gradAccum; micro++) {
+      const l = scope(() => {
+        const [x, y] = sampleBatch(data.train, o.batchSize, T, gen);
+        const loss = model.forward(x, y).loss!;
+        (o.gradAccum > 1 ? div(loss, o.gradAccum) : loss).backward();
+        return loss.detach();
+      });
+      const v = (await l.data())[0];
+      l.dispose();
+      if (!Number.isFinite(v)) throw new NonFiniteLossError(0, step, v);
+      lossSum += v;
+    }
+    if (o.clip > 0) clipGradNorm(model.parameters(), o.clip);
+    optimizer.step();
+    optimizer.zeroGrad();
+    sched.step();
+    step++;
+    windowSteps++;
+    lastLoss = lossSum / o.gradAccum;
+    const now = performance.now();
+    tps = (windowSteps * tokensPerStep) / ((now - windowStart) / 1000);
+    if (now - windowStart > 5000) { windowStart = now; windowSteps = 0; }
+    o.onStep?.({ step, steps: o.steps, loss: lastLoss, lr: optimizer.paramGroups[0].lr, tokensPerSecond: tps, seconds: (now - start) / 1000 });
+    if (step % o.evalEvery === 0 || step === o.steps) await evaluate();
+  }
+  const last = history[history.length - 1] ?? await evaluate();
+  return {
+    model, tokenizer, step, trainLoss: last.trainLoss, valLoss: last.valLoss, valPerplexity: last.valPerplexity,
+    tokensPerSecond: tps, seconds: (performance.now() - start) / 1000, history,
+  };
+}

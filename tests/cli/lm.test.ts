@@ -1,0 +1,112 @@
+// The language-model commands as a user runs them: train gpt (char and BPE), resume, generate,
+// eval DIR --text, finetune; checkpoints in the Hugging Face layout.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/tmp.js';
+
+const run = promisify(execFile);
+const bin = join(process.cwd(), 'dist/cli/nabla.js');
+const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
+
+async function nabla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const jsonLines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
+const small = ['--layers', '2', '--heads', '2', '--dim', '32', '--context', '32', '--batch-size', '8', '--eval-iters', '4', '--sample-tokens', '40', '--threads', '1'];
+
+describe.skipIf(!existsSync(corpus))('nabla train gpt / generate / eval / finetune', () => {
+  let dir = '', text = '';
+  beforeAll(async () => {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm test does)`);
+    dir = await tempDir('nabla-lm-');
+    text = join(dir, 'shakespeare-60k.txt');
+    await writeFile(text, (await readFile(corpus, 'utf8')).slice(0, 60_000));
+  });
+
+  it('trains a char GPT, checkpoints in the HF layout; resuming a finished run is a no-op and a changed option is refused', async () => {
+    const full = join(dir, 'full'), half = join(dir, 'half');
+    const a = await nabla('train', 'gpt', '--text', text, ...small, '--steps', '40', '--eval-every', '20', '--save', full, '--json');
+    expect(a.code, a.stderr).toBe(0);
+    const lines = jsonLines(a.stdout);
+    const evals = lines.filter((l) => l.event === 'eval');
+    expect(evals.map((e) => e.step)).toEqual([20, 40]);
+    expect(evals[1].val_loss).toBeLessThan(Math.log(60)); // below a uniform guess over the ~60 characters
+    expect(typeof evals[1].sample).toBe('string');
+    const end = lines.at(-1);
+    expect(end.event).toBe('end');
+    expect((await readdir(full)).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    const cfg = JSON.parse(await readFile(join(full, 'config.json'), 'utf8'));
+    expect(cfg.model_type).toBe('gpt2');
+    expect(cfg.n_layer).toBe(2);
+
+    // resuming a finished run has nothing left to do; changing a run option is refused
+    const again = await nabla('train', 'gpt', '--resume', full, '--text', text, '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(jsonLines(again.stdout).at(-1).val_loss).toBeCloseTo(evals[1].val_loss, 6);
+    const bad = await nabla('train', 'gpt', '--resume', full, '--text', text, '--steps', '60', '--json');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--steps 60 differs from the run being resumed \(40\)/);
+  });
+
+  it('generates (streaming), evaluates perplexity on a text, and fine-tunes on new text', async () => {
+    const model = join(dir, 'full');
+    const g = await nabla('generate', model, '--prompt', 'ROMEO:', '--max-new-tokens', '30', '--seed', '3', '--threads', '1');
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout.startsWith('ROMEO:')).toBe(true);
+    expect(g.stdout.length).toBeGreaterThanOrEqual('ROMEO:'.length + 25); // 30 characters (char tokens), less any stripped
+    expect(g.stderr).toMatch(/30 tokens in [\d.]+ s/);
+    const g2 = await nabla('generate', model, '--prompt', 'ROMEO:', '--max-new-tokens', '30', '--seed', '3', '--threads', '1', '--json');
+    expect(JSON.parse(g2.stdout).text).toBe(g.stdout.slice('ROMEO:'.length));
+    const greedy = await nabla('generate', model, '--prompt', 'ROMEO:', '--max-new-tokens', '10', '--temperature', '0', '--json');
+    expect(JSON.parse(greedy.stdout).tokens).toBe(10);
+
+    const e = await nabla('eval', model, '--text', text, '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.perplexity).toBeCloseTo(Math.exp(ev.loss), 6);
+    expect(ev.perplexity).toBeLessThan(60);
+
+    const other = join(dir, 'other.txt');
+    // characters the char model has not seen would be refused (with the character named), so keep to its alphabet
+    const seen = new Set(await readFile(text, 'utf8'));
+    await writeFile(other, [...(await readFile(corpus, 'utf8')).slice(200_000, 230_000)].filter((ch) => seen.has(ch)).join(''));
+    const f = await nabla('finetune', model, '--text', other, '--save', join(dir, 'tuned'), '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--json');
+    expect(f.code, f.stderr).toBe(0);
+    expect(jsonLines(f.stdout).at(-1).event).toBe('end');
+    expect(existsSync(join(dir, 'tuned', 'model.safetensors'))).toBe(true);
+  });
+
+  it('trains with a byte-level BPE tokenizer it learns from the text', async () => {
+    const out = join(dir, 'bpe');
+    const r = await nabla('train', 'gpt', '--text', text, '--tokenizer', 'bpe', '--vocab-size', '400', ...small, '--steps', '10', '--eval-every', '10', '--save', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const tok = JSON.parse(await readFile(join(out, 'tokenizer.json'), 'utf8'));
+    expect(tok.model.type).toBe('BPE');
+    expect(Object.keys(tok.model.vocab).length + (tok.added_tokens?.length ?? 0)).toBeGreaterThanOrEqual(399);
+    const g = await nabla('generate', out, '--prompt', 'KING', '--max-new-tokens', '5', '--json');
+    expect(JSON.parse(g.stdout).tokens).toBe(5);
+  });
+
+  it('rejects bad flags and missing files with clear errors', async () => {
+    const a = await nabla('train', 'gpt', '--text', join(dir, 'nope.txt'));
+    expect(a.code).not.toBe(0);
+    expect(a.stderr).toMatch(/cannot read --text .*nope\.txt/);
+    const b = await nabla('train', 'gpt', '--text', text, '--tokenizer', 'words');
+    expect(b.stderr).toMatch(/--tokenizer must be char or bpe/);
+    const c = await nabla('train', 'gpt', '--text', text, '--preset', 'huge');
+    expect(c.stderr).toMatch(/--preset must be one of tiny, small-char, gpt2/);
+    const d = await nabla('eval', join(dir, 'full'));
+    expect(d.stderr).toMatch(/use `nabla eval DIR --text FILE`/);
+  });
+});
