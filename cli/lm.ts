@@ -1,10 +1,15 @@
 // The language-model commands: train gpt, finetune, generate, and eval DIR --text.
 
 import { readFile } from 'node:fs/promises';
+import { saveCheckpoint } from '../src/io/checkpoint.js';
+import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { trainGpt, evaluateText, GPT_TRAIN_DEFAULTS, type GptTrainOptions, type GptStepInfo, type GptEvalInfo } from '../src/train/gpt.js';
-import { GPT_PRESETS } from '../src/models/gpt.js';
+import { GPT, GPT_PRESETS } from '../src/models/gpt.js';
+import { finetuneClassifier } from '../src/train/classify.js';
+import { injectLora, mergeAndUnload, type LoraModel } from '../src/nn/lora.js';
+import type { Tokenizer } from '../src/text/index.js';
 import { fromPretrained } from '../src/models/pretrained.js';
 import { tensor } from '../src/tensor/creation.js';
 
@@ -128,13 +133,57 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
 
   trainingOptions(program
     .command('finetune')
-    .description('continue training a pre-trained GPT on new text (transfer learning)')
+    .description('fine-tune a pre-trained GPT: continue training on new text, or learn to classify texts (transfer learning)')
     .argument('<dir>', 'a model directory (nabla checkpoint or Hugging Face GPT-2 layout)')
-    .requiredOption('--text <file>', 'UTF-8 text to fine-tune on'), h)
-    .action(async (dir: string, o) => {
-      if (!o.save) throw new Error('finetune: --save OUT is required (where the fine-tuned model goes)');
-      const opts: GptTrainOptions = { ...common(o), text: o.text, init: dir, lr: o.lr ?? 3e-4, warmup: o.warmup ?? 20, steps: o.steps ?? 500 };
-      await runTraining(o, opts, h, `Fine-tuning ${dir} on ${o.text}`);
+    .option('--task <kind>', 'lm (continue language-model training on --text) or classify (--data FILE.jsonl)', 'lm')
+    .option('--text <file>', 'lm: UTF-8 text to fine-tune on')
+    .option('--data <file>', 'classify: JSON lines with "text" and "label" fields (a tenth is held out)')
+    .option('--epochs <n>', 'classify: passes over the data (default 3)', h.int('--epochs'))
+    .option('--lora <r>', 'train rank-R LoRA adapters on the attention and MLP projections only', h.int('--lora'))
+    .option('--lora-alpha <x>', 'LoRA scaling numerator (scaling = alpha / r; default 2·r)', h.positive('--lora-alpha'))
+    .option('--lora-dropout <p>', 'dropout on the adapters\' input (default 0.05)', parseFloat)
+    .option('--lora-targets <names>', 'comma-separated module names to adapt', 'c_attn,c_proj,c_fc')
+    .option('--merge', 'merge the adapters into the weights and save a whole model (default: save the adapters alone, PEFT layout)'), h)
+    .action(async (dir: string, o, cmd: Command) => {
+      if (!o.save) cmd.error('error: finetune needs --save OUT (where the fine-tuned model goes)');
+      if (!['lm', 'classify'].includes(o.task)) cmd.error(`error: --task must be lm or classify, got '${o.task}'`);
+      if (o.task === 'lm' && !o.text) cmd.error('error: finetune --task lm needs --text FILE');
+      if (o.task === 'classify' && !o.data) cmd.error('error: finetune --task classify needs --data FILE.jsonl');
+      const lora = o.lora ? { r: o.lora, alpha: o.loraAlpha ?? 2 * o.lora, dropout: o.loraDropout ?? 0.05, targetModules: String(o.loraTargets).split(',').map((t) => t.trim()).filter(Boolean) } : null;
+      let adapters: LoraModel | null = null;
+      const describe = lora ? ` with rank-${lora.r} LoRA adapters on ${lora.targetModules.join(', ')}` : '';
+      if (o.task === 'classify') {
+        await h.chooseBackend(o.backend, o.threads);
+        if (!o.json) console.log(`Fine-tuning ${dir} to classify ${o.data}${describe}`);
+        const r = await finetuneClassifier({
+          model: dir, data: o.data, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr ?? (lora ? 1e-3 : 1e-4), weightDecay: o.weightDecay, seed: o.seed,
+          prepare: lora ? (m) => { adapters = injectLora(m, lora); m.score.weight.requiresGrad = true; } : undefined,
+          onEpoch: (e) => {
+            if (o.json) console.log(JSON.stringify({ event: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, f1: e.f1 }));
+            else console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} - held-out accuracy ${(100 * e.accuracy).toFixed(2)}% - macro F1 ${e.f1.toFixed(4)}`);
+          },
+        });
+        if (adapters) mergeAndUnload(adapters);
+        await r.model.savePretrained(o.save, { tokenizer: r.tokenizer });
+        if (o.json) console.log(JSON.stringify({ event: 'end', accuracy: r.accuracy, f1: r.f1, labels: r.labels, seconds: r.seconds }));
+        else console.log(`Done: held-out accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${r.f1.toFixed(4)} (${r.labels.join(', ')}), ${r.seconds.toFixed(1)} s. Saved to ${o.save}`);
+        return;
+      }
+      const opts: GptTrainOptions = {
+        ...common(o), text: o.text, init: dir, lr: o.lr ?? (lora ? 1e-3 : 3e-4), warmup: o.warmup ?? 20, steps: o.steps ?? 500,
+        ...(lora ? {
+          prepare: (m: GPT) => { adapters = injectLora(m, lora); },
+          writeModel: async (_m: GPT, out: string, tok: Tokenizer) => { await adapters!.saveAdapter(out, { baseModelNameOrPath: resolve(dir) }); await tok.save(out); },
+        } : {}),
+      };
+      await runTraining(o, opts, h, `Fine-tuning ${dir} on ${o.text}${describe}`);
+      if (lora && o.merge) {
+        const { model, tokenizer } = await loadLm(o.save, 'finetune');
+        mergeAndUnload(model);
+        // replaces the adapter directory in one rename, as every checkpoint write
+        await saveCheckpoint(o.save, { model, config: {}, writeModel: (d) => (model as GPT).savePretrained(d, { tokenizer }) });
+        if (!o.json) console.log(`Merged the adapters into the weights: ${o.save} holds the whole model`);
+      }
     });
 
   program

@@ -2,7 +2,7 @@
 // fromPretrained(dir), which picks the model class from config.json's model_type.
 
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, isAbsolute, resolve } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../tensor/creation.js';
 import { tensorsFromSafetensors, safetensorsBytes } from '../io/safetensors.js';
@@ -206,6 +206,7 @@ export interface Pretrained {
  * @example const { model, tokenizer } = await models.fromPretrained('models/distilgpt2')
  */
 export async function fromPretrained(dir: string): Promise<Pretrained> {
+  if (await exists(join(dir, 'adapter_config.json'))) return fromAdapter(dir);
   const json = await readJson(join(dir, 'config.json'), 'fromPretrained');
   const type = json.model_type;
   const load = typeof type === 'string' ? LOADERS[type] : undefined;
@@ -214,4 +215,23 @@ export async function fromPretrained(dir: string): Promise<Pretrained> {
   const hasTokenizer = await exists(join(dir, 'tokenizer.json')) || (await exists(join(dir, 'vocab.json')) && await exists(join(dir, 'merges.txt')));
   const tokenizer = hasTokenizer ? await loadTokenizer(dir) : null;
   return { model, tokenizer };
+}
+
+/**
+ * A PEFT adapter directory (adapter_config.json + adapter_model.safetensors): the base model named
+ * by base_model_name_or_path (a directory; relative paths resolve from the adapter's) with the
+ * adapters loaded, as PEFT's AutoPeftModelForCausalLM does. The tokenizer comes from the adapter
+ * directory when it has one, else from the base.
+ */
+async function fromAdapter(dir: string): Promise<Pretrained> {
+  const cfg = await readJson(join(dir, 'adapter_config.json'), 'fromPretrained');
+  const basePath = cfg.base_model_name_or_path;
+  if (typeof basePath !== 'string' || !basePath) throw new Error(`fromPretrained: ${dir}/adapter_config.json names no base_model_name_or_path`);
+  const base = isAbsolute(basePath) ? basePath : resolve(dir, basePath);
+  if (!(await exists(join(base, 'config.json')))) throw new Error(`fromPretrained: the base model of the adapter in ${dir}, ${base}, has no config.json`);
+  const { model, tokenizer } = await fromPretrained(base);
+  const { loadAdapter } = await import('../nn/lora.js');
+  await loadAdapter(model, dir);
+  const own = await exists(join(dir, 'tokenizer.json')) ? await (await import('../text/index.js')).loadTokenizer(dir) : null;
+  return { model, tokenizer: own ?? tokenizer };
 }

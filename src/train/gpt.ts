@@ -59,6 +59,10 @@ export interface GptTrainOptions {
   init?: string;
   onStep?(info: GptStepInfo): void;
   onEval?(info: GptEvalInfo): void;
+  /** Change what trains before the optimizer is made (e.g. inject LoRA adapters, which freezes the rest). */
+  prepare?(model: GPT): void;
+  /** Write the model's files into a checkpoint directory (default: model.savePretrained with the tokenizer). */
+  writeModel?(model: GPT, dir: string, tokenizer: Tokenizer): Promise<void>;
 }
 
 export interface GptStepInfo { step: number; steps: number; loss: number; lr: number; tokensPerSecond: number; seconds: number }
@@ -214,13 +218,17 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
   const from = resumed?.dir ?? o.init;
   if (from) {
     model = await GPT.fromPretrained(from);
-    tokenizer = await loadTokenizer(from);
+    tokenizer = await loadTokenizer(from).catch((e: Error) => { throw new Error(`train gpt: ${from} has no usable tokenizer: ${e.message}`); });
   } else {
     const kind: string = o.tokenizer;
     if (kind === 'bpe') tokenizer = BPETokenizer.train(text, { vocabSize: o.vocabSize, specialTokens: ['<|endoftext|>'] });
     else if (kind === 'char') tokenizer = CharTokenizer.fromText(text);
     else throw new Error(`train gpt: --tokenizer must be char or bpe, got '${kind}'`);
     model = new GPT(gptConfigFrom(o, tokenizer.vocabSize));
+  }
+  if (o.prepare) {
+    if (resumed) throw new Error('train gpt --resume: runs that change the model (LoRA adapters) cannot be resumed yet; start the fine-tuning again');
+    o.prepare(model);
   }
   const data = splitTokens(tokenizer.encode(text));
   const T = model.config.nPositions;
@@ -259,7 +267,7 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
           step, scheduler: sched.stateDict(), rng: gen.getState(), globalRng: defaultGenerator.getState(), history,
           options: Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v !== 'function' && k !== 'resume' && k !== 'init')),
         },
-        writeModel: (dir) => model.savePretrained(dir, { tokenizer }),
+        writeModel: (dir) => (o.writeModel ? o.writeModel(model, dir, tokenizer) : model.savePretrained(dir, { tokenizer })),
       });
     }
     return info;

@@ -988,3 +988,6 @@ export function r2Score(yTrue: HostValues, yPred: HostValues, opts: { multioutpu
   }
   return combineOutputs(op, scores, opts.multioutput, totals);
 }
+
+// Corpus and sentence BLEU (sacreBLEU's defaults) live with the text tools; re-exported here with the other metrics.
+export { corpusBleu, sentenceBleu, type BleuScore } from '../text/bleu.js';

@@ -110,3 +110,65 @@ describe.skipIf(!existsSync(corpus))('nabla train gpt / generate / eval / finetu
     expect(d.stderr).toMatch(/use `nabla eval DIR --text FILE`/);
   });
 });
+
+describe.skipIf(!existsSync(corpus))('nabla finetune with LoRA and for classification', () => {
+  let dir = '', text = '', base = '';
+  beforeAll(async () => {
+    dir = await tempDir('nabla-ft-');
+    text = join(dir, 'shakespeare-40k.txt');
+    await writeFile(text, (await readFile(corpus, 'utf8')).slice(0, 40_000));
+    base = join(dir, 'base');
+    const r = await nabla('train', 'gpt', '--text', text, ...small, '--steps', '30', '--eval-every', '30', '--save', base, '--json');
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('--lora trains adapters only and saves them in the PEFT layout; generate loads base + adapter; --merge saves a whole model', async () => {
+    const out = join(dir, 'lora');
+    const r = await nabla('finetune', base, '--text', text, '--lora', '4', '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--save', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readdir(out)).filter((f) => !f.startsWith('.')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    const cfg = JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8'));
+    expect(cfg.peft_type).toBe('LORA');
+    expect(cfg.r).toBe(4);
+    expect(cfg.lora_alpha).toBe(8);
+    expect(cfg.target_modules.slice().sort()).toEqual(['c_attn', 'c_fc', 'c_proj']);
+    expect(cfg.fan_in_fan_out).toBe(true);
+    const g = await nabla('generate', out, '--prompt', 'the ', '--max-new-tokens', '8', '--json');
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(g.stdout).tokens).toBe(8);
+
+    const merged = join(dir, 'merged');
+    const m = await nabla('finetune', base, '--text', text, '--lora', '4', '--merge', '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--save', merged, '--json');
+    expect(m.code, m.stderr).toBe(0);
+    expect(existsSync(join(merged, 'model.safetensors'))).toBe(true);
+    expect(existsSync(join(merged, 'adapter_config.json'))).toBe(false);
+    // the merged model gives the adapter model's loss (same weights, merged)
+    const e1 = JSON.parse((await nabla('eval', merged, '--text', text, '--json')).stdout);
+    expect(e1.perplexity).toBeGreaterThan(1);
+  });
+
+  it('--task classify fine-tunes a classification head and reports held-out accuracy and F1', async () => {
+    const pos = ['sweet', 'merry', 'fair', 'noble', 'gentle', 'kind'], neg = ['foul', 'vile', 'wicked', 'cruel', 'base', 'false'];
+    const who = ['the king', 'my lord', 'thy brother', 'the duke', 'her father', 'this knight'];
+    const lines: string[] = [];
+    for (let i = 0; i < 240; i++) {
+      const good = i % 2 === 0, words = good ? pos : neg;
+      lines.push(JSON.stringify({ text: `${who[(i >> 1) % who.length]} is ${words[(i * 7) % words.length]}`, label: good ? 'positive' : 'negative' }));
+    }
+    const data = join(dir, 'sentiment.jsonl');
+    await writeFile(data, lines.join('\n'));
+    const out = join(dir, 'clf');
+    const r = await nabla('finetune', base, '--task', 'classify', '--data', data, '--epochs', '4', '--batch-size', '16', '--lr', '3e-3', '--save', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const end = jsonLines(r.stdout).at(-1);
+    expect(end.event).toBe('end');
+    expect(end.labels).toEqual(['negative', 'positive']);
+    expect(end.accuracy).toBeGreaterThan(0.8);
+    expect(end.f1).toBeGreaterThan(0.8);
+    const cfg = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(cfg.architectures).toEqual(['GPT2ForSequenceClassification']);
+    expect(cfg.id2label).toEqual({ 0: 'negative', 1: 'positive' });
+    const bad = await nabla('finetune', base, '--task', 'classify', '--save', out);
+    expect(bad.stderr).toMatch(/needs --data FILE.jsonl/);
+  });
+});

@@ -3,6 +3,7 @@
 // Memory is imported from the host, which owns allocation; kernels take byte addresses.
 
 export { gemm, matmulScratchBytes } from './matmul';
+export { gemvN, gemvT } from './gemv';
 export { unary_f32, binary_f32, compare_f32, where_f32, cast, copy4, copy4to, fill4 } from './elementwise';
 export { reduce_f32 } from './reduce';
 export { philox_uniform_f32 } from './philox';

@@ -4,11 +4,12 @@
 
 import { gemm, MR, NR } from './matmul';
 import { adam_f32 } from './optim';
+import { gemvN, gemvT } from './gemv';
 
 const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;
 /** Units of work per thread a job is cut into (more balances better, fewer packs less). */
 const UNITS_PER_THREAD = 3;
-const TASK_GEMM = 0, TASK_ADAM = 1;
+const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2;
 
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 { return load<i32>(ctrl + ARGS + (<usize>i << 2)); }
@@ -81,10 +82,39 @@ function adamTask(ctrl: usize, tid: i32, nt: i32): void {
     farg(ctrl, 9), farg(ctrl, 10), farg(ctrl, 11), farg(ctrl, 12), farg(ctrl, 13), farg(ctrl, 14), farg(ctrl, 15), arg(ctrl, 8));
 }
 
+/**
+ * Few-row products (gemv.ts), arguments as gemmTask's with slot 0 the layout (0: B row-major,
+ * gemvN with row stride bRs; 1: B = Wᵀ, gemvT with W's row stride bCs) and no scratch. Units are
+ * batch matrices, or blocks of columns (multiples of 16) when there are few.
+ */
+function gemvTask(ctrl: usize, tid: i32, nt: i32): void {
+  const layout = arg(ctrl, 0), aRs = arg(ctrl, 1), aCs = arg(ctrl, 2), bRs = arg(ctrl, 4), bCs = arg(ctrl, 5);
+  const c = <usize><u32>arg(ctrl, 6), M = arg(ctrl, 7), N = arg(ctrl, 8), K = arg(ctrl, 9), batch = arg(ctrl, 10);
+  const aOffs = <usize><u32>arg(ctrl, 11), bOffs = <usize><u32>arg(ctrl, 12);
+  const cSize = <usize>M * <usize>N << 2;
+  let pieces = 1, span = N;
+  if (batch < nt * UNITS_PER_THREAD) {
+    const want = (nt * UNITS_PER_THREAD + batch - 1) / batch;
+    const blocks = (N + 15) / 16;
+    span = 16 * max(1, (blocks + want - 1) / want);
+    pieces = (N + span - 1) / span;
+  }
+  const units = batch * pieces;
+  for (let u = claim(ctrl); u < units; u = claim(ctrl)) {
+    const bi = u / pieces, piece = u % pieces;
+    const a = <usize>load<u32>(aOffs + (<usize>bi << 2)), b = <usize>load<u32>(bOffs + (<usize>bi << 2));
+    const cb = c + <usize>bi * cSize;
+    const n0 = piece * span, n1 = min(N, n0 + span);
+    if (layout == 0) gemvN(a, aRs, aCs, b, bRs, cb, M, N, K, n0, n1);
+    else gemvT(a, aRs, b, bCs, cb, M, N, K, n0, n1);
+  }
+}
+
 /** Run this thread's share of the job at ctrl (the host calls it as thread 0). */
 export function runTask(ctrl: usize, tid: i32): void {
   const nt = load<i32>(ctrl + NTHREADS);
   const task = load<i32>(ctrl + TASK);
   if (task == TASK_GEMM) gemmTask(ctrl, tid, nt);
   else if (task == TASK_ADAM) adamTask(ctrl, tid, nt);
+  else if (task == TASK_GEMV) gemvTask(ctrl, tid, nt);
 }

@@ -135,6 +135,24 @@ export function twoLevel(views: readonly View[], outShape: readonly number[]):
   return { batch: dims[0], outer: dims[1], inner: dims[2], bs: strides.map((s) => s[0]), os: strides.map((s) => s[1]), is };
 }
 
+/** The task id of the few-row products in wasm/assembly/tasks.ts (gemvTask). */
+const TASK_GEMV = 2;
+/** Products with at most this many rows per matrix skip GEMM's packing (wasm/assembly/gemv.ts). */
+const GEMV_MAX_ROWS = 4;
+/** Below this many multiply-adds a few-row product runs on the calling thread alone. */
+const GEMV_THREADED_MACS = 1 << 15;
+
+/**
+ * Which few-row kernel reads these strides (element strides of A's row and column, B's row and
+ * column): 0 gemvN (B's rows contiguous), 1 gemvT (B = Wᵀ: its columns contiguous, A's rows
+ * too), -1 neither (GEMM). Strides of a dimension of size 1 do not matter.
+ */
+function gemvLayout(aCs: number, bRs: number, bCs: number, N: number, K: number): number {
+  const t = (bRs === 1 || K === 1) && (aCs === 1 || K === 1);
+  if ((bCs === 1 || N === 1) && !(N === 1 && t)) return 0;
+  return t ? 1 : -1;
+}
+
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const { variant, module, memory, exports: K, maxPages, skipped } = instantiate(opts.variants ?? VARIANTS);
   const heap = new Heap(memory, K.heapBase(), maxPages);
@@ -224,8 +242,13 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const batchShape = outShape.slice(0, nd - 2);
     const batch = sizeOf(batchShape);
     if (batch === 0 || M === 0 || N === 0) return;
-    const threads = pool.threads;
-    if (scratch.threads < threads) {
+    const aRs = a.strides[nd - 2], aCs = a.strides[nd - 1], bRs = b.strides[nd - 2], bCs = b.strides[nd - 1];
+    // A few rows (token-by-token generation): read B where it lies instead of packing it.
+    const layout = M <= GEMV_MAX_ROWS ? gemvLayout(aCs, bRs, bCs, N, K_) : -1;
+    let threads = pool.threads;
+    if (layout >= 0) {
+      if (batch * M * N * K_ < GEMV_THREADED_MACS) threads = 1;
+    } else if (scratch.threads < threads) {
       if (scratch.ptr) heap.release(scratch.ptr, scratch.cls);
       scratch = { ...heap.alloc(scratchBytes * threads), threads };
     }
@@ -235,8 +258,11 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       const o = new Int32Array(memory.buffer, offs, batch * 2);
       const aBase = buf(a.storage).ptr, bBase = buf(b.storage).ptr;
       for (let i = 0; i < batch; i++) { o[i] = aBase + aOff[i] * 4; o[batch + i] = bBase + bOff[i] * 4; }
-      pool.run(TASK_GEMM, [0, a.strides[nd - 2], a.strides[nd - 1], 0, b.strides[nd - 2], b.strides[nd - 1],
-        buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4, scratch.ptr, scratchBytes], threads);
+      if (layout >= 0) {
+        pool.run(TASK_GEMV, [layout, aRs, aCs, 0, bRs, bCs, buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4], threads);
+      } else {
+        pool.run(TASK_GEMM, [0, aRs, aCs, 0, bRs, bCs, buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4, scratch.ptr, scratchBytes], threads);
+      }
     });
   };
 
