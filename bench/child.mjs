@@ -1,10 +1,12 @@
 // Runs one benchmark task for one peer in a fresh process and prints one JSON line:
 //   node bench/child.mjs <peer> <task> <json-args>
 // peers: nabla-js, nabla-wasm-1, nabla-wasm-all, tfjs-wasm, tfjs-cpu, jax-js
-// tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds}, fit {images}
+// tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds}, fit {images},
+//        gpt {warmup, minSeconds, minSteps, maxSteps, maxSeconds}
 
 import { enableRelaxedSimd } from '../dist/src/platform/relaxed-simd.js';
 import { data } from '../dist/src/index.js';
+import { gptWeights, gptBatches, countParams } from './peers/gpt-common.mjs';
 
 // The same runtime for every peer: relaxed SIMD on (a flag on Node 20-21, the default from 22).
 enableRelaxedSimd();
@@ -51,6 +53,12 @@ try {
     if (!peer.mnistFit) throw new Error('no Keras-style fit in this library');
     const r = await peer.mnistFit(x, y, { batchSize: 128 });
     result = { ...r, seconds: (r.seconds * raw.count) / n, timedSeconds: r.seconds, images: n };
+  } else if (task === 'gpt') {
+    // GPT `tiny` training from the same initial weights and token batches for every peer.
+    if (!peer.gptTrain) throw new Error('no GPT training in this peer');
+    const weights = gptWeights();
+    const r = await peer.gptTrain(weights, gptBatches(), args);
+    result = { ...r, sharedParams: countParams(weights) };
   } else throw new Error(`unknown task ${task}`);
   console.log(JSON.stringify({ ok: true, info, result }));
   process.exit(0);

@@ -1,5 +1,6 @@
 // `npm run bench`: nabla and its peers side by side in one run: matmul (plain, transposed and
-// batched operands), conv2d forward/backward at MNIST-CNN sizes, one MNIST MLP epoch. Each
+// batched operands), conv2d forward/backward at MNIST-CNN sizes, one MNIST MLP epoch, GPT `tiny`
+// training tokens/s (same weights and batches for every peer; `--tasks gpt` for that row alone). Each
 // measurement runs in a fresh process, one at a time. Prints a table of figures, one of ratios
 // (nabla wasm with all threads against each peer), and with --json one JSON object.
 
@@ -23,7 +24,7 @@ const program = new Command()
   .option('--json', 'also print all results as one JSON object')
   .option('--quick', 'shorter timings (noisier)')
   .option('--peers <list>', 'comma-separated peers', ALL_PEERS.join(','))
-  .option('--tasks <list>', 'comma-separated tasks: matmul, variants, conv2d, mnist, fit', 'matmul,variants,conv2d,mnist,fit')
+  .option('--tasks <list>', 'comma-separated tasks: matmul, variants, conv2d, mnist, fit, gpt', 'matmul,variants,conv2d,mnist,fit,gpt')
   .parse();
 const o = program.opts();
 const peers = o.peers.split(',');
@@ -119,8 +120,44 @@ if (tasks.has('fit')) {
   });
 }
 
+if (tasks.has('gpt')) {
+  // GPT `tiny` (4 layers, 4 heads, width 128, vocabulary 65), batch 32, context 64, AdamW: every
+  // peer starts from the same weights and batches, so the losses of the first steps must agree.
+  // The slow peers (seconds per step) run one warm-up step and a capped number of timed steps.
+  const slow = new Set(['nabla-js', 'tfjs-cpu', 'tfjs-wasm']);
+  const row = 'GPT tiny training (B 32, T 64, AdamW)';
+  measure(row, 'tokens/s', (p) => {
+    const args = slow.has(p)
+      ? { warmup: 1, minSeconds: o.quick ? 0 : 3, minSteps: 1, maxSteps: o.quick ? 1 : 3, maxSeconds: 60 }
+      : { warmup: 3, minSeconds: o.quick ? 1 : 3, minSteps: 2, maxSeconds: 120 };
+    const r = child(p, 'gpt', args);
+    if (!r.ok) return { error: r.error };
+    const g = r.result;
+    return {
+      value: g.tokensPerSecond, params: g.params, initialLoss: g.initialLoss, finalLoss: g.finalLoss, losses: g.losses,
+      timedSteps: g.timedSteps, warmupSteps: g.warmupSteps,
+      note: `loss ${g.initialLoss.toFixed(4)} → ${g.finalLoss.toFixed(4)} over ${g.warmupSteps}+${g.timedSteps} steps, ${g.params.toLocaleString('en-US')} params${g.note ? `; ${g.note}` : ''}`,
+    };
+  });
+  // Same work: equal parameter counts, and per-step losses that agree with the first peer's.
+  const done = Object.entries(results.rows.at(-1).values).filter(([, v]) => v.value !== undefined);
+  if (done.length) {
+    const [refPeer, ref] = done.reduce((a, b) => (b[1].losses.length > a[1].losses.length ? b : a)); // the longest run
+    const check = { reference: refPeer, params: ref.params, mismatches: [] };
+    for (const [p, v] of done) {
+      if (v.params !== ref.params) check.mismatches.push(`${p}: ${v.params} params`);
+      const n = Math.min(v.losses.length, ref.losses.length);
+      const d = Math.max(...v.losses.slice(0, n).map((l, i) => Math.abs(l - ref.losses[i])));
+      if (!(d < 2e-3)) check.mismatches.push(`${p}: losses differ from ${refPeer}'s by ${d.toFixed(4)}`);
+      if (!(v.finalLoss < v.initialLoss)) check.mismatches.push(`${p}: loss did not decrease`);
+    }
+    results.gptCheck = check;
+    log(`${row}: ${check.mismatches.length ? `CHECK FAILED: ${check.mismatches.join('; ')}` : `same params (${ref.params}) and same per-step losses on every peer; loss decreases`}`);
+  }
+}
+
 // Tables: figures, then ratios of nabla wasm (all threads) to each peer (>1: nabla faster).
-const higherIsBetter = (unit) => unit === 'GFLOP/s';
+const higherIsBetter = (unit) => unit === 'GFLOP/s' || unit === 'tokens/s';
 const fmt = (v) => (v.value === undefined ? (v.skipped ? (v.skipped.startsWith('skipped') ? 'skipped' : v.skipped) : 'n/a') : v.value >= 100 ? v.value.toFixed(0) : v.value >= 10 ? v.value.toFixed(1) : v.value.toFixed(2));
 const cols = ['measurement', ...peers.map((p) => LABEL[p] ?? p)];
 const table = results.rows.map((r) => [`${r.row} [${r.unit}]`, ...peers.map((p) => fmt(r.values[p]))]);
@@ -138,8 +175,11 @@ const print = (header, rows) => {
 console.log(`\nnabla benchmark — ${results.machine.cpu}, ${results.machine.threads} threads, Node ${results.machine.node} (WebAssembly relaxed SIMD enabled for every peer)`);
 console.log(`FMA peak: ${results.peak.one.toFixed(0)} GFLOP/s (1 thread), ${results.peak.all.toFixed(0)} (${results.peak.threads} threads) — ${results.peak.source}\n`);
 print(cols, table);
-console.log('\nnabla wasm: fraction of the FMA peak (1 thread / all threads)');
-print(['measurement', 'wasm 1T', 'wasm allT'], results.rows.filter((r) => r.unit === 'GFLOP/s').map((r) => [r.row, peakRow(r, 'nabla-wasm-1'), peakRow(r, 'nabla-wasm-all')]));
+const gflopRows = results.rows.filter((r) => r.unit === 'GFLOP/s');
+if (gflopRows.length) {
+  console.log('\nnabla wasm: fraction of the FMA peak (1 thread / all threads)');
+  print(['measurement', 'wasm 1T', 'wasm allT'], gflopRows.map((r) => [r.row, peakRow(r, 'nabla-wasm-1'), peakRow(r, 'nabla-wasm-all')]));
+}
 const base = 'nabla-wasm-all';
 if (peers.includes(base)) {
   const others = peers.filter((p) => p !== base);
@@ -155,4 +195,5 @@ if (peers.includes(base)) {
 }
 const notes = results.rows.flatMap((r) => peers.filter((p) => r.values[p]?.note || r.values[p]?.error).map((p) => `  ${r.row} / ${LABEL[p] ?? p}: ${r.values[p].note ?? r.values[p].error}`));
 if (notes.length) console.log(`\nnotes:\n${notes.join('\n')}`);
+if (results.gptCheck) console.log(`\nGPT check: ${results.gptCheck.mismatches.length ? `FAILED: ${results.gptCheck.mismatches.join('; ')}` : `every peer trained ${results.gptCheck.params.toLocaleString('en-US')} parameters and its per-step losses match ${LABEL[results.gptCheck.reference] ?? results.gptCheck.reference}'s (within 2e-3)`}`);
 if (o.json) console.log(JSON.stringify(results));

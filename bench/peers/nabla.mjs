@@ -1,8 +1,9 @@
 // nabla as a benchmark peer: the js reference backend, or wasm with a given number of threads.
 // Same functions as the other peers: matmul, conv2d (forward and backward at MNIST-CNN sizes),
-// and one MNIST MLP training epoch (784-512-10, Adam, batch 128).
+// one MNIST MLP training epoch (784-512-10, Adam, batch 128), and GPT `tiny` training steps.
 
 import * as nb from '../../dist/src/index.js';
+import { GPT_BENCH, timeTraining } from './gpt-common.mjs';
 
 export function makePeer(backend, threads) {
   const name = backend === 'js' ? 'nabla js' : `nabla wasm ${threads === 'all' ? 'all threads' : `${threads} thread${threads > 1 ? 's' : ''}`}`;
@@ -22,6 +23,7 @@ export function makePeer(backend, threads) {
     conv2d: (minSeconds) => conv2d(minSeconds),
     mnistEpoch: (x, y, opts) => mnistEpoch(x, y, opts),
     mnistFit: (x, y, opts) => mnistFit(x, y, opts),
+    gptTrain: (weights, batches, opts) => gptTrain(weights, batches, opts),
   };
 }
 
@@ -117,4 +119,32 @@ async function mnistFit(x, y, { batchSize = 128 } = {}) {
   const t0 = performance.now();
   const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
   return { seconds: (performance.now() - t0) / 1000, finalLoss: h.history.loss.at(-1) };
+}
+
+/** GPT `tiny` (vocabulary 65) from the shared weights, AdamW via configureOptimizer; tokens/s. */
+async function gptTrain(weights, batches, opts) {
+  const c = GPT_BENCH;
+  const model = new nb.models.GPT({ ...nb.models.GPT_PRESETS.tiny, vocabSize: c.vocabSize, nPositions: c.nPositions }, { init: false });
+  const sd = Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, nb.tensor(w.data, { shape: w.shape })]));
+  model.loadStateDict({ ...sd, 'lm_head.weight': sd['transformer.wte.weight'] });
+  for (const t of Object.values(sd)) t.dispose();
+  const opt = model.configureOptimizer({ lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps });
+  const data = batches.map(({ x, y }) => ({
+    x: nb.tensor(x, { shape: [c.batch, c.context], dtype: 'int32' }),
+    y: nb.tensor(y, { shape: [c.batch, c.context], dtype: 'int32' }),
+  }));
+  const step = ({ x, y }) => {
+    const l = nb.scope(() => {
+      const { loss } = model.forward(x, y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      return loss.detach();
+    });
+    const v = l.itemSync();
+    l.dispose();
+    return v;
+  };
+  const r = await timeTraining(step, data, opts);
+  return { ...r, params: model.numParams() };
 }

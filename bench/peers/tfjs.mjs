@@ -1,7 +1,8 @@
 // TensorFlow.js as a benchmark peer, on its `wasm` backend (XNNPACK; the .wasm files load from
 // node_modules, offline) or its `cpu` backend (plain JavaScript). Same functions as the nabla
 // peer: matmul, conv2d forward/backward at MNIST-CNN sizes (NHWC, as TensorFlow.js lays them out),
-// and one MNIST MLP epoch with Adam written as a user would (variableGrads + optimizer).
+// one MNIST MLP epoch with Adam written as a user would (variableGrads + optimizer), and GPT
+// `tiny` training steps (tf ops, variableGrads, tf.train.adam with decoupled weight decay).
 
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs';
@@ -9,6 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs'; // registers the gradients and the cpu backend
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { GPT_BENCH, timeTraining } from './gpt-common.mjs';
 
 function timeIt(fn, minSeconds) {
   fn();
@@ -115,5 +117,66 @@ export function makePeer(backend) {
       opt.dispose();
       return { seconds: seconds * steps / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
     },
+
+    gptTrain: (weights, batches, opts) => gptTrain(weights, batches, opts),
   };
+}
+
+/**
+ * GPT `tiny` (vocabulary 65) written with tf ops as a TensorFlow.js user would: tf.variable
+ * weights by HF name, a causal mask from bandPart, softmaxCrossEntropy on the tied-head logits,
+ * gradients from tf.variableGrads inside tf.tidy; the token embedding is a one-hot matmul. TensorFlow.js has no AdamW, so the step is
+ * PyTorch's AdamW assembled from its parts: the matrices decay p ← p(1 − lr·wd), then
+ * tf.train.adam applies the gradients (its update is PyTorch's Adam update).
+ */
+async function gptTrain(weights, batches, opts) {
+  const c = GPT_BENCH, B = c.batch, T = c.context, C = c.nEmbd, H = c.nHead, D = C / H, V = c.vocabSize;
+  const p = Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, tf.variable(tf.tensor(w.data, w.shape), true, k)]));
+  const decayed = Object.entries(weights).filter(([, w]) => w.shape.length >= 2).map(([k]) => p[k]);
+  const opt = tf.train.adam(c.lr, c.betas[0], c.betas[1], c.eps);
+  const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).cast('bool'); // (T, T): true = may attend
+  const negInf = tf.fill([B, H, T, T], -1e9);
+  const layerNorm = (x, g, b) => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, c.layerNormEps))), g), b);
+  };
+  const gelu = (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+  const linear = (x, w, b) => tf.add(tf.matMul(x.reshape([-1, x.shape.at(-1)]), w), b).reshape([...x.shape.slice(0, -1), w.shape[1]]);
+  const lossFn = (xOneHot, yOneHot) => {
+    const wte = p['transformer.wte.weight'];
+    // The token embedding as oneHot·wte: the gradient of tf.gather needs UnsortedSegmentSum,
+    // which the wasm backend lacks. Positions 0..T−1 are all of wpe (T = nPositions).
+    let h = tf.add(tf.matMul(xOneHot, wte).reshape([B, T, C]), p['transformer.wpe.weight']); // (B, T, C)
+    for (let l = 0; l < c.nLayer; l++) {
+      const q = (n) => p[`transformer.h.${l}.${n}`];
+      const qkv = linear(layerNorm(h, q('ln_1.weight'), q('ln_1.bias')), q('attn.c_attn.weight'), q('attn.c_attn.bias')); // (B, T, 3C)
+      const [qh, kh, vh] = tf.split(qkv, 3, -1).map((t) => t.reshape([B, T, H, D]).transpose([0, 2, 1, 3])); // (B, H, T, D)
+      const att = tf.where(tf.broadcastTo(causal, [B, H, T, T]), tf.mul(tf.matMul(qh, kh, false, true), 1 / Math.sqrt(D)), negInf); // (B, H, T, T)
+      const y = tf.matMul(tf.softmax(att, -1), vh).transpose([0, 2, 1, 3]).reshape([B, T, C]); // (B, T, C)
+      h = tf.add(h, linear(y, q('attn.c_proj.weight'), q('attn.c_proj.bias')));
+      const f = gelu(linear(layerNorm(h, q('ln_2.weight'), q('ln_2.bias')), q('mlp.c_fc.weight'), q('mlp.c_fc.bias'))); // (B, T, 4C)
+      h = tf.add(h, linear(f, q('mlp.c_proj.weight'), q('mlp.c_proj.bias')));
+    }
+    h = layerNorm(h, p['transformer.ln_f.weight'], p['transformer.ln_f.bias']).reshape([B * T, C]);
+    const logits = tf.matMul(h, wte, false, true); // (B·T, V), tied lm_head
+    return tf.losses.softmaxCrossEntropy(yOneHot, logits); // mean over the B·T positions
+  };
+  const oneHot = (ids) => tf.oneHot(tf.tensor1d(ids, 'int32'), V).cast('float32'); // (B·T, V)
+  const data = batches.map(({ x, y }) => ({ x: oneHot(x), y: oneHot(y) }));
+  const step = ({ x, y }) => {
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => lossFn(x, y));
+      for (const w of decayed) w.assign(tf.mul(w, 1 - c.lr * c.weightDecay));
+      opt.applyGradients(grads);
+      return value;
+    });
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  };
+  const r = await timeTraining(step, data, opts);
+  const params = Object.values(p).reduce((s, w) => s + w.size, 0);
+  for (const t of [...Object.values(p), causal, negInf, ...data.flatMap((d) => [d.x, d.y])]) t.dispose();
+  opt.dispose();
+  return { ...r, params, note: 'AdamW = decay by hand + tf.train.adam' };
 }
