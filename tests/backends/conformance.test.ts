@@ -6,6 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import * as nb from '../../src/index.js';
 import { enableRelaxedSimd } from '../../src/platform/relaxed-simd.js';
+import { erf as erf64 } from '../../src/backends/js/math.js';
 
 const wasm = nb.wasmBackend();
 const g = new nb.Generator(7);
@@ -83,6 +84,22 @@ const cases: Record<string, Case[]> = {
     ['matmul broadcast batch', (a, b) => nb.matmul(a, b), [rn([2, 3, 5, 6]), rn([6, 4])]],
     ['matmul vector', (a, b) => nb.matmul(a, b), [rn([6]), rn([6, 4])]],
     ['matmul deep K', (a, b) => nb.matmul(a, b), [rn([8, 600]), rn([600, 10])]],
+    // Few rows (M ≤ 4: token-by-token generation) take the unpacked kernels of wasm/assembly/gemv.ts.
+    ...[1, 2, 3, 4].flatMap((m): Case[] => [
+      [`matmul ${m} row(s) x·W ragged`, (a, b) => nb.matmul(a, b), [rn([m, 37]), rn([37, 29])]],
+      [`matmul ${m} row(s) x·Wᵀ ragged`, (a, b) => nb.matmul(a, b.t()), [rn([m, 37]), rn([29, 37])]],
+      [`matmul ${m} row(s) x·W wide (threads, column blocks)`, (a, b) => nb.matmul(a, b), [rn([m, 45]), rn([45, 1103])]],
+      [`matmul ${m} row(s) x·Wᵀ tall (threads)`, (a, b) => nb.matmul(a, b.t()), [rn([m, 301]), rn([517, 301])]],
+    ]),
+    ['matmul few rows, batched x·W', (a, b) => nb.matmul(a, b), [rn([3, 2, 19]), rn([3, 19, 13])]],
+    ['matmul few rows, broadcast batch x·Wᵀ', (a, b) => nb.matmul(a, b.t()), [rn([2, 1, 1, 23]), rn([11, 23])]],
+    ['matmul few rows, batch of 1', (a, b) => nb.matmul(a, b), [rn([1, 1, 3, 33]), rn([1, 1, 33, 6])]],
+    ['matmul few rows, A transposed, x·W', (a, b) => nb.matmul(a.t(), b), [rn([21, 3]), rn([21, 10])]],
+    ['matmul few rows, A transposed, x·Wᵀ (GEMM)', (a, b) => nb.matmul(a.t(), b.t()), [rn([21, 3]), rn([10, 21])]],
+    ['matmul few rows, sliced W rows', (a, b) => nb.matmul(a, b.slice(1, 2, 17)), [rn([2, 9]), rn([9, 20])]],
+    ['matmul few rows, K = 1', (a, b) => nb.matmul(a, b), [rn([3, 1]), rn([1, 7])]],
+    ['matmul few rows, N = 1', (a, b) => nb.matmul(a, b), [rn([2, 37]), rn([37, 1])]],
+    ['matmul vector · matrix transposed', (a, b) => nb.matmul(a, b.t()), [rn([30]), rn([6, 30])]],
   ],
   gather: [
     ['gather', (x, i) => nb.gather(x, 1, i), [rn([3, 5]), ints([[0, 4], [2, 2], [1, 3]])]],
@@ -266,6 +283,37 @@ describe('wasm fused kernels and threads', () => {
     }
   });
 
+  it('few-row matmuls (M ≤ 4, both layouts of B) give the same bits on 1, 2 and 3 threads', async () => {
+    const threaded = wasm.variant.endsWith('Threads');
+    const inputs = [1, 2, 3, 4].flatMap((m) => [
+      [nb.randn([m, 300], { device: 'wasm', generator: g }), nb.randn([300, 1037], { device: 'wasm', generator: g })],
+      [nb.randn([m, 301], { device: 'wasm', generator: g }), nb.randn([1030, 301], { device: 'wasm', generator: g }).t()],
+    ]);
+    const run = () => inputs.map(([a, b]) => Array.from(nb.matmul(a, b).dataSync()));
+    const before = wasm.threads;
+    try {
+      wasm.setThreads(1);
+      const one = run();
+      // Against a float64 reference too, so that equal wrong answers cannot pass.
+      inputs.forEach(([a, b], n) => {
+        const [M, K] = a.shape, N = b.shape[1], ad = a.dataSync(), bd = b.contiguous().dataSync();
+        const want: number[] = [];
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) { let s = 0; for (let k = 0; k < K; k++) s += ad[i * K + k] * bd[k * N + j]; want.push(s); }
+        }
+        close(one[n], want, `few-row matmul ${n}`);
+      });
+      for (const nt of threaded ? [2, 3] : []) {
+        wasm.setThreads(nt);
+        expect(await wasm.ready()).toBe(nt);
+        run().forEach((r, n) => expect(r, `few-row matmul ${n} on ${nt} threads`).toEqual(one[n]));
+      }
+    } finally {
+      wasm.setThreads(Math.max(before, 1));
+      await wasm.ready();
+    }
+  });
+
   it('2,000 training steps keep live buffers and the heap flat', () => {
     nb.manualSeed(1);
     const model = new nb.nn.Sequential(new nb.nn.Linear(20, 64), new nb.nn.ReLU(), new nb.nn.Dropout(0.1), new nb.nn.Linear(64, 4));
@@ -314,4 +362,83 @@ describe('wasm variants (the fallback chain)', () => {
       b.close();
     });
   }
+});
+
+describe('wasm float32 exp, log, tanh, erf (SIMD polynomial kernels) against float64 Math', () => {
+  const bits = new Float32Array(1), u32 = new Uint32Array(bits.buffer);
+  /** Position on the float32 number line (−0 and +0 the same), so |ord(a) − ord(b)| counts ulps. */
+  const ord = (v: number): number => { bits[0] = v; const b = u32[0]; return b & 0x80000000 ? -(b & 0x7fffffff) : b; };
+  const specials = [0, -0, Infinity, -Infinity, NaN, 1, -1, 1e-45, -1e-45, 1.1754942e-38, -1.1754942e-38, 3.4028235e38, -3.4028235e38,
+    88.72283, 88.7229, 89, -87.3365, -87.34, -103.9, -104, -150, 0.5, 0.625, 0.9999999, 1.0000001, 3.92, 9.02];
+  /** A dense sweep of [−100, 100], a finer one of [−5, 5], every binade from 2^−149 to 2^127 (both signs), the specials. */
+  function sweep(): Float32Array {
+    const xs: number[] = [];
+    for (let i = 0; i <= 200_000; i++) xs.push(-100 + i / 1000);
+    for (let i = 0; i <= 100_000; i++) xs.push(-5 + i / 10_000);
+    for (let e = -149; e < 128; e += 1 / 64) xs.push(2 ** e, -(2 ** e));
+    xs.push(...specials);
+    return Float32Array.from(xs); // 402,488 values: not a multiple of 4, so the scalar tail runs too
+  }
+  const ops: [string, (x: nb.Tensor) => nb.Tensor, (x: number) => number][] = [
+    ['exp', nb.exp, Math.exp], ['log', nb.log, Math.log], ['tanh', nb.tanh, Math.tanh], ['erf', nb.erf, erf64],
+  ];
+  const xs = sweep();
+  for (const [name, f, ref] of ops) {
+    it(`${name}: within 2 ulp of the rounded float64 value on ${xs.length} inputs; NaN, ±∞, ±0 and subnormals exact`, () => {
+      const y = f(nb.tensor(xs, { device: 'wasm' })).dataSync();
+      let worst = 0, at = 0;
+      for (let i = 0; i < xs.length; i++) {
+        const want = Math.fround(ref(xs[i])), got = y[i];
+        if (Number.isNaN(want) || !Number.isFinite(want) || want === 0) {
+          if (!Object.is(got, want)) expect.fail(`${name}(${xs[i]}) = ${got}, want ${want}`);
+          continue;
+        }
+        const d = Math.abs(ord(got) - ord(want));
+        if (d > worst) { worst = d; at = xs[i]; }
+      }
+      expect(worst, `${name}: worst error ${worst} ulp at x = ${at}`).toBeLessThanOrEqual(2);
+    });
+  }
+
+  it('the limits and signs: exp(−∞) = 0, log(0) = −∞, log(−1) = NaN, tanh and erf odd with ±1 at ±∞, −0 kept', () => {
+    const at = (f: (x: nb.Tensor) => nb.Tensor, vals: number[]) => Array.from(f(nb.tensor(vals, { device: 'wasm' })).dataSync());
+    expect(at(nb.exp, [-Infinity, Infinity, NaN, 0, -200, 100])).toEqual([0, Infinity, NaN, 1, 0, Infinity]);
+    expect(at(nb.log, [0, -0, -1, -Infinity, Infinity, NaN, 1])).toEqual([-Infinity, -Infinity, NaN, NaN, Infinity, NaN, 0]);
+    for (const f of [nb.tanh, nb.erf]) {
+      const y = at(f, [Infinity, -Infinity, NaN, 0, -0, 30, -30]);
+      expect(y).toEqual([1, -1, NaN, 0, -0, 1, -1]);
+      expect(Object.is(y[4], -0)).toBe(true);
+    }
+    // subnormal results and inputs: e^−100 ≈ 3.7e−44, ln(2^−149), tanh and erf of the smallest subnormal
+    expect(at(nb.exp, [-100])[0]).toBe(Math.fround(Math.exp(-100)));
+    expect(at(nb.log, [2 ** -149])[0]).toBe(Math.fround(-149 * Math.LN2));
+    expect(at(nb.tanh, [2 ** -149])[0]).toBe(2 ** -149);
+    expect(at(nb.erf, [2 ** -149, 2 ** -140])).toEqual([2 ** -149, Math.fround(2 ** -140 * 1.1283791670955126)]);
+  });
+
+  it('tanh and erf keep their relative accuracy near 0 (no cancellation)', () => {
+    const small = Float32Array.from({ length: 4001 }, (_, i) => (i - 2000) * 1e-4 + 1e-9);
+    for (const [name, f, ref] of [['tanh', nb.tanh, Math.tanh], ['erf', nb.erf, erf64]] as const) {
+      const y = f(nb.tensor(small, { device: 'wasm' })).dataSync();
+      let worst = 0, at = 0;
+      for (let i = 0; i < small.length; i++) {
+        const rel = Math.abs(y[i] - ref(small[i])) / Math.abs(ref(small[i]));
+        if (rel > worst) { worst = rel; at = small[i]; }
+      }
+      expect(worst, `${name}: worst relative error at x = ${at}`).toBeLessThan(2.5e-7);
+    }
+  });
+
+  it('an element gets the same value in the SIMD loop as in the scalar tail (any alignment)', () => {
+    const x = Float32Array.from({ length: 103 }, (_, i) => (i - 50) * 0.173);
+    const pos = Float32Array.from(x, (v) => Math.abs(v) + 0.01);
+    for (const [name, f] of ops) {
+      const t = nb.tensor(name === 'log' ? pos : x, { device: 'wasm' });
+      const whole = Array.from(f(t).dataSync());
+      for (const start of [1, 2, 3]) {
+        const part = Array.from(f(t.slice(0, start, 103)).dataSync());
+        expect(part, `${name} from element ${start}`).toEqual(whole.slice(start));
+      }
+    }
+  });
 });

@@ -3,34 +3,26 @@
 // or 1 (contiguous). The host collapses any broadcast it can into this form. Op codes match
 // src/backends/wasm/codes.ts.
 
+import { exp4, log4, tanh4, erf4 } from './mathf';
+
 // Unary op codes
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, RECIP = 4, SIN = 5, COS = 6, TANH = 7, ERF = 8, FLOOR = 9, ABS = 10;
 // Binary op codes
 const ADD = 0, SUB = 1, MUL = 2, DIV = 3, POW = 4, MAXIMUM = 5, MINIMUM = 6, LESS = 7, EQUAL = 8;
 
-/** erf from erfc's Chebyshev fit (Numerical Recipes erfcc, fractional error < 1.2e-7), in float64. */
-// @ts-ignore: decorator
-@inline function erf32(x: f32): f32 {
-  const z = Math.abs(<f64>x);
-  const t = 1.0 / (1.0 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-    t * (-0.82215223 + t * 0.17087277)))))))));
-  return <f32>(x >= 0 ? 1.0 - r : r - 1.0);
-}
-
 // @ts-ignore: decorator
 @inline function unaryScalar(op: i32, x: f32): f32 {
+  // exp, log, tanh, erf: one lane of the vector code, so an element's value does not depend on its position.
   switch (op) {
     case NEG: return -x;
-    case EXP: return <f32>Math.exp(<f64>x);
-    case LOG: return <f32>Math.log(<f64>x);
+    case EXP: return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+    case LOG: return f32x4.extract_lane(log4(f32x4.splat(x)), 0);
     case SQRT: return Mathf.sqrt(x);
     case RECIP: return <f32>1 / x;
     case SIN: return <f32>Math.sin(<f64>x);
     case COS: return <f32>Math.cos(<f64>x);
-    case TANH: return <f32>Math.tanh(<f64>x);
-    case ERF: return erf32(x);
+    case TANH: return f32x4.extract_lane(tanh4(f32x4.splat(x)), 0);
+    case ERF: return f32x4.extract_lane(erf4(f32x4.splat(x)), 0);
     case FLOOR: return Mathf.floor(x);
     default: return Mathf.abs(x);
   }
@@ -39,11 +31,15 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, POW = 4, MAXIMUM = 5, MINIMUM = 6, LES
 // @ts-ignore: decorator
 @inline function unaryLoop(op: i32, x: usize, out: usize, n: i32): void {
   let i = 0;
-  if (op == NEG || op == SQRT || op == RECIP || op == FLOOR || op == ABS) {
+  if (op != SIN && op != COS) {
     for (; i + 4 <= n; i += 4) {
       const v = v128.load(x + (<usize>i << 2));
       let r: v128;
-      if (op == NEG) r = f32x4.neg(v);
+      if (op == EXP) r = exp4(v);
+      else if (op == LOG) r = log4(v);
+      else if (op == TANH) r = tanh4(v);
+      else if (op == ERF) r = erf4(v);
+      else if (op == NEG) r = f32x4.neg(v);
       else if (op == SQRT) r = f32x4.sqrt(v);
       else if (op == RECIP) r = f32x4.div(f32x4.splat(1), v);
       else if (op == FLOOR) r = f32x4.floor(v);

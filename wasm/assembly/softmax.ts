@@ -2,27 +2,7 @@
 // the max and one for the sum of exponentials (the fused kernel behind softmax, logSoftmax and so
 // crossEntropy; the composed version in src/ops/activation.ts is the reference).
 
-/** e^x on four lanes: 2^k · p(r) with x = k·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial (≈1 ulp); 0 below e^−87.3. */
-// @ts-ignore: decorator
-@inline function exp4(x: v128): v128 {
-  const lo = f32x4.splat(-87.33654), hi = f32x4.splat(88.72283);
-  const under = f32x4.lt(x, lo); // e^x below the smallest normal (−∞ included) is 0, as Math.exp in float32
-  x = f32x4.max(f32x4.min(x, hi), lo);
-  const k = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504)));
-  // r = x − k·ln2 in two steps (Cody–Waite) to keep r exact.
-  let r = f32x4.sub(x, f32x4.mul(k, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  // 2^k through the exponent bits.
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
-  return v128.andnot(f32x4.mul(p, e), under);
-}
+import { exp4 } from './mathf';
 
 // @ts-ignore: decorator
 @inline function exp1(x: f32): f32 {
