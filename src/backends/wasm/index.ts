@@ -15,7 +15,7 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
 import { Heap, HeapBuffer } from './heap.js';
-import { CTRL_BYTES, TASK_ADAM, TASK_GEMM, ThreadPool } from './pool.js';
+import { CTRL_BYTES, TASK_ADAM, TASK_GEMM, TASK_GEMV, ThreadPool } from './pool.js';
 import * as binaries from './binaries.js';
 
 type Variant = 'relaxedThreads' | 'simdThreads' | 'relaxed' | 'simd';
@@ -135,8 +135,6 @@ export function twoLevel(views: readonly View[], outShape: readonly number[]):
   return { batch: dims[0], outer: dims[1], inner: dims[2], bs: strides.map((s) => s[0]), os: strides.map((s) => s[1]), is };
 }
 
-/** The task id of the few-row products in wasm/assembly/tasks.ts (gemvTask). */
-const TASK_GEMV = 2;
 /** Products with at most this many rows per matrix skip GEMM's packing (wasm/assembly/gemv.ts). */
 const GEMV_MAX_ROWS = 4;
 /** Below this many multiply-adds a few-row product runs on the calling thread alone. */

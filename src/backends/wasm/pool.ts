@@ -12,6 +12,8 @@ export const CTRL_BYTES = 1024;
 export const MAX_THREADS = (CTRL_BYTES / 4) - ADMIT;
 export const TASK_GEMM = 0;
 export const TASK_ADAM = 1;
+/** Few-row products (M ≤ 4) that read B in place (wasm/assembly/gemv.ts). */
+export const TASK_GEMV = 2;
 const TASK_EXIT = -1;
 
 // A worker that traps marks the job failed and counts itself done, so the host never waits forever.
