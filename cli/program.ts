@@ -68,7 +68,8 @@ export function buildProgram(): Command {
     .description('Deep learning and language models in TypeScript')
     .version(pkg.version)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .enablePositionalOptions(); // a subcommand's options (eval mnist --json) are its own, not its parent's (eval DIR --json)
 
   const train = program.command('train').description('train a model');
   train
