@@ -33,7 +33,7 @@ function trainingOptions(cmd: Command, h: CliHelpers): Command {
     .option('--batch-size <n>', `windows per micro-batch (default ${GPT_TRAIN_DEFAULTS.batchSize})`, h.int('--batch-size'))
     .option('--grad-accum <k>', 'micro-batches per optimizer step (default 1)', h.int('--grad-accum'))
     .option('--lr <x>', `peak learning rate, cosine decay to lr/10 (default ${GPT_TRAIN_DEFAULTS.lr})`, h.positive('--lr'))
-    .option('--warmup <n>', `linear warmup steps (default ${GPT_TRAIN_DEFAULTS.warmup})`, h.int('--warmup', 0))
+    .option('--warmup <n>', `linear warmup steps (default ${GPT_TRAIN_DEFAULTS.warmup}, or a tenth of --steps when that is less)`, h.int('--warmup', 0))
     .option('--weight-decay <x>', `AdamW weight decay on matrices (default ${GPT_TRAIN_DEFAULTS.weightDecay})`, parseFloat)
     .option('--dropout <p>', 'dropout (default: the preset\'s)', parseFloat)
     .option('--eval-every <n>', `validate, sample and checkpoint every N steps (default ${GPT_TRAIN_DEFAULTS.evalEvery})`, h.int('--eval-every'))

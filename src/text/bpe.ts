@@ -8,7 +8,7 @@ import {
 } from './bytelevel.js';
 import {
   type Json, type JsonObject, TokenizerFormatError, arrayAt, describe, fail, idAt, objectAt, optBool, optString,
-  stringAt, stringifyOrdered,
+  stringAt,
 } from './json.js';
 import {
   Tokenizer, type AddedToken, type PostProcessor, addedTokensJson, makeAddedToken, parseAddedTokens, parsePostProcessor,
@@ -374,21 +374,11 @@ export class BPETokenizer extends Tokenizer {
     return utf8Decoder.decode(all);
   }
 
-  /** The Hugging Face tokenizer.json object (merges in the [a, b] form of tokenizers ≥ 0.20). */
-  toJSON(): JsonObject {
-    return this.jsonWith(Object.fromEntries(this.vocabEntries()) as JsonObject);
-  }
-
-  toJSONString(): string {
-    const tag = '\u0000nabla:vocab\u0000';
-    return stringifyOrdered(this.jsonWith(tag), new Map([[tag, this.vocabEntries()]]));
-  }
-
-  private vocabEntries(): [string, number][] {
+  protected vocabEntries(): [string, number][] {
     return [...this.vocab].sort((a, b) => a[1] - b[1]);
   }
 
-  private jsonWith(vocab: Json): JsonObject {
+  protected jsonWith(vocab: Json): JsonObject {
     return {
       version: '1.0',
       truncation: null,

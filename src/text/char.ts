@@ -6,7 +6,7 @@
 // decoder that concatenates. Its unk_token is not in the vocabulary, so an unknown character is an
 // error there too.
 
-import { type JsonObject, describe, fail, idAt, isObject, objectAt, stringifyOrdered } from './json.js';
+import { type JsonObject, describe, fail, idAt, isObject, objectAt } from './json.js';
 import {
   Tokenizer, type AddedToken, addedTokensJson, makeAddedToken, parseAddedTokens, parsePostProcessor,
 } from './tokenizer.js';
@@ -108,21 +108,11 @@ export class CharTokenizer extends Tokenizer {
   protected modelIdToToken(id: number): string | undefined { return this.chars[id]; }
   protected decodeTokens(tokens: string[]): string { return tokens.join(''); }
 
-  /** The tokenizer.json object (see the file comment). */
-  toJSON(): JsonObject {
-    return this.jsonWith(Object.fromEntries(this.vocabEntries()) as JsonObject);
-  }
-
-  toJSONString(): string {
-    const tag = '\u0000nabla:vocab\u0000';
-    return stringifyOrdered(this.jsonWith(tag), new Map([[tag, this.vocabEntries()]]));
-  }
-
-  private vocabEntries(): [string, number][] {
+  protected vocabEntries(): [string, number][] {
     return this.chars.map((c, i) => [c, i]);
   }
 
-  private jsonWith(vocab: JsonObject | string): JsonObject {
+  protected jsonWith(vocab: JsonObject | string): JsonObject {
     return {
       version: '1.0',
       truncation: null,

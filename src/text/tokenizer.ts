@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../platform/fs.js';
 import {
-  type Json, type JsonObject, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, stringAt,
+  type Json, type JsonObject, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, stringAt, stringifyOrdered,
 } from './json.js';
 
 export interface EncodeOptions {
@@ -228,9 +228,20 @@ export abstract class Tokenizer {
   /** Decode a list of tokens (strings) as the decoder of the tokenizer does. */
   protected abstract decodeTokens(tokens: string[]): string;
   /** The Hugging Face tokenizer.json object. */
-  abstract toJSON(): object;
+  toJSON(): JsonObject {
+    return this.jsonWith(Object.fromEntries(this.vocabEntries()) as JsonObject);
+  }
+
   /** The tokenizer.json text (pretty-printed; vocabularies written in id order). */
-  abstract toJSONString(): string;
+  toJSONString(): string {
+    const tag = '\u0000nabla:vocab\u0000';
+    return stringifyOrdered(this.jsonWith(tag), new Map([[tag, this.vocabEntries()]]));
+  }
+
+  /** The model's vocabulary as [token, id] in id order. */
+  protected abstract vocabEntries(): [string, number][];
+  /** The tokenizer.json object with `vocab` in place of the model's vocabulary. */
+  protected abstract jsonWith(vocab: Json): JsonObject;
 
   /** Special added tokens: content → id. */
   get specialTokens(): Record<string, number> {

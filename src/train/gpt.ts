@@ -235,6 +235,9 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
   if (data.val.length < 2) throw new Error(`train gpt: ${o.text} gives ${data.train.length + data.val.length} tokens; too few for a validation split`);
 
   const optimizer: Optimizer = model.configureOptimizer({ weightDecay: o.weightDecay, lr: o.lr, betas: [0.9, 0.95] });
+  // Without an explicit --warmup, short runs warm up over their first tenth (at most the default
+  // 100 steps); the value used is kept with the options, so a resumed run uses it too.
+  if (!resumed && opts.warmup === undefined) (o as { warmup: number }).warmup = Math.min(GPT_TRAIN_DEFAULTS.warmup, Math.ceil(o.steps / 10));
   const sched = new CosineWarmupLR(optimizer, { warmupSteps: Math.min(o.warmup, o.steps), totalSteps: o.steps, minLr: o.minLr ?? o.lr / 10 });
   const gen = new Generator(o.seed + 1); // batch sampling
   const evalGen = new Generator(o.seed + 2); // validation batches: the same windows at every evaluation

@@ -1,24 +1,10 @@
 // The `nabla` command as a user runs it: the built bin, flags, JSON lines, checkpoints, errors.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
-
-const run = promisify(execFile);
-const bin = join(process.cwd(), 'dist/cli/nabla.js');
-
-async function nabla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { nabla, bin } from '../helpers/cli.js';
 
 describe('nabla CLI', () => {
   beforeAll(() => {

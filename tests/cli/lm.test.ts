@@ -1,27 +1,13 @@
 // The language-model commands as a user runs them: train gpt (char and BPE), resume, generate,
 // eval DIR --text, finetune; checkpoints in the Hugging Face layout.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
+import { nabla, bin } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const bin = join(process.cwd(), 'dist/cli/nabla.js');
 const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
-
-async function nabla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
 const jsonLines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
 const small = ['--layers', '2', '--heads', '2', '--dim', '32', '--context', '32', '--batch-size', '8', '--eval-iters', '4', '--sample-tokens', '40', '--threads', '1'];
 
