@@ -4,9 +4,9 @@
 import type { Module } from '../nn/module.js';
 import {
   Linear, Flatten as NnFlatten, Dropout as NnDropout, Conv1d, Conv2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d,
-  BatchNorm1d, BatchNorm2d, LayerNorm, Embedding as NnEmbedding, RNN, LSTM as NnLSTM, GRU as NnGRU,
+  BatchNorm1d, BatchNorm2d, LayerNorm, Embedding as NnEmbedding, RNN, LSTM as NnLSTM, GRU as NnGRU, Sequential as NnSequential,
 } from '../nn/index.js';
-import { ChannelsLast, RecurrentOutput, SpatialPad, SequentialOf, MeanOver } from './modules.js';
+import { ChannelsLast, RecurrentOutput, SpatialPad, MeanOver } from './modules.js';
 import { activationModule } from './activations.js';
 import * as init from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -211,7 +211,7 @@ abstract class ConvND extends Layer {
     const inner: Module[] = padded ? [new SpatialPad(geo.map((g) => g.pads)), conv] : [conv];
     const act = activationModule(this.opts.activation);
     return {
-      modules: [new ChannelsLast(inner.length === 1 ? conv : new SequentialOf(inner)), ...(act ? [act] : [])],
+      modules: [new ChannelsLast(inner.length === 1 ? conv : new NnSequential(...inner)), ...(act ? [act] : [])],
       outputShape: [...geo.map((g) => g.out), this.filters],
       penalties: this.opts.kernelRegularizer ? [{ weight: conv.weight, regularizer: this.opts.kernelRegularizer }] : [],
     };
@@ -249,7 +249,7 @@ abstract class PoolND extends Layer {
       ? (this.kind === 'max' ? new MaxPool2d(k as [number, number], { stride: s as [number, number] }) : new AvgPool2d(k as [number, number], { stride: s as [number, number] }))
       : (this.kind === 'max' ? new MaxPool1d(k[0], { stride: s[0] }) : new AvgPool1d(k[0], { stride: s[0] }));
     const padded = geo.some((g) => g.pads[0] || g.pads[1]);
-    const inner = padded ? new SequentialOf([new SpatialPad(geo.map((g) => g.pads), -Infinity), pool]) : pool;
+    const inner = padded ? new NnSequential(new SpatialPad(geo.map((g) => g.pads), -Infinity), pool) : pool;
     return { modules: [new ChannelsLast(inner)], outputShape: [...geo.map((g) => g.out), inputShape[r]] };
   }
   getConfig(): LayerConfig {

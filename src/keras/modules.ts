@@ -39,16 +39,6 @@ export class SpatialPad extends Module {
   }
 }
 
-/** Modules applied in order (kept local so the facade's wrappers stay flat in the state dict). */
-export class SequentialOf extends Module {
-  constructor(public layers: Module[]) { super(); }
-  forward(x: Tensor): Tensor {
-    let h = x;
-    for (const m of this.layers) h = m.forward(h);
-    return h;
-  }
-}
-
 /** Mean over the given axes (global pooling). */
 export class MeanOver extends Module {
   constructor(readonly axes: number[]) { super(); }

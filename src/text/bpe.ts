@@ -11,7 +11,7 @@ import {
   stringAt,
 } from './json.js';
 import {
-  Tokenizer, type AddedToken, type PostProcessor, addedTokensJson, makeAddedToken, parseAddedTokens, parsePostProcessor,
+  Tokenizer, type AddedToken, type PostProcessor, makeAddedToken, parseAddedTokens, parsePostProcessor,
 } from './tokenizer.js';
 import { trainBPE } from './train.js';
 
@@ -378,13 +378,8 @@ export class BPETokenizer extends Tokenizer {
     return [...this.vocab].sort((a, b) => a[1] - b[1]);
   }
 
-  protected jsonWith(vocab: Json): JsonObject {
+  protected pipelineJson(vocab: Json): JsonObject {
     return {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: addedTokensJson(this.addedTokens),
-      normalizer: null,
       pre_tokenizer: { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, ...this.extra.preTokenizer, use_regex: this.useRegex },
       post_processor: this.postProcessor.json,
       decoder: { type: 'ByteLevel', ...this.extra.decoder },

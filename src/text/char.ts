@@ -6,9 +6,9 @@
 // decoder that concatenates. Its unk_token is not in the vocabulary, so an unknown character is an
 // error there too.
 
-import { type JsonObject, describe, fail, idAt, isObject, objectAt } from './json.js';
+import { type Json, type JsonObject, describe, fail, idAt, isObject, objectAt } from './json.js';
 import {
-  Tokenizer, type AddedToken, addedTokensJson, makeAddedToken, parseAddedTokens, parsePostProcessor,
+  Tokenizer, type AddedToken, makeAddedToken, parseAddedTokens, parsePostProcessor,
 } from './tokenizer.js';
 
 /** The pattern of the Split pre-tokenizer of a character tokenizer.json: any one character. */
@@ -112,13 +112,8 @@ export class CharTokenizer extends Tokenizer {
     return this.chars.map((c, i) => [c, i]);
   }
 
-  protected jsonWith(vocab: JsonObject | string): JsonObject {
+  protected pipelineJson(vocab: Json): JsonObject {
     return {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: addedTokensJson(this.addedTokens),
-      normalizer: null,
       pre_tokenizer: { type: 'Split', pattern: { Regex: CHAR_SPLIT_REGEX }, behavior: 'Isolated', invert: false },
       post_processor: null,
       decoder: { type: 'Fuse' },

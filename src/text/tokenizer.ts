@@ -240,8 +240,16 @@ export abstract class Tokenizer {
 
   /** The model's vocabulary as [token, id] in id order. */
   protected abstract vocabEntries(): [string, number][];
-  /** The tokenizer.json object with `vocab` in place of the model's vocabulary. */
-  protected abstract jsonWith(vocab: Json): JsonObject;
+  /** pre_tokenizer, post_processor, decoder and model, with `vocab` in place of the model's vocabulary. */
+  protected abstract pipelineJson(vocab: Json): JsonObject;
+
+  /** The tokenizer.json object in Hugging Face's key order. */
+  private jsonWith(vocab: Json): JsonObject {
+    return {
+      version: '1.0', truncation: null, padding: null, added_tokens: addedTokensJson(this.addedTokens), normalizer: null,
+      ...this.pipelineJson(vocab),
+    };
+  }
 
   /** Special added tokens: content → id. */
   get specialTokens(): Record<string, number> {

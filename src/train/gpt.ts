@@ -132,29 +132,24 @@ export async function estimateLoss(model: GPT, data: Int32Array, o: { batchSize:
 }
 
 /** Loss and perplexity of a model on every window of a text (stride = context), as `nabla eval DIR --text`. */
-export async function evaluateText(model: GPT, tokenizer: Tokenizer, text: string, opts: { batchSize?: number } = {}): Promise<{ loss: number; perplexity: number; tokens: number }> {
+export async function evaluateText(model: GPT, tokenizer: Tokenizer, text: string): Promise<{ loss: number; perplexity: number; tokens: number }> {
   const ids = Int32Array.from(tokenizer.encode(text));
-  const T = model.config.nPositions, B = opts.batchSize ?? 8;
+  const T = model.config.nPositions;
   if (ids.length < 2) throw new Error(`eval: the text has ${ids.length} tokens; at least 2 are needed`);
   const was = model.training;
   model.eval();
   let sum = 0, count = 0;
   try {
-    const starts: number[] = [];
-    for (let s = 0; s + 1 < ids.length; s += T) starts.push(s);
-    for (let i = 0; i < starts.length; i += B) {
-      const group = starts.slice(i, i + B);
-      for (const s of group) {
-        const len = Math.min(T, ids.length - 1 - s);
-        const l = noGrad(() => scope(() => {
-          const x = tensor(ids.slice(s, s + len), { shape: [1, len], dtype: 'int32' });
-          const y = tensor(ids.slice(s + 1, s + len + 1), { shape: [1, len], dtype: 'int32' });
-          return model.forward(x, y).loss!;
-        }));
-        sum += (await l.data())[0] * len;
-        count += len;
-        l.dispose();
-      }
+    for (let s = 0; s + 1 < ids.length; s += T) {
+      const len = Math.min(T, ids.length - 1 - s);
+      const l = noGrad(() => scope(() => {
+        const x = tensor(ids.slice(s, s + len), { shape: [1, len], dtype: 'int32' });
+        const y = tensor(ids.slice(s + 1, s + len + 1), { shape: [1, len], dtype: 'int32' });
+        return model.forward(x, y).loss!;
+      }));
+      sum += (await l.data())[0] * len;
+      count += len;
+      l.dispose();
     }
   } finally {
     model.train(was);

@@ -176,15 +176,6 @@ export interface MultiHeadAttentionForwardOptions extends MultiheadAttentionForw
 }
 
 /**
- * x [..., in] @ Wᵀ + b as one 2-D product: the leading dims are flattened first (a view when x is
- * contiguous), so a batch of short sequences is one large GEMM rather than many small ones.
- */
-function project(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-  const lead = x.shape.slice(0, -1);
-  return reshape(linear(reshape(x, [-1, x.shape[x.ndim - 1]]), weight, bias), [...lead, weight.shape[0]]);
-}
-
-/**
  * F.multi_head_attention_forward on the time-first layout: query [L, N, E], key [S, N, kdim], value
  * [S, N, vdim] (or unbatched [L, E], [S, kdim], [S, vdim]; batch-first with opts.batchFirst) →
  * [output [L, N, E], weights or null].
@@ -231,10 +222,10 @@ export function multiHeadAttentionForward(
       throw new Error(`${w}: key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must have embed dim ${E} (use kdim/vdim for other sizes)`);
     }
     if (q3 === k3 && k3 === v3) {
-      [q, k, v] = chunk(project(q3, W, params.inProjBias ?? null), 3, -1); // self-attention: one matmul
+      [q, k, v] = chunk(linear(q3, W, params.inProjBias ?? null), 3, -1); // self-attention: one matmul
     } else {
       const [wq, wk, wv] = chunk(W, 3, 0);
-      q = project(q3, wq, bq); k = project(k3, wk, bk); v = project(v3, wv, bv);
+      q = linear(q3, wq, bq); k = linear(k3, wk, bk); v = linear(v3, wv, bv);
     }
   } else {
     const { qProjWeight: wq, kProjWeight: wk, vProjWeight: wv } = params;
@@ -245,7 +236,7 @@ export function multiHeadAttentionForward(
       }
     };
     check('qProjWeight', wq, q3, query, 'query'); check('kProjWeight', wk, k3, key, 'key'); check('vProjWeight', wv, v3, value, 'value');
-    q = project(q3, wq, bq); k = project(k3, wk, bk); v = project(v3, wv, bv);
+    q = linear(q3, wq, bq); k = linear(k3, wk, bk); v = linear(v3, wv, bv);
   }
   const heads = (x: Tensor, len: number) => permute(reshape(x, [N, len, H, hd]), [0, 2, 1, 3]); // (N, H, len, hd)
   q = heads(q, L); k = heads(k, S); v = heads(v, S);
@@ -280,7 +271,7 @@ export function multiHeadAttentionForward(
   const joined = !batched ? reshape(permute(o, [0, 2, 1, 3]), [L, E]) // (L, E)
     : bf ? reshape(permute(o, [0, 2, 1, 3]), [N, L, E]) // (N, L, E)
       : reshape(permute(o, [2, 0, 1, 3]), [L, N, E]); // (L, N, E)
-  const out = project(joined, params.outProjWeight, params.outProjBias ?? null);
+  const out = linear(joined, params.outProjWeight, params.outProjBias ?? null);
   if (!(opts.needWeights ?? true)) return [out, null];
   let aw = (opts.averageAttnWeights ?? true) ? mean(weights, 1) : weights; // (N, L, S) or (N, H, L, S)
   if (!batched) aw = squeeze(aw, 0);

@@ -11,7 +11,7 @@ import { LayerNorm } from './norm.js';
 import { ModuleList } from './container.js';
 import { add } from '../../ops/binary.js';
 import { relu, gelu } from '../../ops/activation.js';
-import { clone, reshape } from '../../ops/movement.js';
+import { clone } from '../../ops/movement.js';
 import { fromTypedArray } from '../../tensor/creation.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { fmtShape } from '../../tensor/shape.js';
@@ -66,10 +66,9 @@ abstract class TransformerLayerBase extends Module {
     this.act = resolveActivation(where, opts.activation);
   }
 
-  /** Applied to the rows of x flattened to 2-D (a view: x is contiguous here), so each Linear is one GEMM. */
+  /** The feed-forward block (each Linear is one GEMM over all positions: linear flattens leading dims). */
   protected ff(x: Tensor): Tensor {
-    const rows = reshape(x, [-1, x.shape[x.ndim - 1]]);
-    return reshape(this.linear2.forward(this.dropout.forward(this.act(this.linear1.forward(rows)))), x.shape);
+    return this.linear2.forward(this.dropout.forward(this.act(this.linear1.forward(x))));
   }
 }
 
