@@ -41,7 +41,7 @@ function trainingOptions(cmd: Command, h: CliHelpers): Command {
     .option('--sample-tokens <n>', `tokens sampled at each evaluation (default ${GPT_TRAIN_DEFAULTS.sampleTokens})`, h.int('--sample-tokens', 0))
     .option('--seed <n>', `random seed (default ${GPT_TRAIN_DEFAULTS.seed})`, h.int('--seed', 0))
     .option('--save <dir>', 'checkpoint directory (Hugging Face layout + training state), written at each evaluation')
-    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
     .option('--json', 'one JSON object per line on stdout');
 }
@@ -198,7 +198,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     .option('--repetition-penalty <x>', 'divide the logits of tokens already present (> 1 discourages repeats)', parseFloat)
     .option('--stop <text...>', 'stop when one of these strings is produced')
     .option('--seed <n>', 'random seed', h.int('--seed', 0), 1337)
-    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
     .option('--json', 'print one JSON object with the text and timings')
     .action(async (dir: string, o) => {
@@ -238,7 +238,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
   evalCmd
     .argument('[dir]', 'a language-model directory to evaluate on --text (or the subcommand mnist)')
     .option('--text <file>', 'UTF-8 text: prints the loss and perplexity of the model on it')
-    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
     .option('--json', 'print one JSON object')
     .action(async (dir: string | undefined, o, cmd: Command) => {

@@ -11,7 +11,7 @@ import { registerLmCommands } from './lm.js';
 import { ProgressBar } from '../src/train/progress.js';
 import { Callback, type Logs } from '../src/train/callbacks.js';
 import { listBackends, getBackend, setBackend, setThreads } from '../src/index.js';
-import { defaultSkipped, requireBackend } from '../src/backends/backend.js';
+import { defaultSkipped, loadBackend } from '../src/backends/backend.js';
 import { hardwareThreads } from '../src/platform/workers.js';
 import { NonFiniteLossError } from '../src/train/loop.js';
 
@@ -85,7 +85,7 @@ export function buildProgram(): Command {
     .option('--test-limit <n>', 'test on only the first N test images', int('--test-limit'))
     .option('--save <dir>', 'write a checkpoint (weights, config, optimizer) to this directory')
     .option('--plot <file>', 'chart the loss and accuracy per epoch: FILE.png, FILE.svg, or FILE (both)')
-    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
     .option('--json', 'one JSON object per line on stdout')
     .action(async (o, cmd: Command) => {
@@ -122,7 +122,7 @@ export function buildProgram(): Command {
     .command('mnist')
     .description('evaluate a checkpoint on the MNIST test set')
     .requiredOption('--load <dir>', 'checkpoint directory written by `nabla train mnist --save`')
-    .option('--backend <name>', 'compute backend: wasm or js (default: wasm where it loads)')
+    .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
     .option('--limit <n>', 'evaluate on only the first N test images', int('--limit'))
     .option('--confusion <file>', 'draw the confusion matrix as a heatmap: FILE.png, FILE.svg, or FILE (both)')
@@ -170,8 +170,7 @@ export function buildProgram(): Command {
       const backends: Record<string, unknown> = {};
       for (const name of listBackends()) {
         try {
-          const b = requireBackend(name);
-          await b.ready?.();
+          const b = await loadBackend(name);
           backends[name] = b.info?.() ?? {};
         } catch (e) {
           backends[name] = { unavailable: (e as Error).message };

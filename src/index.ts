@@ -2,6 +2,7 @@
 
 import './backends/js/index.js';
 import './backends/wasm/index.js';
+import './backends/webgpu/index.js';
 import './tensor/methods.js';
 import './autograd/backward.js';
 
@@ -13,10 +14,11 @@ export {
 } from './tensor/creation.js';
 export { scope, dispose, setDebugMemory, leakReport, type LeakRecord } from './tensor/memory.js';
 export {
-  registerBackend, setBackend, getBackend, listBackends,
+  registerBackend, setBackend, loadBackend, getBackend, listBackends, supportsDType,
   type Backend, type Storage, type View, type Prim, type PrimParams, type KernelTable,
 } from './backends/backend.js';
 export { startProfiling, stopProfiling } from './backends/dispatch.js';
+export { webgpuBackend, createWebGPUBackend, type WebGPUBackend } from './backends/webgpu/index.js';
 export { setThreads, getThreads, wasmBackend, wasmBackendByName, createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 
 export * from './ops/unary.js';
@@ -26,7 +28,7 @@ export * from './ops/movement.js';
 export * from './ops/matmul.js';
 export * from './ops/indexing.js';
 export * from './ops/activation.js';
-export { toBackend } from './ops/transfer.js';
+export { toBackend, toBackendAsync } from './ops/transfer.js';
 export { unfold, fold } from './ops/conv.js';
 export {
   Generator, defaultGenerator, manualSeed, rand, randn, randint, uniform, normal, bernoulli, randpermArray,

@@ -94,6 +94,27 @@ export interface FusedKernels {
   softmax?(x: View, out: Storage, log: boolean): boolean;
   /** One Adam step: writes the new parameter and moments into fresh storages pOut, mOut, vOut. */
   adam?(p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean;
+  /**
+   * Layer norm of the rows of x [R, n] (nn/layers/norm.ts): out [R, n] = (x − mean)·rstd·w + b,
+   * and each row's mean and rstd = 1/√(var + eps) [R] for the backward. w, b [n] are optional.
+   */
+  layerNorm?(x: View, w: View | null, b: View | null, eps: number, out: Storage, mean: Storage, rstd: Storage): boolean;
+  /** Its backward from the saved statistics: dx [R, n], and dw, db [n] (column sums) where wanted. */
+  layerNormBackward?(g: View, x: View, w: View | null, mean: View, rstd: View, dx: Storage, dw: Storage | null, db: Storage | null): boolean;
+  /**
+   * Cross-entropy of logits x [N, C] against int32 classes t [N] (nn/functional.ts): per-row loss
+   * logsumexp(x) − x[t] into loss [N] (0 where t = ignoreIndex), the logsumexp into lse [N].
+   */
+  crossEntropy?(x: View, t: View, ignoreIndex: number, loss: Storage, lse: Storage): boolean;
+  /** Its backward: dx [N, C] = g[r]·(e^(x − lse[r]) − onehot(t[r])), 0 on ignored rows. */
+  crossEntropyBackward?(x: View, t: View, lse: View, g: View, ignoreIndex: number, dx: Storage): boolean;
+  /**
+   * softmax(q·kᵀ·scale [+ causal mask])·v for q [...B, L, E], k [...B, S, E], v [...B, S, Ev] with
+   * equal batch dims (nn/layers/attention.ts): out [...B, L, Ev] and each row's logsumexp lse [B, L].
+   */
+  attention?(q: View, k: View, v: View, scale: number, causal: boolean, out: Storage, lse: Storage): boolean;
+  /** Its backward from the saved output and logsumexp: dq, dk, dv (contiguous, shaped as q, k, v). */
+  attentionBackward?(q: View, k: View, v: View, out: View, lse: View, g: View, scale: number, causal: boolean, dq: Storage, dk: Storage, dv: Storage): boolean;
 }
 
 export interface Backend {
@@ -112,6 +133,13 @@ export interface Backend {
   info?(): Record<string, unknown>;
   /** Resolves when the backend is fully up (the wasm backend's worker threads). */
   ready?(): Promise<unknown>;
+  /** The dtypes it can hold, when not all of them (webgpu has no float64). */
+  readonly dtypes?: readonly DType[];
+}
+
+/** Whether `backend` can hold tensors of `dtype`. */
+export function supportsDType(backend: Backend, dtype: DType): boolean {
+  return !backend.dtypes || backend.dtypes.includes(dtype);
 }
 
 const registry = new Map<string, () => Backend | Promise<Backend>>();
@@ -127,16 +155,30 @@ export function listBackends(): string[] {
   return [...registry.keys()];
 }
 
-/** Choose the backend for new tensors. Async because heavy backends load lazily. */
-export async function setBackend(name: string): Promise<Backend> {
+const loading = new Map<string, Promise<Backend>>();
+
+/** Load a backend (once) without making it the current one: `t.to(name)` and `device: name` then work. */
+export async function loadBackend(name: string): Promise<Backend> {
   let b = loaded.get(name);
   if (!b) {
     const factory = registry.get(name);
-    if (!factory) throw new Error(`setBackend: unknown backend '${name}', registered: ${listBackends().join(', ')}`);
-    b = await factory();
+    if (!factory) throw new Error(`unknown backend '${name}', registered: ${listBackends().join(', ')}`);
+    let p = loading.get(name);
+    if (!p) {
+      p = Promise.resolve(factory());
+      loading.set(name, p);
+      p.then(() => loading.delete(name), () => loading.delete(name));
+    }
+    b = await p;
     loaded.set(name, b);
   }
   await b.ready?.();
+  return b;
+}
+
+/** Choose the backend for new tensors. Async because heavy backends load lazily. */
+export async function setBackend(name: string): Promise<Backend> {
+  const b = await loadBackend(name);
   current = b;
   return b;
 }
@@ -181,7 +223,12 @@ export function requireBackend(name: string): Backend {
   const factory = registry.get(name);
   if (!factory) throw new Error(`unknown backend '${name}', registered: ${listBackends().join(', ')}`);
   const b = factory();
-  if (b instanceof Promise) throw new Error(`backend '${name}' loads asynchronously; await setBackend('${name}') first`);
+  if (b instanceof Promise) {
+    // Keep the load going for a later loadBackend() rather than starting a second one.
+    loading.set(name, b);
+    b.then(() => loading.delete(name), () => loading.delete(name));
+    throw new Error(`backend '${name}' loads asynchronously; await loadBackend('${name}') or setBackend('${name}') first`);
+  }
   loaded.set(name, b);
   return b;
 }

@@ -414,7 +414,8 @@ export class GPT extends Module {
    * return the ids with them (same rank as idx). temperature 0 (or topK 1) is greedy; otherwise
    * repetition penalty, temperature, top-k and top-p are applied in transformers' order and a
    * token is drawn from the seeded generator. Runs in eval mode without gradients; reads each
-   * step's logits synchronously (CPU backends; use stream() where reads are asynchronous).
+   * step's logits synchronously (CPU backends; generateAsync or stream() where reads are
+   * asynchronous, as on webgpu).
    * @example const out = model.generate(prompt, { maxNewTokens: 50, temperature: 0.8, topK: 40, seed: 1 })
    */
   generate(idx: Ids, opts: GenerateOptions): Tensor {
@@ -429,8 +430,26 @@ export class GPT extends Module {
     } finally {
       dec.close();
     }
-    const T = rows[0].length;
-    return fromTypedArray(Int32Array.from(rows.flat()), rank === 1 ? [T] : [rows.length, T], 'int32');
+    return idsTensor(rows, rank);
+  }
+
+  /**
+   * generate() for any backend: each step's logits are awaited (GPUs read asynchronously).
+   * @example const out = await model.generateAsync(prompt, { maxNewTokens: 50, seed: 1 })
+   */
+  async generateAsync(idx: Ids, opts: GenerateOptions): Promise<Tensor> {
+    const { rows, rank } = toRows(idx instanceof Tensor ? await idsOf(idx) : idx);
+    const dec = this.decoder(rows, opts);
+    try {
+      for (let logits = dec.step(); logits; logits = dec.step()) {
+        let data: ArrayLike<number>;
+        try { data = await logits.data(); } finally { logits.dispose(); }
+        dec.accept(data);
+      }
+    } finally {
+      dec.close();
+    }
+    return idsTensor(rows, rank);
   }
 
   /**
@@ -544,6 +563,12 @@ export class GPT extends Module {
     const { loadGPT2 } = await import('./pretrained.js');
     return loadGPT2(dir, opts);
   }
+}
+
+/** Token rows as an int32 tensor of the caller's rank ([T] or [B, T]). */
+function idsTensor(rows: number[][], rank: number): Tensor {
+  const T = rows[0].length;
+  return fromTypedArray(Int32Array.from(rows.flat()), rank === 1 ? [T] : [rows.length, T], 'int32');
 }
 
 /** A tensor of token ids as arrays (read asynchronously), same rank. */

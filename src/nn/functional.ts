@@ -1,14 +1,19 @@
 // nn.functional: layers as functions and the losses, with PyTorch's definitions and reductions.
 
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, greater, maximum, mul, sub, where, notEqual, less } from '../ops/binary.js';
+import { add, div, greater, maximum, mul, sub, where, notEqual, less, equal } from '../ops/binary.js';
 import { abs, cast, log, log1p, exp, neg } from '../ops/unary.js';
 import { max, mean, sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import { gather } from '../ops/indexing.js';
 import { reshape, squeeze, transpose, unsqueeze, permute, slice, stack, contiguous, pad } from '../ops/movement.js';
 import { unfold, fold } from '../ops/conv.js';
-import { logSoftmax } from '../ops/activation.js';
+import { logSoftmax, softmax } from '../ops/activation.js';
+import { record } from '../autograd/tape.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import { allocTensor } from '../backends/dispatch.js';
+import { scope } from '../tensor/memory.js';
+import { arange } from '../tensor/creation.js';
 import { rand, type Generator } from '../ops/random.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
@@ -352,6 +357,15 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const reduction = opts.reduction ?? 'mean';
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim];
+  if (eps === 0 && !opts.weight && target.dtype === 'int32') {
+    const l = fusedCrossEntropy(input, target, opts.ignoreIndex ?? -100);
+    if (l) {
+      if (reduction === 'none') return l;
+      if (reduction === 'sum') return sum(l);
+      if (reduction === 'mean') return div(sum(l), sum(cast(notEqual(target, opts.ignoreIndex ?? -100), l.dtype)));
+      l.dispose();
+    }
+  }
   const logp = logSoftmax(input, classDim);
   if (isFloat(target.dtype)) {
     // Probability targets: -Σ_c w_c y_c log p_c; mean divides by the number of samples.
@@ -382,6 +396,42 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   return add(mul(nll, 1 - eps), mul(smoothRed, eps / C));
 }
 
+/** Force the composed crossEntropy (composedOnly), or the fused forward with the composed backward (tests compare them). */
+export const crossEntropyOptions = { composedOnly: false, composedBackward: false };
+
+/**
+ * The backend's fused per-row cross-entropy of logits [N, C] against int32 classes [N], where it has
+ * one: l = logsumexp(x) − x[t] (0 on ignored rows), the reduction left to the caller. It saves the
+ * logsumexp for the backward g ↦ (softmax(x) − onehot(t))·g, zero on ignored rows: the backend's
+ * fused kernel when the backward is not itself recorded, else composed (differentiable).
+ */
+function fusedCrossEntropy(x: Tensor, t: Tensor, ignoreIndex: number): Tensor | null {
+  const backend = x.storage.backend;
+  const kernel = backend.fused?.crossEntropy;
+  if (!kernel || crossEntropyOptions.composedOnly || x.ndim !== 2 || t.ndim !== 1) return null;
+  const [N, C] = x.shape;
+  if (t.storage.backend !== backend || t.shape[0] !== N || N === 0 || C === 0) return null;
+  const out = allocTensor(backend, [N], x.dtype), lse = allocTensor(backend, [N], x.dtype);
+  if (!kernel(x, t, ignoreIndex, out.storage, lse.storage)) {
+    out.dispose();
+    lse.dispose();
+    return null;
+  }
+  record('crossEntropy', [x, t, lse], out, (g) => scope(() => {
+    const back = backend.fused?.crossEntropyBackward;
+    if (back && !isGradEnabled() && !crossEntropyOptions.composedBackward) {
+      const dx = allocTensor(backend, [N, C], x.dtype);
+      if (back(x, t, lse, g, ignoreIndex, dx.storage)) return [dx, null, null];
+      dx.dispose();
+    }
+    const valid = cast(notEqual(t, ignoreIndex), x.dtype);
+    const onehot = cast(equal(reshape(arange(0, C, 1, { device: x.device, dtype: 'int32' }), [1, C]), unsqueeze(t, 1)), x.dtype);
+    return [mul(sub(softmax(x, 1), onehot), unsqueeze(mul(g, valid), 1)), null, null];
+  }));
+  lse.dispose(); // kept by the graph node while it needs it, freed now otherwise
+  return out;
+}
+
 /** KL divergence with log-probability input (reduction 'batchmean' divides by the batch size). */
 export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
   const l = opts.logTarget ? mul(exp(target), sub(target, input)) : mul(target, sub(clampLog(target), input));
@@ -389,6 +439,6 @@ export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reducti
   return reduce(l, (opts.reduction ?? 'mean') as Reduction, 'klDiv');
 }
 
-export { scaledDotProductAttention, multiHeadAttentionForward } from './layers/attention.js';
+export { scaledDotProductAttention, multiHeadAttentionForward, attentionOptions } from './layers/attention.js';
 export { embedding } from './layers/embedding.js';
-export { batchNorm, layerNorm, rmsNorm, groupNorm } from './layers/norm.js';
+export { batchNorm, layerNorm, rmsNorm, groupNorm, layerNormOptions } from './layers/norm.js';

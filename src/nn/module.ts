@@ -8,7 +8,8 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { scope } from '../tensor/memory.js';
 import { cast } from '../ops/unary.js';
 import { contiguous } from '../ops/movement.js';
-import type { DType } from '../tensor/dtype.js';
+import { DTYPES, type DType } from '../tensor/dtype.js';
+import { toBackend } from '../ops/transfer.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -150,8 +151,26 @@ export abstract class Module {
     return this.parameters().filter((p) => !trainableOnly || p.requiresGrad).reduce((s, p) => s + p.size, 0);
   }
 
-  /** Convert parameters and floating buffers to a dtype in place (module.double(), module.float()). */
-  to(dtype: DType): this {
+  /**
+   * Convert parameters and floating buffers to a dtype in place (module.double(), module.float()),
+   * or move them all to a backend by name (module.to('webgpu')), as torch's module.to.
+   */
+  to(target: DType | string): this {
+    if (!(DTYPES as readonly string[]).includes(target)) {
+      noGrad(() => {
+        for (const t of [...this.parameters(), ...[...this.namedBuffers()].map(([, b]) => b)]) {
+          if (t.device === target) continue;
+          scope(() => t.assignStorage(toBackend(t, target), true));
+          if (t.grad) {
+            const g = t.grad;
+            t.grad = toBackend(g, target).keep();
+            g.dispose();
+          }
+        }
+      });
+      return this;
+    }
+    const dtype = target as DType;
     noGrad(() => {
       for (const t of [...this.parameters(), ...[...this.namedBuffers()].map(([, b]) => b)]) {
         if (t.dtype === dtype || (t.dtype !== 'float32' && t.dtype !== 'float64')) continue;

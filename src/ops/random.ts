@@ -3,7 +3,8 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { dispatch } from '../backends/dispatch.js';
-import { requireBackend } from '../backends/backend.js';
+import { getBackend, requireBackend, supportsDType } from '../backends/backend.js';
+import { toBackend } from './transfer.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Rules } from './rule.js';
@@ -109,6 +110,10 @@ export function normal(shape: readonly number[], meanValue = 0, stdValue = 1, op
 /** Integers uniform in [low, high) as int32. */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: need integers low < high, got ${low}, ${high}`);
+  // Drawn in float64 so every integer in a wide range is reachable; a backend without float64
+  // (webgpu) gets the same integers drawn on js.
+  const target = opts.device ? requireBackend(opts.device) : getBackend();
+  if (!supportsDType(target, 'float64')) return toBackend(randint(low, high, shape, { ...opts, device: 'js' }), target.name);
   const u = rand(shape, { dtype: 'float64', generator: opts.generator, device: opts.device });
   return cast(floor(add(mul(u, high - low), low)), 'int32');
 }

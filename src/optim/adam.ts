@@ -51,15 +51,15 @@ export class Adam extends Optimizer<AdamHyperparams> {
 
   protected update(p: Tensor, grad: Tensor, state: ParamState, group: ResolvedParamGroup<AdamHyperparams>): void {
     const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize, decoupledWeightDecay } = group;
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    if (!amsgrad && !maximize && this.fusedStep(p, grad, state, group, step)) return;
     let g = maximize ? neg(grad) : grad;
     let param = p;
     if (weightDecay !== 0) {
       if (decoupledWeightDecay) param = mul(p, 1 - lr * weightDecay); // param.mul_(1 − lr·wd)
       else g = add(g, mul(p, weightDecay)); // grad.add(param, alpha=wd)
     }
-    const step = ((state.step as number | undefined) ?? 0) + 1;
-    state.step = step;
-    if (!amsgrad && !maximize && this.fusedStep(p, grad, state, group, step)) return;
     // exp_avg.lerp_(g, 1−β₁); exp_avg_sq.mul_(β₂).addcmul_(g, g, value=1−β₂)
     const m = this.setState(state, 'exp_avg', lerp(this.stateOrZeros(state, 'exp_avg', p), g, 1 - beta1));
     const v = this.setState(state, 'exp_avg_sq', add(mul(this.stateOrZeros(state, 'exp_avg_sq', p), beta2), mul(mul(g, 1 - beta2), g)));

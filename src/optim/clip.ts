@@ -5,8 +5,8 @@ import type { DType } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { scope } from '../tensor/memory.js';
 import { scalar } from '../tensor/creation.js';
-import { abs, cast, sqrt } from '../ops/unary.js';
-import { clamp, mul, notEqual, pow } from '../ops/binary.js';
+import { abs, cast, reciprocal, sqrt } from '../ops/unary.js';
+import { add, clamp, mul, notEqual, pow } from '../ops/binary.js';
 import { max, min, sum } from '../ops/reduce.js';
 import { stack } from '../ops/movement.js';
 import { isTensor } from '../ops/util.js';
@@ -80,9 +80,37 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
   const list = isTensor(params) ? [params] : [...params];
   const grads = gradsOf(list);
   if (grads.length === 0) return 0;
+  if (grads.some((g) => !g.storage.backend.readSync)) {
+    throw new Error(`clipGradNorm: gradients on '${grads.find((g) => !g.storage.backend.readSync)!.device}' cannot be read synchronously; use clipGradNormOnDevice (or clipGrads, which picks)`);
+  }
   const total = getTotalNorm(grads, normType, errorIfNonfinite);
   clipGradsWithNorm(list, maxNorm, total);
   return total;
+}
+
+/**
+ * clipGradNorm without reading the norm to the host (a GPU stays busy): the coefficient
+ * min(1, maxNorm / (total + 1e-6)) is a 0-d tensor that every gradient is multiplied by, as
+ * PyTorch's foreach path does. Returns the total norm as a 0-d tensor (the caller owns it).
+ */
+export function clipGradNormOnDevice(params: Tensor | Iterable<Tensor>, maxNorm: number, normType: NormType = 2): Tensor | null {
+  const list = isTensor(params) ? [params] : [...params];
+  const grads = gradsOf(list);
+  if (grads.length === 0) return null;
+  const p = normOrder('clipGradNormOnDevice', normType);
+  return noGrad(() => scope(() => {
+    const total = vectorNorm(stack(grads.map((g) => vectorNorm(g, p))), p);
+    const coef = clamp(mul(reciprocal(add(total, 1e-6)), maxNorm), null, 1);
+    for (const g of grads) scope(() => g.assignStorage(mul(g, cast(coef, g.dtype))));
+    return total;
+  }));
+}
+
+/** clipGradNorm where gradients read synchronously, else clipGradNormOnDevice (the training loops). */
+export function clipGrads(params: Tensor | Iterable<Tensor>, maxNorm: number): void {
+  const list = isTensor(params) ? [params] : [...params];
+  if (list.every((t) => t.storage.backend.readSync)) clipGradNorm(list, maxNorm);
+  else clipGradNormOnDevice(list, maxNorm)?.dispose();
 }
 
 /**

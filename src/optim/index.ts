@@ -12,4 +12,4 @@ export {
   LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, CosineWarmupLR, cosineWithWarmup,
   ReduceLROnPlateau, type SchedulerState, type WarmupCosineOptions, type ReduceLROnPlateauOptions, type PlateauState,
 } from './lr-scheduler.js';
-export { clipGradNorm, clipGradValue, clipGradsWithNorm, getTotalNorm, type NormType } from './clip.js';
+export { clipGradNorm, clipGradNormOnDevice, clipGrads, clipGradValue, clipGradsWithNorm, getTotalNorm, type NormType } from './clip.js';

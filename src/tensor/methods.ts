@@ -2,7 +2,7 @@
 
 import { Tensor } from './tensor.js';
 import { DTYPES, type DType } from './dtype.js';
-import { toBackend } from '../ops/transfer.js';
+import { toBackend, toBackendAsync } from '../ops/transfer.js';
 import * as B from '../ops/binary.js';
 import * as U from '../ops/unary.js';
 import * as R from '../ops/reduce.js';
@@ -51,6 +51,8 @@ declare module './tensor.js' {
     gather(dim: number, index: Tensor): Tensor; indexSelect(dim: number, index: Tensor): Tensor;
     /** Cast to a dtype, or copy to another backend by name ('js', 'wasm'): torch's t.to(dtype | device). */
     to(target: DType | string): Tensor; float(): Tensor; double(): Tensor; int(): Tensor; bool(): Tensor;
+    /** A copy on another backend from any backend, GPUs included (their reads are asynchronous). */
+    toAsync(device: string): Promise<Tensor>;
     detach(): Tensor;
     /** Set requiresGrad on a leaf (torch.Tensor.requires_grad_). */
     requiresGrad_(flag?: boolean): Tensor;
@@ -95,7 +97,8 @@ const methods: ThisType<Tensor> & Record<string, (this: Tensor, ...a: any[]) => 
   contiguous() { return M.contiguous(this); }, clone() { return M.clone(this); },
   split(s, d) { return M.split(this, s, d); }, chunk(c, d) { return M.chunk(this, c, d); },
   gather(d, i) { return gather(this, d, i); }, indexSelect(d, i) { return indexSelect(this, d, i); },
-  to(target) { return (DTYPES as readonly string[]).includes(target) ? U.cast(this, target) : toBackend(this, target); }, float() { return U.cast(this, 'float32'); },
+  to(target) { return (DTYPES as readonly string[]).includes(target) ? U.cast(this, target) : toBackend(this, target); },
+  toAsync(device) { return toBackendAsync(this, device); }, float() { return U.cast(this, 'float32'); },
   double() { return U.cast(this, 'float64'); }, int() { return U.cast(this, 'int32'); }, bool() { return U.cast(this, 'bool'); },
   detach() { return detach(this); },
   requiresGrad_(flag = true) { return setRequiresGrad(this, flag); },

@@ -8,7 +8,7 @@ import { scope } from '../tensor/memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { argmax } from '../ops/reduce.js';
 import { Generator, manualSeed } from '../ops/random.js';
-import { clipGradNorm } from '../optim/clip.js';
+import { clipGrads } from '../optim/clip.js';
 import { AdamW } from '../optim/adam.js';
 import { GPT } from '../models/gpt.js';
 import { GPTClassifier } from '../models/gpt-classifier.js';
@@ -120,7 +120,7 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
         const loss = model.forward(batch.idx, batch.lengths, y).loss!;
         optimizer.zeroGrad();
         loss.backward();
-        clipGradNorm(params, 1);
+        clipGrads(params, 1);
         optimizer.step();
         return loss.detach();
       });

@@ -11,7 +11,7 @@ import { scope } from '../tensor/memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { div } from '../ops/binary.js';
 import { Generator, defaultGenerator, manualSeed } from '../ops/random.js';
-import { clipGradNorm } from '../optim/clip.js';
+import { clipGrads } from '../optim/clip.js';
 import { CosineWarmupLR } from '../optim/lr-scheduler.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { saveCheckpoint, loadTrainingState } from '../io/checkpoint.js';
@@ -174,14 +174,11 @@ export function gptConfigFrom(o: Pick<GptTrainOptions, 'preset' | 'layers' | 'he
 }
 
 /** A sample continuation of `prompt` (a newline by default), for progress output. */
-export function sampleText(model: GPT, tokenizer: Tokenizer, n: number, seed: number, prompt = '\n'): string {
+export async function sampleText(model: GPT, tokenizer: Tokenizer, n: number, seed: number, prompt = '\n'): Promise<string> {
   let ids = tokenizer.encode(prompt);
   if (ids.length === 0) ids = [0];
-  const out = noGrad(() => scope(() => {
-    const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32' });
-    return model.generate(idx, { maxNewTokens: n, temperature: 0.8, topK: 50, seed });
-  }));
-  const all = Array.from(out.dataSync());
+  const out = await model.generateAsync([ids], { maxNewTokens: n, temperature: 0.8, topK: 50, seed });
+  const all = Array.from(await out.data());
   out.dispose();
   return tokenizer.decode(all.slice(ids.length));
 }
@@ -254,7 +251,7 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
     evalGen.manualSeed(o.seed + 2);
     const trainLoss = await estimateLoss(model, data.train, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
     const valLoss = await estimateLoss(model, data.val, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
-    const sample = o.sampleTokens > 0 ? sampleText(model, tokenizer, o.sampleTokens, o.seed + step) : '';
+    const sample = o.sampleTokens > 0 ? await sampleText(model, tokenizer, o.sampleTokens, o.seed + step) : '';
     const info = { step, trainLoss, valLoss, valPerplexity: Math.exp(valLoss), sample, seconds: (performance.now() - start) / 1000 };
     history.push(info);
     o.onEval?.(info);
@@ -287,7 +284,7 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
       if (!Number.isFinite(v)) throw new NonFiniteLossError(0, step, v);
       lossSum += v;
     }
-    if (o.clip > 0) clipGradNorm(model.parameters(), o.clip);
+    if (o.clip > 0) clipGrads(model.parameters(), o.clip);
     optimizer.step();
     optimizer.zeroGrad();
     sched.step();

@@ -15,7 +15,7 @@ import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
 import { History, type Callback, type Logs, type TrainerHandle } from './callbacks.js';
 import type { Metric } from './metrics.js';
-import { clipGradNorm } from '../optim/clip.js';
+import { clipGrads } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 
 /**
@@ -172,7 +172,7 @@ export async function fitLoop(o: FitLoopOptions): Promise<History> {
           const total = pen ? add(l, pen) : l;
           o.optimizer.zeroGrad();
           total.backward();
-          if (o.clipNorm) clipGradNorm(o.module.parameters(), o.clipNorm);
+          if (o.clipNorm) clipGrads(o.module.parameters(), o.clipNorm);
           o.optimizer.step();
           noGrad(() => {
             const pred = o.toPrediction ? o.toPrediction(detach(out)) : detach(out);

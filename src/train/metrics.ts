@@ -17,7 +17,8 @@ import { argmax, max, mean, sum } from '../ops/reduce.js';
 import { expand, reshape, select, squeeze, unsqueeze } from '../ops/movement.js';
 import { oneHot } from '../ops/indexing.js';
 import { fmtShape } from '../tensor/shape.js';
-import { isFloat } from '../tensor/dtype.js';
+import { isFloat, type DType } from '../tensor/dtype.js';
+import { supportsDType } from '../backends/backend.js';
 
 type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
@@ -139,6 +140,14 @@ export abstract class Metric {
 }
 
 /**
+ * The dtype metric sums accumulate in: float64 on the backend, so counts stay exact over long
+ * epochs; float32 where the backend has no float64 (webgpu: exact counts up to 2^24).
+ */
+function accDType(t: Tensor): DType {
+  return supportsDType(t.storage.backend, 'float64') ? 'float64' : 'float32';
+}
+
+/**
  * A metric whose state is a list of tensors, each summed over batches (float64 on the backend,
  * so counts stay exact over long epochs).
  */
@@ -149,7 +158,7 @@ export abstract class SumStateMetric extends Metric {
   protected accumulate(make: () => Tensor[]): void {
     noGrad(() => {
       const next = scope(() => {
-        const parts = make().map((t) => cast(t, 'float64'));
+        const parts = make().map((t) => cast(t, accDType(t)));
         if (this.state && this.state.length !== parts.length) throw new Error(`${this.name}: state changed shape between batches`);
         return parts.map((p, i) => {
           const prev = this.state?.[i];
@@ -476,14 +485,14 @@ export class R2Score extends SumStateMetric {
 
   updateState(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
     this.accumulate(() => {
-      const p = cast(yPred.ndim === 1 ? reshape(yPred, [-1, 1]) : reshape(yPred, [yPred.shape[0], -1]), 'float64');
+      const p = cast(yPred.ndim === 1 ? reshape(yPred, [-1, 1]) : reshape(yPred, [yPred.shape[0], -1]), accDType(yPred));
       if (yTrue.size !== yPred.size) mismatch('R2Score', yTrue, yPred);
-      const y = cast(reshape(yTrue, p.shape), 'float64');
+      const y = cast(reshape(yTrue, p.shape), accDType(yPred));
       const w = weightsFor('R2Score', sampleWeight, p.shape);
-      const wd = w ? cast(w, 'float64') : null;
+      const wd = w ? cast(w, accDType(yPred)) : null;
       const d = sub(y, p);
       const yw = wd ? mul(y, wd) : y;
-      return [sum(yw, 0), sum(mul(yw, y), 0), sum(wd ? mul(mul(d, d), wd) : mul(d, d), 0), wd ? sum(wd, 0) : full([p.shape[1]], p.shape[0], { device: p.device, dtype: 'float64' })];
+      return [sum(yw, 0), sum(mul(yw, y), 0), sum(wd ? mul(mul(d, d), wd) : mul(d, d), 0), wd ? sum(wd, 0) : full([p.shape[1]], p.shape[0], { device: p.device, dtype: accDType(yPred) })];
     });
   }
 

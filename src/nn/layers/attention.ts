@@ -8,14 +8,17 @@ import { Linear } from './linear.js';
 import { empty } from './util.js';
 import { xavierUniform_, zeros_ } from '../init.js';
 import { linear, dropout } from '../functional.js';
-import { add, mul, equal, greater, where } from '../../ops/binary.js';
+import { add, mul, sub, equal, greater, where } from '../../ops/binary.js';
 import { cast } from '../../ops/unary.js';
-import { max, mean } from '../../ops/reduce.js';
+import { max, mean, sum } from '../../ops/reduce.js';
 import { matmul } from '../../ops/matmul.js';
 import { softmax } from '../../ops/activation.js';
 import { reshape, permute, transpose, chunk, squeeze, unsqueeze } from '../../ops/movement.js';
 import { arange } from '../../tensor/creation.js';
-import { detach } from '../../autograd/tape.js';
+import { detach, record } from '../../autograd/tape.js';
+import { isGradEnabled } from '../../autograd/grad-mode.js';
+import { allocTensor } from '../../backends/dispatch.js';
+import { scope } from '../../tensor/memory.js';
 import { broadcastShapes, fmtShape, shapesEqual } from '../../tensor/shape.js';
 import { isFloat, type DType } from '../../tensor/dtype.js';
 import type { Generator } from '../../ops/random.js';
@@ -124,7 +127,57 @@ export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Te
  * @example const y = scaledDotProductAttention(q, k, v, { isCausal: true }) // q, k, v [B, H, T, D]
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
-  return scaledDotProductAttentionWithWeights(q, k, v, opts)[0];
+  return fusedAttention(q, k, v, opts) ?? scaledDotProductAttentionWithWeights(q, k, v, opts)[0];
+}
+
+/** Force the composed attention (composedOnly), or the fused forward with the composed backward (tests compare them). */
+export const attentionOptions = { composedOnly: false, composedBackward: false };
+
+/**
+ * The backend's fused attention, where it has one and the case is plain: no mask but isCausal, no
+ * dropout, equal batch dims, more than one query (one query goes to the composed GEMV path). It
+ * saves each row's logsumexp for the backward: the backend's fused backward when the backward is
+ * not itself recorded, else the composed one (differentiable), with P recomputed:
+ * dV = Pᵀg, dP = g·Vᵀ, dS = P∘(dP − rowsum(dP∘P)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.
+ */
+function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions): Tensor | null {
+  const backend = q.storage.backend;
+  const kernel = backend.fused?.attention;
+  if (!kernel || attentionOptions.composedOnly || opts.attnMask) return null;
+  const p = opts.dropoutP ?? 0;
+  if (!(p >= 0 && p <= 1) || ((opts.training ?? true) && p !== 0)) return null;
+  if (k.storage.backend !== backend || v.storage.backend !== backend) return null;
+  const nd = q.ndim;
+  if (nd < 2 || k.ndim !== nd || v.ndim !== nd || !shapesEqual(k.shape.slice(0, -2), q.shape.slice(0, -2)) || !shapesEqual(v.shape.slice(0, -2), q.shape.slice(0, -2))) return null;
+  const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], Ev = v.shape[nd - 1];
+  if (k.shape[nd - 1] !== E || v.shape[nd - 2] !== S || L < 2 || S === 0 || E === 0) return null;
+  const causal = !!opts.isCausal;
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  const B = q.size / (L * E);
+  const out = allocTensor(backend, [...q.shape.slice(0, -2), L, Ev], q.dtype);
+  const lse = allocTensor(backend, [B, L], q.dtype);
+  if (!kernel(q, k, v, scale, causal, out.storage, lse.storage)) {
+    out.dispose();
+    lse.dispose();
+    return null;
+  }
+  record('scaledDotProductAttention', [q, k, v, lse], out, (g) => scope(() => {
+    const back = backend.fused?.attentionBackward;
+    if (back && !isGradEnabled() && !attentionOptions.composedBackward) {
+      const grads = [q, k, v].map((t) => allocTensor(backend, t.shape, t.dtype));
+      if (back(q, k, v, out, lse, g, scale, causal, grads[0].storage, grads[1].storage, grads[2].storage)) return [...grads, null];
+      for (const t of grads) t.dispose();
+    }
+    let scores = matmul(mul(q, scale), transpose(k, -2, -1)); // (…, L, S)
+    if (causal) scores = add(scores, causalMask(L, S, q.dtype, q.device));
+    const p = softmax(scores, -1);
+    const dv = matmul(transpose(p, -2, -1), g);
+    const dp = matmul(g, transpose(v, -2, -1));
+    const ds = mul(p, sub(dp, sum(mul(dp, p), -1, true)));
+    return [mul(matmul(ds, k), scale), mul(matmul(transpose(ds, -2, -1), q), scale), dv, null];
+  }));
+  lse.dispose(); // kept by the graph node while it needs it, freed now otherwise
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,688 @@
+// webgpu fused kernels for layer norm, cross-entropy and attention (forward and backward). Each has a
+// composed default in src/nn (the op layer falls back to it when a kernel here returns false) and
+// a test comparing the two (tests/backends/webgpu-fused.test.ts).
+//
+// - layer norm: a row per `lanes` threads (two-pass mean and variance, as the composed version, in
+//   registers when the row fits), writing y and each row's mean and rstd. Backward: dx per row; dw
+//   and db as column sums over fixed chunks of rows, then over the chunks (deterministic, no atomics).
+// - cross-entropy: one pass over each row with an online logsumexp (running max and sum per lane,
+//   merged in a tree), then loss = log Σe^(x−m) − (x[t] − m). Backward: one thread per logit.
+// - attention (flash-attention style): a thread per query row holds q and its output accumulator in
+//   registers while the workgroup streams tiles of K and V through workgroup memory; an online
+//   softmax rescales the accumulator once per tile. The backward recomputes P from the saved
+//   logsumexp: one kernel for dQ (a thread per query, also writing D = rowsum(dO∘O)), one for dK and
+//   dV (a thread per key, streaming tiles of Q and dO). Nothing is accumulated across workgroups, so
+//   results are deterministic.
+
+import type { FusedKernels, View } from '../backend.js';
+import { buf, collapse, u32 } from './layout.js';
+import { f32bits, MAIN_1D, PRELUDE, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
+
+const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
+
+/** WGSL helpers: ∞ built at run time (it cannot be a constant), e^d with e^(−∞) = 0 exactly. */
+const HELPERS = /* wgsl */ `
+fn inf_() -> f32 { return bitcast<f32>(0x7f800000u | (prm[0] & 0u)); }
+fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u | (prm[0] & 0u)); }
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn ex(d: f32) -> f32 { return select(exp(d), 0.0, d < -3.0e38); }
+`;
+
+/** Values of a row each lane keeps in registers, so rows up to lanes × CACHE are read once. */
+const CACHE = 8;
+
+/** Lanes per row: ~4 elements per lane, so short rows share a workgroup and long rows get all of it. */
+const lanesFor = (n: number): number => Math.max(2, Math.min(WG, nextPow2(Math.ceil(n / 4))));
+
+/**
+ * A tree reduction over the `lanes` lanes of each row in workgroup array `arr`; `f` combines
+ * arr[t] and arr[t + s]. Leaves `total` (the row's result) and a barrier after reading it.
+ */
+function tree(lanes: number, arr: string, value: string, f: string, total = 'total'): string {
+  return `${arr}[t] = ${value};
+  workgroupBarrier();
+  for (var s = ${lanes >> 1}u; s > 0u; s >>= 1u) {
+    if (lane < s) { ${arr}[t] = ${f}; }
+    workgroupBarrier();
+  }
+  let ${total} = ${arr}[t - lane];
+  workgroupBarrier();`;
+}
+
+/** The row loop of a row kernel: over cached registers `cache` or over the row in memory. */
+function overRow(lanes: number, cached: boolean, body: (j: string, c: string) => string): string {
+  return cached
+    ? `for (var c = 0u; c < ${CACHE}u; c++) { let j = lane + c * ${lanes}u; if (j < end) { ${body('j', 'c')} } }`
+    : `for (var j = lane; j < end; j += ${lanes}u) { ${body('j', '')} }`;
+}
+
+/** Entry point of a row kernel: `lanes` threads per row, WG / lanes rows per workgroup. */
+function rowMain(lanes: number): string {
+  return `@compute @workgroup_size(${WG}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let lane = t % ${lanes}u;
+  let row = (wid.x + wid.y * nwg.x) * ${WG / lanes}u + t / ${lanes}u;`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer norm
+
+/** meta: R, n, x offset, x row stride, x column stride, w offset, w stride, b offset, b stride, eps */
+function layerNormWgsl(lanes: number, cached: boolean, hasW: boolean, hasB: boolean): string {
+  let at = 2;
+  const bind = [`@group(0) @binding(1) var<storage, read> xs: array<f32>;`];
+  if (hasW) bind.push(`@group(0) @binding(${at++}) var<storage, read> ws: array<f32>;`);
+  if (hasB) bind.push(`@group(0) @binding(${at++}) var<storage, read> bs: array<f32>;`);
+  bind.push(`@group(0) @binding(${at++}) var<storage, read_write> ys: array<f32>;`,
+    `@group(0) @binding(${at++}) var<storage, read_write> means: array<f32>;`,
+    `@group(0) @binding(${at++}) var<storage, read_write> rstds: array<f32>;`);
+  const x = (j: string, c: string) => (cached ? `v[${c}]` : `xs[base + i32(${j}) * st]`);
+  // y = (x − mean)·rstd·w + b, in the composed version's order
+  let y = '(X - mean) * rs';
+  if (hasW) y = `(${y}) * ws[mi(5u) + i32(j) * mi(6u)]`;
+  if (hasB) y = `${y} + bs[mi(7u) + i32(j) * mi(8u)]`;
+  return `${PRELUDE}
+${bind.join('\n')}
+var<workgroup> sv: array<f32, ${WG}>;
+${rowMain(lanes)}
+  let n = prm[1];
+  let end = select(0u, n, row < prm[0]);
+  let base = mi(2u) + i32(row) * mi(3u);
+  let st = mi(4u);
+  ${cached ? `var v: array<f32, ${CACHE}>;
+  ${overRow(lanes, true, (j, c) => `v[${c}] = xs[base + i32(${j}) * st];`)}` : ''}
+  var acc = 0.0;
+  ${overRow(lanes, cached, (j, c) => `acc += ${x(j, c)};`)}
+  ${tree(lanes, 'sv', 'acc', 'sv[t] + sv[t + s]', 'sum1')}
+  let mean = sum1 / f32(n);
+  acc = 0.0;
+  ${overRow(lanes, cached, (j, c) => `let d = ${x(j, c)} - mean; acc += d * d;`)}
+  ${tree(lanes, 'sv', 'acc', 'sv[t] + sv[t + s]', 'sum2')}
+  let rs = 1.0 / sqrt(sum2 / f32(n) + mf(9u));
+  let out = row * n;
+  ${overRow(lanes, cached, (j, c) => `ys[out + ${j}] = ${y.replace('X', x(j, c))};`)}
+  if (lane == 0u && row < prm[0]) { means[row] = mean; rstds[row] = rs; }
+}`;
+}
+
+const layerNorm = (rt: GpuRuntime): NonNullable<FusedKernels['layerNorm']> => (x, w, b, eps, out, mean, rstd) => {
+  if (x.dtype !== 'float32' || x.shape.length !== 2 || (w && w.dtype !== 'float32') || (b && b.dtype !== 'float32')) return false;
+  const [R, n] = x.shape;
+  if (n === 0) return false;
+  if (R === 0) return true;
+  const lanes = lanesFor(n), cached = n <= lanes * CACHE;
+  const key = `layerNorm:${lanes}:${cached ? 'c' : 'm'}:${w ? 'w' : ''}${b ? 'b' : ''}`;
+  const pipeline = rt.pipeline(key, () => layerNormWgsl(lanes, cached, !!w, !!b));
+  const meta = [R, n, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]),
+    u32(w?.offset ?? 0), u32(w?.strides[0] ?? 0), u32(b?.offset ?? 0), u32(b?.strides[0] ?? 0), f32bits(eps)];
+  const bufs = [buf(x.storage), ...(w ? [buf(w.storage)] : []), ...(b ? [buf(b.storage)] : []), buf(out), buf(mean), buf(rstd)];
+  rt.dispatch(pipeline, bufs, meta, Math.ceil(R / (WG / lanes)));
+  return true;
+};
+
+/**
+ * dx of a row: with gw = g·w and x̂ = (x − mean)·rstd, dx = rstd·(gw − mean(gw) − x̂·mean(gw·x̂)).
+ * meta: R, n, x offset, x row / column strides, g offset, g row / column strides, w offset, w stride
+ */
+function layerNormDxWgsl(lanes: number, cached: boolean, hasW: boolean): string {
+  let at = 3;
+  const bind = [`@group(0) @binding(1) var<storage, read> xs: array<f32>;`, `@group(0) @binding(2) var<storage, read> gs: array<f32>;`];
+  if (hasW) bind.push(`@group(0) @binding(${at++}) var<storage, read> ws: array<f32>;`);
+  bind.push(`@group(0) @binding(${at++}) var<storage, read> means: array<f32>;`,
+    `@group(0) @binding(${at++}) var<storage, read> rstds: array<f32>;`,
+    `@group(0) @binding(${at++}) var<storage, read_write> dxs: array<f32>;`);
+  // gw and x̂ of element j, from registers or computed from memory
+  const gw = `gs[gb + i32(j) * gst]${hasW ? ' * ws[mi(9u) + i32(j) * mi(10u)]' : ''}`;
+  const xh = '(xs[xb + i32(j) * xst] - mean) * rs';
+  const get = (c: string) => (cached ? `let gwj = vg[${c}]; let xhj = vx[${c}];` : `let gwj = ${gw}; let xhj = ${xh};`);
+  return `${PRELUDE}
+${bind.join('\n')}
+var<workgroup> sv: array<vec2<f32>, ${WG}>;
+${rowMain(lanes)}
+  let n = prm[1];
+  let ok = row < prm[0];
+  let end = select(0u, n, ok);
+  let r = select(0u, row, ok);
+  let xb = mi(2u) + i32(r) * mi(3u);
+  let xst = mi(4u);
+  let gb = mi(5u) + i32(r) * mi(6u);
+  let gst = mi(7u);
+  let mean = means[r];
+  let rs = rstds[r];
+  ${cached ? `var vg: array<f32, ${CACHE}>;
+  var vx: array<f32, ${CACHE}>;
+  ${overRow(lanes, true, (j, c) => `vg[${c}] = ${gw.replace(/\bj\b/g, j)}; vx[${c}] = ${xh.replace(/\bj\b/g, j)};`)}` : ''}
+  var acc = vec2<f32>(0.0);
+  ${overRow(lanes, cached, (_j, c) => `${get(c)} acc += vec2<f32>(gwj, gwj * xhj);`)}
+  ${tree(lanes, 'sv', 'acc', 'sv[t] + sv[t + s]')}
+  let a = total.x / f32(n);
+  let b = total.y / f32(n);
+  let out = row * n;
+  ${overRow(lanes, cached, (j, c) => `${get(c)} dxs[out + ${j}] = rs * (gwj - a - xhj * b);`)}
+}`;
+}
+
+/**
+ * dw = Σ_rows g·x̂ and db = Σ_rows g over a chunk of rows, a thread per (chunk, column): adjacent
+ * threads take adjacent columns (coalesced). With one chunk it writes dw, db; else partials [S, n].
+ * meta: R, n, S, chunk, x offset, x row / column strides, g offset, g row / column strides
+ */
+function layerNormDwWgsl(needW: boolean, needB: boolean): string {
+  let at = 1;
+  const bind: string[] = [];
+  if (needW) bind.push(`@group(0) @binding(${at++}) var<storage, read> xs: array<f32>;`);
+  bind.push(`@group(0) @binding(${at++}) var<storage, read> gs: array<f32>;`);
+  if (needW) {
+    bind.push(`@group(0) @binding(${at++}) var<storage, read> means: array<f32>;`, `@group(0) @binding(${at++}) var<storage, read> rstds: array<f32>;`,
+      `@group(0) @binding(${at++}) var<storage, read_write> dws: array<f32>;`);
+  }
+  if (needB) bind.push(`@group(0) @binding(${at++}) var<storage, read_write> dbs: array<f32>;`);
+  return `${PRELUDE}
+${bind.join('\n')}
+${MAIN_1D}
+  let n = prm[1];
+  if (i >= n * prm[2]) { return; }
+  let col = i % n;
+  let chunk = i / n;
+  let r0 = chunk * prm[3];
+  let r1 = min(prm[0], r0 + prm[3]);
+  var sw = 0.0;
+  var sb = 0.0;
+  for (var r = r0; r < r1; r++) {
+    let g = gs[mi(7u) + i32(r) * mi(8u) + i32(col) * mi(9u)];
+    ${needW ? 'sw += g * ((xs[mi(4u) + i32(r) * mi(5u) + i32(col) * mi(6u)] - means[r]) * rstds[r]);' : ''}
+    sb += g;
+  }
+  ${needW ? 'dws[i] = sw;' : ''}
+  ${needB ? 'dbs[i] = sb;' : ''}
+}`;
+}
+
+/** out[j] = Σ_c p[c·n + j] over the S chunks, in order. meta: n, S */
+const COLSUM_WGSL = `${PRELUDE}
+@group(0) @binding(1) var<storage, read> ps: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ys: array<f32>;
+${MAIN_1D}
+  let n = prm[0];
+  if (i >= n) { return; }
+  var acc = 0.0;
+  for (var c = 0u; c < prm[1]; c++) { acc += ps[c * n + i]; }
+  ys[i] = acc;
+}`;
+
+const layerNormBackward = (rt: GpuRuntime): NonNullable<FusedKernels['layerNormBackward']> => (g, x, w, mean, rstd, dx, dw, db) => {
+  const f32 = (v: View | null) => !v || v.dtype === 'float32';
+  if (!f32(g) || !f32(x) || !f32(w) || x.shape.length !== 2 || g.shape.length !== 2) return false;
+  if (mean.strides[0] !== 1 || rstd.strides[0] !== 1 || mean.offset !== 0 || rstd.offset !== 0) return false;
+  const [R, n] = x.shape;
+  if (n === 0) return false;
+  if (R === 0) {
+    for (const s of [dw, db]) if (s && s.size) rt.write(buf(s), new Float32Array(s.size));
+    return true;
+  }
+  const lanes = lanesFor(n), cached = n <= lanes * CACHE;
+  const dxPipe = rt.pipeline(`layerNormDx:${lanes}:${cached ? 'c' : 'm'}:${w ? 'w' : ''}`, () => layerNormDxWgsl(lanes, cached, !!w));
+  rt.dispatch(dxPipe, [buf(x.storage), buf(g.storage), ...(w ? [buf(w.storage)] : []), buf(mean.storage), buf(rstd.storage), buf(dx)],
+    [R, n, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(g.offset), u32(g.strides[0]), u32(g.strides[1]), 0, u32(w?.offset ?? 0), u32(w?.strides[0] ?? 0)],
+    Math.ceil(R / (WG / lanes)));
+  if (!dw && !db) return true;
+  // Chunks of ≥ 32 rows, enough of them for ~16k threads in all.
+  const S = Math.max(1, Math.min(Math.ceil(R / 32), Math.ceil(16384 / n)));
+  const chunk = Math.ceil(R / S), S2 = Math.ceil(R / chunk);
+  const needW = !!dw, needB = !!db;
+  const pipe = rt.pipeline(`layerNormDw:${needW ? 'w' : ''}${needB ? 'b' : ''}`, () => layerNormDwWgsl(needW, needB));
+  const meta = [R, n, S2, chunk, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(g.offset), u32(g.strides[0]), u32(g.strides[1])];
+  const partW = needW && S2 > 1 ? rt.acquire(S2 * n * 4, 'layerNorm dw partials') : null;
+  const partB = needB && S2 > 1 ? rt.acquire(S2 * n * 4, 'layerNorm db partials') : null;
+  try {
+    const outs: GpuBuf[] = [];
+    if (needW) outs.push(buf(x.storage), buf(g.storage), buf(mean.storage), buf(rstd.storage), partW ?? buf(dw!));
+    else outs.push(buf(g.storage));
+    if (needB) outs.push(partB ?? buf(db!));
+    rt.dispatch(pipe, outs, meta, Math.ceil((S2 * n) / WG));
+    const colsum = rt.pipeline('layerNormColsum', () => COLSUM_WGSL);
+    if (partW) rt.dispatch(colsum, [partW, buf(dw!)], [n, S2], Math.ceil(n / WG));
+    if (partB) rt.dispatch(colsum, [partB, buf(db!)], [n, S2], Math.ceil(n / WG));
+  } finally {
+    if (partW) rt.release(partW);
+    if (partB) rt.release(partB);
+  }
+  return true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cross-entropy
+
+/**
+ * Per row: an online logsumexp (each lane keeps a running max m and Σe^(x − m), merged pairwise),
+ * then loss = log Σ − (x[t] − m), 0 for ignored rows and NaN for a class out of range.
+ * meta: N, C, x offset, x row / column strides, t offset, t stride, ignoreIndex
+ */
+function crossEntropyWgsl(lanes: number): string {
+  return `${PRELUDE}${HELPERS}
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+@group(0) @binding(2) var<storage, read> ts: array<i32>;
+@group(0) @binding(3) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(4) var<storage, read_write> lses: array<f32>;
+var<workgroup> sm: array<f32, ${WG}>;
+var<workgroup> ss: array<f32, ${WG}>;
+// s scaled from max mi to max m ≥ mi (unchanged when equal, which covers m = mi = −∞)
+fn rescale(s: f32, mi: f32, m: f32) -> f32 { if (mi == m) { return s; } return s * ex(mi - m); }
+${rowMain(lanes)}
+  let C = prm[1];
+  let ok = row < prm[0];
+  let end = select(0u, C, ok);
+  let base = mi(2u) + i32(select(0u, row, ok)) * mi(3u);
+  let st = mi(4u);
+  var m = -inf_();
+  var s = 0.0;
+  for (var j = lane; j < end; j += ${lanes}u) {
+    let x = xs[base + i32(j) * st];
+    if (isnan_(x)) { s = x; }
+    else if (x > m) { s = rescale(s, m, x) + 1.0; m = x; }
+    else if (x > -inf_()) { s += ex(x - m); }
+  }
+  sm[t] = m;
+  ss[t] = s;
+  workgroupBarrier();
+  for (var h = ${lanes >> 1}u; h > 0u; h >>= 1u) {
+    if (lane < h) {
+      let m2 = max(sm[t], sm[t + h]);
+      ss[t] = rescale(ss[t], sm[t], m2) + rescale(ss[t + h], sm[t + h], m2);
+      sm[t] = m2;
+    }
+    workgroupBarrier();
+  }
+  if (lane == 0u && ok) {
+    let M = sm[t];
+    let ls = log(ss[t]);
+    lses[row] = M + ls;
+    let c = ts[mi(5u) + i32(row) * mi(6u)];
+    if (c == mi(7u)) { loss[row] = 0.0; }
+    else if (c < 0 || u32(c) >= C) { loss[row] = nan_(); }
+    else { loss[row] = ls - (xs[base + c * st] - M); }
+  }
+}`;
+}
+
+const crossEntropy = (rt: GpuRuntime): NonNullable<FusedKernels['crossEntropy']> => (x, t, ignoreIndex, loss, lse) => {
+  if (x.dtype !== 'float32' || t.dtype !== 'int32' || x.shape.length !== 2 || t.shape.length !== 1) return false;
+  const [N, C] = x.shape;
+  if (C === 0 || t.shape[0] !== N || !Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1) return false;
+  if (N === 0) return true;
+  const lanes = lanesFor(C);
+  const pipeline = rt.pipeline(`crossEntropy:${lanes}`, () => crossEntropyWgsl(lanes));
+  rt.dispatch(pipeline, [buf(x.storage), buf(t.storage), buf(loss), buf(lse)],
+    [N, C, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(t.offset), u32(t.strides[0]), u32(ignoreIndex)], Math.ceil(N / (WG / lanes)));
+  return true;
+};
+
+/** One thread per logit. meta: N, C, x offset, x strides, t offset, t stride, g offset, g stride, ignoreIndex */
+const CE_BACKWARD_WGSL = `${PRELUDE}${HELPERS}
+@group(0) @binding(1) var<storage, read> xs: array<f32>;
+@group(0) @binding(2) var<storage, read> ts: array<i32>;
+@group(0) @binding(3) var<storage, read> lses: array<f32>;
+@group(0) @binding(4) var<storage, read> gs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dxs: array<f32>;
+${MAIN_1D}
+  let C = prm[1];
+  if (i >= prm[0] * C) { return; }
+  let r = i / C;
+  let j = i % C;
+  let c = ts[mi(5u) + i32(r) * mi(6u)];
+  if (c == mi(9u)) { dxs[i] = 0.0; return; }
+  let p = ex(xs[mi(2u) + i32(r) * mi(3u) + i32(j) * mi(4u)] - lses[r]);
+  dxs[i] = gs[mi(7u) + i32(r) * mi(8u)] * (p - select(0.0, 1.0, i32(j) == c));
+}`;
+
+const crossEntropyBackward = (rt: GpuRuntime): NonNullable<FusedKernels['crossEntropyBackward']> => (x, t, lse, g, ignoreIndex, dx) => {
+  if (x.dtype !== 'float32' || g.dtype !== 'float32' || x.shape.length !== 2 || lse.strides[0] !== 1 || lse.offset !== 0) return false;
+  const [N, C] = x.shape;
+  if (N * C === 0) return true;
+  const pipeline = rt.pipeline('crossEntropyBackward', () => CE_BACKWARD_WGSL);
+  rt.dispatch(pipeline, [buf(x.storage), buf(t.storage), buf(lse.storage), buf(g.storage), buf(dx)],
+    [N, C, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(t.offset), u32(t.strides[0]), u32(g.offset), u32(g.strides[0]), u32(ignoreIndex)],
+    Math.ceil((N * C) / WG));
+  return true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Attention
+
+/** Threads (query or key rows) per attention workgroup. */
+const AT = 64;
+/** Largest head dim the attention kernels take (q, k and v rows live in registers). */
+const MAX_HEAD = 128;
+/** Workgroup memory the kernels stay within (the WebGPU default limit). */
+const SHARED_BYTES = 16384;
+
+/** Rows per streamed tile: a power of two ≤ 32 whose tiles of `vec4s` vec4 per row (+ extra floats) fit. */
+function tileRows(vec4s: number, extraFloats = 0): number {
+  let r = 32;
+  while (r > 4 && r * (vec4s * 16 + extraFloats * 4) > SHARED_BYTES) r >>= 1;
+  return r;
+}
+
+/**
+ * Meta shared by the attention kernels: sizes, then per operand (q, k, v[, o, g]) its offset, row
+ * stride and column stride, then the collapsed batch dims and each operand's batch strides.
+ */
+const A = { L: 0, S: 1, E: 2, EV: 3, scale: 4, causal: 5, B: 6, rank: 7, ops: 8 } as const;
+
+function attentionMeta(views: View[], scale: number, causal: boolean): { meta: number[]; B: number } {
+  const q = views[0], k = views[1], v = views[2];
+  const nd = q.shape.length;
+  const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], EV = v.shape[nd - 1];
+  const batch = q.shape.slice(0, nd - 2);
+  const c = collapse(batch, views.map((x) => x.strides.slice(0, nd - 2)));
+  const meta = [L, S, E, EV, f32bits(scale), causal ? 1 : 0, prod(batch), c.shape.length];
+  for (const x of views) meta.push(u32(x.offset), u32(x.strides[nd - 2]), u32(x.strides[nd - 1]));
+  meta.push(...c.shape);
+  for (const s of c.strides) meta.push(...s.map(u32));
+  return { meta, B: prod(batch) };
+}
+
+/**
+ * WGSL: the batch offset of operand j for batch z, and a vec4 loader for each operand the kernel
+ * binds (`names`, in operand order q, k, v, o, g; null for one it does not read).
+ */
+function attentionCommon(nOps: number, names: (string | null)[]): string {
+  const dimsAt = A.ops + 3 * nOps;
+  const loaders = names.map((nm, j) => !nm ? '' : `fn ld_${nm}(row: i32, e0: u32, ne: u32) -> vec4<f32> {
+  var r = vec4<f32>(0.0);
+  let o = row + i32(e0) * mi(${A.ops + 3 * j + 2}u);
+  for (var c = 0u; c < 4u; c++) { if (e0 + c < ne) { r[c] = ${nm}s[o + i32(c) * mi(${A.ops + 3 * j + 2}u)]; } }
+  return r;
+}
+// element offset of row \`row\` of operand ${nm} in batch z
+fn row_${nm}(z: u32, row: u32) -> i32 { return mi(${A.ops + 3 * j}u) + boff(z, ${j}u) + i32(row) * mi(${A.ops + 3 * j + 1}u); }`).join('\n');
+  return `${PRELUDE}${HELPERS}
+fn boff(z: u32, j: u32) -> i32 {
+  let r = prm[${A.rank}u];
+  var rem = z;
+  var o = 0;
+  for (var d = i32(r) - 1; d >= 0; d--) {
+    let n = prm[${dimsAt}u + u32(d)];
+    o += i32(rem % n) * mi(${dimsAt}u + r * (j + 1u) + u32(d));
+    rem = rem / n;
+  }
+  return o;
+}
+${loaders}`;
+}
+
+/** The attention entry point: x = row block, y (and z beyond 65535) = batch. */
+const ATT_MAIN = `@compute @workgroup_size(${AT}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let L = prm[${A.L}u];
+  let S = prm[${A.S}u];
+  let E = prm[${A.E}u];
+  let EV = prm[${A.EV}u];
+  let scale = mf(${A.scale}u);
+  let causal = prm[${A.causal}u] != 0u;
+  let zz = wid.y + wid.z * nwg.y;
+  let zok = zz < prm[${A.B}u];
+  let z = select(0u, zz, zok);`;
+
+/** dot of two rows of `n` vec4s: a[ai + d] · b[bi + d] */
+const dotRows = (n: number, a: (d: string) => string, b: (d: string) => string): string =>
+  `{ var acc = 0.0; for (var d = 0u; d < ${n}u; d++) { acc += dot(${a('d')}, ${b('d')}); } DOT = acc; }`;
+
+function attentionFwdWgsl(DK: number, DV: number, BC: number): string {
+  return `${attentionCommon(3, ['q', 'k', 'v'])}
+@group(0) @binding(1) var<storage, read> qs: array<f32>;
+@group(0) @binding(2) var<storage, read> ks: array<f32>;
+@group(0) @binding(3) var<storage, read> vs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> os: array<f32>;
+@group(0) @binding(5) var<storage, read_write> lses: array<f32>;
+var<workgroup> kt: array<vec4<f32>, ${BC * DK}>;
+var<workgroup> vt: array<vec4<f32>, ${BC * DV}>;
+${ATT_MAIN}
+  let i = wid.x * ${AT}u + t;
+  let live = zok && i < L;
+  // q·scale in registers (zeros past E or L)
+  var q: array<vec4<f32>, ${DK}>;
+  let qr = row_q(z, min(i, L - 1u));
+  for (var d = 0u; d < ${DK}u; d++) { q[d] = ld_q(qr, d * 4u, E) * scale; }
+  var o: array<vec4<f32>, ${DV}>;
+  for (var d = 0u; d < ${DV}u; d++) { o[d] = vec4<f32>(0.0); }
+  var m = -inf_();
+  var l = 0.0;
+  // causal: the block's last query sees keys up to itself
+  let kEnd = select(S, min(S, wid.x * ${AT}u + ${AT}u), causal);
+  for (var kb = 0u; kb < kEnd; kb += ${BC}u) {
+    workgroupBarrier();
+    for (var u = t; u < ${BC * DK}u; u += ${AT}u) {
+      let key = kb + u / ${DK}u;
+      kt[u] = select(vec4<f32>(0.0), ld_k(row_k(z, min(key, S - 1u)), (u % ${DK}u) * 4u, E), key < S);
+    }
+    for (var u = t; u < ${BC * DV}u; u += ${AT}u) {
+      let key = kb + u / ${DV}u;
+      vt[u] = select(vec4<f32>(0.0), ld_v(row_v(z, min(key, S - 1u)), (u % ${DV}u) * 4u, EV), key < S);
+    }
+    workgroupBarrier();
+    // scores of this tile, and their max
+    var sc: array<f32, ${BC}>;
+    var mt = -inf_();
+    for (var j = 0u; j < ${BC}u; j++) {
+      let key = kb + j;
+      var DOT = -inf_();
+      if (key < S && (!causal || key <= i)) ${dotRows(DK, (d) => `q[${d}]`, (d) => `kt[j * ${DK}u + ${d}]`)}
+      sc[j] = DOT;
+      mt = max(mt, DOT);
+    }
+    let mn = max(m, mt);
+    if (mn > -inf_()) {
+      // rescale what was accumulated under the old max once per tile
+      let corr = ex(m - mn);
+      l *= corr;
+      for (var d = 0u; d < ${DV}u; d++) { o[d] *= corr; }
+      for (var j = 0u; j < ${BC}u; j++) {
+        let p = ex(sc[j] - mn);
+        l += p;
+        for (var d = 0u; d < ${DV}u; d++) { o[d] += p * vt[j * ${DV}u + d]; }
+      }
+      m = mn;
+    }
+  }
+  if (live) {
+    let row = z * L + i;
+    let ob = row * EV;
+    for (var d = 0u; d < ${DV}u; d++) {
+      let w = o[d] / l;
+      for (var c = 0u; c < 4u; c++) { let e = d * 4u + c; if (e < EV) { os[ob + e] = w[c]; } }
+    }
+    lses[row] = m + log(l);
+  }
+}`;
+}
+
+/** dQ (and D = rowsum(dO∘O)): a thread per query row, streaming tiles of K and V. */
+function attentionDqWgsl(DK: number, DV: number, BC: number): string {
+  return `${attentionCommon(5, ['q', 'k', 'v', 'o', 'g'])}
+@group(0) @binding(1) var<storage, read> qs: array<f32>;
+@group(0) @binding(2) var<storage, read> ks: array<f32>;
+@group(0) @binding(3) var<storage, read> vs: array<f32>;
+@group(0) @binding(4) var<storage, read> os: array<f32>;
+@group(0) @binding(5) var<storage, read> gs: array<f32>;
+@group(0) @binding(6) var<storage, read> lses: array<f32>;
+@group(0) @binding(7) var<storage, read_write> Ds: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dqs: array<f32>;
+var<workgroup> kt: array<vec4<f32>, ${BC * DK}>;
+var<workgroup> vt: array<vec4<f32>, ${BC * DV}>;
+${ATT_MAIN}
+  let i = wid.x * ${AT}u + t;
+  let live = zok && i < L;
+  let ic = min(i, L - 1u);
+  var q: array<vec4<f32>, ${DK}>;
+  var dq: array<vec4<f32>, ${DK}>;
+  let qr = row_q(z, ic);
+  for (var d = 0u; d < ${DK}u; d++) { q[d] = ld_q(qr, d * 4u, E) * scale; dq[d] = vec4<f32>(0.0); }
+  var g: array<vec4<f32>, ${DV}>;
+  let gr = row_g(z, ic);
+  let orow = row_o(z, ic);
+  var Di = 0.0;
+  for (var d = 0u; d < ${DV}u; d++) { g[d] = ld_g(gr, d * 4u, EV); Di += dot(g[d], ld_o(orow, d * 4u, EV)); }
+  let lse = lses[z * L + ic];
+  let kEnd = select(S, min(S, wid.x * ${AT}u + ${AT}u), causal);
+  for (var kb = 0u; kb < kEnd; kb += ${BC}u) {
+    workgroupBarrier();
+    for (var u = t; u < ${BC * DK}u; u += ${AT}u) {
+      let key = kb + u / ${DK}u;
+      kt[u] = select(vec4<f32>(0.0), ld_k(row_k(z, min(key, S - 1u)), (u % ${DK}u) * 4u, E), key < S);
+    }
+    for (var u = t; u < ${BC * DV}u; u += ${AT}u) {
+      let key = kb + u / ${DV}u;
+      vt[u] = select(vec4<f32>(0.0), ld_v(row_v(z, min(key, S - 1u)), (u % ${DV}u) * 4u, EV), key < S);
+    }
+    workgroupBarrier();
+    for (var j = 0u; j < ${BC}u; j++) {
+      let key = kb + j;
+      if (key < S && (!causal || key <= i)) {
+        var DOT = 0.0;
+        ${dotRows(DK, (d) => `q[${d}]`, (d) => `kt[j * ${DK}u + ${d}]`)}
+        let p = ex(DOT - lse);
+        ${dotRows(DV, (d) => `g[${d}]`, (d) => `vt[j * ${DV}u + ${d}]`)}
+        let ds = p * (DOT - Di);
+        for (var d = 0u; d < ${DK}u; d++) { dq[d] += ds * kt[j * ${DK}u + d]; }
+      }
+    }
+  }
+  if (live) {
+    let row = z * L + i;
+    Ds[row] = Di;
+    let ob = row * E;
+    for (var d = 0u; d < ${DK}u; d++) {
+      let w = dq[d] * scale;
+      for (var c = 0u; c < 4u; c++) { let e = d * 4u + c; if (e < E) { dqs[ob + e] = w[c]; } }
+    }
+  }
+}`;
+}
+
+/** dK and dV: a thread per key row, streaming tiles of Q·scale, dO, lse and D. */
+function attentionDkvWgsl(DK: number, DV: number, BQ: number): string {
+  return `${attentionCommon(5, ['q', 'k', 'v', null, 'g'])}
+@group(0) @binding(1) var<storage, read> qs: array<f32>;
+@group(0) @binding(2) var<storage, read> ks: array<f32>;
+@group(0) @binding(3) var<storage, read> vs: array<f32>;
+@group(0) @binding(4) var<storage, read> gs: array<f32>;
+@group(0) @binding(5) var<storage, read> lses: array<f32>;
+@group(0) @binding(6) var<storage, read> Ds: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dks: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dvs: array<f32>;
+var<workgroup> qt: array<vec4<f32>, ${BQ * DK}>;
+var<workgroup> gt: array<vec4<f32>, ${BQ * DV}>;
+var<workgroup> lt: array<f32, ${BQ}>;
+var<workgroup> dt: array<f32, ${BQ}>;
+${ATT_MAIN}
+  let j = wid.x * ${AT}u + t;
+  let live = zok && j < S;
+  let jc = min(j, S - 1u);
+  var k: array<vec4<f32>, ${DK}>;
+  var dk: array<vec4<f32>, ${DK}>;
+  let kr = row_k(z, jc);
+  for (var d = 0u; d < ${DK}u; d++) { k[d] = ld_k(kr, d * 4u, E); dk[d] = vec4<f32>(0.0); }
+  var v: array<vec4<f32>, ${DV}>;
+  var dv: array<vec4<f32>, ${DV}>;
+  let vr = row_v(z, jc);
+  for (var d = 0u; d < ${DV}u; d++) { v[d] = ld_v(vr, d * 4u, EV); dv[d] = vec4<f32>(0.0); }
+  // causal: queries before the block's first key see none of its keys
+  let qStart = select(0u, wid.x * ${AT}u, causal);
+  for (var qb = qStart; qb < L; qb += ${BQ}u) {
+    workgroupBarrier();
+    for (var u = t; u < ${BQ * DK}u; u += ${AT}u) {
+      let qi = qb + u / ${DK}u;
+      qt[u] = select(vec4<f32>(0.0), ld_q(row_q(z, min(qi, L - 1u)), (u % ${DK}u) * 4u, E) * scale, qi < L);
+    }
+    for (var u = t; u < ${BQ * DV}u; u += ${AT}u) {
+      let qi = qb + u / ${DV}u;
+      gt[u] = select(vec4<f32>(0.0), ld_g(row_g(z, min(qi, L - 1u)), (u % ${DV}u) * 4u, EV), qi < L);
+    }
+    for (var u = t; u < ${BQ}u; u += ${AT}u) {
+      let qi = min(qb + u, L - 1u);
+      lt[u] = lses[z * L + qi];
+      dt[u] = Ds[z * L + qi];
+    }
+    workgroupBarrier();
+    for (var r = 0u; r < ${BQ}u; r++) {
+      let qi = qb + r;
+      if (qi < L && (!causal || j <= qi)) {
+        var DOT = 0.0;
+        ${dotRows(DK, (d) => `qt[r * ${DK}u + ${d}]`, (d) => `k[${d}]`)}
+        let p = ex(DOT - lt[r]);
+        ${dotRows(DV, (d) => `gt[r * ${DV}u + ${d}]`, (d) => `v[${d}]`)}
+        let ds = p * (DOT - dt[r]);
+        for (var d = 0u; d < ${DV}u; d++) { dv[d] += p * gt[r * ${DV}u + d]; }
+        for (var d = 0u; d < ${DK}u; d++) { dk[d] += ds * qt[r * ${DK}u + d]; }
+      }
+    }
+  }
+  if (live) {
+    let row = z * S + j;
+    for (var d = 0u; d < ${DK}u; d++) {
+      for (var c = 0u; c < 4u; c++) { let e = d * 4u + c; if (e < E) { dks[row * E + e] = dk[d][c]; } }
+    }
+    for (var d = 0u; d < ${DV}u; d++) {
+      for (var c = 0u; c < 4u; c++) { let e = d * 4u + c; if (e < EV) { dvs[row * EV + e] = dv[d][c]; } }
+    }
+  }
+}`;
+}
+
+/** Whether q, k, v are attention operands the kernels take; returns their dims. */
+function attentionDims(rt: GpuRuntime, q: View, k: View, v: View): { L: number; S: number; E: number; EV: number } | null {
+  const nd = q.shape.length;
+  if (nd < 2 || k.shape.length !== nd || v.shape.length !== nd) return null;
+  if ([q, k, v].some((x) => x.dtype !== 'float32')) return null;
+  for (let d = 0; d < nd - 2; d++) if (k.shape[d] !== q.shape[d] || v.shape[d] !== q.shape[d]) return null;
+  const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], EV = v.shape[nd - 1];
+  if (k.shape[nd - 1] !== E || v.shape[nd - 2] !== S) return null;
+  if (L === 0 || S === 0 || E === 0 || EV === 0 || E > MAX_HEAD || EV > MAX_HEAD) return null;
+  if (prod(q.shape.slice(0, nd - 2)) > rt.maxWorkgroups ** 2) return null;
+  return { L, S, E, EV };
+}
+
+function attentionGrid(rt: GpuRuntime, rows: number, B: number): [number, number, number] {
+  const y = Math.min(B, rt.maxWorkgroups);
+  return [Math.ceil(rows / AT), y, Math.ceil(B / y)];
+}
+
+const attention = (rt: GpuRuntime): NonNullable<FusedKernels['attention']> => (q, k, v, scale, causal, out, lse) => {
+  const dims = attentionDims(rt, q, k, v);
+  if (!dims) return false;
+  const DK = Math.ceil(dims.E / 4), DV = Math.ceil(dims.EV / 4), BC = tileRows(DK + DV);
+  const pipeline = rt.pipeline(`attention:${DK}:${DV}:${BC}`, () => attentionFwdWgsl(DK, DV, BC));
+  const { meta, B } = attentionMeta([q, k, v], scale, causal);
+  if (B === 0) return true;
+  rt.dispatch(pipeline, [buf(q.storage), buf(k.storage), buf(v.storage), buf(out), buf(lse)], meta, attentionGrid(rt, dims.L, B));
+  return true;
+};
+
+const attentionBackward = (rt: GpuRuntime): NonNullable<FusedKernels['attentionBackward']> => (q, k, v, o, lse, g, scale, causal, dq, dk, dv) => {
+  const dims = attentionDims(rt, q, k, v);
+  if (!dims || o.dtype !== 'float32' || g.dtype !== 'float32' || lse.offset !== 0) return false;
+  const DK = Math.ceil(dims.E / 4), DV = Math.ceil(dims.EV / 4);
+  const { meta, B } = attentionMeta([q, k, v, o, g], scale, causal);
+  if (B === 0) return true;
+  const BC = tileRows(DK + DV), BQ = tileRows(DK + DV, 2);
+  const D = rt.acquire(B * dims.L * 4, 'attention backward row sums');
+  try {
+    const dqPipe = rt.pipeline(`attentionDq:${DK}:${DV}:${BC}`, () => attentionDqWgsl(DK, DV, BC));
+    rt.dispatch(dqPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(o.storage), buf(g.storage), buf(lse.storage), D, buf(dq)], meta, attentionGrid(rt, dims.L, B));
+    const dkvPipe = rt.pipeline(`attentionDkv:${DK}:${DV}:${BQ}`, () => attentionDkvWgsl(DK, DV, BQ));
+    rt.dispatch(dkvPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(g.storage), buf(lse.storage), D, buf(dk), buf(dv)], meta, attentionGrid(rt, dims.S, B));
+  } finally {
+    rt.release(D);
+  }
+  return true;
+};
+
+/** The fused kernels of this file, for the backend's `fused` table. */
+export const fusedKernels = (rt: GpuRuntime): FusedKernels => ({
+  layerNorm: layerNorm(rt),
+  layerNormBackward: layerNormBackward(rt),
+  crossEntropy: crossEntropy(rt),
+  crossEntropyBackward: crossEntropyBackward(rt),
+  attention: attention(rt),
+  attentionBackward: attentionBackward(rt),
+});

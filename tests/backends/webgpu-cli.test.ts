@@ -1,0 +1,69 @@
+// The command line on the webgpu backend as a user runs it: `nabla info` shows the adapter,
+// `train mnist` (MLP and CNN) and `train gpt` train on the GPU and learn. Tiny runs: where there
+// is no GPU this is SwiftShader, about 0.1 GFLOP/s.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as nb from '../../src/index.js';
+import { nabla, bin } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+async function load(): Promise<string> {
+  if (process.env.NABLA_WEBGPU_SKIP) return process.env.NABLA_WEBGPU_SKIP;
+  try {
+    await nb.loadBackend('webgpu');
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+const unavailable = await load();
+const jsonLines = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
+describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
+  beforeAll(() => {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm test does)`);
+  });
+
+  it('nabla info shows the adapter, its limits and features', async () => {
+    const r = await nabla('info', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const gpu = JSON.parse(r.stdout).backends.webgpu;
+    expect(gpu.adapter.vendor, JSON.stringify(gpu)).toBeTruthy();
+    expect(gpu.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(Array.isArray(gpu.features)).toBe(true);
+  });
+
+  for (const model of ['mlp', 'cnn']) {
+    it(`train mnist --model ${model} learns on the GPU`, async () => {
+      const r = await nabla('train', 'mnist', '--backend', 'webgpu', '--model', model, '--limit', model === 'mlp' ? '1200' : '400',
+        '--epochs', '1', '--batch-size', '32', '--test-limit', '200', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const lines = jsonLines(r.stdout);
+      const end = lines.find((l) => l.event === 'end');
+      expect(end?.test_acc, r.stdout).toBeGreaterThan(model === 'mlp' ? 0.6 : 0.3); // 10% is chance
+    });
+  }
+
+  it('train gpt --backend webgpu trains and samples', async () => {
+    const dir = await tempDir('nabla-gpu-lm-');
+    const text = join(dir, 'text.txt');
+    const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
+    const body = existsSync(corpus) ? (await readFile(corpus, 'utf8')).slice(0, 20_000) : 'to be or not to be, that is the question. '.repeat(400);
+    await writeFile(text, body);
+    const r = await nabla('train', 'gpt', '--backend', 'webgpu', '--text', text, '--layers', '1', '--heads', '2', '--dim', '32',
+      '--context', '16', '--batch-size', '4', '--steps', '30', '--eval-every', '30', '--eval-iters', '2', '--sample-tokens', '10', '--lr', '3e-3', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const evals = jsonLines(r.stdout).filter((l) => l.event === 'eval');
+    expect(evals.length).toBe(1);
+    expect(evals[0].val_loss).toBeLessThan(Math.log(40)); // below a uniform guess over the characters
+    expect(typeof evals[0].sample).toBe('string');
+  });
+});
+
+describe.skipIf(!unavailable)('nabla on --backend webgpu', () => {
+  it(`is not available here, so these are skipped: ${unavailable}`, () => {
+    expect(unavailable).not.toBe('');
+  });
+});
