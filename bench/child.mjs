@@ -1,7 +1,7 @@
 // Runs one benchmark task for one peer in a fresh process and prints one JSON line:
 //   node bench/child.mjs <peer> <task> <json-args>
-// peers: nabla-js, nabla-wasm-1, nabla-wasm-all, tfjs-wasm, tfjs-cpu, jax-js
-// tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds}, fit {images},
+// peers: nabla-js, nabla-wasm-1, nabla-wasm-all, nabla-webgpu, tfjs-wasm, tfjs-cpu, jax-js
+// tasks: init, matmul {n, variant, minSeconds}, conv2d {minSeconds}, mnist {maxSeconds, readEvery}, fit {images},
 //        gpt {warmup, minSeconds, minSteps, maxSteps, maxSeconds}
 
 import { enableRelaxedSimd } from '../dist/src/platform/relaxed-simd.js';
@@ -42,7 +42,7 @@ try {
     const x = new Float32Array(raw.images.length);
     for (let i = 0; i < x.length; i++) x[i] = raw.images[i] / 255;
     const y = Int32Array.from(raw.labels);
-    result = await peer.mnistEpoch(x, y, { batchSize: 128, lr: 1e-3, epochs: 1, maxSeconds: args.maxSeconds });
+    result = await peer.mnistEpoch(x, y, { batchSize: 128, lr: 1e-3, epochs: 1, maxSeconds: args.maxSeconds, readEvery: args.readEvery });
   } else if (task === 'fit') {
     // Keras-style fit on the first `images` training images (timed, then scaled to 60,000).
     const raw = await data.loadMnistRaw({ train: true });

@@ -3,6 +3,10 @@
 // training tokens/s (same weights and batches for every peer; `--tasks gpt` for that row alone). Each
 // measurement runs in a fresh process, one at a time. Prints a table of figures, one of ratios
 // (nabla wasm with all threads against each peer), and with --json one JSON object.
+//
+// nabla webgpu joins the default peers when a hardware GPU adapter is found; `--peers nabla-webgpu`
+// forces it. On a software adapter (SwiftShader, lavapipe: ~0.1 GFLOP/s) it runs matmul up to
+// n = 256 (or --max-n) and a time-capped MNIST epoch only: enough to see that it works.
 
 import { Command } from 'commander';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,10 +16,10 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ALL_PEERS = ['nabla-js', 'nabla-wasm-1', 'nabla-wasm-all', 'tfjs-wasm', 'tfjs-cpu', 'jax-js'];
+const ALL_PEERS = ['nabla-js', 'nabla-wasm-1', 'nabla-wasm-all', 'nabla-webgpu', 'tfjs-wasm', 'tfjs-cpu', 'jax-js'];
 const SLOW = new Set(['nabla-js', 'tfjs-cpu']);
 const LABEL = {
-  'nabla-js': 'nabla js', 'nabla-wasm-1': 'nabla wasm 1T', 'nabla-wasm-all': 'nabla wasm allT',
+  'nabla-js': 'nabla js', 'nabla-wasm-1': 'nabla wasm 1T', 'nabla-wasm-all': 'nabla wasm allT', 'nabla-webgpu': 'nabla webgpu',
   'tfjs-wasm': 'tfjs wasm', 'tfjs-cpu': 'tfjs cpu', 'jax-js': 'jax-js wasm',
 };
 
@@ -23,11 +27,12 @@ const program = new Command()
   .name('bench')
   .option('--json', 'also print all results as one JSON object')
   .option('--quick', 'shorter timings (noisier)')
-  .option('--peers <list>', 'comma-separated peers', ALL_PEERS.join(','))
+  .option('--peers <list>', `comma-separated peers (default: ${ALL_PEERS.join(',')}; nabla-webgpu only on a hardware GPU)`)
+  .option('--max-n <n>', 'largest matmul n to run (default: all; 256 on a software GPU)', Number)
   .option('--tasks <list>', 'comma-separated tasks: matmul, variants, conv2d, mnist, fit, gpt', 'matmul,variants,conv2d,mnist,fit,gpt')
   .parse();
 const o = program.opts();
-const peers = o.peers.split(',');
+let peers = (o.peers ?? ALL_PEERS.join(',')).split(',');
 const tasks = new Set(o.tasks.split(','));
 const minSeconds = o.quick ? 0.3 : 1;
 const mnistCap = o.quick ? 8 : 20;
@@ -67,6 +72,15 @@ for (const p of peers) {
   results.peers[p] = r.ok ? r.result : { error: r.error };
   log(`${p}: ${r.ok ? JSON.stringify(r.result) : `unavailable: ${r.error}`}`);
 }
+// Unasked for, webgpu stays only on a hardware adapter.
+if (!o.peers && (results.peers['nabla-webgpu']?.error || results.peers['nabla-webgpu']?.software)) {
+  log('nabla-webgpu: left out (no hardware GPU adapter; --peers nabla-webgpu forces it)');
+  peers = peers.filter((p) => p !== 'nabla-webgpu');
+  delete results.peers['nabla-webgpu'];
+}
+const software = (p) => results.peers[p]?.software === true;
+const maxN = (p) => o.maxN ?? (software(p) ? 256 : Infinity);
+const softwareSkip = { skipped: 'skipped: software GPU' };
 
 function measure(row, unit, fn) {
   const entry = { row, unit, values: {} };
@@ -81,6 +95,7 @@ function measure(row, unit, fn) {
 
 const matmulCase = (n, variant) => (p) => {
   if (SLOW.has(p) && n >= 2048) return { skipped: 'skipped: too slow' };
+  if (n > maxN(p)) return o.maxN === undefined ? softwareSkip : { skipped: `skipped: n > --max-n ${o.maxN}` };
   const r = child(p, 'matmul', { n, variant, minSeconds: SLOW.has(p) ? Math.min(minSeconds, 0.3) : minSeconds });
   if (!r.ok) return { error: r.error };
   return { value: r.result.flops / r.result.secondsPerOp / 1e9 };
@@ -94,8 +109,9 @@ if (tasks.has('variants')) {
 if (tasks.has('conv2d')) {
   const conv = {};
   const get = (p) => (conv[p] ??= child(p, 'conv2d', { minSeconds }));
-  measure('conv2d MNIST-CNN forward', 'ms', (p) => { const r = get(p); return r.ok ? { value: r.result.forwardSeconds * 1000 } : { error: r.error }; });
+  measure('conv2d MNIST-CNN forward', 'ms', (p) => { if (software(p)) return softwareSkip; const r = get(p); return r.ok ? { value: r.result.forwardSeconds * 1000 } : { error: r.error }; });
   measure('conv2d MNIST-CNN backward', 'ms', (p) => {
+    if (software(p)) return softwareSkip;
     const r = get(p);
     if (!r.ok) return { error: r.error };
     if (typeof r.result.backwardSeconds !== 'number') return { skipped: 'unavailable', note: r.result.note };
@@ -104,7 +120,7 @@ if (tasks.has('conv2d')) {
 }
 if (tasks.has('mnist')) {
   measure('MNIST MLP epoch (784-512-10, Adam, batch 128)', 's', (p) => {
-    const r = child(p, 'mnist', { maxSeconds: mnistCap });
+    const r = child(p, 'mnist', { maxSeconds: mnistCap, readEvery: software(p) ? 1 : 50 });
     if (!r.ok) return { error: r.error };
     return { value: r.result.seconds, note: r.result.extrapolated ? `extrapolated from ${r.result.stepsRun} steps` : `loss ${Number(r.result.finalLoss).toFixed(3)}` };
   });
@@ -114,6 +130,7 @@ if (tasks.has('fit')) {
   const images = o.quick ? 6400 : 12800;
   measure('MNIST MLP epoch, Keras-style fit', 's', (p) => {
     if (p === 'jax-js' || p === 'nabla-js' || p === 'tfjs-cpu') return { skipped: p === 'jax-js' ? 'no fit API' : 'skipped: too slow' };
+    if (software(p)) return softwareSkip;
     const r = child(p, 'fit', { images });
     if (!r.ok) return { error: r.error };
     return { value: r.result.seconds, note: `timed on ${images} images, scaled to 60,000` };
@@ -127,6 +144,7 @@ if (tasks.has('gpt')) {
   const slow = new Set(['nabla-js', 'tfjs-cpu', 'tfjs-wasm']);
   const row = 'GPT tiny training (B 32, T 64, AdamW)';
   measure(row, 'tokens/s', (p) => {
+    if (software(p)) return softwareSkip;
     const args = slow.has(p)
       ? { warmup: 1, minSeconds: o.quick ? 0 : 3, minSteps: 1, maxSteps: o.quick ? 1 : 3, maxSeconds: 60 }
       : { warmup: 3, minSeconds: o.quick ? 1 : 3, minSteps: 2, maxSeconds: 120 };
@@ -173,7 +191,10 @@ const print = (header, rows) => {
   for (const r of rows) console.log(line(r));
 };
 console.log(`\nnabla benchmark — ${results.machine.cpu}, ${results.machine.threads} threads, Node ${results.machine.node} (WebAssembly relaxed SIMD enabled for every peer)`);
-console.log(`FMA peak: ${results.peak.one.toFixed(0)} GFLOP/s (1 thread), ${results.peak.all.toFixed(0)} (${results.peak.threads} threads) — ${results.peak.source}\n`);
+console.log(`FMA peak: ${results.peak.one.toFixed(0)} GFLOP/s (1 thread), ${results.peak.all.toFixed(0)} (${results.peak.threads} threads) — ${results.peak.source}`);
+const gpuInfo = results.peers['nabla-webgpu'];
+if (gpuInfo?.adapter) console.log(`GPU (nabla webgpu): ${[gpuInfo.adapter.vendor, gpuInfo.adapter.architecture, gpuInfo.adapter.description].filter(Boolean).join(' / ')} via ${gpuInfo.source}${gpuInfo.software ? ' — a software driver: correctness only, not speed' : ''}`);
+console.log('');
 print(cols, table);
 const gflopRows = results.rows.filter((r) => r.unit === 'GFLOP/s');
 if (gflopRows.length) {

@@ -1,16 +1,28 @@
-// nabla as a benchmark peer: the js reference backend, or wasm with a given number of threads.
-// Same functions as the other peers: matmul, conv2d (forward and backward at MNIST-CNN sizes),
-// one MNIST MLP training epoch (784-512-10, Adam, batch 128), and GPT `tiny` training steps.
+// nabla as a benchmark peer: the js reference backend, wasm with a given number of threads, or
+// webgpu. Same functions as the other peers: matmul, conv2d (forward and backward at MNIST-CNN
+// sizes), one MNIST MLP training epoch (784-512-10, Adam, batch 128), and GPT `tiny` training steps.
+// On webgpu the work is asynchronous: the clock starts and stops on a finished GPU (sync), and
+// losses are read with `await` (reads are asynchronous only there).
 
 import * as nb from '../../dist/src/index.js';
 import { GPT_BENCH, timeTraining } from './gpt-common.mjs';
 
+/** Software Vulkan drivers (SwiftShader, lavapipe): fine for correctness, ~0.1-1 GFLOP/s. */
+export const isSoftwareAdapter = (a) => /swiftshader|llvmpipe|lavapipe/i.test(`${a?.architecture} ${a?.device} ${a?.description}`);
+
+let gpu = false; // this process's peer runs on webgpu
+
 export function makePeer(backend, threads) {
-  const name = backend === 'js' ? 'nabla js' : `nabla wasm ${threads === 'all' ? 'all threads' : `${threads} thread${threads > 1 ? 's' : ''}`}`;
+  gpu = backend === 'webgpu';
+  const name = backend === 'js' ? 'nabla js' : gpu ? 'nabla webgpu' : `nabla wasm ${threads === 'all' ? 'all threads' : `${threads} thread${threads > 1 ? 's' : ''}`}`;
   return {
     name,
     async init() {
       const b = await nb.setBackend(backend);
+      if (gpu) {
+        const { adapter, source } = b.info();
+        return { adapter, source, software: isSoftwareAdapter(adapter) };
+      }
       if (backend === 'wasm') {
         nb.setThreads(threads === 'all' ? nb.wasmBackend().info().threadsRequested ?? 1 : threads);
         await b.ready();
@@ -36,6 +48,28 @@ function timeIt(fn, minSeconds) {
   return (performance.now() - t0) / 1000 / reps;
 }
 
+/**
+ * timeIt for the GPU: `reps` calls recorded back to back between two syncs, so the figure is the
+ * GPU's throughput, not one submit-and-wait per call; reps grow until a batch lasts minSeconds.
+ */
+async function timeItGpu(fn, minSeconds) {
+  const sync = () => nb.webgpuBackend().sync();
+  fn(); // compiles the pipelines, fills the buffer pool
+  await sync();
+  for (let reps = 1; ;) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    await sync();
+    const s = (performance.now() - t0) / 1000;
+    if (s >= minSeconds || reps >= 1 << 14) return s / reps;
+    reps = Math.min(1 << 14, Math.max(2 * reps, Math.ceil((1.1 * reps * minSeconds) / Math.max(s, 1e-4))));
+  }
+}
+
+const time = (fn, minSeconds) => (gpu ? timeItGpu(fn, minSeconds) : timeIt(fn, minSeconds));
+/** A scalar tensor's value: synchronous on the CPU backends, awaited on the GPU. */
+const read = (t) => (gpu ? t.item() : t.itemSync());
+
 export function operands(n, variant) {
   const g = new nb.Generator(1);
   switch (variant) {
@@ -50,15 +84,15 @@ export function operands(n, variant) {
   }
 }
 
-function matmul(n, variant, minSeconds) {
+async function matmul(n, variant, minSeconds) {
   const { a, b, flops } = operands(n, variant);
-  const secondsPerOp = timeIt(() => nb.matmul(a, b).dispose(), minSeconds);
+  const secondsPerOp = await time(() => nb.matmul(a, b).dispose(), minSeconds);
   a.dispose(); b.dispose();
   return { secondsPerOp, flops };
 }
 
 /** Two conv layers of the MNIST CNN: [64,1,28,28] → 32 filters 3×3 same; [64,32,14,14] → 64 filters. */
-function conv2d(minSeconds) {
+async function conv2d(minSeconds) {
   const g = new nb.Generator(2);
   const layers = [
     { x: nb.randn([64, 1, 28, 28], { generator: g }), w: nb.randn([32, 1, 3, 3], { generator: g }) },
@@ -71,13 +105,16 @@ function conv2d(minSeconds) {
       l.x.grad.dispose(); l.x.grad = null; l.w.grad.dispose(); l.w.grad = null;
     }
   });
-  const forwardSeconds = timeIt(fwd, minSeconds);
-  const both = timeIt(fwdBwd, minSeconds);
+  const forwardSeconds = await time(fwd, minSeconds);
+  const both = await time(fwdBwd, minSeconds);
   return { forwardSeconds, backwardSeconds: Math.max(0, both - forwardSeconds) };
 }
 
-/** One epoch of the 784-512-10 MLP with Adam; stops at maxSeconds and extrapolates. */
-function mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity } = {}) {
+/**
+ * One epoch of the 784-512-10 MLP with Adam; stops at maxSeconds and extrapolates. The loss is
+ * read every `readEvery` steps (a software GPU reads every step, so the time cap can act).
+ */
+async function mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity, readEvery = 50 } = {}) {
   nb.manualSeed(0);
   const model = new nb.nn.Sequential(new nb.nn.Linear(784, 512), new nb.nn.ReLU(), new nb.nn.Linear(512, 10));
   const opt = new nb.optim.Adam(model.parameters(), { lr });
@@ -96,11 +133,12 @@ function mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity } 
       return out.detach();
     });
     // Read the loss every 50 steps, as a training loop that logs would.
-    if (s % 50 === 0 || s === steps - 1) loss = l.itemSync();
+    if (s % readEvery === 0 || s === steps - 1) loss = await read(l);
     l.dispose();
     run++;
     if ((performance.now() - t0) / 1000 > maxSeconds) break;
   }
+  if (gpu) await nb.webgpuBackend().sync(); // steps recorded since the last read
   const seconds = (performance.now() - t0) / 1000;
   return { seconds: seconds * steps / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
 }
@@ -118,6 +156,7 @@ async function mnistFit(x, y, { batchSize = 128 } = {}) {
   const xs = nb.tensor(x).reshape([y.length, 784]), ys = nb.tensor(y);
   const t0 = performance.now();
   const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+  if (gpu) await nb.webgpuBackend().sync();
   return { seconds: (performance.now() - t0) / 1000, finalLoss: h.history.loss.at(-1) };
 }
 
@@ -133,7 +172,7 @@ async function gptTrain(weights, batches, opts) {
     x: nb.tensor(x, { shape: [c.batch, c.context], dtype: 'int32' }),
     y: nb.tensor(y, { shape: [c.batch, c.context], dtype: 'int32' }),
   }));
-  const step = ({ x, y }) => {
+  const step = async ({ x, y }) => {
     const l = nb.scope(() => {
       const { loss } = model.forward(x, y);
       opt.zeroGrad();
@@ -141,7 +180,7 @@ async function gptTrain(weights, batches, opts) {
       opt.step();
       return loss.detach();
     });
-    const v = l.itemSync();
+    const v = await read(l);
     l.dispose();
     return v;
   };
