@@ -27,7 +27,7 @@ export default defineConfig({
       { test: { ...shared, name: 'wasm', include: ['tests/**/*.test.ts'], exclude: gpu, setupFiles: ['tests/setup-backend.ts'], env: { NABLA_TEST_BACKEND: 'wasm' } } },
       { test: { ...shared, name: 'wasm-relaxed', include: ['tests/**/*.test.ts'], exclude: [...once, ...gpu], setupFiles: ['tests/setup-backend.ts'], env: { NABLA_TEST_BACKEND: 'wasm', NABLA_TEST_RELAXED: '1' } } },
       { test: { ...shared, name: 'js', include: ['tests/**/*.test.ts'], exclude: [...once, ...gpu], setupFiles: ['tests/setup-backend.ts'], env: { NABLA_TEST_BACKEND: 'js' } } },
-      { test: { ...shared, name: 'webgpu', include: gpu, env: gpuEnv() } },
+      { test: { ...shared, name: 'webgpu', include: gpu, env: gpuEnv(), execArgv: ['--expose-gc'] } },
     ],
   },
 });

@@ -115,6 +115,10 @@ export interface FusedKernels {
   attention?(q: View, k: View, v: View, scale: number, causal: boolean, out: Storage, lse: Storage): boolean;
   /** Its backward from the saved output and logsumexp: dq, dk, dv (contiguous, shaped as q, k, v). */
   attentionBackward?(q: View, k: View, v: View, out: View, lse: View, g: View, scale: number, causal: boolean, dq: Storage, dk: Storage, dv: Storage): boolean;
+  /** GELU of x into out (contiguous): exact x·Φ(x), or GPT-2's tanh approximation (ops/activation.ts). */
+  gelu?(x: View, out: Storage, approximate: 'none' | 'tanh'): boolean;
+  /** Its backward: dx = g·GELU'(x), into dx (contiguous, x's shape). */
+  geluBackward?(g: View, x: View, dx: Storage, approximate: 'none' | 'tanh'): boolean;
 }
 
 export interface Backend {

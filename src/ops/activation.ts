@@ -5,6 +5,7 @@ import { add, div, greater, mul, sub, where, maximum } from './binary.js';
 import { erf, exp, log, tanh, neg, log1p, abs } from './unary.js';
 import { max, sum } from './reduce.js';
 import { detach, record } from '../autograd/tape.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { allocTensor } from '../backends/dispatch.js';
 
 /** max(x, 0); gradient 0 at 0, as in PyTorch. */
@@ -34,11 +35,59 @@ export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
  * 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) used by GPT-2.
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  const fused = fusedGelu(x, approximate);
+  if (fused) return fused;
   if (approximate === 'tanh') {
     const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
     return mul(mul(x, 0.5), add(tanh(inner), 1));
   }
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+/** Force the composed GELU (composedOnly), or the fused forward with the composed backward (tests). */
+export const geluOptions = { composedOnly: false, composedBackward: false };
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU'(x), composed (differentiable). Exact: Φ(x) + x·φ(x). Tanh form, u = √(2/π)(x + 0.044715x³),
+ * t = tanh u: ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
+ */
+function geluGrad(x: Tensor, approximate: 'none' | 'tanh'): Tensor {
+  if (approximate === 'tanh') {
+    const x2 = mul(x, x);
+    const t = tanh(mul(add(x, mul(mul(x2, x), 0.044715)), SQRT_2_OVER_PI));
+    const du = mul(add(mul(x2, 3 * 0.044715), 1), SQRT_2_OVER_PI);
+    return add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, mul(t, t))), du));
+  }
+  const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+  const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+  return add(cdf, mul(x, pdf));
+}
+
+/**
+ * The backend's fused GELU where it has one (one pass instead of about nine), with its fused
+ * backward when the backward is not itself recorded, else the composed derivative.
+ */
+function fusedGelu(x: Tensor, approximate: 'none' | 'tanh'): Tensor | null {
+  const backend = x.storage.backend;
+  const kernel = backend.fused?.gelu;
+  if (!kernel || geluOptions.composedOnly) return null;
+  const out = allocTensor(backend, x.shape, x.dtype);
+  if (!kernel(x, out.storage, approximate)) {
+    out.dispose();
+    return null;
+  }
+  record('gelu', [x], out, (g) => {
+    const back = backend.fused?.geluBackward;
+    if (back && !isGradEnabled() && !geluOptions.composedBackward) {
+      const dx = allocTensor(backend, x.shape, x.dtype);
+      if (back(g, x, dx.storage, approximate)) return [dx];
+      dx.dispose();
+    }
+    return [mul(g, geluGrad(x, approximate))];
+  });
+  return out;
 }
 
 /** e^{x_i} / Σ e^{x_j} along dim; the max is subtracted first (its gradient cancels, so detached). */

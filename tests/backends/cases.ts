@@ -118,6 +118,7 @@ export const composites: Case[] = [
   ['softmax', (x) => nb.softmax(x, -1), [rn([4, 10])]],
   ['logSoftmax', (x) => nb.logSoftmax(x, -1), [rn([4, 10])]],
   ['gelu', (x) => nb.gelu(x), [rn([30])]],
+  ['gelu tanh (GPT-2) of a transposed view', (x) => nb.gelu(x.t(), 'tanh'), [rn([7, 9])]],
   ['sigmoid', (x) => nb.sigmoid(x), [rn([30])]],
   ['crossEntropy', (x, y) => nb.nn.functional.crossEntropy(x, y), [rn([6, 5]), ints([0, 4, 1, 2, 3, 0])]],
   ['mseLoss', (x, y) => nb.nn.functional.mseLoss(x, y), [rn([6, 5]), rn([6, 5])]],

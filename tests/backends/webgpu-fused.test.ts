@@ -4,6 +4,7 @@
 // ignored targets, memory that stays flat, and a GPT training step. Runs in the vitest project `webgpu`.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
+import { settleGarbage } from '../helpers/gc.js';
 import { layerNormOptions } from '../../src/nn/layers/norm.js';
 import { crossEntropyOptions } from '../../src/nn/functional.js';
 import { attentionOptions } from '../../src/nn/layers/attention.js';
@@ -231,6 +232,7 @@ describe.skipIf(!!unavailable)('webgpu fused kernels in a model', () => {
     ];
     for (const [name, op] of ops) {
       const input = name === 'attention' ? q : x;
+      await settleGarbage();
       const live = gpu().liveBuffers();
       nb.noGrad(() => op(input)).dispose();
       expect(gpu().liveBuffers(), `${name} without grad`).toBe(live);
@@ -240,6 +242,7 @@ describe.skipIf(!!unavailable)('webgpu fused kernels in a model', () => {
       nb.scope(() => { nb.sum(op(leaf)).backward(); });
       await leaf.grad!.data();
       leaf.grad!.dispose();
+      await settleGarbage();
       expect(gpu().liveBuffers(), `${name} after backward`).toBe(live);
     }
   });
@@ -269,8 +272,10 @@ describe.skipIf(!!unavailable)('webgpu fused kernels in a model', () => {
     };
     const ref = await step(true);
     await step(false);
+    await settleGarbage();
     const live = gpu().liveBuffers();
     const got = await step(false);
+    await settleGarbage();
     expect(gpu().liveBuffers()).toBe(live);
     expect(got.loss).toBeCloseTo(ref.loss, 4);
     got.grads.forEach((g, i) => near(g, ref.grads[i], `gradient of parameter ${i}`, 2e-4));

@@ -5,6 +5,7 @@
 // Runs in the vitest project `webgpu` (SwiftShader where there is no GPU).
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
+import { settleGarbage } from '../helpers/gc.js';
 import { close } from './cases.js';
 
 /** Why webgpu cannot run here, or '' when it can. */
@@ -145,8 +146,9 @@ describe.skipIf(!!unavailable)('webgpu fused optimizer steps', () => {
       p.grad = nb.onesLike(p);
       e.grad = nb.zerosLike(e);
       opt.step();
-      if (s === 2) at = gpu().liveBuffers();
+      if (s === 2) { await settleGarbage(); at = gpu().liveBuffers(); }
     }
+    await settleGarbage();
     expect(gpu().liveBuffers()).toBe(at);
     expect((await e.data()).length).toBe(0);
     // a constant gradient 1: m̂/√v̂ = 1 every step, so p moved by 6·lr (to float32 rounding)

@@ -3,7 +3,8 @@
 // and clear errors. Runs in the vitest project `webgpu` (SwiftShader where there is no GPU).
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as nb from '../../src/index.js';
-import { cases, composites, check, g } from './cases.js';
+import { settleGarbage } from '../helpers/gc.js';
+import { cases, composites, check, close, g } from './cases.js';
 
 /** Why webgpu cannot run here, or '' when it can. */
 async function load(): Promise<string> {
@@ -85,6 +86,30 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
     for (const f of [nb.sin, nb.cos, nb.erf, nb.sqrt, nb.floor, nb.reciprocal]) expect((await f(special).data())[0]).toBeNaN();
   });
 
+  for (const approximate of ['none', 'tanh'] as const) {
+    it(`fused GELU (${approximate}) matches the composed one, forward, backward and second derivative`, async () => {
+      const x0 = nb.mul(nb.randn([5, 33], { device: 'webgpu', generator: g }), 3);
+      const run = async (opts: { composedOnly: boolean; composedBackward: boolean }) => {
+        Object.assign(nb.geluOptions, opts);
+        try {
+          const x = x0.detach().requiresGrad_();
+          const y = nb.gelu(x, approximate);
+          const [dx] = nb.gradOf(nb.sum(nb.mul(y, y)), [x], { createGraph: true, retainGraph: true }) as nb.Tensor[];
+          const [ddx] = nb.gradOf(nb.sum(dx), [x]) as nb.Tensor[];
+          const x2 = x0.detach().requiresGrad_();
+          nb.sum(nb.mul(nb.gelu(x2, approximate), x0)).backward(); // the fused backward (nothing recorded)
+          return { y: await y.data(), dx: await dx.data(), ddx: await ddx.data(), g: await x2.grad!.data() };
+        } finally {
+          Object.assign(nb.geluOptions, { composedOnly: false, composedBackward: false });
+        }
+      };
+      const fused = await run({ composedOnly: false, composedBackward: false });
+      const composed = await run({ composedOnly: true, composedBackward: false });
+      for (const k of ['y', 'dx', 'ddx', 'g'] as const) close(fused[k], composed[k], `gelu ${approximate} ${k}`);
+      expect(nb.webgpuBackend().fused?.gelu).toBeTypeOf('function');
+    });
+  }
+
   it('a buffer over the device limit is a clear error naming the size', () => {
     const limit = gpu().runtime.maxBufferBytes;
     expect(() => nb.zeros([Math.ceil(limit / 4) + 16], { device: 'webgpu' })).toThrow(/over this device's limit/);
@@ -117,11 +142,10 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
       });
       if (i % 20 === 19) await loss.data();
       loss.dispose();
-      if (i === 19) at = gpu().liveBuffers();
+      if (i === 19) { await settleGarbage(); at = gpu().liveBuffers(); }
     }
-    // Not toBe: tensors other tests left to the garbage collector may be finalized meanwhile. A
-    // leak of even one buffer a step would add 40 here.
-    expect(gpu().liveBuffers()).toBeLessThanOrEqual(at);
+    await settleGarbage();
+    expect(gpu().liveBuffers()).toBe(at);
   });
 });
 

@@ -1,7 +1,7 @@
 // webgpu kernels for unary, binary, where, cast and copy: one generated WGSL kernel per op, dtype and
 // operand layout (contiguous, broadcast value or strided; see layout.ts), one thread per element.
 
-import type { BinaryPrim, Kernel, Storage, UnaryPrim, View } from '../backend.js';
+import type { BinaryPrim, FusedKernels, Kernel, Storage, UnaryPrim, View } from '../backend.js';
 import type { DType } from '../../tensor/dtype.js';
 import { addressing, buf, wgslType } from './layout.js';
 import { MAIN_1D, PRELUDE, WG, type GpuRuntime } from './runtime.js';
@@ -90,7 +90,7 @@ const BINARY_INT: Partial<Record<BinaryPrim, string>> = {
  * Runs `expr` (over operands x0, x1, ... read at their views) into out, element by element.
  * `types` are the WGSL element types of the inputs; `outType` the output's.
  */
-export function mapKernel(rt: GpuRuntime, name: string, expr: string, views: readonly View[], types: string[], out: Storage, outType: string, outShape: readonly number[], prelude = ''): void {
+export function mapKernel(rt: GpuRuntime, name: string, expr: string, views: readonly View[], types: string[], out: Storage, outType: string, outShape: readonly number[], prelude = '', statements = ''): void {
   const a = addressing(outShape, views);
   if (a.meta[0] === 0) return;
   const key = `${name}:${types.join(',')}>${outType}:${a.key}`;
@@ -101,6 +101,7 @@ ${MAIN_1D}
   if (i >= prm[0]) { return; }
   ${a.wgsl}
   ${views.map((_, j) => `let x${j} = x${j}s[o${j}];`).join(' ')}
+  ${statements}
   y[i] = ${expr};
 }`);
   rt.dispatch(pipeline, [...views.map((v) => buf(v.storage)), buf(out)], a.meta, Math.ceil(a.meta[0] / WG));
@@ -154,5 +155,33 @@ export function copyKernel(rt: GpuRuntime): Kernel<'copy'> {
   return ([x], _p, out, shape) => {
     const t = wgslType(x.dtype, 'copy');
     mapKernel(rt, 'copy', 'x0', [x], [t], out, t, shape);
+  };
+}
+
+// GELU in one pass (fused: ops/activation.ts has the composed form and the test compares them).
+// k = √(2/π); the tanh form is GPT-2's.
+const GELU = {
+  tanh: 'let u = 0.7978845608028654 * (x0 + 0.044715 * x0 * x0 * x0); let y_ = 0.5 * x0 * (1.0 + tanh_(u));',
+  none: 'let y_ = 0.5 * x0 * (1.0 + erf_(x0 * 0.7071067811865476));',
+};
+const GELU_GRAD = {
+  tanh: `let x2 = x1 * x1; let t = tanh_(0.7978845608028654 * (x1 + 0.044715 * x2 * x1));
+  let y_ = x0 * (0.5 * (1.0 + t) + 0.5 * x1 * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 0.134145 * x2));`,
+  none: 'let y_ = x0 * (0.5 * (1.0 + erf_(x1 * 0.7071067811865476)) + x1 * exp(-0.5 * x1 * x1) * 0.3989422804014327);',
+};
+
+export function fusedGelu(rt: GpuRuntime): NonNullable<FusedKernels['gelu']> {
+  return (x, out, approximate) => {
+    if (x.dtype !== 'float32') return false;
+    mapKernel(rt, `gelu_${approximate}`, 'y_', [x], ['f32'], out, 'f32', x.shape, MATH, GELU[approximate]);
+    return true;
+  };
+}
+
+export function fusedGeluBackward(rt: GpuRuntime): NonNullable<FusedKernels['geluBackward']> {
+  return (g, x, dx, approximate) => {
+    if (x.dtype !== 'float32' || g.dtype !== 'float32') return false;
+    mapKernel(rt, `gelu_grad_${approximate}`, 'y_', [g, x], ['f32', 'f32'], dx, 'f32', x.shape, MATH, GELU_GRAD[approximate]);
+    return true;
   };
 }

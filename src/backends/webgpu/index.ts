@@ -9,7 +9,7 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { requestGpu } from '../../platform/webgpu.js';
 import { GpuRuntime, type GpuBuf, type RuntimeStats } from './runtime.js';
 import { wgslType } from './layout.js';
-import { binaryKernel, castKernel, copyKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { binaryKernel, castKernel, copyKernel, fusedGelu, fusedGeluBackward, unaryKernel, whereKernel } from './elementwise.js';
 import { argmaxKernel, maxKernel, sumKernel, fusedSoftmax } from './reduce.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, padKernel, randomKernel, scatterAddKernel } from './indexing.js';
@@ -86,7 +86,7 @@ export async function createWebGPUBackend(name = 'webgpu'): Promise<WebGPUBacken
       }
     },
     kernels,
-    fused: { softmax: fusedSoftmax(rt), adam: fusedAdam(rt), ...fusedKernels(rt) },
+    fused: { softmax: fusedSoftmax(rt), adam: fusedAdam(rt), gelu: fusedGelu(rt), geluBackward: fusedGeluBackward(rt), ...fusedKernels(rt) },
     liveBuffers: () => live,
     info: () => ({
       source,
