@@ -16,3 +16,5 @@ export function heapBase(): usize {
 export { runTask } from './tasks';
 export { softmax_rows_f32 } from './softmax';
 export { unfold_f32, fold_f32 } from './window';
+export { layer_norm_f32, layer_norm_backward_f32, cross_entropy_f32, cross_entropy_backward_f32, gelu_f32, gelu_backward_f32 } from './fused';
+export { attentionScratchBytes } from './attention';

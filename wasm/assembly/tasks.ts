@@ -5,11 +5,12 @@
 import { gemm, MR, NR } from './matmul';
 import { adam_f32 } from './optim';
 import { gemvN, gemvT } from './gemv';
+import { attentionForward, attentionBackward } from './attention';
 
 const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;
 /** Units of work per thread a job is cut into (more balances better, fewer packs less). */
 const UNITS_PER_THREAD = 3;
-const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2;
+const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTENTION_BACKWARD = 4;
 
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 { return load<i32>(ctrl + ARGS + (<usize>i << 2)); }
@@ -110,6 +111,44 @@ function gemvTask(ctrl: usize, tid: i32, nt: i32): void {
   }
 }
 
+/** The byte address stored at slot `i` of an address table. */
+// @ts-ignore: decorator
+@inline function addrAt(table: usize, i: i32): usize { return <usize>load<u32>(table + (<usize>i << 2)); }
+
+/**
+ * Fused attention (attention.ts), a unit per batch matrix taken from the shared counter. Arguments:
+ * [qOffs, kOffs, vOffs, qRs, qCs, kRs, kCs, vRs, vCs, out, lse, L, S, E, EV, B, scale (bits),
+ * causal, scratch, scratchStride]; the Offs tables hold each batch matrix's byte address, out and
+ * lse are contiguous.
+ */
+function attentionTask(ctrl: usize, tid: i32): void {
+  const qOffs = <usize><u32>arg(ctrl, 0), kOffs = <usize><u32>arg(ctrl, 1), vOffs = <usize><u32>arg(ctrl, 2);
+  const out = <usize><u32>arg(ctrl, 9), lse = <usize><u32>arg(ctrl, 10);
+  const L = arg(ctrl, 11), S = arg(ctrl, 12), E = arg(ctrl, 13), EV = arg(ctrl, 14), B = arg(ctrl, 15);
+  const scratch = <usize><u32>arg(ctrl, 18) + <usize>tid * <usize><u32>arg(ctrl, 19);
+  for (let z = claim(ctrl); z < B; z = claim(ctrl)) {
+    attentionForward(addrAt(qOffs, z), arg(ctrl, 3), arg(ctrl, 4), addrAt(kOffs, z), arg(ctrl, 5), arg(ctrl, 6), addrAt(vOffs, z), arg(ctrl, 7), arg(ctrl, 8),
+      out + (<usize>z * <usize>L * <usize>EV << 2), lse + (<usize>z * <usize>L << 2), L, S, E, EV, farg(ctrl, 16), arg(ctrl, 17) != 0, scratch);
+  }
+}
+
+/**
+ * Its backward. Arguments: [qOffs, kOffs, vOffs, gOffs, qRs, qCs, kRs, kCs, vRs, vCs, gRs, gCs,
+ * lse, dq, dk, dv, L, S, E, EV, B, scale (bits), causal, scratch, scratchStride].
+ */
+function attentionBackwardTask(ctrl: usize, tid: i32): void {
+  const qOffs = <usize><u32>arg(ctrl, 0), kOffs = <usize><u32>arg(ctrl, 1), vOffs = <usize><u32>arg(ctrl, 2), gOffs = <usize><u32>arg(ctrl, 3);
+  const lse = <usize><u32>arg(ctrl, 12), dq = <usize><u32>arg(ctrl, 13), dk = <usize><u32>arg(ctrl, 14), dv = <usize><u32>arg(ctrl, 15);
+  const L = arg(ctrl, 16), S = arg(ctrl, 17), E = arg(ctrl, 18), EV = arg(ctrl, 19), B = arg(ctrl, 20);
+  const scratch = <usize><u32>arg(ctrl, 23) + <usize>tid * <usize><u32>arg(ctrl, 24);
+  for (let z = claim(ctrl); z < B; z = claim(ctrl)) {
+    attentionBackward(addrAt(qOffs, z), arg(ctrl, 4), arg(ctrl, 5), addrAt(kOffs, z), arg(ctrl, 6), arg(ctrl, 7), addrAt(vOffs, z), arg(ctrl, 8), arg(ctrl, 9),
+      addrAt(gOffs, z), arg(ctrl, 10), arg(ctrl, 11), lse + (<usize>z * <usize>L << 2),
+      dq + (<usize>z * <usize>L * <usize>E << 2), dk + (<usize>z * <usize>S * <usize>E << 2), dv + (<usize>z * <usize>S * <usize>EV << 2),
+      L, S, E, EV, farg(ctrl, 21), arg(ctrl, 22) != 0, scratch);
+  }
+}
+
 /** Run this thread's share of the job at ctrl (the host calls it as thread 0). */
 export function runTask(ctrl: usize, tid: i32): void {
   const nt = load<i32>(ctrl + NTHREADS);
@@ -117,4 +156,6 @@ export function runTask(ctrl: usize, tid: i32): void {
   if (task == TASK_GEMM) gemmTask(ctrl, tid, nt);
   else if (task == TASK_ADAM) adamTask(ctrl, tid, nt);
   else if (task == TASK_GEMV) gemvTask(ctrl, tid, nt);
+  else if (task == TASK_ATTENTION) attentionTask(ctrl, tid);
+  else if (task == TASK_ATTENTION_BACKWARD) attentionBackwardTask(ctrl, tid);
 }

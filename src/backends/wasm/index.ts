@@ -6,7 +6,7 @@
 // Variants, best first: relaxed SIMD + threads, SIMD + threads, relaxed SIMD, SIMD. The first
 // that validates and instantiates here is used; `info()` says which and why others were skipped.
 
-import type { AdamStepArgs, Backend, BinaryPrim, Kernel, KernelTable, Prim, Storage, UnaryPrim, View } from '../backend.js';
+import type { Backend, FusedKernels, BinaryPrim, Kernel, KernelTable, Prim, Storage, UnaryPrim, View } from '../backend.js';
 import { registerBackend, requireBackend } from '../backend.js';
 import { createJsBackend } from '../js/index.js';
 import { stridedOffsets } from '../js/strided.js';
@@ -15,7 +15,7 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
 import { Heap, HeapBuffer } from './heap.js';
-import { CTRL_BYTES, TASK_ADAM, TASK_GEMM, TASK_GEMV, ThreadPool } from './pool.js';
+import { CTRL_BYTES, TASK_ADAM, TASK_ATTENTION, TASK_ATTENTION_BACKWARD, TASK_GEMM, TASK_GEMV, ThreadPool } from './pool.js';
 import * as binaries from './binaries.js';
 
 type Variant = 'relaxedThreads' | 'simdThreads' | 'relaxed' | 'simd';
@@ -40,6 +40,15 @@ interface Kernels {
   softmax_rows_f32(x: number, out: number, rows: number, n: number, log: number): void;
   adam_f32(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
     beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number, decoupledScale: number, mode: number): void;
+  layer_norm_f32(x: number, xRs: number, w: number, b: number, out: number, mean: number, rstd: number, R: number, n: number, eps: number): void;
+  layer_norm_backward_f32(g: number, gRs: number, x: number, xRs: number, w: number, mean: number, rstd: number,
+    dx: number, dw: number, db: number, R: number, n: number): void;
+  cross_entropy_f32(x: number, xRs: number, t: number, tS: number, loss: number, lse: number, N: number, C: number, ignore: number): void;
+  cross_entropy_backward_f32(x: number, xRs: number, t: number, tS: number, lse: number, g: number, gS: number,
+    dx: number, N: number, C: number, ignore: number): void;
+  attentionScratchBytes(L: number, S: number, E: number, EV: number): number;
+  gelu_f32(x: number, out: number, n: number, approx: number): void;
+  gelu_backward_f32(g: number, x: number, dx: number, n: number, approx: number): void;
   runTask?(ctrl: number, tid: number): void;
 }
 
@@ -134,6 +143,9 @@ export function twoLevel(views: readonly View[], outShape: readonly number[]):
   if (is.some((x) => x !== 0 && x !== 1)) return null;
   return { batch: dims[0], outer: dims[1], inner: dims[2], bs: strides.map((s) => s[0]), os: strides.map((s) => s[1]), is };
 }
+
+/** Largest L·S of a fused attention: each thread keeps two L×S blocks of scores in scratch. */
+const ATTENTION_MAX_SCORES = 1 << 20;
 
 /** Products with at most this many rows per matrix skip GEMM's packing (wasm/assembly/gemv.ts). */
 const GEMV_MAX_ROWS = 4;
@@ -363,15 +375,115 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
   };
 
-  const fused = {
-    softmax(x: View, out: Storage, log: boolean): boolean {
+  /** A [R, n] view whose columns are contiguous (any row stride: the kernels take it). */
+  const rows2 = (v: View): boolean => v.shape.length === 2 && (v.strides[1] === 1 || v.shape[1] === 1);
+  /** A 1-D view of contiguous elements (or of one element). */
+  const vec1 = (v: View | null): boolean => !v || (v.shape.length === 1 && (v.strides[0] === 1 || v.shape[0] <= 1));
+  const int32 = (x: number): boolean => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31;
+
+  /**
+   * Attention operands: float32 q [...B, L, E], k [...B, S, E], v [...B, S, Ev] with equal batch
+   * dims, and their sizes; null when the fused kernels do not take them.
+   */
+  function attentionDims(q: View, k: View, v: View): { L: number; S: number; E: number; EV: number; batch: number[] } | null {
+    const nd = q.shape.length;
+    if (nd < 2 || k.shape.length !== nd || v.shape.length !== nd || !f32(q, k, v)) return null;
+    for (let d = 0; d < nd - 2; d++) if (k.shape[d] !== q.shape[d] || v.shape[d] !== q.shape[d]) return null;
+    const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], EV = v.shape[nd - 1];
+    if (k.shape[nd - 1] !== E || v.shape[nd - 2] !== S) return null;
+    if (L === 0 || S === 0 || E === 0 || EV === 0 || L * S > ATTENTION_MAX_SCORES) return null;
+    return { L, S, E, EV, batch: q.shape.slice(0, nd - 2) };
+  }
+
+  /**
+   * Runs an attention task: a table of each operand's batch-matrix byte addresses (operand j at
+   * table + j·B·4), per-thread scratch, then `args(table, scratch, stride)`.
+   */
+  function runAttention(task: number, ops: View[], batch: number[], L: number, S: number, E: number, EV: number, args: (table: number, scratch: number, stride: number) => number[]): void {
+    const B = sizeOf(batch), nd = batch.length;
+    const threads = Math.min(pool.threads, B);
+    const stride = (K.attentionScratchBytes(L, S, E, EV) + 63) & ~63;
+    withTemp(ops.length * B * 4, (table) => withTemp(stride * threads, (scr) => {
+      const t = new Int32Array(memory.buffer, table, ops.length * B);
+      ops.forEach((x, j) => {
+        const offs = stridedOffsets(batch, x.strides.slice(0, nd), x.offset), base = buf(x.storage).ptr;
+        for (let z = 0; z < B; z++) t[j * B + z] = base + offs[z] * 4;
+      });
+      pool.run(task, args(table, scr, stride), threads);
+    }));
+  }
+
+  const f32bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
+  const rc = (x: View): [number, number] => [x.strides[x.shape.length - 2], x.strides[x.shape.length - 1]];
+
+  const fused: FusedKernels = {
+    attention(q, k, v, scale, causal, out, lse) {
+      const d = attentionDims(q, k, v);
+      if (!d) return false;
+      const B = sizeOf(d.batch);
+      if (B === 0) return true;
+      runAttention(TASK_ATTENTION, [q, k, v], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [t, t + B * 4, t + B * 8, ...rc(q), ...rc(k), ...rc(v),
+        buf(out).ptr, buf(lse).ptr, d.L, d.S, d.E, d.EV, B, f32bits(scale), causal ? 1 : 0, scr, stride]);
+      return true;
+    },
+    attentionBackward(q, k, v, _o, lse, g, scale, causal, dq, dk, dv) {
+      const d = attentionDims(q, k, v);
+      if (!d || !f32(g, lse) || g.shape.length !== q.shape.length || g.shape[g.shape.length - 1] !== d.EV || g.shape[g.shape.length - 2] !== d.L) return false;
+      const B = sizeOf(d.batch);
+      if (sizeOf(lse.shape) !== B * d.L || !isContig(lse)) return false;
+      if (B === 0) return true;
+      runAttention(TASK_ATTENTION_BACKWARD, [q, k, v, g], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [t, t + B * 4, t + B * 8, t + B * 12,
+        ...rc(q), ...rc(k), ...rc(v), ...rc(g), addr(lse), buf(dq).ptr, buf(dk).ptr, buf(dv).ptr,
+        d.L, d.S, d.E, d.EV, B, f32bits(scale), causal ? 1 : 0, scr, stride]);
+      return true;
+    },
+    layerNorm(x, w, b, eps, out, mean, rstd) {
+      if (!f32(x) || (w && !f32(w)) || (b && !f32(b)) || !rows2(x) || !vec1(w) || !vec1(b)) return false;
+      const [R, n] = x.shape;
+      if (n === 0) return false;
+      K.layer_norm_f32(addr(x), x.strides[0], w ? addr(w) : 0, b ? addr(b) : 0, buf(out).ptr, buf(mean).ptr, buf(rstd).ptr, R, n, eps);
+      return true;
+    },
+    layerNormBackward(g, x, w, mean, rstd, dx, dw, db) {
+      if (!f32(g, x, mean, rstd) || (w && !f32(w)) || !rows2(g) || !rows2(x) || !vec1(w) || !vec1(mean) || !vec1(rstd)) return false;
+      const [R, n] = x.shape;
+      if (n === 0 || g.shape[0] !== R || g.shape[1] !== n) return false;
+      K.layer_norm_backward_f32(addr(g), g.strides[0], addr(x), x.strides[0], w ? addr(w) : 0, addr(mean), addr(rstd),
+        buf(dx).ptr, dw ? buf(dw).ptr : 0, db ? buf(db).ptr : 0, R, n);
+      return true;
+    },
+    crossEntropy(x, t, ignoreIndex, loss, lse) {
+      if (!f32(x) || t.dtype !== 'int32' || !rows2(x) || t.shape.length !== 1 || !int32(ignoreIndex)) return false;
+      const [N, C] = x.shape;
+      if (C === 0 || t.shape[0] !== N) return false;
+      K.cross_entropy_f32(addr(x), x.strides[0], addr(t), t.strides[0], buf(loss).ptr, buf(lse).ptr, N, C, ignoreIndex);
+      return true;
+    },
+    crossEntropyBackward(x, t, lse, g, ignoreIndex, dx) {
+      if (!f32(x, lse, g) || t.dtype !== 'int32' || !rows2(x) || t.shape.length !== 1 || g.shape.length !== 1 || !vec1(lse) || !int32(ignoreIndex)) return false;
+      const [N, C] = x.shape;
+      if (C === 0 || t.shape[0] !== N || g.shape[0] !== N || lse.shape[0] !== N) return false;
+      K.cross_entropy_backward_f32(addr(x), x.strides[0], addr(t), t.strides[0], addr(lse), addr(g), g.strides[0], buf(dx).ptr, N, C, ignoreIndex);
+      return true;
+    },
+    gelu(x, out, approximate) {
+      if (!f32(x) || !isContig(x)) return false;
+      K.gelu_f32(addr(x), buf(out).ptr, out.size, approximate === 'tanh' ? 1 : 0);
+      return true;
+    },
+    geluBackward(g, x, dx, approximate) {
+      if (!f32(g, x) || !isContig(g) || !isContig(x)) return false;
+      K.gelu_backward_f32(addr(g), addr(x), buf(dx).ptr, dx.size, approximate === 'tanh' ? 1 : 0);
+      return true;
+    },
+    softmax(x, out, log) {
       if (!f32(x) || !isContig(x) || x.shape.length === 0) return false;
       const n = x.shape[x.shape.length - 1];
       if (n === 0) return false;
       K.softmax_rows_f32(addr(x), buf(out).ptr, out.size / n, n, log ? 1 : 0);
       return true;
     },
-    adam(p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean {
+    adam(p, g, m, v, pOut, mOut, vOut, h) {
       if (!f32(p, g, m, v) || ![p, g, m, v].every(isContig)) return false;
       const n = pOut.size, threads = n >= 1 << 15 ? pool.threads : 1;
       if (threads > 1) {

@@ -14,6 +14,9 @@ export const TASK_GEMM = 0;
 export const TASK_ADAM = 1;
 /** Few-row products (M ≤ 4) that read B in place (wasm/assembly/gemv.ts). */
 export const TASK_GEMV = 2;
+/** Fused attention and its backward, a unit per batch matrix (wasm/assembly/attention.ts). */
+export const TASK_ATTENTION = 3;
+export const TASK_ATTENTION_BACKWARD = 4;
 const TASK_EXIT = -1;
 
 // A worker that traps marks the job failed and counts itself done, so the host never waits forever.
