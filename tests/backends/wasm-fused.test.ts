@@ -5,6 +5,7 @@
 // and a GPT training step. Runs on the wasm projects; elsewhere it says why it skips.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
+import { near, withMode, type Flags, type Mode } from '../helpers/fused.js';
 import { layerNormOptions } from '../../src/nn/layers/norm.js';
 import { crossEntropyOptions } from '../../src/nn/functional.js';
 import { attentionOptions } from '../../src/nn/layers/attention.js';
@@ -12,33 +13,6 @@ import { GPT, GPT_PRESETS } from '../../src/models/gpt.js';
 
 const backend = nb.getBackend();
 const unavailable = backend.name !== 'wasm' ? `the backend under test is ${backend.name}, not wasm` : '';
-
-type Flags = { composedOnly: boolean; composedBackward: boolean };
-type Mode = 'fused' | 'fused forward, composed backward' | 'composed';
-
-/** Runs f with the op's flags set for `mode`, restoring them after. */
-function withMode<T>(flags: Flags, mode: Mode, f: () => T): T {
-  flags.composedOnly = mode === 'composed';
-  flags.composedBackward = mode === 'fused forward, composed backward';
-  try {
-    return f();
-  } finally {
-    flags.composedOnly = false;
-    flags.composedBackward = false;
-  }
-}
-
-/** |a − b| ≤ rtol·max(scale, |a|, |b|) with scale the largest |b| (so tiny gradients compare absolutely). */
-function near(a: ArrayLike<number>, b: ArrayLike<number>, what: string, rtol = 1e-4): void {
-  expect(a.length, what).toBe(b.length);
-  let scale = 1e-3;
-  for (let i = 0; i < b.length; i++) if (Number.isFinite(b[i])) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    if (!(Math.abs(x - y) <= rtol * Math.max(scale, Math.abs(x), Math.abs(y)))) expect.fail(`${what}: element ${i}: ${x} vs ${y}`);
-  }
-}
 
 const gen = new nb.Generator(17);
 const randn = (shape: number[], scale = 1): nb.Tensor => nb.mul(nb.randn(shape, { generator: gen }), scale);

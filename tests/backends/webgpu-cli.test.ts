@@ -6,19 +6,11 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nb from '../../src/index.js';
+import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { nabla, bin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-async function load(): Promise<string> {
-  if (process.env.NABLA_WEBGPU_SKIP) return process.env.NABLA_WEBGPU_SKIP;
-  try {
-    await nb.loadBackend('webgpu');
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const unavailable = await load();
+const unavailable = await webgpuUnavailable();
 const jsonLines = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 
 describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
@@ -66,6 +58,23 @@ describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
     expect(evals.length).toBe(1);
     expect(evals[0].val_loss).toBeLessThan(Math.log(40)); // below a uniform guess over the characters
     expect(typeof evals[0].sample).toBe('string');
+  });
+});
+
+describe('nabla without a GPU adapter', () => {
+  // A Vulkan driver list naming nothing that exists: Dawn finds no adapter.
+  const env = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+  it('info lists webgpu as unavailable with the reason, and the CPU backends still work', async () => {
+    const r = await nabla.withEnv(env)('info', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.backends.webgpu.unavailable).toMatch(/^webgpu: /);
+    expect(info.backends.wasm.simd).toBe(true);
+  });
+  it('--backend webgpu fails with a clear message', async () => {
+    const r = await nabla.withEnv(env)('train', 'mnist', '--backend', 'webgpu', '--limit', '64');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/webgpu: (no GPU adapter available|the optional package 'webgpu')/);
   });
 });
 

@@ -4,54 +4,16 @@
 // ignored targets, memory that stays flat, and a GPT training step. Runs in the vitest project `webgpu`.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
+import { near, withMode, type Flags, type Mode } from '../helpers/fused.js';
+import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { settleGarbage } from '../helpers/gc.js';
 import { layerNormOptions } from '../../src/nn/layers/norm.js';
 import { crossEntropyOptions } from '../../src/nn/functional.js';
 import { attentionOptions } from '../../src/nn/layers/attention.js';
 import { GPT, GPT_PRESETS } from '../../src/models/gpt.js';
 
-/** Why webgpu cannot run here, or '' when it can. */
-async function load(): Promise<string> {
-  if (process.env.NABLA_WEBGPU_SKIP) return process.env.NABLA_WEBGPU_SKIP;
-  const before = nb.getBackend().name;
-  try {
-    await nb.setBackend('webgpu');
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await nb.setBackend(before);
-  }
-}
-const unavailable = await load();
+const unavailable = await webgpuUnavailable();
 const gpu = () => nb.webgpuBackend();
-
-type Flags = { composedOnly: boolean; composedBackward: boolean };
-type Mode = 'fused' | 'fused forward, composed backward' | 'composed';
-
-/** Runs f with the op's flags set for `mode`, restoring them after. */
-function withMode<T>(flags: Flags, mode: Mode, f: () => T): T {
-  flags.composedOnly = mode === 'composed';
-  flags.composedBackward = mode === 'fused forward, composed backward';
-  try {
-    return f();
-  } finally {
-    flags.composedOnly = false;
-    flags.composedBackward = false;
-  }
-}
-
-/** |a − b| ≤ rtol·max(scale, |a|, |b|) with scale the largest |b| (so tiny gradients compare absolutely). */
-function near(a: ArrayLike<number>, b: ArrayLike<number>, what: string, rtol = 1e-4): void {
-  expect(a.length, what).toBe(b.length);
-  let scale = 1e-3;
-  for (let i = 0; i < b.length; i++) if (Number.isFinite(b[i])) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    if (!(Math.abs(x - y) <= rtol * Math.max(scale, Math.abs(x), Math.abs(y)))) expect.fail(`${what}: element ${i}: ${x} vs ${y}`);
-  }
-}
 
 const gen = new nb.Generator(17);
 /** Normal values made on js (the same on every run), moved to webgpu. */

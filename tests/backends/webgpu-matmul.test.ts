@@ -4,22 +4,10 @@
 // across the device's workgroup-grid limit.
 import { describe, it, expect, afterEach } from 'vitest';
 import * as nb from '../../src/index.js';
+import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { matmulTuning } from '../../src/backends/webgpu/matmul.js';
 
-/** Why webgpu cannot run here, or '' when it can. */
-async function load(): Promise<string> {
-  if (process.env.NABLA_WEBGPU_SKIP) return process.env.NABLA_WEBGPU_SKIP;
-  const before = nb.getBackend().name;
-  try {
-    await nb.setBackend('webgpu');
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await nb.setBackend(before);
-  }
-}
-const unavailable = await load();
+const unavailable = await webgpuUnavailable();
 const gpu = () => nb.webgpuBackend();
 
 const g = new nb.Generator(11);

@@ -5,23 +5,11 @@
 // Runs in the vitest project `webgpu` (SwiftShader where there is no GPU).
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
+import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { settleGarbage } from '../helpers/gc.js';
 import { close } from './cases.js';
 
-/** Why webgpu cannot run here, or '' when it can. */
-async function load(): Promise<string> {
-  if (process.env.NABLA_WEBGPU_SKIP) return process.env.NABLA_WEBGPU_SKIP;
-  const before = nb.getBackend().name;
-  try {
-    await nb.setBackend('webgpu');
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await nb.setBackend(before);
-  }
-}
-const unavailable = await load();
+const unavailable = await webgpuUnavailable();
 const gpu = () => nb.webgpuBackend();
 
 type Make = (ps: nb.Tensor[]) => nb.optim.Optimizer;

@@ -3,22 +3,10 @@
 // NaN, ±∞, ties, int32 and bool inputs, and determinism. Runs in the vitest project `webgpu`.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
+import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { close } from './cases.js';
 
-/** Why webgpu cannot run here, or '' when it can. */
-async function load(): Promise<string> {
-  if (process.env.NABLA_WEBGPU_SKIP) return process.env.NABLA_WEBGPU_SKIP;
-  const before = nb.getBackend().name;
-  try {
-    await nb.setBackend('webgpu');
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await nb.setBackend(before);
-  }
-}
-const unavailable = await load();
+const unavailable = await webgpuUnavailable();
 
 /** As close() (2e-5 relative), where equal values (±∞ included) and NaN against NaN also pass. */
 function near(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {

@@ -3,23 +3,11 @@
 // and clear errors. Runs in the vitest project `webgpu` (SwiftShader where there is no GPU).
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as nb from '../../src/index.js';
+import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { settleGarbage } from '../helpers/gc.js';
 import { cases, composites, check, close, g } from './cases.js';
 
-/** Why webgpu cannot run here, or '' when it can. */
-async function load(): Promise<string> {
-  if (process.env.NABLA_WEBGPU_SKIP) return process.env.NABLA_WEBGPU_SKIP;
-  const before = nb.getBackend().name;
-  try {
-    await nb.setBackend('webgpu');
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await nb.setBackend(before);
-  }
-}
-const unavailable = await load();
+const unavailable = await webgpuUnavailable();
 const gpu = () => nb.webgpuBackend();
 
 /** Cases that cannot run on webgpu, with the reason (checked separately below). */

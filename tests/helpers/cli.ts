@@ -6,12 +6,19 @@ import { join } from 'node:path';
 const run = promisify(execFile);
 export const bin = join(process.cwd(), 'dist/cli/nabla.js');
 
-export async function nabla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+type Result = { code: number; stdout: string; stderr: string };
+
+async function runWith(env: NodeJS.ProcessEnv | undefined, args: string[]): Promise<Result> {
   try {
-    const r = await run(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
+    const r = await run(process.execPath, [bin, ...args], { maxBuffer: 1 << 24, env });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
+
+/** Runs `nabla ...args`; `nabla.withEnv(env)(...args)` runs it with another environment. */
+export const nabla = Object.assign((...args: string[]): Promise<Result> => runWith(undefined, args), {
+  withEnv: (env: NodeJS.ProcessEnv) => (...args: string[]): Promise<Result> => runWith(env, args),
+});

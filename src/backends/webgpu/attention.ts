@@ -18,6 +18,23 @@ const MAX_HEAD = 128;
 /** Workgroup memory the kernels stay within (the WebGPU default limit). */
 const SHARED_BYTES = 16384;
 
+/**
+ * WGSL: the workgroup loads the tile of BC keys from kb into kt and vt (zeros past S), between
+ * barriers. Shared by the forward and the dQ kernels.
+ */
+function kvTiles(BC: number, DK: number, DV: number): string {
+  return `    workgroupBarrier();
+    for (var u = t; u < ${BC * DK}u; u += ${AT}u) {
+      let key = kb + u / ${DK}u;
+      kt[u] = select(vec4<f32>(0.0), ld_k(row_k(z, min(key, S - 1u)), (u % ${DK}u) * 4u, E), key < S);
+    }
+    for (var u = t; u < ${BC * DV}u; u += ${AT}u) {
+      let key = kb + u / ${DV}u;
+      vt[u] = select(vec4<f32>(0.0), ld_v(row_v(z, min(key, S - 1u)), (u % ${DV}u) * 4u, EV), key < S);
+    }
+    workgroupBarrier();`;
+}
+
 /** Rows per streamed tile: a power of two ≤ 32 whose tiles of `vec4s` vec4 per row (+ extra floats) fit. */
 function tileRows(vec4s: number, extraFloats = 0): number {
   let r = 32;
@@ -112,16 +129,7 @@ ${ATT_MAIN}
   // causal: the block's last query sees keys up to itself
   let kEnd = select(S, min(S, wid.x * ${AT}u + ${AT}u), causal);
   for (var kb = 0u; kb < kEnd; kb += ${BC}u) {
-    workgroupBarrier();
-    for (var u = t; u < ${BC * DK}u; u += ${AT}u) {
-      let key = kb + u / ${DK}u;
-      kt[u] = select(vec4<f32>(0.0), ld_k(row_k(z, min(key, S - 1u)), (u % ${DK}u) * 4u, E), key < S);
-    }
-    for (var u = t; u < ${BC * DV}u; u += ${AT}u) {
-      let key = kb + u / ${DV}u;
-      vt[u] = select(vec4<f32>(0.0), ld_v(row_v(z, min(key, S - 1u)), (u % ${DV}u) * 4u, EV), key < S);
-    }
-    workgroupBarrier();
+${kvTiles(BC, DK, DV)}
     // scores of this tile, and their max
     var sc: array<f32, ${BC}>;
     var mt = -inf_();
@@ -187,16 +195,7 @@ ${ATT_MAIN}
   let lse = lses[z * L + ic];
   let kEnd = select(S, min(S, wid.x * ${AT}u + ${AT}u), causal);
   for (var kb = 0u; kb < kEnd; kb += ${BC}u) {
-    workgroupBarrier();
-    for (var u = t; u < ${BC * DK}u; u += ${AT}u) {
-      let key = kb + u / ${DK}u;
-      kt[u] = select(vec4<f32>(0.0), ld_k(row_k(z, min(key, S - 1u)), (u % ${DK}u) * 4u, E), key < S);
-    }
-    for (var u = t; u < ${BC * DV}u; u += ${AT}u) {
-      let key = kb + u / ${DV}u;
-      vt[u] = select(vec4<f32>(0.0), ld_v(row_v(z, min(key, S - 1u)), (u % ${DV}u) * 4u, EV), key < S);
-    }
-    workgroupBarrier();
+${kvTiles(BC, DK, DV)}
     for (var j = 0u; j < ${BC}u; j++) {
       let key = kb + j;
       if (key < S && (!causal || key <= i)) {
