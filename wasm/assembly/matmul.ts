@@ -4,16 +4,16 @@
 //   for each NC-wide block of columns:                 B block (KC x NC) packed into NR-wide panels
 //     for each KC-deep slice of K:                     (stays in L2)
 //       for each MC-high block of rows:                A block (MC x KC) packed into MR-high panels
-//         for each NR panel, for each MR panel:        6x8 register tile: 12 vector accumulators
+//         for each NR panel, for each MR panel:        5x8 register tile: 10 vector accumulators
 //
 // The first KC slice overwrites C, later ones add to it, so C needs no zeroing.
 
 import { madd } from './fma';
 
-export const MR: i32 = 6;
+export const MR: i32 = 5;
 export const NR: i32 = 8;
 export const KC: i32 = 256;
-export const MC: i32 = 96;
+export const MC: i32 = 100;
 export const NC: i32 = 512;
 
 /** Bytes of scratch one thread needs for packing and edge tiles. */
@@ -84,28 +84,32 @@ function packA(a: usize, aRs: i32, aCs: i32, i0: i32, mc: i32, k0: i32, kc: i32,
   }
 }
 
-/** 6x8 tile: acc = Ap(kc x 6) · Bp(kc x 8); written (or added, when `accumulate`) to C at (c, ldc). */
+/**
+ * 5x8 tile: acc = Ap(kc x 5) · Bp(kc x 8); written (or added, when `accumulate`) to C at (c, ldc).
+ * Sized for V8's x64 backend, which has 15 allocatable XMM registers: 10 accumulators, 2 B vectors,
+ * A's first four rows as one vector and one broadcast fit without spills. A 6x8 tile (12
+ * accumulators) spilled two to four accumulators to the stack inside the k loop and ran at half
+ * the speed. Rows 0-3 of A are broadcast by shuffles of one load, row 4 by load32_splat.
+ */
 function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumulate: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(ap);
+    const a = v128.load(ap); // rows 0-3 (the 16 bytes stay inside the 20-byte step)
+    let x = i32x4.shuffle(a, a, 0, 0, 0, 0);
     c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(ap, 4);
+    x = i32x4.shuffle(a, a, 1, 1, 1, 1);
     c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(ap, 8);
+    x = i32x4.shuffle(a, a, 2, 2, 2, 2);
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(ap, 12);
+    x = i32x4.shuffle(a, a, 3, 3, 3, 3);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
     x = v128.load32_splat(ap, 16);
     c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
-    x = v128.load32_splat(ap, 20);
-    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
     ap += MR << 2;
     bp += NR << 2;
   }
@@ -116,14 +120,12 @@ function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumulate: bo
     c20 = f32x4.add(c20, v128.load(c + 2 * ld)); c21 = f32x4.add(c21, v128.load(c + 2 * ld, 16));
     c30 = f32x4.add(c30, v128.load(c + 3 * ld)); c31 = f32x4.add(c31, v128.load(c + 3 * ld, 16));
     c40 = f32x4.add(c40, v128.load(c + 4 * ld)); c41 = f32x4.add(c41, v128.load(c + 4 * ld, 16));
-    c50 = f32x4.add(c50, v128.load(c + 5 * ld)); c51 = f32x4.add(c51, v128.load(c + 5 * ld, 16));
   }
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
   v128.store(c + 2 * ld, c20); v128.store(c + 2 * ld, c21, 16);
   v128.store(c + 3 * ld, c30); v128.store(c + 3 * ld, c31, 16);
   v128.store(c + 4 * ld, c40); v128.store(c + 4 * ld, c41, 16);
-  v128.store(c + 5 * ld, c50); v128.store(c + 5 * ld, c51, 16);
 }
 
 /**
