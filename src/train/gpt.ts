@@ -175,7 +175,12 @@ export function gptConfigFrom(o: Pick<GptTrainOptions, 'preset' | 'layers' | 'he
 
 /** A sample continuation of `prompt` (a newline by default), for progress output. */
 export async function sampleText(model: GPT, tokenizer: Tokenizer, n: number, seed: number, prompt = '\n'): Promise<string> {
-  let ids = tokenizer.encode(prompt);
+  let ids: number[] = [];
+  try {
+    ids = tokenizer.encode(prompt);
+  } catch {
+    // a text without newlines has no '\n' in its character vocabulary: start from token 0 then
+  }
   if (ids.length === 0) ids = [0];
   const out = await model.generateAsync([ids], { maxNewTokens: n, temperature: 0.8, topK: 50, seed });
   const all = Array.from(await out.data());

@@ -49,7 +49,7 @@ describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
     const dir = await tempDir('nabla-gpu-lm-');
     const text = join(dir, 'text.txt');
     const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
-    const body = existsSync(corpus) ? (await readFile(corpus, 'utf8')).slice(0, 20_000) : 'to be or not to be, that is the question. '.repeat(400);
+    const body = existsSync(corpus) ? (await readFile(corpus, 'utf8')).slice(0, 20_000) : 'to be or not to be,\nthat is the question.\n'.repeat(400);
     await writeFile(text, body);
     const r = await nabla('train', 'gpt', '--backend', 'webgpu', '--text', text, '--layers', '1', '--heads', '2', '--dim', '32',
       '--context', '16', '--batch-size', '4', '--steps', '20', '--eval-every', '20', '--eval-iters', '2', '--sample-tokens', '10', '--lr', '3e-3', '--json');

@@ -43,3 +43,15 @@ describe.skipIf(!existsSync(corpus))('trainGpt', () => {
     expect(Math.max(...live)).toBe(Math.min(...live));
   });
 });
+
+describe('trainGpt on any text', () => {
+  it('samples from a text without newlines (the sample prompt is a newline when the text has one)', async () => {
+    const dir = await tempDir('nabla-gpt-nonl-');
+    const text = join(dir, 'one-line.txt');
+    await writeFile(text, 'to be or not to be, that is the question. '.repeat(50));
+    const r = await trainGpt({ text, layers: 1, heads: 2, dim: 16, context: 8, batchSize: 2, steps: 2, evalEvery: 2, evalIters: 1, sampleTokens: 6 });
+    expect(r.history.length).toBe(1);
+    expect(typeof r.history[0].sample).toBe('string');
+    expect(r.history[0].sample.length).toBeGreaterThan(0);
+  });
+});
