@@ -485,14 +485,15 @@ export class R2Score extends SumStateMetric {
 
   updateState(yTrue: Tensor, yPred: Tensor, sampleWeight?: Tensor): void {
     this.accumulate(() => {
-      const p = cast(yPred.ndim === 1 ? reshape(yPred, [-1, 1]) : reshape(yPred, [yPred.shape[0], -1]), accDType(yPred));
+      const acc = accDType(yPred);
+      const p = cast(yPred.ndim === 1 ? reshape(yPred, [-1, 1]) : reshape(yPred, [yPred.shape[0], -1]), acc);
       if (yTrue.size !== yPred.size) mismatch('R2Score', yTrue, yPred);
-      const y = cast(reshape(yTrue, p.shape), accDType(yPred));
+      const y = cast(reshape(yTrue, p.shape), acc);
       const w = weightsFor('R2Score', sampleWeight, p.shape);
-      const wd = w ? cast(w, accDType(yPred)) : null;
+      const wd = w ? cast(w, acc) : null;
       const d = sub(y, p);
       const yw = wd ? mul(y, wd) : y;
-      return [sum(yw, 0), sum(mul(yw, y), 0), sum(wd ? mul(mul(d, d), wd) : mul(d, d), 0), wd ? sum(wd, 0) : full([p.shape[1]], p.shape[0], { device: p.device, dtype: accDType(yPred) })];
+      return [sum(yw, 0), sum(mul(yw, y), 0), sum(wd ? mul(mul(d, d), wd) : mul(d, d), 0), wd ? sum(wd, 0) : full([p.shape[1]], p.shape[0], { device: p.device, dtype: acc })];
     });
   }
 
