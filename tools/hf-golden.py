@@ -6,7 +6,8 @@ fixed seed, saves it with save_pretrained(safe_serialization=True) into tests/fi
 and writes golden.json there: the logits of a fixed batch of two prompts, the language-model loss
 (labels = input_ids, shifted inside transformers) and the greedy continuation by full forward passes.
 
-Usage (needs torch, transformers and safetensors; nothing else reads the network):
+Usage (needs torch, transformers and safetensors; nothing else reads the network; the committed
+fixture was made with torch 2.13.0+cpu and transformers 5.18.0 from the local wheel mirror):
     python tools/hf-golden.py
 The test that reads the fixture is skipped, with that reason, while the folder is absent.
 """

@@ -6,8 +6,6 @@
 #                            time: webgpu (its linux-x64 Dawn only) and cli-progress with its deps
 #   DIR/debs/*.deb           Debian's Vulkan loader and GL dispatch libraries, for `dpkg -x F /`
 #   DIR/tinyshakespeare.txt  the text for the --shakespeare run, when ../shared/data has it
-#   DIR/wheels/*.whl         transformers and its dependencies from the local wheel mirror
-#                            (/opt/pypi/files), for run.sh --golden (tools/hf-golden.py)
 # DIR defaults to .gpu-carry in the repo root, which is added to .git/info/exclude (a carried path
 # must be ignored by git). Then: run(command: "bench/gpu/run.sh", carry: [".gpu-carry"]).
 set -euo pipefail
@@ -49,15 +47,4 @@ if ! (cd "$out/debs" && apt-get -q download libvulkan1 libegl1 libglvnd0 libopen
 fi
 rm -f "$out/debs/apt.log"
 if [ -f ../shared/data/tinyshakespeare.txt ]; then cp ../shared/data/tinyshakespeare.txt "$out/"; fi
-# transformers (CPU-side: the device's torch does the work) for the golden-logits fixture.
-wheels=/opt/pypi/files
-if [ -d $wheels ]; then
-  mkdir -p "$out/wheels"
-  for w in transformers-5.17.0-py3 tokenizers-0.23.2-cp310 safetensors-0.8.0-cp310 huggingface_hub-1.33.0-py3 packaging-26.3-py3 \
-    pyyaml-6.0.3-cp311 regex-2026.9.29-cp311 tqdm-4.70.1-py3 typer-0.27.2-py3 annotated_doc-0.0.5-py3 click-8.5.0-py3 filelock-4.0.8-py3 \
-    fsspec-2026.9.0-py3 hf_xet-1.6.0-cp38 httpx-0.28.1-py3 httpcore-1.0.9-py3 rich-15.0.0-py3 shellingham-1.5.4-py2 typing_extensions-4.16.0-py3 \
-    markdown_it_py-4.2.0-py3 pygments-2.21.0-py3 anyio-4.15.1-py3 idna-3.20-py3 certifi-2026.7.22-py3 h11-0.16.0-py3 mdurl-0.1.2-py3; do
-    cp $wheels/$w*.whl "$out/wheels/" 2>/dev/null || echo "pack: no wheel $w in $wheels" >&2
-  done
-fi
 du -sh "$out"/* >&2

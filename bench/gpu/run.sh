@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
 # On the GPU device machine, in the repo root, with the bundle of pack.sh carried:
-#   bench/gpu/run.sh [--tiny] [--shakespeare [MINUTES]] [--golden]
+#   bench/gpu/run.sh [--tiny] [--shakespeare [MINUTES]]
 # unpacks the bundle (the debs into /, node and dist/node_modules into the repo), runs
 # torch_ref.py and nabla_gpu.mjs, and prints both results side by side with ratios. The JSON lines
 # go to $OUT (the device's return folder) or /tmp/nabla-gpu. CARRY=DIR names another bundle folder.
-# --golden first installs the carried transformers wheels and runs tools/hf-golden.py with the
-# device's torch; the fixture (tests/fixtures/gpt/tiny-hf) comes back in $OUT/tiny-hf.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 carry=${CARRY:-.gpu-carry}
 res=${OUT:-/tmp/nabla-gpu}
 mkdir -p "$res"
-tiny='' shake='' golden=''
+tiny='' shake=''
 while [ $# -gt 0 ]; do
   case $1 in
     --tiny) tiny=--tiny ;;
-    --golden) golden=1 ;;
     --shakespeare) shake=5; case ${2:-} in [0-9]*) shake=$2; shift ;; esac ;;
   esac
   shift
@@ -42,13 +39,6 @@ icd=${VK_ICD_FILENAMES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json} # 
 export VK_ICD_FILENAMES=$icd VK_DRIVER_FILES=$icd
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader 2>/dev/null
 echo "node $(node -v), Vulkan ICD $icd"
-
-if [ -n "$golden" ]; then
-  # --no-deps: the wheels are the whole set; numpy comes from the device's own PyTorch install.
-  python3 -m pip install -q --no-index --no-deps --target /tmp/nabla-pyhf "$carry"/wheels/*.whl \
-    && PYTHONPATH=/tmp/nabla-pyhf python3 tools/hf-golden.py && cp -r tests/fixtures/gpt/tiny-hf "$res/" \
-    || echo "golden: transformers did not install or run here (see above)"
-fi
 
 PYTHONUNBUFFERED=1 python3 bench/gpu/torch_ref.py $tiny > "$res/torch.json"
 args=($tiny)
