@@ -115,52 +115,57 @@ describe('wasm fused kernels and threads', () => {
     }
   });
 
-  it('matmul results do not depend on the thread count', async () => {
-    const a = nb.randn([70, 90], { device: 'wasm', generator: g }), b = nb.randn([90, 130], { device: 'wasm', generator: g });
-    const threaded = nb.matmul(a, b).dataSync();
-    const before = wasm.threads;
-    wasm.setThreads(1);
-    try {
-      expect(Array.from(nb.matmul(a, b).dataSync())).toEqual(Array.from(threaded));
-    } finally {
-      wasm.setThreads(Math.max(before, 1));
-      await wasm.ready();
-    }
-  });
+  /** Each product against a float64 reference: a float32 sum's error is bounded by a small multiple of its terms' magnitudes. */
+  function checkAgainstFloat64(inputs: nb.Tensor[][], got: number[][], what: string): void {
+    inputs.forEach(([a, b], n) => {
+      const [M, K] = a.shape, N = b.shape[1], ad = a.contiguous().dataSync(), bd = b.contiguous().dataSync();
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let s = 0, mag = 0;
+          for (let k = 0; k < K; k++) { const t = ad[i * K + k] * bd[k * N + j]; s += t; mag += Math.abs(t); }
+          const v = got[n][i * N + j];
+          if (!(Math.abs(v - s) <= 1e-5 * mag)) expect.fail(`${what} ${n}: element (${i}, ${j}): ${v} vs ${s}`);
+        }
+      }
+    });
+  }
 
-  it('few-row matmuls (M ≤ 4, both layouts of B) give the same bits on 1, 2 and 3 threads', async () => {
+  /** The products on 1 thread, checked in float64, then the same bits on 2 and 3 threads. */
+  async function sameBitsOnThreads(inputs: nb.Tensor[][], what: string): Promise<void> {
     const threaded = wasm.variant.endsWith('Threads');
-    const inputs = [1, 2, 3, 4].flatMap((m) => [
-      [nb.randn([m, 300], { device: 'wasm', generator: g }), nb.randn([300, 1037], { device: 'wasm', generator: g })],
-      [nb.randn([m, 301], { device: 'wasm', generator: g }), nb.randn([1030, 301], { device: 'wasm', generator: g }).t()],
-    ]);
     const run = () => inputs.map(([a, b]) => Array.from(nb.matmul(a, b).dataSync()));
     const before = wasm.threads;
     try {
       wasm.setThreads(1);
       const one = run();
-      // Against a float64 reference too, so that equal wrong answers cannot pass: the error of a
-      // float32 sum is bounded by a small multiple of the sum of the terms' magnitudes.
-      inputs.forEach(([a, b], n) => {
-        const [M, K] = a.shape, N = b.shape[1], ad = a.dataSync(), bd = b.contiguous().dataSync();
-        for (let i = 0; i < M; i++) {
-          for (let j = 0; j < N; j++) {
-            let s = 0, mag = 0;
-            for (let k = 0; k < K; k++) { const t = ad[i * K + k] * bd[k * N + j]; s += t; mag += Math.abs(t); }
-            const got = one[n][i * N + j];
-            if (!(Math.abs(got - s) <= 1e-5 * mag)) expect.fail(`few-row matmul ${n}: element (${i}, ${j}): ${got} vs ${s}`);
-          }
-        }
-      });
+      // Against a float64 reference too, so that equal wrong answers cannot pass.
+      checkAgainstFloat64(inputs, one, what);
       for (const nt of threaded ? [2, 3] : []) {
         wasm.setThreads(nt);
         expect(await wasm.ready()).toBe(nt);
-        run().forEach((r, n) => expect(r, `few-row matmul ${n} on ${nt} threads`).toEqual(one[n]));
+        run().forEach((r, n) => expect(r, `${what} ${n} on ${nt} threads`).toEqual(one[n]));
       }
     } finally {
       wasm.setThreads(Math.max(before, 1));
       await wasm.ready();
     }
+  }
+
+  it('GEMMs give the same bits on 1, 2 and 3 threads, whichever way the work is split and the operands are laid out', async () => {
+    const rn = (shape: number[]) => nb.randn(shape, { device: 'wasm', generator: g });
+    await sameBitsOnThreads([
+      [rn([70, 90]), rn([90, 130])], // split by columns (N ≥ M)
+      [rn([131, 203]).t(), rn([19, 131]).t()], // split by rows; Aᵀ packed by vectors, Bᵀ by 4x4 transposes with K % 4 = 3
+      [rn([300, 23]).t(), rn([300, 64])], // weight-gradient shape Xᵀ·dY, K > KC (two slices of K)
+      [rn([50, 263]), rn([40, 263]).t()], // x·Wᵀ with a ragged last panel
+    ], 'GEMM');
+  });
+
+  it('few-row matmuls (M ≤ 4, both layouts of B) give the same bits on 1, 2 and 3 threads', async () => {
+    await sameBitsOnThreads([1, 2, 3, 4].flatMap((m) => [
+      [nb.randn([m, 300], { device: 'wasm', generator: g }), nb.randn([300, 1037], { device: 'wasm', generator: g })],
+      [nb.randn([m, 301], { device: 'wasm', generator: g }), nb.randn([1030, 301], { device: 'wasm', generator: g }).t()],
+    ]), 'few-row matmul');
   });
 
   it('2,000 training steps keep live buffers and the heap flat', () => {

@@ -38,8 +38,30 @@ function packB(b: usize, bRs: i32, bCs: i32, k0: i32, kc: i32, j0: i32, nc: i32,
         v128.store(d, v128.load(src));
         v128.store(d, v128.load(src, 16), 16);
       }
-    } else if (bRs == 1) {
+    } else if (bRs == 1 && w == NR) {
       // B is a transposed row-major matrix (x @ W^T): each panel column is a contiguous run of K.
+      // Four columns by four k at a time: four loads, a 4x4 transpose by shuffles, four stores.
+      const k4 = kc & ~3;
+      for (let jj = 0; jj < NR; jj += 4) {
+        const src = addr(b, k0, 1, j0 + jp + jj, bCs);
+        const cs = <usize>bCs << 2;
+        for (let k = 0; k < k4; k += 4) {
+          const s = src + (<usize>k << 2);
+          const c0 = v128.load(s), c1 = v128.load(s + cs), c2 = v128.load(s + 2 * cs), c3 = v128.load(s + 3 * cs);
+          const t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5), t1 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
+          const t2 = i32x4.shuffle(c2, c3, 0, 4, 1, 5), t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
+          const d = panel + ((<usize>k * NR + jj) << 2);
+          v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+          v128.store(d, i32x4.shuffle(t0, t2, 2, 3, 6, 7), NR * 4);
+          v128.store(d, i32x4.shuffle(t1, t3, 0, 1, 4, 5), NR * 8);
+          v128.store(d, i32x4.shuffle(t1, t3, 2, 3, 6, 7), NR * 12);
+        }
+        for (let k = k4; k < kc; k++) {
+          const d = panel + ((<usize>k * NR + jj) << 2);
+          for (let q = 0; q < 4; q++) store<f32>(d + (<usize>q << 2), load<f32>(src + (<usize>q * cs) + (<usize>k << 2)));
+        }
+      }
+    } else if (bRs == 1) {
       for (let jj = 0; jj < NR; jj++) {
         const d = panel + (<usize>jj << 2);
         if (jj < w) {
@@ -71,6 +93,14 @@ function packA(a: usize, aRs: i32, aCs: i32, i0: i32, mc: i32, k0: i32, kc: i32,
         const src = addr(a, i0 + ip + ii, aRs, k0, 1);
         const d = panel + (<usize>ii << 2);
         for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k * MR << 2), load<f32>(src + (<usize>k << 2)));
+      }
+    } else if (h == MR && aRs == 1) {
+      // Transposed A (Xᵀ @ dY): the MR values of each k are contiguous.
+      for (let k = 0; k < kc; k++) {
+        const src = addr(a, i0 + ip, 1, k0 + k, aCs);
+        const d = panel + (<usize>k * MR << 2);
+        v128.store(d, v128.load(src));
+        store<f32>(d + 16, load<f32>(src + 16));
       }
     } else {
       for (let k = 0; k < kc; k++) {

@@ -31,8 +31,8 @@ const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTE
  * Batched GEMM arguments: [-, aRs, aCs, -, bRs, bCs, c, M, N, K, batch, aOffs, bOffs, scratch,
  * scratchStride] (slots 0 and 3 unused). aOffs/bOffs hold each batch matrix's byte address (so
  * broadcast batch dims cost nothing); C's batches are contiguous.
- * The work is cut into units (whole batch matrices when there are enough, else blocks of columns,
- * or of rows when N is small) that threads take from a shared counter, so a thread that starts
+ * The work is cut into units (whole batch matrices when there are enough, else blocks of columns
+ * when N >= M, or of rows) that threads take from a shared counter, so a thread that starts
  * late (a worker waking up) does less and nobody waits for it.
  */
 function gemmTask(ctrl: usize, tid: i32, nt: i32): void {
@@ -43,9 +43,11 @@ function gemmTask(ctrl: usize, tid: i32, nt: i32): void {
   const cSize = <usize>M * <usize>N << 2;
   // Pieces per batch matrix, each `span` columns (byCols) or rows wide.
   let pieces = 1, span = 0, byCols = true;
-  if (batch < nt * UNITS_PER_THREAD) {
+  if (nt > 1 && batch < nt * UNITS_PER_THREAD) {
     const want = (nt * UNITS_PER_THREAD + batch - 1) / batch;
-    if (N >= M || N >= NR * nt * 4) {
+    // Each piece packs the whole of the operand it does not split: all of A (M x K) for a block of
+    // columns, all of B (K x N) for a block of rows. Split the one that keeps the smaller repacked.
+    if (N >= M ? N >= NR * want : M < MR * want) {
       const panels = (N + NR - 1) / NR;
       span = NR * max(1, (panels + want - 1) / want);
       pieces = (N + span - 1) / span;
