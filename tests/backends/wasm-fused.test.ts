@@ -227,6 +227,26 @@ describe.skipIf(!!unavailable)('wasm fused GELU', () => {
       for (const shape of [[1], [7], [40, 25]]) compare(`gelu ${approximate} ${shape}`, flags, [randn(shape, 4)], (x) => nb.gelu(x, approximate));
       compare(`gelu ${approximate} of a transposed view`, flags, [randn([9, 6], 3)], (x) => nb.gelu(x.t(), approximate));
     });
+    it(`${approximate}: above 2^15 elements the threads split it, with the same bits as one thread and the composed values`, async () => {
+      const wasm = nb.wasmBackend();
+      const before = wasm.threads;
+      const x = randn([40_003], 4);
+      compare(`gelu ${approximate} 40,003 elements`, flags, [x], (a) => nb.gelu(a, approximate));
+      try {
+        wasm.setThreads(1);
+        const one = run(flags, 'fused', [x], (a) => nb.gelu(a, approximate));
+        for (const nt of wasm.variant.endsWith('Threads') ? [2, 3] : []) {
+          wasm.setThreads(nt);
+          expect(await wasm.ready()).toBe(nt);
+          const many = run(flags, 'fused', [x], (a) => nb.gelu(a, approximate));
+          expect(Array.from(many.y), `forward on ${nt} threads`).toEqual(Array.from(one.y));
+          expect(Array.from(many.grads[0]), `backward on ${nt} threads`).toEqual(Array.from(one.grads[0]));
+        }
+      } finally {
+        wasm.setThreads(before);
+        await wasm.ready();
+      }
+    });
     it(`${approximate}: takes no primitive forward, and second derivatives go through the composed backward`, () => {
       const x = randn([33]);
       expect(dispatches(() => nb.gelu(x, approximate))).toBe(0);

@@ -6,11 +6,12 @@ import { gemm, MR, NR } from './matmul';
 import { adam_f32 } from './optim';
 import { gemvN, gemvT } from './gemv';
 import { attentionForward, attentionBackward } from './attention';
+import { gelu_f32, gelu_backward_f32 } from './fused';
 
 const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;
 /** Units of work per thread a job is cut into (more balances better, fewer packs less). */
 const UNITS_PER_THREAD = 3;
-const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTENTION_BACKWARD = 4;
+const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTENTION_BACKWARD = 4, TASK_GELU = 5;
 
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 { return load<i32>(ctrl + ARGS + (<usize>i << 2)); }
@@ -83,6 +84,21 @@ function adamTask(ctrl: usize, tid: i32, nt: i32): void {
   adam_f32(<usize><u32>arg(ctrl, 0) + off, <usize><u32>arg(ctrl, 1) + off, <usize><u32>arg(ctrl, 2) + off, <usize><u32>arg(ctrl, 3) + off,
     <usize><u32>arg(ctrl, 4) + off, <usize><u32>arg(ctrl, 5) + off, <usize><u32>arg(ctrl, 6) + off, i1 - i0,
     farg(ctrl, 9), farg(ctrl, 10), farg(ctrl, 11), farg(ctrl, 12), farg(ctrl, 13), farg(ctrl, 14), farg(ctrl, 15), arg(ctrl, 8));
+}
+
+/**
+ * GELU over n contiguous elements, a contiguous chunk (a multiple of 4) per thread. Arguments:
+ * [x, out, n, approx, backward, g]: out = GELU(x), or with backward 1, out = g·GELU'(x).
+ */
+function geluTask(ctrl: usize, tid: i32, nt: i32): void {
+  const n = arg(ctrl, 2);
+  const chunk = ((n + nt - 1) / nt + 3) & ~3;
+  const i0 = min(n, tid * chunk), i1 = min(n, i0 + chunk);
+  if (i1 <= i0) return;
+  const off = <usize>i0 << 2;
+  const x = <usize><u32>arg(ctrl, 0) + off, out = <usize><u32>arg(ctrl, 1) + off;
+  if (arg(ctrl, 4)) gelu_backward_f32(<usize><u32>arg(ctrl, 5) + off, x, out, i1 - i0, arg(ctrl, 3));
+  else gelu_f32(x, out, i1 - i0, arg(ctrl, 3));
 }
 
 /**
@@ -160,4 +176,5 @@ export function runTask(ctrl: usize, tid: i32): void {
   else if (task == TASK_GEMV) gemvTask(ctrl, tid, nt);
   else if (task == TASK_ATTENTION) attentionTask(ctrl, tid);
   else if (task == TASK_ATTENTION_BACKWARD) attentionBackwardTask(ctrl, tid);
+  else if (task == TASK_GELU) geluTask(ctrl, tid, nt);
 }

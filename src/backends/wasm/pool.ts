@@ -17,6 +17,8 @@ export const TASK_GEMV = 2;
 /** Fused attention and its backward, a unit per batch matrix (wasm/assembly/attention.ts). */
 export const TASK_ATTENTION = 3;
 export const TASK_ATTENTION_BACKWARD = 4;
+/** GELU forward or backward, a contiguous chunk per thread (wasm/assembly/fused.ts). */
+export const TASK_GELU = 5;
 const TASK_EXIT = -1;
 
 // A worker that traps marks the job failed and counts itself done, so the host never waits forever.
