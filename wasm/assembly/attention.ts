@@ -6,17 +6,17 @@
 //   dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(dP∘P))·scale, dQ = dS·K, dK = dSᵀ·Q
 // Causal is the top-left triangle (query i sees keys 0..i), as the composed path's mask.
 //
-// The products are small (a head is T×D, D ≤ 128 or so), so they skip GEMM's packing: a 6×8
+// The products are small (a head is T×D, D ≤ 128 or so), so they skip GEMM's packing: a 4×8
 // register tile reads A through any strides (one broadcast load per element) and B from rows with
 // contiguous columns (Kᵀ and Vᵀ are transposed into scratch once per unit; an operand whose columns
-// are strided is copied). Causal products run in strips of 6 query rows (or 6 keys), each only over
+// are strided is copied). Causal products run in strips of 4 query rows (or 4 keys), each only over
 // the keys (queries) it sees. Every output element is a sum over k ascending by one thread.
 
 import { madd } from './fma';
 import { exp4 } from './mathf';
 
 /** Rows of the register tile: the strip height of causal products. */
-const MR: i32 = 6;
+const MR: i32 = 4;
 
 // @ts-ignore: decorator
 @inline function at(base: usize, i: i32): usize {
@@ -35,16 +35,15 @@ const MR: i32 = 6;
 }
 
 /**
- * C[0:6, 0:8] = A[0:6, 0:K]·B[0:K, 0:8]; A's rows 1..5 start at byte offsets a1..a5 from row 0 and
- * step acs bytes along K, B's rows are ldb bytes apart, C's ldc.
+ * C[0:4, 0:8] = A[0:4, 0:K]·B[0:K, 0:8]; A's rows 1..3 start at byte offsets a1..a3 from row 0 and
+ * step acs bytes along K, B's rows are ldb bytes apart, C's ldc. Four rows: 8 accumulators, 2 B
+ * vectors and 4 broadcasts fit V8's 15 XMM registers (a 6-row tile spilled and ran at half speed).
  */
-function tile6x8(a: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, acs: usize, b: usize, ldb: usize, c: usize, ldc: usize, K: i32): void {
+function tile4x8(a: usize, a1: usize, a2: usize, a3: usize, acs: usize, b: usize, ldb: usize, c: usize, ldc: usize, K: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x = v128.load32_splat(a);
@@ -55,10 +54,6 @@ function tile6x8(a: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
     x = v128.load32_splat(a + a3);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    x = v128.load32_splat(a + a4);
-    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
-    x = v128.load32_splat(a + a5);
-    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
     a += acs;
     b += ldb;
   }
@@ -66,14 +61,12 @@ function tile6x8(a: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize
   v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
   v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
   v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
-  v128.store(c + 4 * ldc, c40); v128.store(c + 4 * ldc, c41, 16);
-  v128.store(c + 5 * ldc, c50); v128.store(c + 5 * ldc, c51, 16);
 }
 
 /**
  * C[M, N] = A[M, K]·B[K, N]: A with element strides (aRs, aCs), B with contiguous columns and
- * rows ldb floats apart, C rows ldc floats apart. K = 0 gives zeros. The last M % 6 rows run as a
- * full tile (repeating the last row) into `edge` (6×8 floats), then copied.
+ * rows ldb floats apart, C rows ldc floats apart. K = 0 gives zeros. The last M % 4 rows run as a
+ * full tile (repeating the last row) into `edge` (4×8 floats), then copied.
  */
 function mm(a: usize, aRs: i32, aCs: i32, b: usize, ldb: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, edge: usize): void {
   const n8 = N & ~7;
@@ -81,14 +74,14 @@ function mm(a: usize, aRs: i32, aCs: i32, b: usize, ldb: i32, c: usize, ldc: i32
   let i = 0;
   for (; i + MR <= M; i += MR) {
     const ai = el(a, i, aRs, 0, 0), ci = c + <usize>i * lc;
-    for (let j = 0; j < n8; j += 8) tile6x8(ai, ars, 2 * ars, 3 * ars, 4 * ars, 5 * ars, acs, at(b, j), lb, ci + (<usize>j << 2), lc, K);
+    for (let j = 0; j < n8; j += 8) tile4x8(ai, ars, 2 * ars, 3 * ars, acs, at(b, j), lb, ci + (<usize>j << 2), lc, K);
   }
   if (i < M) {
     const r = M - i, ai = el(a, i, aRs, 0, 0), ci = c + <usize>i * lc;
     const last = <usize>(r - 1);
-    const o1 = min<usize>(1, last) * ars, o2 = min<usize>(2, last) * ars, o3 = min<usize>(3, last) * ars, o4 = min<usize>(4, last) * ars;
+    const o1 = min<usize>(1, last) * ars, o2 = min<usize>(2, last) * ars;
     for (let j = 0; j < n8; j += 8) {
-      tile6x8(ai, o1, o2, o3, o4, last * ars, acs, at(b, j), lb, edge, 32, K);
+      tile4x8(ai, o1, o2, last * ars, acs, at(b, j), lb, edge, 32, K);
       for (let ii = 0; ii < r; ii++) {
         const d = ci + <usize>ii * lc + (<usize>j << 2), e = edge + (<usize>ii << 5);
         v128.store(d, v128.load(e));
