@@ -72,6 +72,26 @@ describe('tensors', () => {
     expect(() => nb.gather(x, 1, nb.tensor([[5]], { dtype: 'int32' }))).toThrow('gather: index 5 is out of range for dimension 1 of size 2');
   });
 
+  it('row gathers and scatters (an index broadcast along the other dims) move whole runs, equal to element by element', () => {
+    // x [2, 4, 3]; rows 3, 0, 3 of axis 1: the fast path of gather, and scatterAdd with a repeated row.
+    const x = nb.arange(0, 24, 1, { dtype: 'float32' }).reshape([2, 4, 3]);
+    const rows = [3, 0, 3];
+    const idx = nb.tensor(rows, { dtype: 'int32' });
+    const want: number[] = [];
+    for (let a = 0; a < 2; a++) for (const k of rows) for (let j = 0; j < 3; j++) want.push(a * 12 + k * 3 + j);
+    expect(vals(nb.indexSelect(x, 1, idx))).toEqual(want);
+    // The same index materialized (no zero strides) takes the element-by-element path: same values.
+    const dense = nb.contiguous(nb.expand(idx.reshape([1, 3, 1]), [2, 3, 3]));
+    expect(vals(nb.gather(x, 1, dense))).toEqual(want);
+    const src = nb.arange(1, 19, 1, { dtype: 'float32' }).reshape([2, 3, 3]);
+    const summed = new Array(24).fill(0);
+    for (let a = 0; a < 2; a++) rows.forEach((k, i) => { for (let j = 0; j < 3; j++) summed[a * 12 + k * 3 + j] += a * 9 + i * 3 + j + 1; });
+    expect(vals(nb.scatterAdd(nb.expand(idx.reshape([1, 3, 1]), [2, 3, 3]), src, 1, [2, 4, 3]))).toEqual(summed);
+    expect(vals(nb.scatterAdd(dense, src, 1, [2, 4, 3]))).toEqual(summed);
+    expect(() => nb.indexSelect(x, 1, nb.tensor([4], { dtype: 'int32' }))).toThrow('gather: index 4 is out of range for dimension 1 of size 4');
+    expect(() => nb.scatterAdd(nb.expand(nb.tensor([[-1]], { dtype: 'int32' }), [1, 3]), nb.ones([1, 3]), 0, [2, 3])).toThrow('scatterAdd: index -1 is out of range for dimension 0 of size 2');
+  });
+
   it('prints like PyTorch', () => {
     expect(nb.tensor([[1, 2], [3, 4.5]]).toString()).toBe('tensor([[1.0000, 2.0000],\n        [3.0000, 4.5000]])');
     expect(nb.arange(3).toString()).toBe('tensor([0, 1, 2], dtype=int32)');
