@@ -10,7 +10,7 @@ import { gelu_f32, gelu_backward_f32 } from './fused';
 
 const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;
 /** Units of work per thread a job is cut into (more balances better, fewer packs less). */
-const UNITS_PER_THREAD = 3;
+const UNITS_PER_THREAD = 2;
 const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTENTION_BACKWARD = 4, TASK_GELU = 5;
 
 // @ts-ignore: decorator
