@@ -59,16 +59,55 @@ function resolveShape(op: string, x: Tensor, shape: readonly number[]): number[]
   return out;
 }
 
-/** Same data, new shape (one dim may be -1). Copies only when x's strides do not allow a view. */
+/**
+ * Strides that give `shape` over the elements of a view (oldShape, oldStrides) in row-major order,
+ * or null when no strides can (ATen's computeStride): each run of dims that are contiguous with
+ * one another in memory may be split or merged, but not merged across a gap.
+ */
+export function viewStrides(oldShape: readonly number[], oldStrides: readonly number[], shape: readonly number[]): number[] | null {
+  if (oldShape.length === 0) return shape.map(() => 1);
+  const out = new Array<number>(shape.length).fill(0);
+  if (sizeOf(oldShape) === 0) return contiguousStrides(shape);
+  let viewD = shape.length - 1, chunkBase = oldStrides[oldStrides.length - 1], tensorNumel = 1, viewNumel = 1;
+  for (let d = oldShape.length - 1; d >= 0; d--) {
+    tensorNumel *= oldShape[d];
+    if (d === 0 || (oldShape[d - 1] !== 1 && oldStrides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || shape[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= shape[viewD];
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = oldStrides[d - 1];
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  return viewD === -1 ? out : null;
+}
+
+/**
+ * Same data, new shape (one dim may be -1), like torch.reshape: a view whenever x's strides allow
+ * one (splitting or merging dims that are contiguous with each other, as a head split of a slice
+ * does), else a contiguous copy.
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const s = resolveShape('reshape', x, shape);
-  const src = isContiguous(x.shape, x.strides) ? x : contiguous(x);
+  if (isContiguous(x.shape, x.strides)) return makeView('reshape', x, s, contiguousStrides(s), x.offset, (g) => reshape(g, x.shape));
+  const strides = viewStrides(x.shape, x.strides, s);
+  if (strides) return makeView('reshape', x, s, strides, x.offset, (g) => reshape(g, x.shape));
+  const src = contiguous(x);
   return makeView('reshape', src, s, contiguousStrides(s), src.offset, (g) => reshape(g, x.shape));
 }
 
-/** Like reshape, but x must be contiguous (torch.Tensor.view). */
+/** Like reshape, but never copies: x's strides must allow the new shape (torch.Tensor.view). */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
-  if (!isContiguous(x.shape, x.strides)) throw new Error(`view: tensor of shape ${fmtShape(x.shape)} is not contiguous; use reshape()`);
+  const s = resolveShape('view', x, shape);
+  if (!viewStrides(x.shape, x.strides, s)) {
+    throw new Error(`view: the strides of a tensor of shape ${fmtShape(x.shape)} (strides ${fmtShape(x.strides)}) do not allow shape ${fmtShape(s)} without a copy; use reshape()`);
+  }
   return reshape(x, shape);
 }
 

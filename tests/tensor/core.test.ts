@@ -44,6 +44,41 @@ describe('tensors', () => {
     expect(nb.expand(nb.tensor([1, 2]), [3, 2]).strides).toEqual([0, 1]);
   });
 
+  it('reshape is a view wherever the strides allow one, as torch.reshape / view (cases from PyTorch 2.13)', () => {
+    // [shape, strides, new shape, torch's strides for it or null when it must copy]
+    const cases: [number[], number[], number[], number[] | null][] = [
+      [[3, 1, 1, 3], [3, 12, 3, 1], [3, 1, 3, 1], [3, 3, 1, 1]],
+      [[2, 5, 1], [5, 1, 5], [1, 10], [10, 1]],
+      [[1, 3, 4, 3], [1, 1, 12, 4], [3, 12], [1, 4]],
+      [[5, 1, 2, 3], [6, 6, 3, 1], [3, 1, 10], [10, 10, 1]],
+      [[32, 64, 128], [24576, 384, 1], [32, 64, 4, 32], [24576, 384, 32, 1]], // one head split of q from qkv
+      [[2, 1, 3, 5], [5, 1, 10, 1], [1, 1, 6, 5], null],
+      [[5, 4, 4, 1], [1, 5, 20, 1], [2, 1, 1, 40], null],
+      [[3, 5, 4, 2], [50, 2, 10, 1], [1, 2, 1, 20, 3], null],
+      [[1, 2, 4], [10, 1, 2], [8, 1], null],
+    ];
+    for (const [shape, strides, to, want] of cases) {
+      const got = nb.viewStrides(shape, strides, to);
+      if (want === null) expect(got, `${shape} ${strides} -> ${to}`).toBeNull();
+      else expect(got!.filter((_, i) => to[i] !== 1), `${shape} ${strides} -> ${to}`).toEqual(want.filter((_, i) => to[i] !== 1));
+    }
+    // A slice of the last dim split into heads: no copy, same values, gradients back into the slice.
+    const qkv = nb.arange(0, 2 * 3 * 12, 1, { dtype: 'float32' }).reshape([2, 3, 12]).requiresGrad_();
+    const q = nb.split(qkv, 4, 2)[1];
+    const heads = q.reshape([2, 3, 2, 2]);
+    expect(heads.storage).toBe(q.storage);
+    expect(vals(heads)).toEqual(vals(q.contiguous()));
+    nb.sum(nb.mul(heads, heads)).backward();
+    const g = vals(qkv.grad!);
+    expect(g.filter((_, i) => i % 12 >= 4 && i % 12 < 8)).toEqual(vals(q).map((v) => 2 * v));
+    expect(g.filter((_, i) => i % 12 < 4 || i % 12 >= 8).every((v) => v === 0)).toBe(true);
+    // A transpose merged into one dim needs a copy; view refuses it.
+    const tr = nb.arange(6).reshape(2, 3).t();
+    expect(tr.reshape(6).storage).not.toBe(tr.storage);
+    expect(() => nb.view(nb.arange(6).reshape(2, 3).t(), [6])).toThrow('view: the strides of a tensor of shape [3,2] (strides [1,3]) do not allow shape [6] without a copy; use reshape()');
+    expect(nb.view(q, [2, 3, 2, 2]).strides).toEqual([36, 12, 2, 1]);
+  });
+
   it('concat, stack, split, chunk, pad', () => {
     const a = nb.tensor([[1, 2]]), b = nb.tensor([[3, 4]]);
     expect(vals(nb.concat([a, b], 0))).toEqual([1, 2, 3, 4]);
