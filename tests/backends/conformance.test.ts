@@ -161,6 +161,36 @@ describe('wasm fused kernels and threads', () => {
     ], 'GEMM');
   });
 
+  it('large elementwise binary ops (split by rows, or by columns of one row) give the same bits on 1, 2 and 3 threads', async () => {
+    const rn = (shape: number[]) => nb.randn(shape, { device: 'wasm', generator: g });
+    // ±0 and NaN where maximum's vector and scalar paths could disagree; 40,003 columns leave a scalar tail.
+    const edge = nb.tensor(Array.from({ length: 40_003 }, (_, i) => [0, -0, NaN, 1.5][i % 4]), { device: 'wasm' });
+    const edge2 = nb.tensor(Array.from({ length: 40_003 }, (_, i) => [-0, 0, 2, NaN][i % 4]), { device: 'wasm' });
+    const cases: [string, () => nb.Tensor][] = [
+      ['add rows', () => nb.add(rn([300, 129]), rn([300, 129]))],
+      ['bias add (broadcast row)', () => nb.add(rn([257, 160]), rn([160]))],
+      ['div one long row', () => nb.div(rn([40_003]), rn([40_003]))],
+      ['maximum with ±0 and NaN', () => nb.maximum(edge, edge2)],
+      ['minimum with ±0 and NaN', () => nb.minimum(edge2, edge)],
+    ];
+    const before = wasm.threads;
+    const run = () => cases.map(([, f]) => { const t = f(); const v = Array.from(t.dataSync(), (x) => (Object.is(x, -0) ? '-0' : x)); t.dispose(); return v; });
+    try {
+      wasm.setThreads(1);
+      const seed = g.getState();
+      const one = run();
+      for (const nt of wasm.variant.endsWith('Threads') ? [2, 3] : []) {
+        wasm.setThreads(nt);
+        expect(await wasm.ready()).toBe(nt);
+        g.setState(seed);
+        run().forEach((r, i) => expect(r, `${cases[i][0]} on ${nt} threads`).toEqual(one[i]));
+      }
+    } finally {
+      wasm.setThreads(Math.max(before, 1));
+      await wasm.ready();
+    }
+  });
+
   it('few-row matmuls (M ≤ 4, both layouts of B) give the same bits on 1, 2 and 3 threads', async () => {
     await sameBitsOnThreads([1, 2, 3, 4].flatMap((m) => [
       [nb.randn([m, 300], { device: 'wasm', generator: g }), nb.randn([300, 1037], { device: 'wasm', generator: g })],

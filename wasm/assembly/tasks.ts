@@ -7,11 +7,12 @@ import { adam_f32 } from './optim';
 import { gemvN, gemvT } from './gemv';
 import { attentionForward, attentionBackward } from './attention';
 import { gelu_f32, gelu_backward_f32 } from './fused';
+import { binary_f32 } from './elementwise';
 
 const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;
 /** Units of work per thread a job is cut into (more balances better, fewer packs less). */
 const UNITS_PER_THREAD = 2;
-const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTENTION_BACKWARD = 4, TASK_GELU = 5;
+const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTENTION_BACKWARD = 4, TASK_GELU = 5, TASK_BINARY = 6;
 
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 { return load<i32>(ctrl + ARGS + (<usize>i << 2)); }
@@ -102,6 +103,29 @@ function geluTask(ctrl: usize, tid: i32, nt: i32): void {
 }
 
 /**
+ * An elementwise binary op over two-level operands (elementwise.ts), arguments as binary_f32's:
+ * [op, a, aO, aI, b, bO, bI, out, outer, inner]. Each thread takes a block of rows, or with one
+ * row a block of columns (a multiple of 4, so the same elements take the vector path as on one
+ * thread): every element is computed the same way whatever the thread count.
+ */
+function binaryTask(ctrl: usize, tid: i32, nt: i32): void {
+  const op = arg(ctrl, 0), a = <usize><u32>arg(ctrl, 1), aO = arg(ctrl, 2), aI = arg(ctrl, 3);
+  const b = <usize><u32>arg(ctrl, 4), bO = arg(ctrl, 5), bI = arg(ctrl, 6), out = <usize><u32>arg(ctrl, 7);
+  const outer = arg(ctrl, 8), inner = arg(ctrl, 9);
+  if (outer == 1) {
+    const chunk = ((inner + nt - 1) / nt + 3) & ~3;
+    const i0 = min(inner, tid * chunk), i1 = min(inner, i0 + chunk);
+    if (i1 > i0) binary_f32(op, a + (<usize>(i0 * aI) << 2), aO, aI, b + (<usize>(i0 * bI) << 2), bO, bI, out + (<usize>i0 << 2), 1, i1 - i0);
+    return;
+  }
+  const rows = (outer + nt - 1) / nt;
+  const o0 = min(outer, tid * rows), o1 = min(outer, o0 + rows);
+  if (o1 > o0) {
+    binary_f32(op, a + (<usize>o0 * <usize>aO << 2), aO, aI, b + (<usize>o0 * <usize>bO << 2), bO, bI, out + (<usize>o0 * <usize>inner << 2), o1 - o0, inner);
+  }
+}
+
+/**
  * Few-row products (gemv.ts), arguments as gemmTask's with slot 0 the layout (0: B row-major,
  * gemvN with row stride bRs; 1: B = Wᵀ, gemvT with W's row stride bCs) and no scratch. Units are
  * batch matrices, or blocks of columns (multiples of 16) when there are few.
@@ -177,4 +201,5 @@ export function runTask(ctrl: usize, tid: i32): void {
   else if (task == TASK_ATTENTION) attentionTask(ctrl, tid);
   else if (task == TASK_ATTENTION_BACKWARD) attentionBackwardTask(ctrl, tid);
   else if (task == TASK_GELU) geluTask(ctrl, tid, nt);
+  else if (task == TASK_BINARY) binaryTask(ctrl, tid, nt);
 }

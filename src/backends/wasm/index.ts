@@ -15,7 +15,7 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { sizeOf } from '../../tensor/shape.js';
 import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
 import { Heap, HeapBuffer } from './heap.js';
-import { CTRL_BYTES, TASK_ADAM, TASK_ATTENTION, TASK_ATTENTION_BACKWARD, TASK_GELU, TASK_GEMM, TASK_GEMV, ThreadPool } from './pool.js';
+import { CTRL_BYTES, TASK_ADAM, TASK_ATTENTION, TASK_ATTENTION_BACKWARD, TASK_BINARY, TASK_GELU, TASK_GEMM, TASK_GEMV, ThreadPool } from './pool.js';
 import * as binaries from './binaries.js';
 
 type Variant = 'relaxedThreads' | 'simdThreads' | 'relaxed' | 'simd';
@@ -211,11 +211,16 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const [a, b] = inputs;
     const t = f32(a, b) ? twoLevel(inputs, shape) : null;
     if (!t) return js[op](inputs, p, out, shape);
-    const fn = op === 'less' || op === 'equal' ? K.compare_f32 : K.binary_f32;
-    const outBytes = fn === K.compare_f32 ? 1 : 4, step = t.outer * t.inner * outBytes;
+    const compare = op === 'less' || op === 'equal';
+    const fn = compare ? K.compare_f32 : K.binary_f32;
+    const outBytes = compare ? 1 : 4, step = t.outer * t.inner * outBytes;
     const pa = addr(a), pb = addr(b), po = buf(out).ptr;
+    // Large arithmetic ops (residual and bias adds of a training step) on the threads.
+    const threaded = !compare && pool.threads > 1 && t.outer * t.inner >= 1 << 15 && (t.outer === 1 || t.outer >= 2 * pool.threads);
     for (let i = 0; i < t.batch; i++) {
-      fn(BINARY_CODE[op], pa + i * t.bs[0] * 4, t.os[0], t.is[0], pb + i * t.bs[1] * 4, t.os[1], t.is[1], po + i * step, t.outer, t.inner);
+      const args = [BINARY_CODE[op], pa + i * t.bs[0] * 4, t.os[0], t.is[0], pb + i * t.bs[1] * 4, t.os[1], t.is[1], po + i * step, t.outer, t.inner] as const;
+      if (threaded) pool.run(TASK_BINARY, args, pool.threads);
+      else fn(...args);
     }
   };
 

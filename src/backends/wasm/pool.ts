@@ -19,6 +19,8 @@ export const TASK_ATTENTION = 3;
 export const TASK_ATTENTION_BACKWARD = 4;
 /** GELU forward or backward, a contiguous chunk per thread (wasm/assembly/fused.ts). */
 export const TASK_GELU = 5;
+/** An elementwise binary op, a block of rows (or of columns) per thread (wasm/assembly/elementwise.ts). */
+export const TASK_BINARY = 6;
 const TASK_EXIT = -1;
 
 // A worker that traps marks the job failed and counts itself done, so the host never waits forever.
