@@ -1,12 +1,16 @@
-# PyTorch float32 on CUDA: the reference figures that bench/gpu/nabla_gpu.mjs is compared against.
-#   python3 bench/gpu/torch_ref.py [--tiny]      → one JSON line on stdout (progress on stderr)
-# - matmul: n×n @ n×n float32 (TF32 off: true fp32, as WebGPU's f32), TFLOP/s from CUDA events.
-# - gpt: one training step of the `small-char` preset (6 layers, 6 heads, 384 wide, context 256,
-#   vocabulary 65, dropout 0.2, biases, tied lm_head, tanh GELU: src/models/gpt.ts) at batch 64,
-#   eager float32, AdamW (decay 0.1 on matrices only, lr 1e-3, betas 0.9/0.95), clip 1.0, the loss
-#   read every step, as src/train/gpt.ts does. ms/step.
+# PyTorch float32 reference figures, on CUDA for bench/gpu/nabla_gpu.mjs, or on this machine's CPU
+# for `npm run bench` (which has no PyTorch peer: PyTorch is not an npm package).
+#   python3 bench/gpu/torch_ref.py [--tiny]            CUDA → one JSON line on stdout (progress on stderr)
+#   python3 bench/gpu/torch_ref.py --cpu [--threads N]  CPU, N threads (default 2), the sizes of
+#                                                      `npm run bench`'s rows
+# - matmul: n×n @ n×n float32 (TF32 off: true fp32, as WebGPU's f32), TFLOP/s (n 4096; 1024 on CPU).
+# - gpt: training steps of the `small-char` preset (6 layers, 6 heads, 384 wide, context 256,
+#   vocabulary 65, dropout 0.2, biases, tied lm_head, tanh GELU: src/models/gpt.ts) at batch 64;
+#   on CPU the bench's `tiny` row instead (4 layers, 4 heads, 128 wide, context 64, batch 32, no
+#   dropout). Eager float32, AdamW (decay 0.1 on matrices only, lr 1e-3, betas 0.9/0.95), clip 1.0,
+#   the loss read every step, as src/train/gpt.ts does. ms/step and tokens/s.
 # - mnist: one epoch of the 784-512-10 MLP with Adam (lr 1e-3) at batch 128 on random data of
-#   MNIST's shape (60,000 × 784) held on the GPU, the loss read every 50 steps. Seconds.
+#   MNIST's shape (60,000 × 784) held on the device, the loss read every 50 steps. Seconds.
 import json, math, sys, time
 
 import torch
@@ -14,9 +18,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 TINY = '--tiny' in sys.argv
-dev = 'cuda'
+CPU = '--cpu' in sys.argv
+dev = 'cpu' if CPU else 'cuda'
+if CPU:
+    torch.set_num_threads(int(sys.argv[sys.argv.index('--threads') + 1]) if '--threads' in sys.argv else 2)
 torch.backends.cuda.matmul.allow_tf32 = False  # WebGPU has no TF32: compare fp32 with fp32
 torch.backends.cudnn.allow_tf32 = False
+
+
+def sync():
+    if not CPU:
+        torch.cuda.synchronize()
 log = lambda s: print(s, file=sys.stderr, flush=True)
 
 
@@ -24,14 +36,13 @@ def matmul(n):
     a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
     for _ in range(3):
         a @ b
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     reps = 20
-    start.record()
+    sync()
+    t0 = time.perf_counter()
     for _ in range(reps):
         a @ b
-    end.record()
-    torch.cuda.synchronize()
-    s = start.elapsed_time(end) / 1000 / reps
+    sync()
+    s = (time.perf_counter() - t0) / reps
     return {'n': n, 'ms': s * 1e3, 'tflops': 2 * n**3 / s / 1e12}
 
 
@@ -74,10 +85,10 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), y.view(-1))
 
 
-def gpt(B, T, C, L, H, steps):
+def gpt(B, T, C, L, H, steps, p=0.2):
     torch.manual_seed(0)
     V = 65
-    model = GPT(V, T, C, L, H, 0.2).to(dev).train()
+    model = GPT(V, T, C, L, H, p).to(dev).train()
     params = [p for p in model.parameters()]
     groups = [{'params': [p for p in params if p.dim() >= 2], 'weight_decay': 0.1},
               {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
@@ -96,11 +107,11 @@ def gpt(B, T, C, L, H, steps):
 
     for i in range(3):
         first = step(i)
-    torch.cuda.synchronize()
+    sync()
     t0 = time.perf_counter()
     for i in range(steps):
         last = step(i)
-    torch.cuda.synchronize()
+    sync()
     s = (time.perf_counter() - t0) / steps
     return {'ms_per_step': s * 1e3, 'tokens_per_s': B * T / s, 'batch': B, 'context': T, 'steps': steps,
             'params': sum(p.numel() for p in params), 'loss_first': first, 'loss_last': last}
@@ -126,16 +137,24 @@ def mnist(n):
         return loss
 
     epoch()  # warm-up: kernels, allocator
-    torch.cuda.synchronize()
+    sync()
     t0 = time.perf_counter()
     loss = epoch()
-    torch.cuda.synchronize()
+    sync()
     return {'seconds': time.perf_counter() - t0, 'images': n, 'loss': loss}
 
 
-out = {'peer': 'torch', 'torch': torch.__version__, 'device': torch.cuda.get_device_name(), 'tiny': TINY}
-log(f"torch {torch.__version__} on {out['device']}")
-out['matmul'] = matmul(256 if TINY else 4096); log(f"matmul {out['matmul']}")
-out['gpt'] = gpt(*((4, 64, 128, 2, 4, 3) if TINY else (64, 256, 384, 6, 6, 20))); log(f"gpt {out['gpt']}")
-out['mnist'] = mnist(1280 if TINY else 60000); log(f"mnist {out['mnist']}")
+if CPU:
+    import platform
+    out = {'peer': 'torch', 'torch': torch.__version__, 'device': f'{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads'}
+    log(f"torch {torch.__version__} on {out['device']}")
+    out['matmul'] = matmul(1024); log(f"matmul {out['matmul']}")
+    out['gpt'] = gpt(32, 64, 128, 4, 4, 30, p=0.0); log(f"gpt {out['gpt']}")
+    out['mnist'] = mnist(60000); log(f"mnist {out['mnist']}")
+else:
+    out = {'peer': 'torch', 'torch': torch.__version__, 'device': torch.cuda.get_device_name(), 'tiny': TINY}
+    log(f"torch {torch.__version__} on {out['device']}")
+    out['matmul'] = matmul(256 if TINY else 4096); log(f"matmul {out['matmul']}")
+    out['gpt'] = gpt(*((4, 64, 128, 2, 4, 3) if TINY else (64, 256, 384, 6, 6, 20))); log(f"gpt {out['gpt']}")
+    out['mnist'] = mnist(1280 if TINY else 60000); log(f"mnist {out['mnist']}")
 print(json.dumps(out))
