@@ -71,6 +71,12 @@ function gemmTask(ctrl: usize, tid: i32, nt: i32): void {
   }
 }
 
+/** Where thread tid's block of n elements starts when they are cut into nt blocks of a multiple of 4 (vectors stay whole). */
+// @ts-ignore: decorator
+@inline function blockStart(n: i32, nt: i32, tid: i32): i32 {
+  return min(n, tid * (((n + nt - 1) / nt + 3) & ~3));
+}
+
 /**
  * Fused Adam over n elements split into contiguous chunks (multiples of 4) per thread. Arguments:
  * [p, g, m, v, pOut, mOut, vOut, n, mode, beta1, beta2, stepSize, bc2Sqrt, eps, wd, decoupledScale]
@@ -78,8 +84,7 @@ function gemmTask(ctrl: usize, tid: i32, nt: i32): void {
  */
 function adamTask(ctrl: usize, tid: i32, nt: i32): void {
   const n = arg(ctrl, 7);
-  const chunk = ((n + nt - 1) / nt + 3) & ~3;
-  const i0 = min(n, tid * chunk), i1 = min(n, i0 + chunk);
+  const i0 = blockStart(n, nt, tid), i1 = blockStart(n, nt, tid + 1);
   if (i1 <= i0) return;
   const off = <usize>i0 << 2;
   adam_f32(<usize><u32>arg(ctrl, 0) + off, <usize><u32>arg(ctrl, 1) + off, <usize><u32>arg(ctrl, 2) + off, <usize><u32>arg(ctrl, 3) + off,
@@ -93,8 +98,7 @@ function adamTask(ctrl: usize, tid: i32, nt: i32): void {
  */
 function geluTask(ctrl: usize, tid: i32, nt: i32): void {
   const n = arg(ctrl, 2);
-  const chunk = ((n + nt - 1) / nt + 3) & ~3;
-  const i0 = min(n, tid * chunk), i1 = min(n, i0 + chunk);
+  const i0 = blockStart(n, nt, tid), i1 = blockStart(n, nt, tid + 1);
   if (i1 <= i0) return;
   const off = <usize>i0 << 2;
   const x = <usize><u32>arg(ctrl, 0) + off, out = <usize><u32>arg(ctrl, 1) + off;
@@ -113,8 +117,7 @@ function binaryTask(ctrl: usize, tid: i32, nt: i32): void {
   const b = <usize><u32>arg(ctrl, 4), bO = arg(ctrl, 5), bI = arg(ctrl, 6), out = <usize><u32>arg(ctrl, 7);
   const outer = arg(ctrl, 8), inner = arg(ctrl, 9);
   if (outer == 1) {
-    const chunk = ((inner + nt - 1) / nt + 3) & ~3;
-    const i0 = min(inner, tid * chunk), i1 = min(inner, i0 + chunk);
+    const i0 = blockStart(inner, nt, tid), i1 = blockStart(inner, nt, tid + 1);
     if (i1 > i0) binary_f32(op, a + (<usize>(i0 * aI) << 2), aO, aI, b + (<usize>(i0 * bI) << 2), bO, bI, out + (<usize>i0 << 2), 1, i1 - i0);
     return;
   }
