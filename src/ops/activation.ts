@@ -1,15 +1,22 @@
 // Activations and normalizers composed from primitives: relu, sigmoid, gelu, softmax, logSoftmax, ...
 
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, greater, mul, sub, where, maximum } from './binary.js';
+import { add, div, greater, less, mul, sub, where, maximum } from './binary.js';
 import { erf, exp, log, tanh, neg, log1p, abs } from './unary.js';
 import { max, sum } from './reduce.js';
 import { detach, record } from '../autograd/tape.js';
-import { isGradEnabled } from '../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { allocTensor } from '../backends/dispatch.js';
 
-/** max(x, 0); gradient 0 at 0, as in PyTorch. */
-export const relu = (x: Tensor): Tensor => where(greater(x, 0), x, 0);
+/**
+ * max(x, 0) as torch.relu: NaN stays NaN (a diverging run stays visible) and −0 stays −0; the
+ * gradient is 0 where x ≤ 0, as PyTorch's (and 0 at NaN, where PyTorch passes the gradient on).
+ */
+export function relu(x: Tensor): Tensor {
+  const y = noGrad(() => where(less(x, 0), 0, x));
+  record('relu', [x], y, (g) => [where(greater(x, 0), g, 0)]);
+  return y;
+}
 
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => where(greater(x, 0), x, mul(x, negativeSlope));
 

@@ -159,6 +159,17 @@ describe('tensors', () => {
 });
 
 describe('autograd', () => {
+  it('relu as torch.relu: NaN and −0 pass through, gradient 0 where x ≤ 0 (values from PyTorch 2.13)', () => {
+    const x = nb.tensor([NaN, -0, 0, -1, 2, -Infinity, Infinity]).requiresGrad_();
+    const y = nb.relu(x);
+    const got = Array.from(y.dataSync(), (v) => (Object.is(v, -0) ? '-0' : v));
+    expect(got).toEqual([NaN, '-0', 0, 0, 2, 0, Infinity]);
+    nb.sum(nb.mul(y, nb.tensor([1, 1, 1, 1, 3, 1, 1]))).backward();
+    // PyTorch gives 1 at the NaN input; nabla gives 0 there (the loss is NaN either way).
+    expect(Array.from(x.grad!.dataSync())).toEqual([0, 0, 0, 0, 3, 0, 1]);
+    expect(nb.relu(nb.tensor([-2, 5], { dtype: 'int32' })).dtype).toBe('int32');
+  });
+
   it('accumulates into .grad over backward calls; noGrad and detach cut the tape', () => {
     const w = nb.tensor([1, 2]).requiresGrad_();
     nb.sum(nb.mul(w, 3)).backward();
