@@ -67,10 +67,23 @@ describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () =>
     await same('gather with a sliced index', (x, i) => nb.gather(x, 2, i.slice(2, 1, 4)), [rn([3, 4, 6]), ri([3, 4, 5], 0, 6)]);
   });
 
-  it('gather of an out-of-range index gives NaN (it cannot throw on the GPU)', async () => {
+  it('an out-of-range index in gather or scatterAdd throws js\'s error at the next read or sync, and only once', async () => {
     const x = nb.tensor([1, 2, 3], { device: 'webgpu' });
     const i = nb.tensor([2, 3, -1, 0], { device: 'webgpu', dtype: 'int32' });
-    expect(Array.from(await nb.gather(x, 0, i).data())).toEqual([3, NaN, NaN, 1]);
+    const g = nb.gather(x, 0, i);
+    await expect(g.data()).rejects.toThrow(/^gather: index (3|-1) is out of range for dimension 0 of size 3 \(found on the GPU, reported at read\)$/);
+    expect(() => nb.gather(nb.tensor([1, 2, 3]), 0, nb.tensor([2, 3, -1, 0], { dtype: 'int32' }))).toThrow('gather: index 3 is out of range for dimension 0 of size 3');
+    // Reported once: the same tensor reads again (NaN where the index was out of range), others too.
+    expect(Array.from(await g.data())).toEqual([3, NaN, NaN, 1]);
+    expect(Array.from(await nb.gather(x, 0, nb.tensor([1], { device: 'webgpu', dtype: 'int32' })).data())).toEqual([2]);
+    // scatterAdd, direct path (short along the axis) and sorted path (an embedding backward), and sync.
+    const src = nb.tensor([1, 2, 3, 4, 5], { device: 'webgpu' });
+    nb.scatterAdd(nb.tensor([0, 5, 1, 1, 1], { device: 'webgpu', dtype: 'int32' }), src, 0, [3]);
+    await expect(nb.webgpuBackend().sync()).rejects.toThrow('scatterAdd: index 5 is out of range for dimension 0 of size 3 (found on the GPU, reported at sync)');
+    const ids = nb.tensor(Array.from({ length: 40 }, (_, k) => (k === 17 ? 300 : k % 7)), { device: 'webgpu', dtype: 'int32' });
+    const rows = nb.scatterAdd(ids.reshape([40, 1]).expand([40, 4]), nb.ones([40, 4], { device: 'webgpu' }), 0, [7, 4]);
+    await expect(rows.data()).rejects.toThrow('scatterAdd: index 300 is out of range for dimension 0 of size 7 (found on the GPU, reported at read)');
+    await nb.webgpuBackend().sync();
   });
 
   it('scatterAdd, sorted path: 5000 indices into 300 rows x 16 (embedding backward)', async () => {
@@ -92,11 +105,11 @@ describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () =>
     await same('all into one row', (i, s) => nb.scatterAdd(i.mul(0).reshape([600, 1]).expand([600, 4]), s, 0, [3, 4]), [ri([600], 0, 3), rn([600, 4])]);
   });
 
-  it('scatterAdd, direct path: short index along the axis, broadcast src, out-of-range entries dropped', async () => {
+  it('scatterAdd, direct path: short index along the axis, broadcast src', async () => {
     await same('cross-entropy style (one target per row)', (i, s) => nb.scatterAdd(i, s, 1, [64, 10]), [ri([64, 1], 0, 10), rn([64, 1])]);
     await same('expanded src', (i, s) => nb.scatterAdd(i, s.expand([30, 8]), 0, [5, 8]), [ri([30, 8], 0, 5), rn([1, 8])]);
-    const i = nb.tensor([0, 5, 1, -2, 1], { device: 'webgpu', dtype: 'int32' });
-    expect(Array.from(await nb.scatterAdd(i, nb.tensor([1, 2, 3, 4, 5], { device: 'webgpu' }), 0, [3]).data())).toEqual([1, 8, 0]);
+    const i = nb.tensor([0, 2, 1, 2, 1], { device: 'webgpu', dtype: 'int32' });
+    expect(Array.from(await nb.scatterAdd(i, nb.tensor([1, 2, 3, 4, 5], { device: 'webgpu' }), 0, [3]).data())).toEqual([1, 8, 6]);
   });
 
   it('concat: many inputs, strided ones, middle axis, int32 and bool', async () => {

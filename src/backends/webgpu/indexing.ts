@@ -2,13 +2,15 @@
 // output element (gather, concat, pad), a deterministic sort-based scatterAdd, and Philox4x32-10
 // random numbers bit-identical to the js reference.
 //
-// Out-of-range indices cannot throw here (a kernel only records GPU work, it never reads back):
-// gather writes NaN (0 for integer dtypes) where js throws, and scatterAdd drops the entry.
+// Out-of-range indices cannot throw when the kernel is recorded (it never reads back): the kernel
+// reports them in the runtime's status words (statusWgsl) and the next read or sync throws the
+// error js throws at once. Until then gather writes NaN (0 for integer dtypes) there and scatterAdd
+// drops the entry.
 
 import type { Kernel, View } from '../backend.js';
 import type { DType } from '../../tensor/dtype.js';
 import { addressing, buf, contiguous, u32, wgslType } from './layout.js';
-import { f32bits, MAIN_1D, PRELUDE, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
+import { f32bits, MAIN_1D, PRELUDE, statusWgsl, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
@@ -39,20 +41,21 @@ export function gatherKernel(rt: GpuRuntime): Kernel<'gather'> {
     const a = addressing(outShape, [at(x.strides.map((s, d) => (d === axis ? 0 : s)), x.offset), index]);
     if (a.meta[0] === 0) return;
     const L = a.meta.length;
-    const meta = [...a.meta, x.shape[axis], u32(x.strides[axis])];
+    const meta = [...a.meta, x.shape[axis], u32(x.strides[axis]), axis];
     const pipeline = rt.pipeline(`gather:${t}:${a.key}:${L}`, () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> x: array<${t}>;
 @group(0) @binding(2) var<storage, read> idx: array<i32>;
 @group(0) @binding(3) var<storage, read_write> y: array<${t}>;
+${statusWgsl(4)}
 ${MAIN_1D}
   if (i >= prm[0]) { return; }
   ${a.wgsl}
   let k = idx[o1];
   var v = ${missing(t)};
-  if (k >= 0 && k < mi(${L}u)) { v = x[o0 + k * mi(${L + 1}u)]; }
+  if (k >= 0 && k < mi(${L}u)) { v = x[o0 + k * mi(${L + 1}u)]; } else { report(1u, prm[${L + 2}u], k, prm[${L}u]); }
   y[i] = v;
 }`);
-    rt.dispatch(pipeline, [buf(x.storage), buf(index.storage), buf(out)], meta, Math.ceil(a.meta[0] / WG));
+    rt.dispatch(pipeline, [buf(x.storage), buf(index.storage), buf(out), rt.status()], meta, Math.ceil(a.meta[0] / WG));
   };
 }
 
@@ -95,6 +98,7 @@ function scatterDirect(rt: GpuRuntime, index: View, src: View, axis: number, sha
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
 @group(0) @binding(2) var<storage, read> src: array<${t}>;
 @group(0) @binding(3) var<storage, read_write> y: array<${t}>;
+${statusWgsl(4)}
 ${MAIN_1D}
   if (i >= prm[0]) { return; }
   let ax = prm[2];
@@ -112,13 +116,17 @@ ${MAIN_1D}
   if (inside) {
     let wa = 6u + ax * 4u;
     let is = mi(wa + 2u); let ss = mi(wa + 3u);
+    let len = i32(prm[wa]);
     for (var j = 0; j < i32(prm[3]); j++) {
-      if (idx[io + j * is] == k) { acc += src[so + j * ss]; }
+      let v = idx[io + j * is];
+      if (v == k) { acc += src[so + j * ss]; }
+      // The column's first output element also checks the range (every column has one).
+      if (k == 0 && (v < 0 || v >= len)) { report(2u, ax, v, u32(len)); }
     }
   }
   y[i] = acc;
 }`);
-  rt.dispatch(pipeline, [buf(index.storage), buf(src.storage), out], meta, Math.ceil(n / WG));
+  rt.dispatch(pipeline, [buf(index.storage), buf(src.storage), out, rt.status()], meta, Math.ceil(n / WG));
 }
 
 function scatterSorted(rt: GpuRuntime, index: View, src: View, axis: number, shape: readonly number[], out: GpuBuf, n: number, t: string): void {
@@ -139,6 +147,7 @@ function scatterSorted(rt: GpuRuntime, index: View, src: View, axis: number, sha
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
 @group(0) @binding(2) var<storage, read_write> keys: array<u32>;
 @group(0) @binding(3) var<storage, read_write> vals: array<u32>;
+${statusWgsl(4)}
 ${MAIN_1D}
   if (i >= prm[0]) { return; }
   let ax = prm[2];
@@ -150,10 +159,12 @@ ${MAIN_1D}
     if (u32(d) != ax) { key += q * prm[w + 3u]; }
   }
   let k = idx[io];
-  keys[i] = select(prm[4], key + u32(k) * prm[7u + ax * 4u + 3u], k >= 0 && u32(k) < prm[3]);
+  let ok = k >= 0 && u32(k) < prm[3];
+  keys[i] = select(prm[4], key + u32(k) * prm[7u + ax * 4u + 3u], ok);
   vals[i] = u32(so);
+  if (!ok) { report(2u, ax, k, prm[3]); }
 }`);
-  rt.dispatch(keyPipe, [buf(index.storage), keys[0], vals[0]], km, Math.ceil(M / WG));
+  rt.dispatch(keyPipe, [buf(index.storage), keys[0], vals[0], rt.status()], km, Math.ceil(M / WG));
 
   // 2. Stable LSD radix sort by key, 8 bits a pass.
   const passes = Math.max(1, Math.ceil((32 - Math.clz32(R)) / 8));

@@ -52,6 +52,21 @@ fn lin(wid: vec3u, nwg: vec3u, li: u32) -> u32 { return (wid.x + wid.y * nwg.x) 
 fn mi(k: u32) -> i32 { return bitcast<i32>(prm[k]); }
 fn mf(k: u32) -> f32 { return bitcast<f32>(prm[k]); }
 `;
+/**
+ * WGSL of the status words at `binding` (GpuRuntime.status) and `report(kind, axis, index, size)`,
+ * which a kernel calls where the CPU backends would throw (an index out of range). The first report
+ * since the last check keeps its details; the host reads them with the next read or sync and throws.
+ */
+export const statusWgsl = (binding: number): string => `
+@group(0) @binding(${binding}) var<storage, read_write> status: array<atomic<u32>, 4>;
+fn report(kind: u32, axis: u32, index: i32, size: u32) {
+  if (atomicExchange(&status[0], kind) == 0u) {
+    atomicStore(&status[1], axis); atomicStore(&status[2], bitcast<u32>(index)); atomicStore(&status[3], size);
+  }
+}`;
+/** What a nonzero status[0] names (the op whose CPU kernel throws the same message). */
+export const STATUS_KINDS = ['', 'gather', 'scatterAdd'] as const;
+
 /** The entry-point header of a 1-D kernel; the body sees `i`, the linear index. */
 export const MAIN_1D = `@compute @workgroup_size(${WG}) fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = lin(wid, nwg, li);`;
@@ -82,6 +97,10 @@ export class GpuRuntime {
   private compiling: Promise<void>[] = [];
   private lost: string | null = null;
   readonly stats: RuntimeStats = { dispatches: 0, submits: 0, pipelines: 0, liveBytes: 0, pooledBytes: 0 };
+  /** Four status words kernels write where the CPU would throw (statusWgsl); checked by read and sync. */
+  private readonly statusBuf: GpuBuf;
+  /** Whether a kernel bound the status words since they were last read. */
+  private statusArmed = false;
 
   constructor(device: GPUDevice) {
     this.device = device;
@@ -91,6 +110,7 @@ export class GpuRuntime {
     this.align = L.minStorageBufferOffsetAlignment;
     this.poolLimit = Math.min(2 ** 31, this.maxBufferBytes * 2);
     this.metaBuf = device.createBuffer({ size: META_WORDS * 4, usage: Usage.STORAGE | Usage.COPY_DST });
+    this.statusBuf = { buffer: device.createBuffer({ size: 16, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST }), bytes: 16, epoch: 0 };
     device.addEventListener?.('uncapturederror', (e) => this.errors.push((e as GPUUncapturedErrorEvent).error.message));
     void device.lost.then((info) => { this.lost = `${info.reason}: ${info.message}`; });
   }
@@ -263,30 +283,56 @@ export class GpuRuntime {
     this.afterSubmit = [];
   }
 
-  /** Copies `bytes` from the start of `src` to the host, after everything recorded before it. */
-  async read(src: GpuBuf, bytes: number): Promise<ArrayBuffer> {
+  /** The status words for a kernel that may report (statusWgsl); bind it as that binding's buffer. */
+  status(): GpuBuf {
+    this.statusArmed = true;
+    return this.statusBuf;
+  }
+
+  /**
+   * Copies `bytes` from the start of `src` to the host, after everything recorded before it. When
+   * a kernel that can report ran since the last check, the status words come back in the same
+   * copy, and a report throws the error the CPU backends would have thrown.
+   */
+  async read(src: GpuBuf | null, bytes: number, where = 'read'): Promise<ArrayBuffer> {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
-    const i = this.readPool.findIndex((b) => b.size === size);
-    const staging = i >= 0 ? this.readPool.splice(i, 1)[0] : this.device.createBuffer({ size, usage: Usage.MAP_READ | Usage.COPY_DST });
-    this.copy(src, 0, { buffer: staging, bytes: size, epoch: 0 }, 0, Math.min(size, src.bytes));
+    const withStatus = this.statusArmed;
+    this.statusArmed = false;
+    const total = size + (withStatus ? 16 : 0);
+    const i = this.readPool.findIndex((b) => b.size === total);
+    const staging = i >= 0 ? this.readPool.splice(i, 1)[0] : this.device.createBuffer({ size: total, usage: Usage.MAP_READ | Usage.COPY_DST });
+    const dst = { buffer: staging, bytes: total, epoch: 0 };
+    if (src) this.copy(src, 0, dst, 0, Math.min(size, src.bytes));
+    if (withStatus) this.copy(this.statusBuf, 0, dst, size, 16);
     this.flush();
-    await this.settle('read');
+    await this.settle(where);
     try {
-      await staging.mapAsync(MAP_READ_MODE, 0, size);
+      await staging.mapAsync(MAP_READ_MODE, 0, total);
     } catch (e) {
-      await this.settle('read');
+      await this.settle(where);
       throw e;
     }
-    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    const mapped = staging.getMappedRange(0, total);
+    const out = mapped.slice(0, bytes);
+    const status = withStatus ? new Uint32Array(mapped.slice(size, size + 16)) : null;
     staging.unmap();
     if (this.readPool.length < 8) this.readPool.push(staging);
     else staging.destroy();
-    this.checkErrors('read');
+    this.checkErrors(where);
+    if (status && status[0] !== 0) {
+      this.device.queue.writeBuffer(this.statusBuf.buffer, 0, new Uint32Array(4));
+      const op = STATUS_KINDS[status[0]] ?? `kernel ${status[0]}`;
+      throw new Error(`${op}: index ${status[2] | 0} is out of range for dimension ${status[1]} of size ${status[3]} (found on the GPU, reported at ${where})`);
+    }
     return out;
   }
 
-  /** Resolves when the GPU has finished everything submitted (for timing). */
+  /** Resolves when the GPU has finished everything submitted (for timing); throws what a kernel reported. */
   async sync(): Promise<void> {
+    if (this.statusArmed) {
+      await this.read(null, 0, 'sync');
+      return;
+    }
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await this.settle('sync');
@@ -300,6 +346,7 @@ export class GpuRuntime {
     this.trim();
     for (const b of this.readPool) b.destroy();
     this.metaBuf.destroy();
+    this.statusBuf.buffer.destroy();
     this.device.destroy();
   }
 }
