@@ -198,7 +198,7 @@ console.log('');
 print(cols, table);
 const gflopRows = results.rows.filter((r) => r.unit === 'GFLOP/s');
 if (gflopRows.length) {
-  console.log('\nnabla wasm: fraction of the FMA peak (1 thread / all threads)');
+  console.log('\nnabla wasm: fraction of the native 256-bit FMA peak (1 thread / all threads); 128-bit Wasm SIMD tops out at 50% of it');
   print(['measurement', 'wasm 1T', 'wasm allT'], gflopRows.map((r) => [r.row, peakRow(r, 'nabla-wasm-1'), peakRow(r, 'nabla-wasm-all')]));
 }
 const base = 'nabla-wasm-all';
