@@ -4,13 +4,12 @@
 // ignored targets, memory that stays flat, and a GPT training step. Runs in the vitest project `webgpu`.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
-import { near, withMode, type Flags, type Mode } from '../helpers/fused.js';
+import { near, withMode, checkGptStepFusedVsComposed, type Flags, type Mode } from '../helpers/fused.js';
 import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { settleGarbage } from '../helpers/gc.js';
 import { layerNormOptions } from '../../src/nn/layers/norm.js';
 import { crossEntropyOptions } from '../../src/nn/functional.js';
 import { attentionOptions } from '../../src/nn/layers/attention.js';
-import { GPT, GPT_PRESETS } from '../../src/models/gpt.js';
 
 const unavailable = await webgpuUnavailable();
 const gpu = () => nb.webgpuBackend();
@@ -210,37 +209,7 @@ describe.skipIf(!!unavailable)('webgpu fused kernels in a model', () => {
   });
 
   it('a GPT training step gives the same loss and gradients fused and composed, and keeps memory flat', async () => {
-    nb.manualSeed(3);
-    const model = new GPT({ ...GPT_PRESETS.tiny, vocabSize: 50, nPositions: 32, nEmbd: 32, nLayer: 1, nHead: 2 }).to('webgpu');
-    const idx = nb.tensor(Int32Array.from({ length: 2 * 16 }, (_, i) => (i * 31) % 50), { device: 'webgpu', shape: [2, 16] });
-    const tgt = nb.tensor(Int32Array.from({ length: 2 * 16 }, (_, i) => (i % 7 === 3 ? -100 : (i * 17) % 50)), { device: 'webgpu', shape: [2, 16] });
-    const step = async (composed: boolean) => {
-      const flags = [layerNormOptions, crossEntropyOptions, attentionOptions];
-      for (const f of flags) f.composedOnly = composed;
-      try {
-        const loss = nb.scope(() => {
-          model.zeroGrad();
-          const { loss } = model.forward(idx, tgt) as { loss: nb.Tensor };
-          loss.backward();
-          return loss.detach();
-        });
-        const grads = await Promise.all(model.parameters().map((p) => p.grad!.data()));
-        const value = await loss.item();
-        loss.dispose();
-        return { loss: value, grads };
-      } finally {
-        for (const f of flags) f.composedOnly = false;
-      }
-    };
-    const ref = await step(true);
-    await step(false);
-    await settleGarbage();
-    const live = gpu().liveBuffers();
-    const got = await step(false);
-    await settleGarbage();
-    expect(gpu().liveBuffers()).toBe(live);
-    expect(got.loss).toBeCloseTo(ref.loss, 4);
-    got.grads.forEach((g, i) => near(g, ref.grads[i], `gradient of parameter ${i}`, 2e-4));
+    await checkGptStepFusedVsComposed('webgpu', [layerNormOptions, crossEntropyOptions, attentionOptions], () => gpu().liveBuffers(), settleGarbage);
   });
 });
 
