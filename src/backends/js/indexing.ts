@@ -1,39 +1,46 @@
 // js kernels that move elements by index: gather, scatterAdd, concat, pad, random.
 
 import type { Kernel, View } from '../backend.js';
-import { contiguousStrides, isContiguous, sizeOf } from '../../tensor/shape.js';
+import { contiguousStrides } from '../../tensor/shape.js';
 import { stridedOffsets, offsetsOf } from './strided.js';
 import { arr, copyInto } from './elementwise.js';
 import { philoxUniform } from './philox.js';
 
 /**
- * An index that is one vector along `axis` broadcast over the other dims (indexSelect, embeddings),
- * as large as `full` (the gathered or scattered-into shape) in each of them: its n values and the
- * sizes before and after the axis; else null. Such gathers and scatters move
- * whole runs of `inner` elements.
+ * Gathers and scatters that move runs: the index is constant along the dims after `axis` (stride 0
+ * or size 1, as indexSelect and embeddings make it), and `rows` (x of a gather, src of a scatter)
+ * has those dims laid out contiguously with the sizes `trailing`. Then each index element moves one
+ * run of sizeOf(trailing) elements. The offsets of the index and of `rows` over the dims up to the
+ * axis come back (for a gather the axis adds nothing to `rows`' offsets: the index value picks the
+ * position along it), or null when the layout does not fit.
  */
-function rowIndex(index: View, axis: number, full: readonly number[]): { n: number; at: (i: number) => number; outer: number; inner: number } | null {
-  if (!index.strides.every((s, d) => d === axis || ((s === 0 || index.shape[d] === 1) && index.shape[d] === full[d]))) return null;
-  const is = arr(index.storage), st = index.strides[axis], off = index.offset;
+function runs(index: View, rows: View, axis: number, lead: readonly number[], trailing: readonly number[], gather: boolean): { io: Int32Array; ro: Int32Array; inner: number } | null {
+  if (!index.strides.every((st, d) => d <= axis || st === 0 || index.shape[d] === 1)) return null;
+  let expect = 1;
+  for (let k = trailing.length - 1; k >= 0; k--) {
+    const d = axis + 1 + k;
+    if (rows.shape[d] !== trailing[k] || (trailing[k] !== 1 && rows.strides[d] !== expect)) return null;
+    expect *= trailing[k];
+  }
   return {
-    n: index.shape[axis], at: (i) => is[off + i * st],
-    outer: sizeOf(index.shape.slice(0, axis)), inner: sizeOf(index.shape.slice(axis + 1)),
+    io: stridedOffsets(lead, index.strides.slice(0, axis + 1), index.offset),
+    ro: stridedOffsets(lead, rows.strides.slice(0, axis + 1).map((st, d) => (gather && d === axis ? 0 : st)), rows.offset),
+    inner: expect,
   };
 }
 
 /** torch.gather: out[p] = x[p with p[axis] replaced by index[p]]. */
 export const gatherKernel: Kernel<'gather'> = ([x, index], { axis }, out, outShape) => {
-  const r = rowIndex(index, axis, x.shape);
-  if (r && isContiguous(x.shape, x.strides)) {
-    // Runs of `inner` elements: out[o, i, :] = x[o, index[i], :], copied with TypedArray.set.
-    const xs = arr(x.storage), o = arr(out), len = x.shape[axis], { n, outer, inner } = r;
-    for (let a = 0; a < outer; a++) {
-      for (let i = 0; i < n; i++) {
-        const k = r.at(i);
-        if (k < 0 || k >= len) throw new Error(`gather: index ${k} is out of range for dimension ${axis} of size ${len}`);
-        const src = x.offset + (a * len + k) * inner;
-        o.set(xs.subarray(src, src + inner), (a * n + i) * inner);
-      }
+  const r = runs(index, x, axis, outShape.slice(0, axis + 1), outShape.slice(axis + 1), true);
+  if (r) {
+    // out[..., i, :] = x[..., index[..., i], :], a run at a time (TypedArray.set for long runs).
+    const xs = arr(x.storage), is = arr(index.storage), o = arr(out), len = x.shape[axis], st = x.strides[axis], { io, ro, inner } = r;
+    for (let i = 0; i < io.length; i++) {
+      const k = is[io[i]];
+      if (k < 0 || k >= len) throw new Error(`gather: index ${k} is out of range for dimension ${axis} of size ${len}`);
+      const src = ro[i] + k * st, dst = i * inner;
+      if (inner >= 16) o.set(xs.subarray(src, src + inner), dst);
+      else for (let j = 0; j < inner; j++) o[dst + j] = xs[src + j];
     }
     return;
   }
@@ -52,24 +59,24 @@ export const gatherKernel: Kernel<'gather'> = ([x, index], { axis }, out, outSha
 
 /** zeros(shape).scatter_add_(axis, index, src): the adjoint of gather. */
 export const scatterAddKernel: Kernel<'scatterAdd'> = ([index, src], { axis, shape }, out) => {
-  const r = rowIndex(index, axis, shape);
-  if (r && isContiguous(src.shape, src.strides)) {
-    // Runs of `inner` elements: out[o, index[i], :] += src[o, i, :], in the same order as below
-    // (each output element takes its terms by increasing i), so the sums are the same bits.
-    const ss = arr(src.storage), o = arr(out), len = shape[axis], { n, outer, inner } = r;
+  const ostr = contiguousStrides(shape);
+  const trailing = shape.slice(axis + 1);
+  const r = index.shape.slice(axis + 1).every((d, k) => d === trailing[k]) ? runs(index, src, axis, index.shape.slice(0, axis + 1), trailing, false) : null;
+  if (r) {
+    // out[..., index[..., i], :] += src[..., i, :], a run at a time. Each output element takes its
+    // terms in the index's row-major order, as below, so the sums are the same bits.
+    const ss = arr(src.storage), is = arr(index.storage), o = arr(out), len = shape[axis], { io, ro, inner } = r;
+    const oo = stridedOffsets(index.shape.slice(0, axis + 1), ostr.slice(0, axis + 1).map((st, d) => (d === axis ? 0 : st)), 0);
     o.fill(0);
-    for (let a = 0; a < outer; a++) {
-      for (let i = 0; i < n; i++) {
-        const k = r.at(i);
-        if (k < 0 || k >= len) throw new Error(`scatterAdd: index ${k} is out of range for dimension ${axis} of size ${len}`);
-        const d = (a * len + k) * inner, s0 = src.offset + (a * n + i) * inner;
-        for (let j = 0; j < inner; j++) o[d + j] += ss[s0 + j];
-      }
+    for (let i = 0; i < io.length; i++) {
+      const k = is[io[i]];
+      if (k < 0 || k >= len) throw new Error(`scatterAdd: index ${k} is out of range for dimension ${axis} of size ${len}`);
+      const d = oo[i] + k * ostr[axis], s0 = ro[i];
+      for (let j = 0; j < inner; j++) o[d + j] += ss[s0 + j];
     }
     return;
   }
   const is = arr(index.storage), ss = arr(src.storage), o = arr(out);
-  const ostr = contiguousStrides(shape);
   const oo = stridedOffsets(index.shape, ostr.map((s, d) => (d === axis ? 0 : s)), 0);
   const io = offsetsOf(index), so = offsetsOf(src);
   const len = shape[axis], st = ostr[axis];

@@ -312,32 +312,9 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       K.copy4(addr(x), buf(out).ptr, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3]);
     },
     matmul,
-    gather: (inputs, p, out, shape) => {
-      // Row gathers (embedding lookups, batches picked from a dataset): the index is constant over
-      // the dims after the axis, and x is contiguous there, so each index moves one block.
-      const [x, index] = inputs;
-      const axis = p.axis;
-      const inner = sizeOf(shape.slice(axis + 1));
-      const rowsContiguous = x.shape.slice(axis + 1).every((d, k) => d === shape[axis + 1 + k])
-        && x.strides.slice(axis + 1).every((st, k) => st === sizeOf(x.shape.slice(axis + 2 + k)) || x.shape[axis + 1 + k] === 1);
-      if (inner < 16 || !rowsContiguous || index.strides.slice(axis + 1).some((st, k) => st !== 0 && shape[axis + 1 + k] !== 1)) {
-        return js.gather(inputs, p, out, shape);
-      }
-      const bytes = ELEM_BYTES[x.dtype], rowBytes = inner * bytes;
-      const heapBytes = new Uint8Array(memory.buffer);
-      const idx = arr(index.storage) as Int32Array;
-      const outer = shape.slice(0, axis + 1);
-      const xo = stridedOffsets(outer, x.strides.slice(0, axis + 1).map((st, d) => (d === axis ? 0 : st)), x.offset);
-      const io = stridedOffsets(outer, index.strides.slice(0, axis + 1), index.offset);
-      const len = x.shape[axis], st = x.strides[axis];
-      const xBase = buf(x.storage).ptr, oBase = buf(out).ptr;
-      for (let i = 0; i < xo.length; i++) {
-        const k = idx[io[i]];
-        if (k < 0 || k >= len) throw new Error(`gather: index ${k} is out of range for dimension ${axis} of size ${len}`);
-        const src = xBase + (xo[i] + k * st) * bytes;
-        heapBytes.copyWithin(oBase + i * rowBytes, src, src + rowBytes);
-      }
-    },
+    // Row gathers (embeddings, batches picked from a dataset) move whole runs in the js kernel,
+    // which works on the wasm heap as it is.
+    gather: js.gather,
     scatterAdd: js.scatterAdd,
     concat: (inputs, p, out, shape) => {
       if (ELEM_BYTES[out.dtype] !== 4) return js.concat(inputs, p, out, shape);
