@@ -5,7 +5,7 @@
 // and a GPT training step. Runs on the wasm projects; elsewhere it says why it skips.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
-import { near, withMode, checkGptStepFusedVsComposed, type Flags, type Mode } from '../helpers/fused.js';
+import { near, withMode, checkGptStepFusedVsComposed, checkFusedOpsFreeSaved, type Flags, type Mode } from '../helpers/fused.js';
 import { layerNormOptions } from '../../src/nn/layers/norm.js';
 import { crossEntropyOptions } from '../../src/nn/functional.js';
 import { attentionOptions } from '../../src/nn/layers/attention.js';
@@ -255,25 +255,8 @@ describe.skipIf(!!unavailable)('wasm fused GELU', () => {
 });
 
 describe.skipIf(!!unavailable)('wasm fused kernels in a model', () => {
-  it('free what they save for the backward: at once without grad, with the graph otherwise', () => {
-    const x = randn([5, 12]), w = randn([12]), t = nb.tensor([1, -100, 3, 0, 11], { dtype: 'int32' }), q = randn([2, 6, 8]);
-    const ops: [string, (a: nb.Tensor) => nb.Tensor][] = [
-      ['layerNorm', (a) => nb.nn.functional.layerNorm(a, [12], w)],
-      ['crossEntropy', (a) => nb.nn.functional.crossEntropy(a, t, { reduction: 'none' })],
-      ['attention', (a) => nb.nn.scaledDotProductAttention(a, q, q, { isCausal: true })],
-    ];
-    for (const [name, op] of ops) {
-      const input = name === 'attention' ? q : x;
-      const live = backend.liveBuffers();
-      nb.noGrad(() => op(input)).dispose();
-      expect(backend.liveBuffers(), `${name} without grad`).toBe(live);
-      nb.scope(() => { op(input.detach().requiresGrad_()); }); // the output goes without a backward
-      expect(backend.liveBuffers(), `${name} without backward`).toBe(live);
-      const leaf = input.detach().requiresGrad_();
-      nb.scope(() => { nb.sum(op(leaf)).backward(); });
-      leaf.grad!.dispose();
-      expect(backend.liveBuffers(), `${name} after backward`).toBe(live);
-    }
+  it('free what they save for the backward: at once without grad, with the graph otherwise', async () => {
+    await checkFusedOpsFreeSaved(nb.getBackend().name, () => backend.liveBuffers());
   });
 
   it('a GPT training step gives the same loss and gradients fused and composed, and keeps memory flat', async () => {

@@ -4,7 +4,7 @@
 // ignored targets, memory that stays flat, and a GPT training step. Runs in the vitest project `webgpu`.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
-import { near, withMode, checkGptStepFusedVsComposed, type Flags, type Mode } from '../helpers/fused.js';
+import { near, withMode, checkGptStepFusedVsComposed, checkFusedOpsFreeSaved, type Flags, type Mode } from '../helpers/fused.js';
 import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { settleGarbage } from '../helpers/gc.js';
 import { layerNormOptions } from '../../src/nn/layers/norm.js';
@@ -185,27 +185,7 @@ describe.skipIf(!!unavailable)('webgpu fused attention', () => {
 
 describe.skipIf(!!unavailable)('webgpu fused kernels in a model', () => {
   it('free what they save for the backward: at once without grad, with the graph otherwise', async () => {
-    const x = randn([5, 12]), w = randn([12]), t = nb.tensor([1, -100, 3, 0, 11], { device: 'webgpu', dtype: 'int32' }), q = randn([2, 6, 8]);
-    const ops: [string, (a: nb.Tensor) => nb.Tensor][] = [
-      ['layerNorm', (a) => nb.nn.functional.layerNorm(a, [12], w)],
-      ['crossEntropy', (a) => nb.nn.functional.crossEntropy(a, t, { reduction: 'none' })],
-      ['attention', (a) => nb.nn.scaledDotProductAttention(a, q, q, { isCausal: true })],
-    ];
-    for (const [name, op] of ops) {
-      const input = name === 'attention' ? q : x;
-      await settleGarbage();
-      const live = gpu().liveBuffers();
-      nb.noGrad(() => op(input)).dispose();
-      expect(gpu().liveBuffers(), `${name} without grad`).toBe(live);
-      nb.scope(() => { op(input.detach().requiresGrad_()); }); // the output goes without a backward
-      expect(gpu().liveBuffers(), `${name} without backward`).toBe(live);
-      const leaf = input.detach().requiresGrad_();
-      nb.scope(() => { nb.sum(op(leaf)).backward(); });
-      await leaf.grad!.data();
-      leaf.grad!.dispose();
-      await settleGarbage();
-      expect(gpu().liveBuffers(), `${name} after backward`).toBe(live);
-    }
+    await checkFusedOpsFreeSaved('webgpu', () => gpu().liveBuffers(), settleGarbage);
   });
 
   it('a GPT training step gives the same loss and gradients fused and composed, and keeps memory flat', async () => {

@@ -71,3 +71,34 @@ export async function checkGptStepFusedVsComposed(
   expect(got.loss).toBeCloseTo(ref.loss, 4);
   got.grads.forEach((g, i) => near(g, ref.grads[i], `gradient of parameter ${i}`, 2e-4));
 }
+
+/**
+ * The fused layer norm, cross-entropy and attention on `device` free what they save for the
+ * backward: at once without grad, with the graph when the output goes without a backward, and after
+ * the backward otherwise (`liveBuffers()` back where it was each time).
+ */
+export async function checkFusedOpsFreeSaved(device: string, liveBuffers: () => number, settle: () => Promise<void> = async () => {}): Promise<void> {
+  const gen = new nb.Generator(11);
+  const randn = (shape: number[]) => nb.randn(shape, { device, generator: gen });
+  const x = randn([5, 12]), w = randn([12]), t = nb.tensor([1, -100, 3, 0, 11], { device, dtype: 'int32' }), q = randn([2, 6, 8]);
+  const ops: [string, (a: nb.Tensor) => nb.Tensor][] = [
+    ['layerNorm', (a) => nb.nn.functional.layerNorm(a, [12], w)],
+    ['crossEntropy', (a) => nb.nn.functional.crossEntropy(a, t, { reduction: 'none' })],
+    ['attention', (a) => nb.nn.scaledDotProductAttention(a, q, q, { isCausal: true })],
+  ];
+  for (const [name, op] of ops) {
+    const input = name === 'attention' ? q : x;
+    await settle();
+    const live = liveBuffers();
+    nb.noGrad(() => op(input)).dispose();
+    expect(liveBuffers(), `${name} without grad`).toBe(live);
+    nb.scope(() => { op(input.detach().requiresGrad_()); }); // the output goes without a backward
+    expect(liveBuffers(), `${name} without backward`).toBe(live);
+    const leaf = input.detach().requiresGrad_();
+    nb.scope(() => { nb.sum(op(leaf)).backward(); });
+    await leaf.grad!.data();
+    leaf.grad!.dispose();
+    await settle();
+    expect(liveBuffers(), `${name} after backward`).toBe(live);
+  }
+}
