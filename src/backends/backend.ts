@@ -110,11 +110,13 @@ export interface FusedKernels {
   crossEntropyBackward?(x: View, t: View, lse: View, g: View, ignoreIndex: number, dx: Storage): boolean;
   /**
    * softmax(q·kᵀ·scale [+ causal mask])·v for q [...B, L, E], k [...B, S, E], v [...B, S, Ev] with
-   * equal batch dims (nn/layers/attention.ts): out [...B, L, Ev] and each row's logsumexp lse [B, L].
+   * equal batch dims (nn/layers/attention.ts): out [...B, L, Ev] and each row's logsumexp lse [B, L]
+   * (contiguous). `out` is a view that the kernel writes through its strides: contiguous, or e.g.
+   * the heads of a [B, L, H·Ev] buffer; a backend returns false for a layout it does not write.
    */
-  attention?(q: View, k: View, v: View, scale: number, causal: boolean, out: Storage, lse: Storage): boolean;
-  /** Its backward from the saved output and logsumexp: dq, dk, dv (contiguous, shaped as q, k, v). */
-  attentionBackward?(q: View, k: View, v: View, out: View, lse: View, g: View, scale: number, causal: boolean, dq: Storage, dk: Storage, dv: Storage): boolean;
+  attention?(q: View, k: View, v: View, scale: number, causal: boolean, out: View, lse: Storage): boolean;
+  /** Its backward from the saved output and logsumexp: dq, dk, dv shaped as q, k, v, written through their views as `out`. */
+  attentionBackward?(q: View, k: View, v: View, out: View, lse: View, g: View, scale: number, causal: boolean, dq: View, dk: View, dv: View): boolean;
   /** GELU of x into out (contiguous): exact x·Φ(x), or GPT-2's tanh approximation (ops/activation.ts). */
   gelu?(x: View, out: Storage, approximate: 'none' | 'tanh'): boolean;
   /** Its backward: dx = g·GELU'(x), into dx (contiguous, x's shape). */

@@ -8,7 +8,7 @@ import { Embedding } from '../nn/layers/embedding.js';
 import { LayerNorm } from '../nn/layers/norm.js';
 import { Linear } from '../nn/layers/linear.js';
 import { Dropout } from '../nn/layers/dropout.js';
-import { scaledDotProductAttention } from '../nn/layers/attention.js';
+import { packedCausalSelfAttention, scaledDotProductAttention } from '../nn/layers/attention.js';
 import { crossEntropy } from '../nn/functional.js';
 import { normal_ } from '../nn/init.js';
 import { add, greaterEqual } from '../ops/binary.js';
@@ -130,8 +130,15 @@ export class CausalSelfAttention extends Module {
    */
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape, H = this.nHead, D = C / H;
+    const qkv = this.c_attn.forward(x); // (B, T, 3C)
+    const dropoutP = this.training ? this.attnPdrop : 0;
+    if (!cache) {
+      // The fused kernels read the heads in place and write (B, T, C) directly, where they can.
+      const y = packedCausalSelfAttention(qkv, H, { dropoutP, training: this.training });
+      if (y) return this.resid_dropout.forward(this.c_proj.forward(y));
+    }
     const heads = (t: Tensor) => permute(reshape(t, [B, T, H, D]), [0, 2, 1, 3]); // (B, H, T, D)
-    let [q, k, v] = split(this.c_attn.forward(x), C, 2).map(heads);
+    let [q, k, v] = split(qkv, C, 2).map(heads);
     const past = cache?.k ? cache.k.shape[2] : 0;
     if (cache) {
       if (cache.k && cache.v) {
@@ -141,7 +148,6 @@ export class CausalSelfAttention extends Module {
       cache.k = contiguous(k);
       cache.v = contiguous(v);
     }
-    const dropoutP = this.training ? this.attnPdrop : 0;
     let y: Tensor;
     if (past === 0 || T === 1) {
       // Causal over equal lengths, or one new query that sees every cached key.

@@ -8,7 +8,7 @@ import * as nb from '../../src/index.js';
 import { near, withMode, checkGptStepFusedVsComposed, checkFusedOpsFreeSaved, type Flags, type Mode } from '../helpers/fused.js';
 import { layerNormOptions } from '../../src/nn/layers/norm.js';
 import { crossEntropyOptions } from '../../src/nn/functional.js';
-import { attentionOptions } from '../../src/nn/layers/attention.js';
+import { attentionOptions, packedCausalSelfAttention } from '../../src/nn/layers/attention.js';
 
 const backend = nb.getBackend();
 const unavailable = backend.name !== 'wasm' ? `the backend under test is ${backend.name}, not wasm` : '';
@@ -180,6 +180,41 @@ describe.skipIf(!!unavailable)('wasm fused attention', () => {
     compare('GPT layout', attentionOptions, [qkv], (x) => f(x), 2e-4);
     const [q, k, v] = nb.split(qkv, C, 2).map((t) => nb.permute(nb.reshape(t, [B, T, H, D]), [0, 2, 1, 3]));
     expect(dispatches(() => sdpa({ isCausal: true })(q, k, v))).toBe(0);
+  });
+
+  it('packed causal self-attention: heads read from qkv in place, the output and dqkv written through strides', async () => {
+    const B = 2, T = 29, H = 3, D = 8, C = H * D;
+    const split = (x: nb.Tensor, h: number) => {
+      const [b, t, c] = [x.shape[0], x.shape[1], x.shape[2] / 3];
+      const [q, k, v] = nb.split(x, c, 2).map((u) => nb.permute(nb.reshape(u, [b, t, h, c / h]), [0, 2, 1, 3]));
+      return nb.reshape(nb.permute(nb.nn.scaledDotProductAttention(q, k, v, { isCausal: true }), [0, 2, 1, 3]), [b, t, c]);
+    };
+    // the composed mode has no fused kernel: packedCausalSelfAttention gives null and the split path runs
+    const packed = (x: nb.Tensor, h = H) => packedCausalSelfAttention(x, h) ?? split(x, h);
+    compare('packed qkv', attentionOptions, [randn([B, T, 3 * C])], packed, 2e-4);
+    // qkv with strided columns and an offset (a transposed slice)
+    const wide = randn([B, 3 * C + 5, T]);
+    compare('packed qkv, strided', attentionOptions, [wide], (w) => packed(nb.transpose(w.slice(1, 5, 3 * C + 5), 1, 2)), 2e-4);
+    compareSecondOrder('packed qkv', attentionOptions, [randn([2, 5, 3 * 4])], (x) => packed(x, 2));
+    // neither the forward nor the backward dispatches a primitive (no split, pad, add or copy)
+    const qkv = randn([B, T, 3 * C]).requiresGrad_();
+    const y = packedCausalSelfAttention(qkv, H)!;
+    expect(y.shape).toEqual([B, T, C]);
+    expect(dispatches(() => nb.gradOf(y, [qkv], { gradOutput: nb.onesLike(y) }))).toBe(0);
+    y.dispose();
+    // the same bits on 1 and 2 threads
+    const wasm = nb.wasmBackend(), before = wasm.threads, x = randn([3, 40, 3 * 4 * 16]);
+    try {
+      wasm.setThreads(1);
+      const one = run(attentionOptions, 'fused', [x], (t) => packedCausalSelfAttention(t, 4)!);
+      wasm.setThreads(2);
+      expect(await wasm.ready()).toBe(2);
+      const two = run(attentionOptions, 'fused', [x], (t) => packedCausalSelfAttention(t, 4)!);
+      expect(Array.from(two.y)).toEqual(Array.from(one.y));
+      expect(Array.from(two.grads[0])).toEqual(Array.from(one.grads[0]));
+    } finally {
+      wasm.setThreads(before);
+    }
   });
 
   it('reads operands and the incoming gradient with strided columns', () => {

@@ -183,11 +183,12 @@ function scores(x: usize, xRs: i32, xCs: i32, t: usize, p: usize, L: i32, S: i32
 }
 
 /**
- * One unit of the forward: out [L, EV] (contiguous) and lse [L]. q, k, v are the unit's matrices
- * with element strides (rows, columns); scratch as attentionScratchBytes.
+ * One unit of the forward: out [L, EV] (rows ldo floats apart, contiguous columns) and lse [L].
+ * q, k, v are the unit's matrices with element strides (rows, columns); scratch as
+ * attentionScratchBytes.
  */
 export function attentionForward(q: usize, qRs: i32, qCs: i32, k: usize, kRs: i32, kCs: i32, v: usize, vRs: i32, vCs: i32,
-  out: usize, lse: usize, L: i32, S: i32, E: i32, EV: i32, scale: f32, causal: bool, scratch: usize): void {
+  out: usize, ldo: i32, lse: usize, L: i32, S: i32, E: i32, EV: i32, scale: f32, causal: bool, scratch: usize): void {
   // scratch as the backward's: edge, P, (dP), Kᵀ, (Vᵀ), (k), v, (q, g)
   const edge = (scratch + 63) & ~(<usize>63), p = edge + EDGE, kt = p + 2 * block(L * S);
   const vc = kt + block(E * S) + block(EV * S) + block(S * E);
@@ -227,16 +228,16 @@ export function attentionForward(q: usize, qRs: i32, qCs: i32, k: usize, kRs: i3
   const rb = strip(causal, L);
   for (let i0 = 0; i0 < L; i0 += rb) {
     const i1 = min(L, i0 + rb);
-    mm(at(p, i0 * S), S, 1, vb, ldv, at(out, i0 * EV), EV, i1 - i0, EV, causal ? min(S, i1) : S, edge);
+    mm(at(p, i0 * S), S, 1, vb, ldv, at(out, i0 * ldo), ldo, i1 - i0, EV, causal ? min(S, i1) : S, edge);
   }
 }
 
 /**
- * One unit of the backward: dq [L, E], dk [S, E], dv [S, EV] (contiguous) from q, k, v, the
- * incoming gradient g [L, EV] (strided) and the saved lse [L].
+ * One unit of the backward: dq [L, E], dk [S, E], dv [S, EV] (rows ldq, ldk, ldv floats apart,
+ * contiguous columns) from q, k, v, the incoming gradient g [L, EV] (strided) and the saved lse [L].
  */
 export function attentionBackward(q: usize, qRs: i32, qCs: i32, k: usize, kRs: i32, kCs: i32, v: usize, vRs: i32, vCs: i32,
-  g: usize, gRs: i32, gCs: i32, lse: usize, dq: usize, dk: usize, dv: usize,
+  g: usize, gRs: i32, gCs: i32, lse: usize, dq: usize, ldDq: i32, dk: usize, ldDk: i32, dv: usize, ldDv: i32,
   L: i32, S: i32, E: i32, EV: i32, scale: f32, causal: bool, scratch: usize): void {
   const edge = (scratch + 63) & ~(<usize>63), p = edge + EDGE, dp = p + block(L * S);
   const kt = dp + block(L * S), vt = kt + block(E * S), kc = vt + block(EV * S);
@@ -276,7 +277,7 @@ export function attentionBackward(q: usize, qRs: i32, qCs: i32, k: usize, kRs: i
   const rb = strip(causal, L);
   for (let i0 = 0; i0 < L; i0 += rb) {
     const i1 = min(L, i0 + rb);
-    mm(at(dp, i0 * S), S, 1, kb, ldk, at(dq, i0 * E), E, i1 - i0, E, causal ? min(S, i1) : S, edge);
+    mm(at(dp, i0 * S), S, 1, kb, ldk, at(dq, i0 * ldDq), ldDq, i1 - i0, E, causal ? min(S, i1) : S, edge);
   }
   // dV = Pᵀ·dO and dK = dSᵀ·Q: each strip of keys over the queries that see them (i ≥ j0)
   const qb = rowMajor(q, qRs, qCs, L, E, qc), ldq = rowMajorLd(qRs, qCs, E);
@@ -284,7 +285,7 @@ export function attentionBackward(q: usize, qRs: i32, qCs: i32, k: usize, kRs: i
   const jb = strip(causal, S);
   for (let j0 = 0; j0 < S; j0 += jb) {
     const j1 = min(S, j0 + jb), i0 = causal ? min(L, j0) : 0;
-    mm(at(p, i0 * S + j0), 1, S, el(gb, i0, ldg, 0, 0), ldg, at(dv, j0 * EV), EV, j1 - j0, EV, L - i0, edge);
-    mm(at(dp, i0 * S + j0), 1, S, el(qb, i0, ldq, 0, 0), ldq, at(dk, j0 * E), E, j1 - j0, E, L - i0, edge);
+    mm(at(p, i0 * S + j0), 1, S, el(gb, i0, ldg, 0, 0), ldg, at(dv, j0 * ldDv), ldDv, j1 - j0, EV, L - i0, edge);
+    mm(at(dp, i0 * S + j0), 1, S, el(qb, i0, ldq, 0, 0), ldq, at(dk, j0 * ldDk), ldDk, j1 - j0, E, L - i0, edge);
   }
 }

@@ -162,35 +162,37 @@ function gemvTask(ctrl: usize, tid: i32, nt: i32): void {
 
 /**
  * Fused attention (attention.ts), a unit per batch matrix taken from the shared counter. Arguments:
- * [qOffs, kOffs, vOffs, qRs, qCs, kRs, kCs, vRs, vCs, out, lse, L, S, E, EV, B, scale (bits),
- * causal, scratch, scratchStride]; the Offs tables hold each batch matrix's byte address, out and
- * lse are contiguous.
+ * [qOffs, kOffs, vOffs, outOffs, qRs, qCs, kRs, kCs, vRs, vCs, outRs, lse, L, S, E, EV, B,
+ * scale (bits), causal, scratch, scratchStride]; the Offs tables hold each batch matrix's byte
+ * address, out's columns are contiguous and lse is contiguous.
  */
 function attentionTask(ctrl: usize, tid: i32): void {
-  const qOffs = <usize><u32>arg(ctrl, 0), kOffs = <usize><u32>arg(ctrl, 1), vOffs = <usize><u32>arg(ctrl, 2);
-  const out = <usize><u32>arg(ctrl, 9), lse = <usize><u32>arg(ctrl, 10);
-  const L = arg(ctrl, 11), S = arg(ctrl, 12), E = arg(ctrl, 13), EV = arg(ctrl, 14), B = arg(ctrl, 15);
-  const scratch = <usize><u32>arg(ctrl, 18) + <usize>tid * <usize><u32>arg(ctrl, 19);
+  const qOffs = <usize><u32>arg(ctrl, 0), kOffs = <usize><u32>arg(ctrl, 1), vOffs = <usize><u32>arg(ctrl, 2), oOffs = <usize><u32>arg(ctrl, 3);
+  const lse = <usize><u32>arg(ctrl, 11);
+  const L = arg(ctrl, 12), S = arg(ctrl, 13), E = arg(ctrl, 14), EV = arg(ctrl, 15), B = arg(ctrl, 16);
+  const scratch = <usize><u32>arg(ctrl, 19) + <usize>tid * <usize><u32>arg(ctrl, 20);
   for (let z = claim(ctrl); z < B; z = claim(ctrl)) {
-    attentionForward(addrAt(qOffs, z), arg(ctrl, 3), arg(ctrl, 4), addrAt(kOffs, z), arg(ctrl, 5), arg(ctrl, 6), addrAt(vOffs, z), arg(ctrl, 7), arg(ctrl, 8),
-      out + (<usize>z * <usize>L * <usize>EV << 2), lse + (<usize>z * <usize>L << 2), L, S, E, EV, farg(ctrl, 16), arg(ctrl, 17) != 0, scratch);
+    attentionForward(addrAt(qOffs, z), arg(ctrl, 4), arg(ctrl, 5), addrAt(kOffs, z), arg(ctrl, 6), arg(ctrl, 7), addrAt(vOffs, z), arg(ctrl, 8), arg(ctrl, 9),
+      addrAt(oOffs, z), arg(ctrl, 10), lse + (<usize>z * <usize>L << 2), L, S, E, EV, farg(ctrl, 17), arg(ctrl, 18) != 0, scratch);
   }
 }
 
 /**
- * Its backward. Arguments: [qOffs, kOffs, vOffs, gOffs, qRs, qCs, kRs, kCs, vRs, vCs, gRs, gCs,
- * lse, dq, dk, dv, L, S, E, EV, B, scale (bits), causal, scratch, scratchStride].
+ * Its backward. Arguments: [qOffs, kOffs, vOffs, gOffs, dqOffs, dkOffs, dvOffs, qRs, qCs, kRs, kCs,
+ * vRs, vCs, gRs, gCs, dqRs, dkRs, dvRs, lse, L, S, E, EV, B, scale (bits), causal, scratch,
+ * scratchStride]; dq, dk and dv have contiguous columns.
  */
 function attentionBackwardTask(ctrl: usize, tid: i32): void {
   const qOffs = <usize><u32>arg(ctrl, 0), kOffs = <usize><u32>arg(ctrl, 1), vOffs = <usize><u32>arg(ctrl, 2), gOffs = <usize><u32>arg(ctrl, 3);
-  const lse = <usize><u32>arg(ctrl, 12), dq = <usize><u32>arg(ctrl, 13), dk = <usize><u32>arg(ctrl, 14), dv = <usize><u32>arg(ctrl, 15);
-  const L = arg(ctrl, 16), S = arg(ctrl, 17), E = arg(ctrl, 18), EV = arg(ctrl, 19), B = arg(ctrl, 20);
-  const scratch = <usize><u32>arg(ctrl, 23) + <usize>tid * <usize><u32>arg(ctrl, 24);
+  const dqOffs = <usize><u32>arg(ctrl, 4), dkOffs = <usize><u32>arg(ctrl, 5), dvOffs = <usize><u32>arg(ctrl, 6);
+  const lse = <usize><u32>arg(ctrl, 18);
+  const L = arg(ctrl, 19), S = arg(ctrl, 20), E = arg(ctrl, 21), EV = arg(ctrl, 22), B = arg(ctrl, 23);
+  const scratch = <usize><u32>arg(ctrl, 26) + <usize>tid * <usize><u32>arg(ctrl, 27);
   for (let z = claim(ctrl); z < B; z = claim(ctrl)) {
-    attentionBackward(addrAt(qOffs, z), arg(ctrl, 4), arg(ctrl, 5), addrAt(kOffs, z), arg(ctrl, 6), arg(ctrl, 7), addrAt(vOffs, z), arg(ctrl, 8), arg(ctrl, 9),
-      addrAt(gOffs, z), arg(ctrl, 10), arg(ctrl, 11), lse + (<usize>z * <usize>L << 2),
-      dq + (<usize>z * <usize>L * <usize>E << 2), dk + (<usize>z * <usize>S * <usize>E << 2), dv + (<usize>z * <usize>S * <usize>EV << 2),
-      L, S, E, EV, farg(ctrl, 21), arg(ctrl, 22) != 0, scratch);
+    attentionBackward(addrAt(qOffs, z), arg(ctrl, 7), arg(ctrl, 8), addrAt(kOffs, z), arg(ctrl, 9), arg(ctrl, 10), addrAt(vOffs, z), arg(ctrl, 11), arg(ctrl, 12),
+      addrAt(gOffs, z), arg(ctrl, 13), arg(ctrl, 14), lse + (<usize>z * <usize>L << 2),
+      addrAt(dqOffs, z), arg(ctrl, 15), addrAt(dkOffs, z), arg(ctrl, 16), addrAt(dvOffs, z), arg(ctrl, 17),
+      L, S, E, EV, farg(ctrl, 24), arg(ctrl, 25) != 0, scratch);
   }
 }
 

@@ -12,7 +12,7 @@ import { createJsBackend } from '../js/index.js';
 import { stridedOffsets } from '../js/strided.js';
 import { arr } from '../js/elementwise.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
-import { sizeOf } from '../../tensor/shape.js';
+import { shapesEqual, sizeOf } from '../../tensor/shape.js';
 import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
 import { Heap, HeapBuffer } from './heap.js';
 import { CTRL_BYTES, TASK_ADAM, TASK_ATTENTION, TASK_ATTENTION_BACKWARD, TASK_BINARY, TASK_GELU, TASK_GEMM, TASK_GEMV, ThreadPool } from './pool.js';
@@ -395,27 +395,38 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     }));
   }
 
+  /**
+   * An attention output the kernels write: float32 [...batch, rows, cols] with contiguous columns
+   * (any row and batch strides, e.g. heads side by side in a [B, T, H·D] buffer).
+   */
+  function attentionOut(x: View, batch: readonly number[], rows: number, cols: number): boolean {
+    const nd = batch.length + 2;
+    return f32(x) && x.shape.length === nd && shapesEqual(x.shape, [...batch, rows, cols]) && (x.strides[nd - 1] === 1 || cols === 1);
+  }
+
   const f32bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
   const rc = (x: View): [number, number] => [x.strides[x.shape.length - 2], x.strides[x.shape.length - 1]];
 
   const fused: FusedKernels = {
     attention(q, k, v, scale, causal, out, lse) {
       const d = attentionDims(q, k, v);
-      if (!d) return false;
+      if (!d || !attentionOut(out, d.batch, d.L, d.EV)) return false;
       const B = sizeOf(d.batch);
       if (B === 0) return true;
-      runAttention(TASK_ATTENTION, [q, k, v], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [t, t + B * 4, t + B * 8, ...rc(q), ...rc(k), ...rc(v),
-        buf(out).ptr, buf(lse).ptr, d.L, d.S, d.E, d.EV, B, f32bits(scale), causal ? 1 : 0, scr, stride]);
+      runAttention(TASK_ATTENTION, [q, k, v, out], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [t, t + B * 4, t + B * 8, t + B * 12,
+        ...rc(q), ...rc(k), ...rc(v), rc(out)[0], buf(lse).ptr, d.L, d.S, d.E, d.EV, B, f32bits(scale), causal ? 1 : 0, scr, stride]);
       return true;
     },
     attentionBackward(q, k, v, _o, lse, g, scale, causal, dq, dk, dv) {
       const d = attentionDims(q, k, v);
       if (!d || !f32(g, lse) || g.shape.length !== q.shape.length || g.shape[g.shape.length - 1] !== d.EV || g.shape[g.shape.length - 2] !== d.L) return false;
+      if (!attentionOut(dq, d.batch, d.L, d.E) || !attentionOut(dk, d.batch, d.S, d.E) || !attentionOut(dv, d.batch, d.S, d.EV)) return false;
       const B = sizeOf(d.batch);
       if (sizeOf(lse.shape) !== B * d.L || !isContig(lse)) return false;
       if (B === 0) return true;
-      runAttention(TASK_ATTENTION_BACKWARD, [q, k, v, g], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [t, t + B * 4, t + B * 8, t + B * 12,
-        ...rc(q), ...rc(k), ...rc(v), ...rc(g), addr(lse), buf(dq).ptr, buf(dk).ptr, buf(dv).ptr,
+      runAttention(TASK_ATTENTION_BACKWARD, [q, k, v, g, dq, dk, dv], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [
+        t, t + B * 4, t + B * 8, t + B * 12, t + B * 16, t + B * 20, t + B * 24,
+        ...rc(q), ...rc(k), ...rc(v), ...rc(g), rc(dq)[0], rc(dk)[0], rc(dv)[0], addr(lse),
         d.L, d.S, d.E, d.EV, B, f32bits(scale), causal ? 1 : 0, scr, stride]);
       return true;
     },

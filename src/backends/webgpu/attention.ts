@@ -8,6 +8,7 @@
 
 import type { FusedKernels, View } from '../backend.js';
 import { buf, collapse, u32 } from './layout.js';
+import { isContiguous } from '../../tensor/shape.js';
 import { f32bits, PRELUDE, type GpuRuntime } from './runtime.js';
 import { HELPERS, prod } from './fused.js';
 
@@ -308,20 +309,23 @@ function attentionGrid(rt: GpuRuntime, rows: number, B: number): [number, number
   return [Math.ceil(rows / AT), y, Math.ceil(B / y)];
 }
 
+/** An output view the kernels write: the whole of a contiguous storage (they write rows densely). */
+const denseOut = (x: View): boolean => x.offset === 0 && isContiguous(x.shape, x.strides);
+
 export const attention = (rt: GpuRuntime): NonNullable<FusedKernels['attention']> => (q, k, v, scale, causal, out, lse) => {
   const dims = attentionDims(rt, q, k, v);
-  if (!dims) return false;
+  if (!dims || !denseOut(out)) return false;
   const DK = Math.ceil(dims.E / 4), DV = Math.ceil(dims.EV / 4), BC = tileRows(DK + DV);
   const pipeline = rt.pipeline(`attention:${DK}:${DV}:${BC}`, () => attentionFwdWgsl(DK, DV, BC));
   const { meta, B } = attentionMeta([q, k, v], scale, causal);
   if (B === 0) return true;
-  rt.dispatch(pipeline, [buf(q.storage), buf(k.storage), buf(v.storage), buf(out), buf(lse)], meta, attentionGrid(rt, dims.L, B));
+  rt.dispatch(pipeline, [buf(q.storage), buf(k.storage), buf(v.storage), buf(out.storage), buf(lse)], meta, attentionGrid(rt, dims.L, B));
   return true;
 };
 
 export const attentionBackward = (rt: GpuRuntime): NonNullable<FusedKernels['attentionBackward']> => (q, k, v, o, lse, g, scale, causal, dq, dk, dv) => {
   const dims = attentionDims(rt, q, k, v);
-  if (!dims || o.dtype !== 'float32' || g.dtype !== 'float32' || lse.offset !== 0) return false;
+  if (!dims || o.dtype !== 'float32' || g.dtype !== 'float32' || lse.offset !== 0 || ![dq, dk, dv].every(denseOut)) return false;
   const DK = Math.ceil(dims.E / 4), DV = Math.ceil(dims.EV / 4);
   const { meta, B } = attentionMeta([q, k, v, o, g], scale, causal);
   if (B === 0) return true;
@@ -329,9 +333,9 @@ export const attentionBackward = (rt: GpuRuntime): NonNullable<FusedKernels['att
   const D = rt.acquire(B * dims.L * 4, 'attention backward row sums');
   try {
     const dqPipe = rt.pipeline(`attentionDq:${DK}:${DV}:${BC}`, () => attentionDqWgsl(DK, DV, BC));
-    rt.dispatch(dqPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(o.storage), buf(g.storage), buf(lse.storage), D, buf(dq)], meta, attentionGrid(rt, dims.L, B));
+    rt.dispatch(dqPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(o.storage), buf(g.storage), buf(lse.storage), D, buf(dq.storage)], meta, attentionGrid(rt, dims.L, B));
     const dkvPipe = rt.pipeline(`attentionDkv:${DK}:${DV}:${BQ}`, () => attentionDkvWgsl(DK, DV, BQ));
-    rt.dispatch(dkvPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(g.storage), buf(lse.storage), D, buf(dk), buf(dv)], meta, attentionGrid(rt, dims.S, B));
+    rt.dispatch(dkvPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(g.storage), buf(lse.storage), D, buf(dk.storage), buf(dv.storage)], meta, attentionGrid(rt, dims.S, B));
   } finally {
     rt.release(D);
   }

@@ -13,13 +13,14 @@ import { cast } from '../../ops/unary.js';
 import { max, mean, sum } from '../../ops/reduce.js';
 import { matmul } from '../../ops/matmul.js';
 import { softmax } from '../../ops/activation.js';
-import { reshape, permute, transpose, chunk, squeeze, unsqueeze } from '../../ops/movement.js';
+import { reshape, permute, transpose, chunk, squeeze, unsqueeze, split, concat } from '../../ops/movement.js';
 import { arange } from '../../tensor/creation.js';
 import { detach, record } from '../../autograd/tape.js';
 import { isGradEnabled } from '../../autograd/grad-mode.js';
 import { allocTensor } from '../../backends/dispatch.js';
 import { scope } from '../../tensor/memory.js';
-import { broadcastShapes, fmtShape, shapesEqual } from '../../tensor/shape.js';
+import { broadcastShapes, fmtShape, shapesEqual, sizeOf } from '../../tensor/shape.js';
+import type { View } from '../../backends/backend.js';
 import { isFloat, type DType } from '../../tensor/dtype.js';
 import type { Generator } from '../../ops/random.js';
 
@@ -133,19 +134,54 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
 /** Force the composed attention (composedOnly), or the fused forward with the composed backward (tests compare them). */
 export const attentionOptions = { composedOnly: false, composedBackward: false };
 
+/** Whether the fused kernels may take a call with these options: no mask but isCausal, no dropout. */
+function fusedAllowed(opts: ScaledDotProductAttentionOptions): boolean {
+  if (attentionOptions.composedOnly || opts.attnMask) return false;
+  const p = opts.dropoutP ?? 0;
+  return p >= 0 && p <= 1 && !((opts.training ?? true) && p !== 0);
+}
+
 /**
- * The backend's fused attention, where it has one and the case is plain: no mask but isCausal, no
- * dropout, equal batch dims, more than one query (one query goes to the composed GEMV path). It
- * saves each row's logsumexp for the backward: the backend's fused backward when the backward is
- * not itself recorded, else the composed one (differentiable), with P recomputed:
- * dV = Pᵀg, dP = g·Vᵀ, dS = P∘(dP − rowsum(dP∘P)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.
+ * Runs the backend's fused forward on the operand views, writing `out` (a tensor whose storage
+ * `outView` addresses as [...batch, L, Ev]); returns the logsumexp [B, L], or null (nothing
+ * written) where the kernel does not take the case.
+ */
+function fusedForward(q: View, k: View, v: View, scale: number, causal: boolean, out: Tensor, outView: View): Tensor | null {
+  const backend = out.storage.backend;
+  const nd = q.shape.length, L = q.shape[nd - 2];
+  const lse = allocTensor(backend, [sizeOf(q.shape) / (L * q.shape[nd - 1]), L], q.dtype);
+  if (backend.fused?.attention?.(q, k, v, scale, causal, outView, lse.storage)) return lse;
+  lse.dispose();
+  return null;
+}
+
+/**
+ * The gradients of softmax(q·kᵀ·scale [+ causal mask])·v composed from ops (differentiable), with P
+ * recomputed: dV = Pᵀg, dP = g·Vᵀ, dS = P∘(dP − rowsum(dP∘P)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.
+ */
+function composedAttentionGrads(q: Tensor, k: Tensor, v: Tensor, g: Tensor, scale: number, causal: boolean): [Tensor, Tensor, Tensor] {
+  const L = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2];
+  let scores = matmul(mul(q, scale), transpose(k, -2, -1)); // (…, L, S)
+  if (causal) scores = add(scores, causalMask(L, S, q.dtype, q.device));
+  const p = softmax(scores, -1);
+  const dv = matmul(transpose(p, -2, -1), g);
+  const dp = matmul(g, transpose(v, -2, -1));
+  const ds = mul(p, sub(dp, sum(mul(dp, p), -1, true)));
+  return [mul(matmul(ds, k), scale), mul(matmul(transpose(ds, -2, -1), q), scale), dv];
+}
+
+/** Whether the fused backward kernel is to be tried: not when the backward is itself recorded (or a test forces the composed one). */
+const fusedBackwardAllowed = (): boolean => !isGradEnabled() && !attentionOptions.composedBackward;
+
+/**
+ * The backend's fused attention, where it has one and the case is plain (fusedAllowed), with equal
+ * batch dims and more than one query (one query goes to the composed GEMV path). It saves each
+ * row's logsumexp for the backward: the backend's fused backward when the backward is not itself
+ * recorded, else the composed one.
  */
 function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions): Tensor | null {
   const backend = q.storage.backend;
-  const kernel = backend.fused?.attention;
-  if (!kernel || attentionOptions.composedOnly || opts.attnMask) return null;
-  const p = opts.dropoutP ?? 0;
-  if (!(p >= 0 && p <= 1) || ((opts.training ?? true) && p !== 0)) return null;
+  if (!backend.fused?.attention || !fusedAllowed(opts)) return null;
   if (k.storage.backend !== backend || v.storage.backend !== backend) return null;
   const nd = q.ndim;
   if (nd < 2 || k.ndim !== nd || v.ndim !== nd || !shapesEqual(k.shape.slice(0, -2), q.shape.slice(0, -2)) || !shapesEqual(v.shape.slice(0, -2), q.shape.slice(0, -2))) return null;
@@ -153,30 +189,70 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductA
   if (k.shape[nd - 1] !== E || v.shape[nd - 2] !== S || L < 2 || S === 0 || E === 0) return null;
   const causal = !!opts.isCausal;
   const scale = opts.scale ?? 1 / Math.sqrt(E);
-  const B = q.size / (L * E);
   const out = allocTensor(backend, [...q.shape.slice(0, -2), L, Ev], q.dtype);
-  const lse = allocTensor(backend, [B, L], q.dtype);
-  if (!kernel(q, k, v, scale, causal, out.storage, lse.storage)) {
+  const lse = fusedForward(q, k, v, scale, causal, out, out);
+  if (!lse) {
     out.dispose();
-    lse.dispose();
     return null;
   }
   record('scaledDotProductAttention', [q, k, v, lse], out, (g) => scope(() => {
     const back = backend.fused?.attentionBackward;
-    if (back && !isGradEnabled() && !attentionOptions.composedBackward) {
+    if (back && fusedBackwardAllowed()) {
       const grads = [q, k, v].map((t) => allocTensor(backend, t.shape, t.dtype));
-      if (back(q, k, v, out, lse, g, scale, causal, grads[0].storage, grads[1].storage, grads[2].storage)) return [...grads, null];
+      if (back(q, k, v, out, lse, g, scale, causal, grads[0], grads[1], grads[2])) return [...grads, null];
       for (const t of grads) t.dispose();
     }
-    let scores = matmul(mul(q, scale), transpose(k, -2, -1)); // (…, L, S)
-    if (causal) scores = add(scores, causalMask(L, S, q.dtype, q.device));
-    const p = softmax(scores, -1);
-    const dv = matmul(transpose(p, -2, -1), g);
-    const dp = matmul(g, transpose(v, -2, -1));
-    const ds = mul(p, sub(dp, sum(mul(dp, p), -1, true)));
-    return [mul(matmul(ds, k), scale), mul(matmul(transpose(ds, -2, -1), q), scale), dv, null];
+    return [...composedAttentionGrads(q, k, v, g, scale, causal), null];
   }));
   lse.dispose(); // kept by the graph node while it needs it, freed now otherwise
+  return out;
+}
+
+/**
+ * Head j of a packed [B, T, n·H·D] tensor (q, k, v side by side for j = 0, 1, 2) as a [B, H, T, D]
+ * view of the same storage: what split + reshape + permute give, as a view for the kernels.
+ */
+function headView(x: View, j: number, H: number, D: number): View {
+  const [B, T] = x.shape, [s0, s1, s2] = x.strides;
+  return { storage: x.storage, dtype: x.dtype, shape: [B, H, T, D], strides: [s0, D * s2, s1, s2], offset: x.offset + j * H * D * s2 };
+}
+
+/**
+ * Causal self-attention from a packed projection qkv [B, T, 3·C] (query, key and value side by
+ * side, each nHead heads of D = C / nHead: GPT-2's c_attn output) to [B, T, C] with the heads side
+ * by side. It is splitting qkv into heads, `scaledDotProductAttention(q, k, v, { isCausal: true })`
+ * and merging the heads, but the fused kernels read the heads where they lie and write the output
+ * and the gradient of qkv through strides, so nothing is split, padded, added or copied. Returns
+ * null where the fused kernels do not take the case (the options of fusedAttention; a backend that
+ * does not write strided outputs): the caller composes it then.
+ */
+export function packedCausalSelfAttention(qkv: Tensor, nHead: number, opts: Pick<ScaledDotProductAttentionOptions, 'dropoutP' | 'training' | 'scale'> = {}): Tensor | null {
+  const backend = qkv.storage.backend;
+  if (!backend.fused?.attention || !fusedAllowed(opts) || qkv.ndim !== 3) return null;
+  const [B, T, C3] = qkv.shape, H = nHead, C = C3 / 3, D = C / H;
+  if (!Number.isInteger(D) || D === 0 || T < 2) return null;
+  const causal = true, scale = opts.scale ?? 1 / Math.sqrt(D);
+  const [q, k, v] = [0, 1, 2].map((j) => headView(qkv, j, H, D));
+  const out = allocTensor(backend, [B, T, C], qkv.dtype);
+  const lse = fusedForward(q, k, v, scale, causal, out, headView(out, 0, H, D));
+  if (!lse) {
+    out.dispose();
+    return null;
+  }
+  record('packedCausalSelfAttention', [qkv, lse], out, (g) => scope(() => {
+    const back = backend.fused?.attentionBackward;
+    if (back && fusedBackwardAllowed()) {
+      const dqkv = allocTensor(backend, qkv.shape, qkv.dtype);
+      const [dq, dk, dv] = [0, 1, 2].map((j) => headView(dqkv, j, H, D));
+      if (back(q, k, v, headView(out, 0, H, D), lse, headView(g, 0, H, D), scale, causal, dq, dk, dv)) return [dqkv, null];
+      dqkv.dispose();
+    }
+    const heads = (t: Tensor) => permute(reshape(t, [B, T, H, D]), [0, 2, 1, 3]); // (B, H, T, D)
+    const [tq, tk, tv] = split(qkv, C, 2).map(heads);
+    const grads = composedAttentionGrads(tq, tk, tv, heads(g), scale, causal);
+    return [concat(grads.map((d) => reshape(permute(d, [0, 2, 1, 3]), [B, T, C])), 2), null];
+  }));
+  lse.dispose();
   return out;
 }
 
