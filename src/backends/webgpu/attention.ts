@@ -309,7 +309,7 @@ function attentionGrid(rt: GpuRuntime, rows: number, B: number): [number, number
   return [Math.ceil(rows / AT), y, Math.ceil(B / y)];
 }
 
-/** An output view the kernels write: the whole of a contiguous storage (they write rows densely). */
+/** An output view the kernels write: contiguous from the start of its storage (they write rows densely from element 0). */
 const denseOut = (x: View): boolean => x.offset === 0 && isContiguous(x.shape, x.strides);
 
 export const attention = (rt: GpuRuntime): NonNullable<FusedKernels['attention']> => (q, k, v, scale, causal, out, lse) => {
