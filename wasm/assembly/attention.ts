@@ -14,6 +14,7 @@
 
 import { madd } from './fma';
 import { exp4 } from './mathf';
+import { storeTransposed4 } from './shuffle';
 
 /** Rows of the register tile: the strip height of causal products. */
 const MR: i32 = 4;
@@ -133,14 +134,7 @@ function transpose(x: usize, rs: i32, cs: i32, rows: i32, cols: i32, tmp: usize)
   for (let i = 0; i < r4; i += 4) {
     for (let j = 0; j < c4; j += 4) {
       const a = el(x, i, rs, j, 1), ld = <usize>rs << 2;
-      const x0 = v128.load(a), x1 = v128.load(a + ld), x2 = v128.load(a + 2 * ld), x3 = v128.load(a + 3 * ld);
-      const t0 = f32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = f32x4.shuffle(x0, x1, 2, 6, 3, 7);
-      const t2 = f32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = f32x4.shuffle(x2, x3, 2, 6, 3, 7);
-      const o = at(tmp, j * rows + i), lo = <usize>rows << 2;
-      v128.store(o, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
-      v128.store(o + lo, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
-      v128.store(o + 2 * lo, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
-      v128.store(o + 3 * lo, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+      storeTransposed4(v128.load(a), v128.load(a + ld), v128.load(a + 2 * ld), v128.load(a + 3 * ld), at(tmp, j * rows + i), <usize>rows << 2);
     }
     for (let j = c4; j < cols; j++) {
       for (let ii = i; ii < i + 4; ii++) store<f32>(at(tmp, j * rows + ii), load<f32>(el(x, ii, rs, j, 1)));

@@ -9,6 +9,7 @@
 // The first KC slice overwrites C, later ones add to it, so C needs no zeroing.
 
 import { madd } from './fma';
+import { storeTransposed4 } from './shuffle';
 
 export const MR: i32 = 5;
 export const NR: i32 = 8;
@@ -47,14 +48,7 @@ function packB(b: usize, bRs: i32, bCs: i32, k0: i32, kc: i32, j0: i32, nc: i32,
         const cs = <usize>bCs << 2;
         for (let k = 0; k < k4; k += 4) {
           const s = src + (<usize>k << 2);
-          const c0 = v128.load(s), c1 = v128.load(s + cs), c2 = v128.load(s + 2 * cs), c3 = v128.load(s + 3 * cs);
-          const t0 = i32x4.shuffle(c0, c1, 0, 4, 1, 5), t1 = i32x4.shuffle(c0, c1, 2, 6, 3, 7);
-          const t2 = i32x4.shuffle(c2, c3, 0, 4, 1, 5), t3 = i32x4.shuffle(c2, c3, 2, 6, 3, 7);
-          const d = panel + ((<usize>k * NR + jj) << 2);
-          v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-          v128.store(d, i32x4.shuffle(t0, t2, 2, 3, 6, 7), NR * 4);
-          v128.store(d, i32x4.shuffle(t1, t3, 0, 1, 4, 5), NR * 8);
-          v128.store(d, i32x4.shuffle(t1, t3, 2, 3, 6, 7), NR * 12);
+          storeTransposed4(v128.load(s), v128.load(s + cs), v128.load(s + 2 * cs), v128.load(s + 3 * cs), panel + ((<usize>k * NR + jj) << 2), NR * 4);
         }
         for (let k = k4; k < kc; k++) {
           const d = panel + ((<usize>k * NR + jj) << 2);
@@ -94,18 +88,12 @@ function packA(a: usize, aRs: i32, aCs: i32, i0: i32, mc: i32, k0: i32, kc: i32,
       const k4 = kc & ~3;
       for (let k = 0; k < k4; k += 4) {
         const s = r0 + (<usize>k << 2);
-        const x0 = v128.load(s), x1 = v128.load(s + rs), x2 = v128.load(s + 2 * rs), x3 = v128.load(s + 3 * rs);
-        const x4 = v128.load(s + 4 * rs);
-        const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-        const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
         const d = panel + (<usize>k * MR << 2);
-        v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        storeTransposed4(v128.load(s), v128.load(s + rs), v128.load(s + 2 * rs), v128.load(s + 3 * rs), d, MR * 4);
+        const x4 = v128.load(s + 4 * rs);
         v128.store32_lane(d, x4, 0, 16);
-        v128.store(d, i32x4.shuffle(t0, t2, 2, 3, 6, 7), MR * 4);
         v128.store32_lane(d, x4, 1, MR * 4 + 16);
-        v128.store(d, i32x4.shuffle(t1, t3, 0, 1, 4, 5), MR * 8);
         v128.store32_lane(d, x4, 2, MR * 8 + 16);
-        v128.store(d, i32x4.shuffle(t1, t3, 2, 3, 6, 7), MR * 12);
         v128.store32_lane(d, x4, 3, MR * 12 + 16);
       }
       for (let k = k4; k < kc; k++) {
