@@ -95,20 +95,21 @@ export function viewStrides(oldShape: readonly number[], oldStrides: readonly nu
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const s = resolveShape('reshape', x, shape);
-  if (isContiguous(x.shape, x.strides)) return makeView('reshape', x, s, contiguousStrides(s), x.offset, (g) => reshape(g, x.shape));
-  const strides = viewStrides(x.shape, x.strides, s);
-  if (strides) return makeView('reshape', x, s, strides, x.offset, (g) => reshape(g, x.shape));
-  const src = contiguous(x);
-  return makeView('reshape', src, s, contiguousStrides(s), src.offset, (g) => reshape(g, x.shape));
+  return reshapeView(x, s) ?? reshapeView(contiguous(x), s)!;
 }
 
 /** Like reshape, but never copies: x's strides must allow the new shape (torch.Tensor.view). */
 export function view(x: Tensor, shape: readonly number[]): Tensor {
   const s = resolveShape('view', x, shape);
-  if (!viewStrides(x.shape, x.strides, s)) {
-    throw new Error(`view: the strides of a tensor of shape ${fmtShape(x.shape)} (strides ${fmtShape(x.strides)}) do not allow shape ${fmtShape(s)} without a copy; use reshape()`);
-  }
-  return reshape(x, shape);
+  const v = reshapeView(x, s);
+  if (!v) throw new Error(`view: the strides of a tensor of shape ${fmtShape(x.shape)} (strides ${fmtShape(x.strides)}) do not allow shape ${fmtShape(s)} without a copy; use reshape()`);
+  return v;
+}
+
+/** x as a view of (resolved) shape s, or null where its strides do not allow one. */
+function reshapeView(x: Tensor, s: number[]): Tensor | null {
+  const strides = isContiguous(x.shape, x.strides) ? contiguousStrides(s) : viewStrides(x.shape, x.strides, s);
+  return strides && makeView('reshape', x, s, strides, x.offset, (g) => reshape(g, x.shape));
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {

@@ -151,6 +151,8 @@ const ATTENTION_MAX_SCORES = 1 << 20;
 const GEMV_MAX_ROWS = 4;
 /** Below this many multiply-adds a few-row product runs on the calling thread alone. */
 const GEMV_THREADED_MACS = 1 << 15;
+/** Elementwise work (Adam, GELU, large binary ops) runs on the threads from this many elements on. */
+const THREADED_MIN_ELEMENTS = 1 << 15;
 
 /**
  * Which few-row kernel reads these strides (element strides of A's row and column, B's row and
@@ -216,7 +218,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const outBytes = compare ? 1 : 4, step = t.outer * t.inner * outBytes;
     const pa = addr(a), pb = addr(b), po = buf(out).ptr;
     // Large arithmetic ops (residual and bias adds of a training step) on the threads.
-    const threaded = !compare && pool.threads > 1 && t.outer * t.inner >= 1 << 15 && (t.outer === 1 || t.outer >= 2 * pool.threads);
+    const threaded = !compare && pool.threads > 1 && t.outer * t.inner >= THREADED_MIN_ELEMENTS && (t.outer === 1 || t.outer >= 2 * pool.threads);
     for (let i = 0; i < t.batch; i++) {
       const args = [BINARY_CODE[op], pa + i * t.bs[0] * 4, t.os[0], t.is[0], pb + i * t.bs[1] * 4, t.os[1], t.is[1], po + i * step, t.outer, t.inner] as const;
       if (threaded) pool.run(TASK_BINARY, args, pool.threads);
@@ -463,14 +465,14 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     gelu(x, out, approximate) {
       if (!f32(x) || !isContig(x)) return false;
       const n = out.size, approx = approximate === 'tanh' ? 1 : 0;
-      if (n >= 1 << 15 && pool.threads > 1) pool.run(TASK_GELU, [addr(x), buf(out).ptr, n, approx, 0, 0], pool.threads);
+      if (n >= THREADED_MIN_ELEMENTS && pool.threads > 1) pool.run(TASK_GELU, [addr(x), buf(out).ptr, n, approx, 0, 0], pool.threads);
       else K.gelu_f32(addr(x), buf(out).ptr, n, approx);
       return true;
     },
     geluBackward(g, x, dx, approximate) {
       if (!f32(g, x) || !isContig(g) || !isContig(x)) return false;
       const n = dx.size, approx = approximate === 'tanh' ? 1 : 0;
-      if (n >= 1 << 15 && pool.threads > 1) pool.run(TASK_GELU, [addr(x), buf(dx).ptr, n, approx, 1, addr(g)], pool.threads);
+      if (n >= THREADED_MIN_ELEMENTS && pool.threads > 1) pool.run(TASK_GELU, [addr(x), buf(dx).ptr, n, approx, 1, addr(g)], pool.threads);
       else K.gelu_backward_f32(addr(g), addr(x), buf(dx).ptr, n, approx);
       return true;
     },
@@ -483,7 +485,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
     adam(p, g, m, v, pOut, mOut, vOut, h) {
       if (!f32(p, g, m, v) || ![p, g, m, v].every(isContig)) return false;
-      const n = pOut.size, threads = n >= 1 << 15 ? pool.threads : 1;
+      const n = pOut.size, threads = n >= THREADED_MIN_ELEMENTS ? pool.threads : 1;
       if (threads > 1) {
         // Memory-bound: large parameters are split across the threads.
         const bits = new Int32Array(new Float32Array([h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.weightDecay, h.decoupledScale]).buffer);

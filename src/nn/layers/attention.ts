@@ -233,8 +233,8 @@ export function packedCausalSelfAttention(qkv: Tensor, nHead: number, opts: Pick
   if (!Number.isInteger(D) || D === 0 || T < 2) return null;
   const causal = true, scale = opts.scale ?? 1 / Math.sqrt(D);
   const [q, k, v] = [0, 1, 2].map((j) => headView(qkv, j, H, D));
-  const out = allocTensor(backend, [B, T, C], qkv.dtype);
-  const lse = fusedForward(q, k, v, scale, causal, out, headView(out, 0, H, D));
+  const out = allocTensor(backend, [B, T, C], qkv.dtype), outHeads = headView(out, 0, H, D);
+  const lse = fusedForward(q, k, v, scale, causal, out, outHeads);
   if (!lse) {
     out.dispose();
     return null;
@@ -244,7 +244,7 @@ export function packedCausalSelfAttention(qkv: Tensor, nHead: number, opts: Pick
     if (back && fusedBackwardAllowed()) {
       const dqkv = allocTensor(backend, qkv.shape, qkv.dtype);
       const [dq, dk, dv] = [0, 1, 2].map((j) => headView(dqkv, j, H, D));
-      if (back(q, k, v, headView(out, 0, H, D), lse, headView(g, 0, H, D), scale, causal, dq, dk, dv)) return [dqkv, null];
+      if (back(q, k, v, outHeads, lse, headView(g, 0, H, D), scale, causal, dq, dk, dv)) return [dqkv, null];
       dqkv.dispose();
     }
     const heads = (t: Tensor) => permute(reshape(t, [B, T, H, D]), [0, 2, 1, 3]); // (B, H, T, D)
