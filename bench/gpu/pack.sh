@@ -5,7 +5,7 @@
 #   DIR/nabla.tar.xz         dist/ (built here) and node_modules/ with only what dist needs at run
 #                            time: webgpu (its linux-x64 Dawn only) and cli-progress with its deps
 #   DIR/debs/*.deb           Debian's Vulkan loader and GL dispatch libraries, for `dpkg -x F /`
-#   DIR/tinyshakespeare.txt  the text for the --shakespeare run, when ../shared/data has it
+#   DIR/tinyshakespeare.txt  the text for the --shakespeare run, (from data/)
 # DIR defaults to .gpu-carry in the repo root, which is added to .git/info/exclude (a carried path
 # must be ignored by git). Then: run(command: "bench/gpu/run.sh", carry: [".gpu-carry"]).
 set -euo pipefail
@@ -46,5 +46,5 @@ if ! (cd "$out/debs" && apt-get -q download libvulkan1 libegl1 libglvnd0 libopen
   echo "pack: apt-get download failed; put Debian/Ubuntu amd64 libvulkan1 and libglvnd debs in $out/debs by hand" >&2
 fi
 rm -f "$out/debs/apt.log"
-if [ -f ../shared/data/tinyshakespeare.txt ]; then cp ../shared/data/tinyshakespeare.txt "$out/"; fi
+cp data/tinyshakespeare.txt "$out/"
 du -sh "$out"/* >&2

@@ -9,6 +9,7 @@ import * as nb from '../../src/index.js';
 import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { nabla, bin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 
 const unavailable = await webgpuUnavailable();
 const jsonLines = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
@@ -48,8 +49,8 @@ describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
   it('train gpt --backend webgpu trains and samples', async () => {
     const dir = await tempDir('nabla-gpu-lm-');
     const text = join(dir, 'text.txt');
-    const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
-    const body = existsSync(corpus) ? (await readFile(corpus, 'utf8')).slice(0, 20_000) : 'to be or not to be,\nthat is the question.\n'.repeat(400);
+    const corpus = SHAKESPEARE_PATH;
+    const body = (await readFile(corpus, 'utf8')).slice(0, 20_000);
     await writeFile(text, body);
     const r = await nabla('train', 'gpt', '--backend', 'webgpu', '--text', text, '--layers', '1', '--heads', '2', '--dim', '32',
       '--context', '16', '--batch-size', '4', '--steps', '20', '--eval-every', '20', '--eval-iters', '2', '--sample-tokens', '10', '--lr', '3e-3', '--json');

@@ -4,13 +4,13 @@ import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 
 const run = promisify(execFile);
-// The example's default text; CI has ../shared beside the checkout, a bare clone does not.
-const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
+// The example's default text, kept in the repository.
+const corpus = SHAKESPEARE_PATH;
 
-describe.skipIf(!existsSync(corpus))(`char-lstm example${existsSync(corpus) ? '' : ' (skipped: no ../shared/data/tinyshakespeare.txt)'}`, () => {
+describe('char-lstm example', () => {
   it('learns well below the uniform loss and prints a sample of the requested length', async () => {
     const prompt = 'ROMEO:\n';
     const { stdout: out } = await run(process.execPath, [

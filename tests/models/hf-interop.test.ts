@@ -5,7 +5,7 @@
 // (The other direction, nabla reading what transformers wrote, is the golden test in gpt.test.ts.)
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,11 @@ import { GPTClassifier } from '../../src/models/gpt-classifier.js';
 import { injectLora } from '../../src/nn/lora.js';
 import { BPETokenizer } from '../../src/text/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 
 const python = process.env.NABLA_HF_PYTHON;
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const corpus = join(root, '../shared/data/tinyshakespeare.txt');
+const corpus = SHAKESPEARE_PATH;
 
 const rows = (t: nb.Tensor): number[][] => t.tolistSync() as number[][];
 const ids = (r: number[][]): nb.Tensor => nb.tensor(r, { dtype: 'int32' });
@@ -72,8 +73,8 @@ describe('Hugging Face libraries load what nabla writes', () => {
     await clf.savePretrained(clfDir);
     spec.classifier = { dir: clfDir, input_ids: padded, labels: clf.labels, logits: clf.forward(ids(padded), [6, 3, 1]).logits.tolistSync() };
 
-    // Byte-level BPE trained here (on Shakespeare when ../shared has it), saved as tokenizer.json.
-    const text = existsSync(corpus) ? readFileSync(corpus, 'utf8').slice(0, 200_000) : 'First Citizen:\nBefore we proceed any further, hear me speak.\n'.repeat(200);
+    // Byte-level BPE trained here on Shakespeare, saved as tokenizer.json.
+    const text = readFileSync(corpus, 'utf8').slice(0, 200_000);
     const tok = BPETokenizer.train(text, { vocabSize: 600, specialTokens: ['<|endoftext|>'] });
     const tokFile = join(dir, 'tokenizer.json');
     await tok.save(tokFile);

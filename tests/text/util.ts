@@ -1,7 +1,8 @@
 // Helpers of the tokenizer tests: a seeded generator of varied unicode text and Shakespeare lines.
 import { readFileSync } from 'node:fs';
+import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 
-export const SHAKESPEARE_PATH = '/work/shared/data/tinyshakespeare.txt';
+export { SHAKESPEARE_PATH };
 
 let corpus: string | undefined;
 /** The 1.1 MB tinyshakespeare corpus (nanoGPT's). */

@@ -2,15 +2,15 @@
 // uninterrupted run ends (weights, optimizer, schedule and RNG all restored).
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as nb from '../../src/index.js';
 import { trainGpt, type GptTrainOptions } from '../../src/train/gpt.js';
 import { tempDir } from '../helpers/tmp.js';
+import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 
-const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
+const corpus = SHAKESPEARE_PATH;
 
-describe.skipIf(!existsSync(corpus))('trainGpt', () => {
+describe('trainGpt', () => {
   let dir = '', text = '';
   beforeAll(async () => {
     dir = await tempDir('nabla-gpt-train-');
