@@ -12,7 +12,7 @@ import { swiftshaderEnv } from './tools/swiftshader.mjs';
 // NABLA_WEBGPU_DRIVER=system to use the machine's own Vulkan driver instead. Where neither works,
 // the suite reports why and skips.
 const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: 'forks' as const };
-const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**'];
+const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/reliability/kill-resume.test.ts'];
 const gpu = ['tests/backends/webgpu*.test.ts'];
 
 function gpuEnv(): Record<string, string> {

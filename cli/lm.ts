@@ -1,11 +1,11 @@
 // The language-model commands: train gpt, finetune, generate, and eval DIR --text.
 
-import { readFile } from 'node:fs/promises';
-import { saveCheckpoint } from '../src/io/checkpoint.js';
-import { resolve } from 'node:path';
+import { saveCheckpoint, checkSaveTarget } from '../src/io/checkpoint.js';
+import { dirname, relative, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { trainGpt, evaluateText, GPT_TRAIN_DEFAULTS, type GptTrainOptions, type GptStepInfo, type GptEvalInfo } from '../src/train/gpt.js';
+import { trainGpt, evaluateText, readTextCorpus, gptSavePath, GPT_TRAIN_DEFAULTS, type GptTrainOptions, type GptStepInfo, type GptEvalInfo } from '../src/train/gpt.js';
 import { GPT, GPT_PRESETS } from '../src/models/gpt.js';
 import { finetuneClassifier } from '../src/train/classify.js';
 import { injectLora, mergeAndUnload, type LoraModel } from '../src/nn/lora.js';
@@ -24,6 +24,16 @@ async function loadLm(dir: string, what: string) {
   const { model, tokenizer } = await fromPretrained(dir);
   if (!tokenizer) throw new Error(`${what}: ${dir} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
   return { model, tokenizer };
+}
+
+/**
+ * The base model's path as an adapter stores it: relative to the adapter's directory when both sit
+ * on one file system (so the two can move together), absolute otherwise.
+ */
+async function basePathFor(adapterDir: string, baseDir: string): Promise<string> {
+  const a = resolve(adapterDir), b = resolve(baseDir);
+  const [sa, sb] = await Promise.all([stat(dirname(a)), stat(b)]);
+  return sa.dev === sb.dev ? relative(a, b) : b;
 }
 
 /** Options shared by `train gpt` and `finetune`. */
@@ -90,13 +100,14 @@ async function runTraining(o: Record<string, any>, opts: GptTrainOptions, h: Cli
   await h.chooseBackend(o.backend, o.threads);
   const p = progress(!!o.json);
   try {
-    if (!o.json) console.log(what);
+    const saveTo = gptSavePath(opts);
+    if (!o.json) console.log(saveTo ? `${what}; checkpoints go to ${saveTo}` : what);
     const r = await trainGpt({ ...opts, onStep: p.onStep, onEval: p.onEval });
     if (o.json) {
       console.log(JSON.stringify({ event: 'end', step: r.step, train_loss: r.trainLoss, val_loss: r.valLoss, val_perplexity: r.valPerplexity, tokens_per_s: Math.round(r.tokensPerSecond), seconds: r.seconds }));
     } else {
-      console.log(`Done: ${r.step} steps, val loss ${r.valLoss.toFixed(4)} (perplexity ${r.valPerplexity.toFixed(2)}), ${Math.round(r.tokensPerSecond).toLocaleString('en-US')} tok/s, ${r.seconds.toFixed(1)} s`);
-      if (opts.save) console.log(`Saved to ${opts.save}`);
+      console.log(`Done: ${r.step} steps, val loss ${r.valLoss.toFixed(4)} (perplexity ${r.valPerplexity.toFixed(2)}), ${Math.round(r.tokensPerSecond).toLocaleString('en-US')} tok/s on average, ${r.seconds.toFixed(1)} s in all`);
+      if (r.saved) console.log(`Saved to ${r.saved}`);
     }
   } finally {
     p.stop();
@@ -123,7 +134,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     .option('--resume <dir>', 'continue the run saved in this checkpoint'), h)
     .action(async (o, cmd: Command) => {
       if (!['char', 'bpe'].includes(o.tokenizer)) cmd.error(`error: --tokenizer must be char or bpe, got '${o.tokenizer}'`);
-      if (o.preset && !GPT_PRESETS[o.preset]) cmd.error(`error: --preset must be one of ${Object.keys(GPT_PRESETS).join(', ')}, got '${o.preset}'`);
+      if (o.preset && !Object.hasOwn(GPT_PRESETS, o.preset)) cmd.error(`error: --preset must be one of ${Object.keys(GPT_PRESETS).join(', ')}, got '${o.preset}'`);
       const opts: GptTrainOptions = {
         ...common(o), text: o.text, tokenizer: o.tokenizer, vocabSize: o.vocabSize, preset: o.preset,
         layers: o.layers, heads: o.heads, dim: o.dim, context: o.context, resume: o.resume,
@@ -153,6 +164,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
       let adapters: LoraModel | null = null;
       const describe = lora ? ` with rank-${lora.r} LoRA adapters on ${lora.targetModules.join(', ')}` : '';
       if (o.task === 'classify') {
+        await checkSaveTarget(o.save, 'finetune --save'); // before training, not after it
         await h.chooseBackend(o.backend, o.threads);
         if (!o.json) console.log(`Fine-tuning ${dir} to classify ${o.data}${describe}`);
         const r = await finetuneClassifier({
@@ -164,7 +176,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
           },
         });
         if (adapters) mergeAndUnload(adapters);
-        await r.model.savePretrained(o.save, { tokenizer: r.tokenizer });
+        await saveCheckpoint(o.save, { model: r.model, config: {}, writeModel: (d) => r.model.savePretrained(d, { tokenizer: r.tokenizer }) });
         if (o.json) console.log(JSON.stringify({ event: 'end', accuracy: r.accuracy, f1: r.f1, labels: r.labels, seconds: r.seconds }));
         else console.log(`Done: held-out accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${r.f1.toFixed(4)} (${r.labels.join(', ')}), ${r.seconds.toFixed(1)} s. Saved to ${o.save}`);
         return;
@@ -173,7 +185,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
         ...common(o), text: o.text, init: dir, lr: o.lr ?? (lora ? 1e-3 : 3e-4), warmup: o.warmup ?? 20, steps: o.steps ?? 500,
         ...(lora ? {
           prepare: (m: GPT) => { adapters = injectLora(m, lora); },
-          writeModel: async (_m: GPT, out: string, tok: Tokenizer) => { await adapters!.saveAdapter(out, { baseModelNameOrPath: resolve(dir) }); await tok.save(out); },
+          writeModel: async (_m: GPT, out: string, tok: Tokenizer) => { await adapters!.saveAdapter(out, { baseModelNameOrPath: await basePathFor(o.save, dir) }); await tok.save(out); },
         } : {}),
       };
       await runTraining(o, opts, h, `Fine-tuning ${dir} on ${o.text}${describe}`);
@@ -245,7 +257,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
       if (!dir || !o.text) cmd.error('error: use `nabla eval DIR --text FILE` for a language model or `nabla eval mnist --load DIR`');
       await h.chooseBackend(o.backend, o.threads);
       const { model, tokenizer } = await loadLm(dir!, 'eval');
-      const text = await readFile(o.text, 'utf8');
+      const text = await readTextCorpus(o.text, 'eval --text');
       const r = await evaluateText(model, tokenizer, text);
       if (o.json) console.log(JSON.stringify({ event: 'eval', loss: r.loss, perplexity: r.perplexity, tokens: r.tokens }));
       else console.log(`${o.text}: ${r.tokens} tokens, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)}`);

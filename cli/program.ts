@@ -56,6 +56,12 @@ async function chooseBackend(name?: string, threads?: number): Promise<void> {
   const backend = await setBackend(name ?? getBackend().name);
   if (threads !== undefined) {
     if (backend.name !== 'wasm') throw new Error(`--threads applies to the wasm backend, not '${backend.name}'`);
+    const cores = hardwareThreads();
+    if (threads > cores) {
+      // More threads than cores only makes them wait for each other (64 on 2 cores ran 66 times slower).
+      console.error(`nabla: --threads ${threads} is more than the ${cores} cores here; using ${cores}`);
+      threads = cores;
+    }
     setThreads(threads);
     await backend.ready?.();
   }

@@ -50,5 +50,5 @@ export * as io from './io/index.js';
 export * as models from './models/index.js';
 export * as viz from './viz/index.js';
 export * as text from './text/index.js';
-export { fitLoop, evaluateLoop, NonFiniteLossError, classSampleWeights, weightedMeanLoss, type ClassWeight, type Batches, type StepFns, type FitLoopOptions } from './train/loop.js';
+export { fitLoop, evaluateLoop, NonFiniteLossError, DivergedLossError, LossGuard, classSampleWeights, weightedMeanLoss, type ClassWeight, type Batches, type StepFns, type FitLoopOptions } from './train/loop.js';
 export { trainMnist, evalMnist, type MnistTrainOptions } from './train/mnist.js';

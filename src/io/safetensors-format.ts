@@ -10,7 +10,8 @@ export interface RawTensor {
 }
 
 const ITEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
-const MAX_HEADER = 100 * 1024 * 1024;
+/** The largest header read (the reference library's limit). */
+export const MAX_HEADER = 100 * 1024 * 1024;
 
 // ---- half-precision conversions ----
 
@@ -68,68 +69,148 @@ function fail(source: string, what: string): never {
   throw new Error(`safetensors: ${source}: ${what}`);
 }
 
+/** One tensor of a header: its dtype as written (F16, I64, ...), shape, and byte range in the data section. */
+export interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** A checked header: the tensors in header order, the metadata, and the data section's length. */
+export interface SafetensorsHeader {
+  tensors: Map<string, HeaderEntry>;
+  metadata: Record<string, string>;
+  /** The bytes of tensor data the header describes (its tensors cover 0..dataLength exactly). */
+  dataLength: number;
+}
+
+/**
+ * The header length from the first 8 bytes of a `fileSize`-byte file, checked against the 100 MB
+ * limit and the file's size.
+ */
+export function headerLengthOf(first8: Uint8Array, fileSize: number, source = '<buffer>'): number {
+  if (fileSize < 8 || first8.length < 8) fail(source, `file is ${fileSize} bytes, shorter than the 8-byte header length`);
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER)) fail(source, `header length ${n} is larger than the 100 MB limit`);
+  if (8 + Number(n) > fileSize) fail(source, `header length ${n} runs past the end of the ${fileSize}-byte file`);
+  return Number(n);
+}
+
+/**
+ * The first key that some object of valid JSON `text` repeats, as a dotted path, or null.
+ * JSON.parse keeps only the last value of a repeated key, so it cannot tell.
+ */
+export function repeatedJsonKey(text: string): string | null {
+  // One frame per open container: its keys (null for an array), its path, whether a key comes next.
+  const stack: { keys: Set<string> | null; path: string; expectKey: boolean; key: string }[] = [];
+  const child = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    const name = top.keys ? top.key : '[]';
+    return top.path ? (top.keys ? `${top.path}.${name}` : `${top.path}${name}`) : name;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string; // escapes decoded: "\u0078" is "x"
+        if (top.keys.has(key)) return top.path ? `${top.path}.${key}` : key;
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      stack.push({ keys: c === 0x7b ? new Set() : null, path: child(), expectKey: c === 0x7b, key: '' });
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
+  }
+  return null;
+}
+
+/**
+ * Parse and check a header's JSON bytes: dtypes, shapes, offsets, no repeated keys, and tensors that
+ * cover the data section without overlaps or holes (as the reference library checks). With
+ * `dataLength` (the bytes after the header) they must cover exactly that many bytes.
+ */
+export function parseSafetensorsHeader(bytes: Uint8Array, source = '<buffer>', dataLength?: number): SafetensorsHeader {
+  let text: string, header: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(source, `header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'header is not a JSON object');
+  const repeated = repeatedJsonKey(text);
+  if (repeated !== null) fail(source, `the header gives '${repeated}' twice`);
+  let metadata: Record<string, string> = {};
+  const tensors = new Map<string, HeaderEntry>();
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(source, '__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(entry)) {
+        if (typeof v !== 'string') fail(source, `__metadata__.${k} must be a string, got ${typeof v}`);
+      }
+      metadata = Object.fromEntries(Object.entries(entry)); // own keys, '__proto__' included
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) fail(source, `entry '${name}' is not an object`);
+    if (typeof e.dtype !== 'string') fail(source, `tensor '${name}' has no dtype`);
+    if (!Object.hasOwn(ITEM_SIZE, e.dtype)) fail(source, `tensor '${name}' has unsupported dtype '${e.dtype}' (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      fail(source, `tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}: expected non-negative integers`);
+    }
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => Number.isSafeInteger(v) && v >= 0) || off[0] > off[1]) {
+      fail(source, `tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}: expected [begin, end] with 0 <= begin <= end`);
+    }
+    const [begin, end] = off as [number, number];
+    const shape = e.shape as number[];
+    const size = shape.reduce((a, b) => a * b, 1) * ITEM_SIZE[e.dtype];
+    if (end - begin !== size) {
+      fail(source, `tensor '${name}' has ${end - begin} bytes but shape [${shape}] of ${e.dtype} needs ${size}`);
+    }
+    if (dataLength !== undefined && end > dataLength) fail(source, `tensor '${name}' data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data section`);
+    tensors.set(name, { dtype: e.dtype, shape: [...shape], begin, end });
+  }
+  const spans = [...tensors].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  for (const [name, { begin, end }] of spans) {
+    if (begin < pos) fail(source, `tensor '${name}' overlaps the previous tensor's bytes (starts at ${begin}, previous ends at ${pos})`);
+    if (begin > pos) fail(source, `hole in the data section: bytes ${pos}..${begin} belong to no tensor (before '${name}')`);
+    pos = end;
+  }
+  if (dataLength !== undefined && pos !== dataLength) fail(source, `the data section has ${dataLength} bytes but the tensors cover ${pos}`);
+  return { tensors, metadata, dataLength: pos };
+}
+
+/** A tensor's values from exactly its bytes of the data section. */
+export function decodeTensorData(name: string, entry: HeaderEntry, src: Uint8Array, source = '<buffer>'): RawTensor {
+  const count = (entry.end - entry.begin) / ITEM_SIZE[entry.dtype];
+  return { shape: [...entry.shape], ...convert(entry.dtype, src, count, name, source) };
+}
+
 /**
  * Parse safetensors bytes. F16/BF16 become float32, I64/I16/I8/U8 int32 (I64 range-checked), BOOL
  * bool. Every structural problem is rejected with what is wrong.
  */
 export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8) fail(source, `file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(dv.getBigUint64(0, true));
-  if (n > MAX_HEADER) fail(source, `header length ${n} is larger than the 100 MB limit`);
-  if (8 + n > bytes.length) fail(source, `header length ${n} runs past the end of the ${bytes.length}-byte file`);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
-  } catch (e) {
-    fail(source, `header is not valid UTF-8 JSON (${(e as Error).message})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'header is not a JSON object');
-  const dataStart = 8 + n, dataLen = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  const n = headerLengthOf(bytes.subarray(0, 8), bytes.length, source);
+  const dataStart = 8 + n;
+  const header = parseSafetensorsHeader(bytes.subarray(8, dataStart), source, bytes.length - dataStart);
   const tensors = new Map<string, RawTensor>();
-  const spans: [number, number, string][] = [];
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null) fail(source, '__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') fail(source, `__metadata__.${k} must be a string, got ${typeof v}`);
-        metadata[k] = v;
-      }
-      continue;
-    }
-    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null) fail(source, `entry '${name}' is not an object`);
-    if (typeof e.dtype !== 'string') fail(source, `tensor '${name}' has no dtype`);
-    if (!(e.dtype in ITEM_SIZE)) fail(source, `tensor '${name}' has unsupported dtype '${e.dtype}' (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
-    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      fail(source, `tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}: expected non-negative integers`);
-    }
-    const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((v) => Number.isInteger(v) && v >= 0) || off[0] > off[1]) {
-      fail(source, `tensor '${name}' has invalid data_offsets ${JSON.stringify(off)}: expected [begin, end] with 0 <= begin <= end`);
-    }
-    const [begin, end] = off as [number, number];
-    const shape = e.shape as number[];
-    const count = shape.reduce((a, b) => a * b, 1);
-    const item = ITEM_SIZE[e.dtype];
-    if (end - begin !== count * item) {
-      fail(source, `tensor '${name}' has ${end - begin} bytes but shape [${shape}] of ${e.dtype} needs ${count * item}`);
-    }
-    if (end > dataLen) fail(source, `tensor '${name}' data_offsets [${begin}, ${end}] run past the ${dataLen}-byte data section`);
-    spans.push([begin, end, name]);
-    tensors.set(name, { shape: [...shape], ...convert(e.dtype, bytes.subarray(dataStart + begin, dataStart + end), count, name, source) });
-  }
-  // The data section must be covered exactly, without overlaps or holes (as the reference library checks).
-  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let pos = 0;
-  for (const [b, e, name] of spans) {
-    if (b < pos) fail(source, `tensor '${name}' overlaps the previous tensor's bytes (starts at ${b}, previous ends at ${pos})`);
-    if (b > pos) fail(source, `hole in the data section: bytes ${pos}..${b} belong to no tensor (before '${name}')`);
-    pos = e;
-  }
-  if (pos !== dataLen) fail(source, `the data section has ${dataLen} bytes but the tensors cover ${pos}`);
-  return { tensors, metadata };
+  for (const [name, e] of header.tensors) tensors.set(name, decodeTensorData(name, e, bytes.subarray(dataStart + e.begin, dataStart + e.end), source));
+  return { tensors, metadata: header.metadata };
 }
 
 /** Copy out (offsets may be unaligned) and widen or narrow to our dtypes. */

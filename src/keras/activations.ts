@@ -27,8 +27,8 @@ const ALIASES: Record<string, ActivationName> = { leakyRelu: 'leaky_relu', logSo
 /** The module for a Keras activation name; null/undefined/'linear' give null (no activation). */
 export function activationModule(name: string | null | undefined): Module | null {
   if (name === null || name === undefined || name === 'linear') return null;
-  const key = (ALIASES[name] ?? name) as ActivationName;
-  const make = TABLE[key];
+  const key = (Object.hasOwn(ALIASES, name) ? ALIASES[name] : name) as ActivationName;
+  const make = Object.hasOwn(TABLE, key) ? TABLE[key] : undefined;
   if (!make) throw new Error(`activation: unknown name '${name}', expected one of ${Object.keys(TABLE).join(', ')}`);
   return make();
 }

@@ -369,7 +369,7 @@ const REGISTRY: Record<string, (c: any) => Layer> = {
 
 /** Rebuild a layer from getConfig() output (for loading saved Keras models). */
 export function layerFromConfig(cfg: LayerConfig): Layer {
-  const make = REGISTRY[cfg.className];
+  const make = Object.hasOwn(REGISTRY, cfg.className) ? REGISTRY[cfg.className] : undefined;
   if (!make) throw new Error(`layerFromConfig: unknown layer class '${cfg.className}'`);
   return make(cfg.config);
 }

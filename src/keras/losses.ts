@@ -30,7 +30,7 @@ const ALIASES: Record<string, LossName> = {
 };
 
 export function resolveLossName(name: string): LossName {
-  const n = ALIASES[name];
+  const n = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
   if (!n) throw new Error(`compile: unknown loss '${name}', expected one of ${Object.keys(ALIASES).join(', ')} or a function`);
   return n;
 }

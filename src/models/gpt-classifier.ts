@@ -3,7 +3,6 @@
 // Fine-tuning a pre-trained GPT this way is the articles' transfer learning (sentiment analysis).
 
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { Module } from '../nn/module.js';
@@ -12,11 +11,11 @@ import { normal_ } from '../nn/init.js';
 import { crossEntropy } from '../nn/functional.js';
 import { reshape } from '../ops/movement.js';
 import { indexSelect } from '../ops/indexing.js';
-import { tensorsFromSafetensors, safetensorsBytes } from '../io/safetensors.js';
-import { readFileBytes, writeFileAtomic } from '../platform/fs.js';
+import { readSafetensorsFile, readSafetensorsHeader, safetensorsBytes } from '../io/safetensors.js';
+import { writeFileAtomic } from '../platform/fs.js';
 import { fmtShape } from '../tensor/shape.js';
 import { GPT, GPT2Model, type GPTConfig, type SaveTokenizer } from './gpt.js';
-import { gpt2ConfigFromHF, gpt2ConfigToHF } from './pretrained.js';
+import { checkGPT2Weights, gpt2ConfigFromHF, gpt2ConfigToHF, readJsonObject } from './pretrained.js';
 
 export class GPTClassifier extends Module {
   readonly config: GPTConfig;
@@ -76,19 +75,23 @@ export class GPTClassifier extends Module {
   /** Load what savePretrained wrote (or transformers' GPT2ForSequenceClassification.save_pretrained). */
   static async fromPretrained(dir: string): Promise<GPTClassifier> {
     const where = 'GPTClassifier.fromPretrained';
-    let json: Record<string, any>;
-    try { json = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')); } catch (e) { throw new Error(`${where}: cannot read ${join(dir, 'config.json')}: ${(e as Error).message}`); }
+    const configFile = join(dir, 'config.json');
+    const json = await readJsonObject(configFile, where);
     const id2label = json.id2label as Record<string, string> | undefined;
-    if (!id2label || Object.keys(id2label).length < 2) throw new Error(`${where}: ${dir}/config.json has no id2label with at least 2 labels`);
-    const labels = Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => id2label[k]);
-    const model = new GPTClassifier(gpt2ConfigFromHF(json, where), labels);
+    if (!id2label || typeof id2label !== 'object' || Object.keys(id2label).length < 2) throw new Error(`${where}: ${configFile} has no id2label with at least 2 labels`);
+    const labels = Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => String(id2label[k]));
+    const config = gpt2ConfigFromHF(json, where, configFile);
+    // The config against the weights' header before the model is built.
     const path = join(dir, 'model.safetensors');
-    const { tensors } = tensorsFromSafetensors(await readFileBytes(path), path);
+    const header = { dir, files: [path], source: path, tensors: new Map([...(await readSafetensorsHeader(path)).tensors].map(([k, e]) => [k, { ...e, file: path }])) };
+    checkGPT2Weights(config, header, { where, configFile, strict: false, head: [['score.weight', [labels.length, config.nEmbd], 'id2label, n_embd', `${labels.length} labels in id2label`]] });
+    const model = new GPTClassifier(config, labels);
+    const { tensors } = await readSafetensorsFile(path);
     try {
       const own = model.stateDict();
       const missing = Object.keys(own).filter((k) => !tensors.has(k));
       if (missing.length) throw new Error(`${where}: ${path} lacks ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
-      model.loadStateDict(Object.fromEntries([...tensors].filter(([k]) => k in own)));
+      model.loadStateDict(Object.fromEntries([...tensors].filter(([k]) => Object.hasOwn(own, k))));
     } finally {
       for (const t of tensors.values()) t.dispose();
     }

@@ -54,14 +54,15 @@ export interface GPTConfig {
 
 const BASE = { nInner: null, activation: 'gelu_new', layerNormEps: 1e-5, bias: true, tieWeights: true } as const;
 
-export const GPT_PRESETS: Record<string, GPTConfig> = {
+/** Named configs. No prototype, so a name from a user or a file (`__proto__`, `constructor`) finds nothing. */
+export const GPT_PRESETS: Record<string, GPTConfig> = Object.assign(Object.create(null), {
   /** A model for tests and demos: 4 layers, 4 heads, 128 wide, context 64 (byte-sized vocabulary). */
   tiny: { ...BASE, vocabSize: 256, nPositions: 64, nEmbd: 128, nLayer: 4, nHead: 4, dropout: 0, bosTokenId: null, eosTokenId: null },
   /** nanoGPT's shakespeare_char: 6 layers, 6 heads, 384 wide, context 256, dropout 0.2, 65 characters. */
   'small-char': { ...BASE, vocabSize: 65, nPositions: 256, nEmbd: 384, nLayer: 6, nHead: 6, dropout: 0.2, bosTokenId: null, eosTokenId: null },
   /** GPT-2 small (124M): HF's GPT2Config() defaults. */
   gpt2: { ...BASE, vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12, dropout: 0.1, bosTokenId: 50256, eosTokenId: 50256 },
-};
+});
 
 /** HF's initializer_range: N(0, 0.02) for every weight matrix and embedding. */
 const INIT_STD = 0.02;
@@ -567,7 +568,8 @@ export class GPT extends Module {
    */
   static async fromPretrained(dir: string, opts: { strict?: boolean } = {}): Promise<GPT> {
     const { loadGPT2 } = await import('./pretrained.js');
-    return loadGPT2(dir, opts);
+    const { newestCheckpointCopy } = await import('../io/checkpoint.js');
+    return loadGPT2(await newestCheckpointCopy(dir) ?? dir, opts);
   }
 }
 

@@ -39,7 +39,7 @@ export class MLP extends Module {
     super();
     this.config = { ...MLP_PRESETS.mnist, ...config };
     const { inputSize, hidden, numClasses, activation, dropout } = this.config;
-    const Act = ACTIVATIONS[activation];
+    const Act = Object.hasOwn(ACTIVATIONS, activation) ? ACTIVATIONS[activation] : undefined;
     if (!Act) throw new Error(`MLP: unknown activation '${activation}', expected one of ${Object.keys(ACTIVATIONS).join(', ')}`);
     let width = inputSize;
     for (const h of hidden) {

@@ -1,64 +1,111 @@
 // Hugging Face model directories: config.json ↔ GPTConfig, GPT-2 safetensors load and save, and
 // fromPretrained(dir), which picks the model class from config.json's model_type.
 
-import { readFile, stat } from 'node:fs/promises';
-import { join, isAbsolute, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, isAbsolute, resolve, posix, win32 } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/creation.js';
-import { tensorsFromSafetensors, safetensorsBytes } from '../io/safetensors.js';
-import { readFileBytes, writeFileAtomic } from '../platform/fs.js';
+import { readSafetensorsFile, readSafetensorsHeader, safetensorsBytes } from '../io/safetensors.js';
+import type { HeaderEntry } from '../io/safetensors-format.js';
+import { readTextFile, realPath, writeFileAtomic } from '../platform/fs.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
-import { loadTokenizer, type Tokenizer } from '../text/index.js';
+import type { Tokenizer } from '../text/index.js';
+import { loadTokenizerFile } from '../text/load.js';
 import { GPT, type GPTConfig, type SaveTokenizer } from './gpt.js';
+import { newestCheckpointCopy } from '../io/checkpoint.js';
 
 const WEIGHTS = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
+/** Size limits of the JSON files read from a model directory (GPT-2's config.json is 1 KB, a large index 100 KB). */
+export const CONFIG_MAX_BYTES = 16 * 2 ** 20;
+const INDEX_MAX_BYTES = 64 * 2 ** 20;
+/** Adapters stacked through base_model_name_or_path, at most. */
+const MAX_ADAPTER_DEPTH = 8;
 
 async function exists(p: string): Promise<boolean> {
   try { await stat(p); return true; } catch { return false; }
 }
 
-async function readJson(path: string, where: string): Promise<Record<string, any>> {
+/** A JSON object from a regular file of at most `maxBytes`; errors name the file. */
+export async function readJsonObject(path: string, where: string, maxBytes = CONFIG_MAX_BYTES): Promise<Record<string, any>> {
   let text: string;
-  try { text = await readFile(path, 'utf8'); } catch { throw new Error(`${where}: cannot read ${path}`); }
-  try { return JSON.parse(text); } catch (e) { throw new Error(`${where}: ${path} is not valid JSON: ${(e as Error).message}`); }
+  try { text = await readTextFile(path, maxBytes); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+  let j: unknown;
+  try { j = JSON.parse(text); } catch (e) { throw new Error(`${where}: ${path} is not valid JSON: ${(e as Error).message}`); }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: ${path} is not a JSON object`);
+  return j as Record<string, any>;
+}
+
+/** Free every tensor of a model that will not be returned (its parameters are kept tensors). */
+function disposeModel(m: Module): void {
+  for (const t of new Set(Object.values(m.stateDict()))) t.dispose();
 }
 
 // ---------------------------------------------------------------------------------------------
 // config.json
 
-/** A GPTConfig from a transformers GPT2Config (config.json); unsupported variants are errors. */
-export function gpt2ConfigFromHF(j: Record<string, any>, where = 'GPT.fromPretrained'): GPTConfig {
-  const num = (key: string, fallback?: number): number => {
-    const v = j[key] ?? fallback;
-    if (typeof v !== 'number') throw new Error(`${where}: config.json needs a number ${key}, got ${JSON.stringify(j[key])}`);
+/**
+ * A GPTConfig from a transformers GPT2Config (config.json); unsupported variants, ill-typed and
+ * out-of-range fields are errors that name `file` and the field.
+ */
+export function gpt2ConfigFromHF(j: Record<string, any>, where = 'GPT.fromPretrained', file = 'config.json'): GPTConfig {
+  const bad = (what: string): never => { throw new Error(`${where}: ${file}: ${what}`); };
+  const show = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v));
+  const has = (key: string) => Object.hasOwn(j, key);
+  const num = (key: string, fallback: number): number => {
+    const v = has(key) ? j[key] : fallback;
+    if (typeof v !== 'number') bad(`needs a number ${key}, got ${show(v)}`);
     return v;
   };
-  if (j.scale_attn_weights === false) throw new Error(`${where}: config.json sets scale_attn_weights false, which GPT does not support`);
-  if (j.scale_attn_by_inverse_layer_idx === true) throw new Error(`${where}: config.json sets scale_attn_by_inverse_layer_idx, which GPT does not support`);
+  const int = (key: string, fallback: number): number => {
+    const v = num(key, fallback);
+    if (!Number.isSafeInteger(v) || v < 1) bad(`${key} must be a positive integer, got ${show(v)}`);
+    return v;
+  };
+  const prob = (key: string): number => {
+    const v = num(key, 0.1);
+    if (!(v >= 0 && v <= 1)) bad(`${key} must be in [0, 1], got ${show(v)}`);
+    return v;
+  };
+  const tokenId = (key: string): number | null => {
+    // GPT2Config's default (50256, <|endoftext|>) when absent; an explicit null stays null.
+    const v = has(key) ? j[key] : 50256;
+    if (v !== null && !(Number.isSafeInteger(v) && v >= 0)) bad(`${key} must be null or a non-negative integer, got ${show(v)}`);
+    return v;
+  };
+  if (j.scale_attn_weights === false) bad('sets scale_attn_weights false, which GPT does not support');
+  if (j.scale_attn_by_inverse_layer_idx === true) bad('sets scale_attn_by_inverse_layer_idx, which GPT does not support');
   const activation = j.activation_function ?? 'gelu_new';
   if (!['gelu_new', 'gelu_pytorch_tanh', 'gelu', 'relu'].includes(activation)) {
-    throw new Error(`${where}: activation_function '${activation}' is not supported (gelu_new, gelu_pytorch_tanh, gelu, relu)`);
+    bad(`activation_function ${typeof activation === 'string' ? `'${activation}'` : show(activation)} is not supported (gelu_new, gelu_pytorch_tanh, gelu, relu)`);
   }
-  const resid = num('resid_pdrop', 0.1);
+  const nEmbd = int('n_embd', 768), nHead = int('n_head', 12);
+  if (nEmbd % nHead !== 0) bad(`n_embd ${nEmbd} is not divisible by n_head ${nHead}`);
+  const nInner = has('n_inner') ? j.n_inner : null;
+  if (nInner !== null && !(Number.isSafeInteger(nInner) && nInner >= 1)) bad(`n_inner must be null or a positive integer, got ${show(nInner)}`);
+  const eps = num('layer_norm_epsilon', 1e-5);
+  if (!(eps > 0 && Number.isFinite(eps))) bad(`layer_norm_epsilon must be a positive number, got ${show(eps)}`);
+  const tie = has('tie_word_embeddings') ? j.tie_word_embeddings : true;
+  if (typeof tie !== 'boolean') bad(`tie_word_embeddings must be true or false, got ${show(tie)}`);
+  const resid = prob('resid_pdrop');
   return {
-    vocabSize: num('vocab_size', 50257),
-    nPositions: num('n_positions', j.n_ctx ?? 1024),
-    nEmbd: num('n_embd', 768),
-    nLayer: num('n_layer', 12),
-    nHead: num('n_head', 12),
-    nInner: j.n_inner ?? null,
+    vocabSize: int('vocab_size', 50257),
+    nPositions: has('n_positions') ? int('n_positions', 1024) : int('n_ctx', 1024),
+    nEmbd,
+    nLayer: int('n_layer', 12),
+    nHead,
+    nInner,
     activation,
     dropout: resid,
-    embdPdrop: num('embd_pdrop', 0.1),
-    attnPdrop: num('attn_pdrop', 0.1),
+    embdPdrop: prob('embd_pdrop'),
+    attnPdrop: prob('attn_pdrop'),
     residPdrop: resid,
-    layerNormEps: num('layer_norm_epsilon', 1e-5),
+    layerNormEps: eps,
     bias: true,
-    tieWeights: j.tie_word_embeddings ?? true,
-    // GPT2Config's defaults (50256, <|endoftext|>) when absent; an explicit null stays null.
-    bosTokenId: 'bos_token_id' in j ? j.bos_token_id : 50256,
-    eosTokenId: 'eos_token_id' in j ? j.eos_token_id : 50256,
+    tieWeights: tie,
+    bosTokenId: tokenId('bos_token_id'),
+    eosTokenId: tokenId('eos_token_id'),
   };
 }
 
@@ -102,56 +149,177 @@ export function gpt2ConfigToHF(c: GPTConfig, torchDtype = 'float32'): Record<str
 /** Buffers older checkpoints carry (the causal mask); not weights. */
 const IGNORED = /(^|\.)attn\.(bias|masked_bias)$/;
 
-/** The tensors of a directory's safetensors file, or of the shards its index lists. */
-async function readWeights(dir: string, where: string): Promise<Map<string, Tensor>> {
+/** The headers of a directory's weights: each tensor's entry and the file that holds it. */
+export interface WeightHeaders {
+  dir: string;
+  files: string[];
+  /** The files in words, for errors: the one file's path, or the index file's. */
+  source: string;
+  tensors: Map<string, HeaderEntry & { file: string }>;
+}
+
+/** A file name from an index file that stays inside its directory: relative, and no `..` that leaves it. */
+function insideDir(name: string): boolean {
+  if (isAbsolute(name) || win32.isAbsolute(name)) return false;
+  const norm = posix.normalize(name.replaceAll('\\', '/'));
+  return norm !== '..' && !norm.startsWith('../') && norm !== '.';
+}
+
+/**
+ * The checked headers of a directory's safetensors file, or of the shards its index lists (no
+ * tensor data is read). Shard names must stay inside the directory. (Symlinked shards may point
+ * elsewhere: the Hugging Face cache links every file to a blob outside the snapshot directory.)
+ */
+export async function readWeightHeaders(dir: string, where: string): Promise<WeightHeaders> {
   const single = join(dir, WEIGHTS), index = join(dir, INDEX);
   let files: string[];
+  let map: Map<string, string> | null = null;
   if (await exists(single)) files = [single];
   else if (await exists(index)) {
-    const map = (await readJson(index, where)).weight_map as Record<string, string> | undefined;
-    if (!map || typeof map !== 'object') throw new Error(`${where}: ${index} has no weight_map`);
-    files = [...new Set(Object.values(map))].map((f) => join(dir, f));
+    const wm = (await readJsonObject(index, where, INDEX_MAX_BYTES)).weight_map;
+    if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) throw new Error(`${where}: ${index}: weight_map must be an object of tensor name → file name`);
+    map = new Map();
+    for (const [key, f] of Object.entries(wm as Record<string, unknown>)) {
+      if (typeof f !== 'string' || f === '') throw new Error(`${where}: ${index}: weight_map entry '${key}' must be a file name, got ${JSON.stringify(f)}`);
+      if (!insideDir(f)) throw new Error(`${where}: ${index}: weight_map entry '${key}' names ${JSON.stringify(f)}, which is outside the model directory`);
+      map.set(key, join(dir, f));
+    }
+    if (map.size === 0) throw new Error(`${where}: ${index}: weight_map is empty`);
+    files = [...new Set(map.values())];
   } else if (await exists(join(dir, 'pytorch_model.bin'))) {
     throw new Error(`${where}: ${dir} holds pytorch_model.bin but no ${WEIGHTS}; only safetensors can be read (re-save with save_pretrained(dir, safe_serialization=True))`);
   } else throw new Error(`${where}: ${dir} has no ${WEIGHTS} (nor ${INDEX})`);
+  const tensors = new Map<string, HeaderEntry & { file: string }>();
+  for (const file of files) {
+    const header = await readSafetensorsHeader(file).catch((e: Error) => {
+      throw map ? new Error(`${where}: ${e.message} (a shard ${index} lists)`) : e;
+    });
+    for (const [k, e] of header.tensors) {
+      const other = tensors.get(k);
+      if (other) throw new Error(`${where}: tensor '${k}' is in both ${other.file} and ${file}`);
+      tensors.set(k, { ...e, file });
+    }
+  }
+  for (const [k, f] of map ?? []) {
+    if (tensors.get(k)?.file !== f) throw new Error(`${where}: ${index} puts tensor '${k}' in ${f}, which does not hold it`);
+  }
+  return { dir, files, tensors, source: map ? `the files listed in ${index}` : single };
+}
+
+/** The tensors of the files whose headers were read (kept tensors; the caller disposes them). */
+async function readWeightData(h: WeightHeaders): Promise<Map<string, Tensor>> {
   const all = new Map<string, Tensor>();
-  for (const f of files) for (const [k, t] of tensorsFromSafetensors(await readFileBytes(f), f).tensors) all.set(k, t);
+  try {
+    for (const f of h.files) for (const [k, t] of (await readSafetensorsFile(f)).tensors) all.set(k, t);
+  } catch (e) {
+    for (const t of all.values()) t.dispose();
+    throw e;
+  }
   return all;
 }
 
 /**
+ * The tensors a GPT-2 trunk with config `c` holds (HF names with the `transformer.` prefix), each
+ * with its shape and the config.json fields that set it. Lazy, so a huge n_layer costs nothing.
+ */
+function* gpt2TrunkShapes(c: GPTConfig): Generator<[string, number[], string]> {
+  const C = c.nEmbd, I = c.nInner ?? 4 * C;
+  yield ['transformer.wte.weight', [c.vocabSize, C], 'vocab_size, n_embd'];
+  yield ['transformer.wpe.weight', [c.nPositions, C], 'n_positions, n_embd'];
+  for (let i = 0; i < c.nLayer; i++) {
+    const p = `transformer.h.${i}`;
+    for (const ln of ['ln_1', 'ln_2']) { yield [`${p}.${ln}.weight`, [C], 'n_embd']; yield [`${p}.${ln}.bias`, [C], 'n_embd']; }
+    yield [`${p}.attn.c_attn.weight`, [C, 3 * C], 'n_embd'];
+    yield [`${p}.attn.c_attn.bias`, [3 * C], 'n_embd'];
+    yield [`${p}.attn.c_proj.weight`, [C, C], 'n_embd'];
+    yield [`${p}.attn.c_proj.bias`, [C], 'n_embd'];
+    yield [`${p}.mlp.c_fc.weight`, [C, I], 'n_embd, n_inner'];
+    yield [`${p}.mlp.c_fc.bias`, [I], 'n_embd, n_inner'];
+    yield [`${p}.mlp.c_proj.weight`, [I, C], 'n_embd, n_inner'];
+    yield [`${p}.mlp.c_proj.bias`, [C], 'n_embd'];
+  }
+  yield ['transformer.ln_f.weight', [C], 'n_embd'];
+  yield ['transformer.ln_f.bias', [C], 'n_embd'];
+}
+
+const FLOAT_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16']);
+
+/**
+ * Compare a GPT-2 config with the weights' headers before anything is allocated: the number of
+ * layers, then every tensor's presence, dtype and shape; with `strict`, tensors nobody uses.
+ * `head` adds the tensors of the model's head (lm_head.weight, a classifier's score.weight).
+ * Returns the file key of each model key (the file may omit the `transformer.` prefix).
+ */
+export function checkGPT2Weights(
+  c: GPTConfig, h: WeightHeaders, opts: { where: string; configFile: string; strict: boolean; head: [string, number[], string, string?][] },
+): Map<string, string> {
+  const { where, configFile } = opts, dir = h.dir;
+  let fileLayers = 0, prefix = 'transformer.';
+  for (const k of h.tensors.keys()) {
+    const m = /^(transformer\.)?h\.(\d+)\./.exec(k);
+    if (m) { fileLayers = Math.max(fileLayers, Number(m[2]) + 1); prefix = m[1] ?? ''; }
+  }
+  if (fileLayers < c.nLayer || (fileLayers > c.nLayer && opts.strict)) {
+    const held = fileLayers ? `${fileLayers} layers (${prefix}h.0 to ${prefix}h.${fileLayers - 1})` : 'no layers';
+    throw new Error(`${where}: ${configFile} has n_layer ${c.nLayer}, but the weights in ${dir} hold ${held}`);
+  }
+  const found = new Map<string, string>();
+  const want: Iterable<[string, number[], string, string?]>[] = [gpt2TrunkShapes(c), opts.head];
+  for (const list of want) {
+    for (const [key, shape, fields, why] of list) {
+      const short = key.replace(/^transformer\./, '');
+      const k = h.tensors.has(key) ? key : h.tensors.has(short) ? short : null;
+      if (k === null) throw new Error(`${where}: ${h.source} has no tensor '${key}'${short !== key ? ` (nor '${short}')` : ''}${why ? `, which ${configFile} needs (${why})` : ''}`);
+      const e = h.tensors.get(k)!;
+      if (!FLOAT_DTYPES.has(e.dtype)) throw new Error(`${where}: '${k}' in ${e.file} has dtype ${e.dtype}; weights are floating point (F32, F16, BF16, F64)`);
+      if (!shapesEqual(e.shape, shape)) {
+        throw new Error(`${where}: '${k}' has shape ${fmtShape(e.shape)} in ${dir}, but config.json gives ${fmtShape(shape)} (${fields})`);
+      }
+      found.set(key, k);
+    }
+  }
+  if (opts.strict) {
+    const used = new Set(found.values());
+    const extra = [...h.tensors.keys()].filter((k) => !used.has(k) && !IGNORED.test(k) && k !== 'lm_head.weight');
+    if (extra.length) {
+      throw new Error(`${where}: ${h.source} has tensors GPT does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ` and ${extra.length - 8} more` : ''}`);
+    }
+  }
+  return found;
+}
+
+/**
  * Load a GPT-2 directory (see GPT.fromPretrained). Keys may carry the `transformer.` prefix
- * (GPT2LMHeadModel) or not (GPT2Model); lm_head.weight is taken from wte when tied.
+ * (GPT2LMHeadModel) or not (GPT2Model); lm_head.weight is taken from wte when tied. config.json is
+ * checked against the weights' headers before the model is built or any tensor data is read.
  */
 export async function loadGPT2(dir: string, opts: { strict?: boolean } = {}): Promise<GPT> {
   const where = 'GPT.fromPretrained';
-  const json = await readJson(join(dir, 'config.json'), where);
+  const configFile = join(dir, 'config.json');
+  const json = await readJsonObject(configFile, where);
   if (json.model_type !== undefined && json.model_type !== 'gpt2') throw new Error(`${where}: ${dir} holds a '${json.model_type}' model, not gpt2`);
-  const model = new GPT(gpt2ConfigFromHF(json, where), { init: false }); // every weight comes from the file
-  const file = await readWeights(dir, where);
+  const config = gpt2ConfigFromHF(json, where, configFile);
+  const headers = await readWeightHeaders(dir, where);
+  const head: [string, number[], string, string][] = config.tieWeights ? [] : [['lm_head.weight', [config.vocabSize, config.nEmbd], 'vocab_size, n_embd', 'tie_word_embeddings false']];
+  const keys = checkGPT2Weights(config, headers, { where, configFile, strict: opts.strict ?? true, head });
+  const model = new GPT(config, { init: false }); // every weight comes from the file
+  let file: Map<string, Tensor> | null = null;
   try {
-    const own = model.stateDict();
+    file = await readWeightData(headers);
     const sd: Record<string, Tensor> = {};
-    const used = new Set<string>();
-    for (const [key, t] of Object.entries(own)) {
-      if (key === 'lm_head.weight' && model.config.tieWeights) { used.add(key); continue; }
-      const short = key.replace(/^transformer\./, '');
-      const found = file.has(key) ? key : file.has(short) ? short : null;
-      if (!found) throw new Error(`${where}: ${dir} has no tensor '${key}'${short !== key ? ` (nor '${short}')` : ''}`);
-      const v = file.get(found)!;
-      if (!shapesEqual(v.shape, t.shape)) {
-        throw new Error(`${where}: '${found}' has shape ${fmtShape(v.shape)} in ${dir}, but config.json gives ${fmtShape(t.shape)}`);
-      }
+    for (const [key, t] of Object.entries(model.stateDict())) {
+      if (key === 'lm_head.weight' && config.tieWeights) continue;
+      const v = file.get(keys.get(key) ?? key);
+      // The headers were checked; the files could still have changed since.
+      if (!v || !shapesEqual(v.shape, t.shape)) throw new Error(`${where}: ${dir} changed while being read ('${key}')`);
       sd[key] = v;
-      used.add(found);
-    }
-    const extra = [...file.keys()].filter((k) => !used.has(k) && !IGNORED.test(k) && k !== 'lm_head.weight');
-    if (extra.length && (opts.strict ?? true)) {
-      throw new Error(`${where}: ${dir} has tensors GPT does not use: ${extra.slice(0, 8).join(', ')}${extra.length > 8 ? ` and ${extra.length - 8} more` : ''}`);
     }
     model.loadStateDict(sd, { strict: false });
+  } catch (e) {
+    disposeModel(model);
+    throw e;
   } finally {
-    for (const t of file.values()) t.dispose();
+    for (const t of file?.values() ?? []) t.dispose();
   }
   return model;
 }
@@ -188,10 +356,10 @@ export async function saveGPT2(model: GPT, dir: string, opts: { tokenizer?: Save
 
 // ---------------------------------------------------------------------------------------------
 
-/** The model classes fromPretrained knows, by config.json's model_type. */
-const LOADERS: Record<string, (dir: string) => Promise<GPT>> = {
-  gpt2: (dir) => loadGPT2(dir),
-};
+/** The model classes fromPretrained knows, by config.json's model_type (a Map: the name comes from a file). */
+const LOADERS = new Map<string, (dir: string) => Promise<GPT>>([
+  ['gpt2', (dir) => loadGPT2(dir)],
+]);
 
 /** What fromPretrained returns: the model, and its tokenizer when the directory has one. */
 export interface Pretrained {
@@ -200,38 +368,92 @@ export interface Pretrained {
   tokenizer: Tokenizer | null;
 }
 
+/** Whether `dir` holds a PEFT adapter (adapter_config.json) rather than a whole model. */
+export async function isAdapterDir(dir: string): Promise<boolean> {
+  return exists(join(dir, 'adapter_config.json'));
+}
+
 /**
  * Load a Hugging Face model directory, choosing the class by config.json's model_type (gpt2
  * today), with its tokenizer when tokenizer files are there.
  * @example const { model, tokenizer } = await models.fromPretrained('models/distilgpt2')
  */
 export async function fromPretrained(dir: string): Promise<Pretrained> {
-  if (await exists(join(dir, 'adapter_config.json'))) return fromAdapter(dir);
-  const json = await readJson(join(dir, 'config.json'), 'fromPretrained');
+  return loadPretrained(dir, []);
+}
+
+/** `adapters`: the real paths of the adapter directories that led here, to refuse a cycle. */
+async function loadPretrained(dir: string, adapters: string[]): Promise<Pretrained> {
+  dir = await newestCheckpointCopy(dir) ?? dir; // a checkpoint whose last save was cut short
+  if (await isAdapterDir(dir)) return fromAdapter(dir, adapters);
+  const configFile = join(dir, 'config.json');
+  const json = await readJsonObject(configFile, 'fromPretrained');
   const type = json.model_type;
-  const load = typeof type === 'string' ? LOADERS[type] : undefined;
-  if (!load) throw new Error(`fromPretrained: ${dir}/config.json has model_type ${JSON.stringify(type)}; supported: ${Object.keys(LOADERS).join(', ')}`);
+  const load = typeof type === 'string' ? LOADERS.get(type) : undefined;
+  if (!load) throw new Error(`fromPretrained: ${configFile} has model_type ${JSON.stringify(type)}; supported: ${[...LOADERS.keys()].join(', ')}`);
   const model = await load(dir);
-  const hasTokenizer = await exists(join(dir, 'tokenizer.json')) || (await exists(join(dir, 'vocab.json')) && await exists(join(dir, 'merges.txt')));
-  const tokenizer = hasTokenizer ? await loadTokenizer(dir) : null;
-  return { model, tokenizer };
+  try {
+    return { model, tokenizer: await tokenizerFor(dir, model, configFile) };
+  } catch (e) {
+    disposeModel(model);
+    throw e;
+  }
+}
+
+/**
+ * The directory's tokenizer (null when it has none), checked against the model: every id it can
+ * give must have a row in the embedding, else training reads past the table and reports NaN.
+ */
+async function tokenizerFor(dir: string, model: GPT, configFile: string): Promise<Tokenizer | null> {
+  const file = await exists(join(dir, 'tokenizer.json')) ? join(dir, 'tokenizer.json')
+    : await exists(join(dir, 'vocab.json')) && await exists(join(dir, 'merges.txt')) ? join(dir, 'vocab.json') : null;
+  if (!file) return null;
+  const tokenizer = await loadTokenizerFile(file);
+  checkTokenizerFits(tokenizer, model.config.vocabSize, { where: 'fromPretrained', tokenizerFile: file, configFile });
+  return tokenizer;
+}
+
+/**
+ * Refuse a tokenizer that can give ids the model has no embedding for (the loss would read past
+ * the table). The message names both files and both numbers.
+ */
+export function checkTokenizerFits(tokenizer: Tokenizer, vocabSize: number, o: { where: string; tokenizerFile: string; configFile: string }): void {
+  const maxId = tokenizer.maxTokenId;
+  if (maxId >= vocabSize) {
+    throw new Error(`${o.where}: ${o.tokenizerFile} has token ids up to ${maxId} (${tokenizer.vocabSize} tokens), but ${o.configFile} has vocab_size ${vocabSize}; ids from ${vocabSize} on have no embedding`);
+  }
 }
 
 /**
  * A PEFT adapter directory (adapter_config.json + adapter_model.safetensors): the base model named
  * by base_model_name_or_path (a directory; relative paths resolve from the adapter's) with the
- * adapters loaded, as PEFT's AutoPeftModelForCausalLM does. The tokenizer comes from the adapter
- * directory when it has one, else from the base.
+ * adapters loaded, as PEFT's AutoPeftModelForCausalLM does. A base that is itself an adapter
+ * directory is loaded with its adapter merged, up to MAX_ADAPTER_DEPTH; a cycle is an error. The
+ * tokenizer comes from the adapter directory when it has one, else from the base.
  */
-async function fromAdapter(dir: string): Promise<Pretrained> {
-  const cfg = await readJson(join(dir, 'adapter_config.json'), 'fromPretrained');
+async function fromAdapter(dir: string, adapters: string[]): Promise<Pretrained> {
+  const chain = [...adapters, await realPath(dir)];
+  const cfgFile = join(dir, 'adapter_config.json');
+  const cfg = await readJsonObject(cfgFile, 'fromPretrained');
   const basePath = cfg.base_model_name_or_path;
-  if (typeof basePath !== 'string' || !basePath) throw new Error(`fromPretrained: ${dir}/adapter_config.json names no base_model_name_or_path`);
+  if (typeof basePath !== 'string' || !basePath) throw new Error(`fromPretrained: ${cfgFile} names no base_model_name_or_path`);
   const base = isAbsolute(basePath) ? basePath : resolve(dir, basePath);
-  if (!(await exists(join(base, 'config.json')))) throw new Error(`fromPretrained: the base model of the adapter in ${dir}, ${base}, has no config.json`);
-  const { model, tokenizer } = await fromPretrained(base);
-  const { loadAdapter } = await import('../nn/lora.js');
-  await loadAdapter(model, dir);
-  const own = await exists(join(dir, 'tokenizer.json')) ? await (await import('../text/index.js')).loadTokenizer(dir) : null;
-  return { model, tokenizer: own ?? tokenizer };
+  if (await exists(join(base, 'adapter_config.json'))) {
+    const next = await realPath(base);
+    const why = chain.includes(next) ? 'forms a cycle' : chain.length >= MAX_ADAPTER_DEPTH ? `stacks more than ${MAX_ADAPTER_DEPTH} adapters` : null;
+    if (why) throw new Error(`fromPretrained: ${cfgFile}: base_model_name_or_path ${JSON.stringify(basePath)} ${why}: ${[...chain, next].join(' → ')}`);
+  } else if (!(await exists(join(base, 'config.json')))) {
+    throw new Error(`fromPretrained: the base model of the adapter in ${dir}, ${base}, has no config.json (${cfgFile} names it)`);
+  }
+  const { model, tokenizer } = await loadPretrained(base, chain);
+  try {
+    const { loadAdapter, mergeAndUnload, LoraLinear } = await import('../nn/lora.js');
+    if ([...model.modules()].some((m) => m instanceof LoraLinear)) mergeAndUnload(model); // the base's own adapter
+    await loadAdapter(model, dir);
+    const own = await exists(join(dir, 'tokenizer.json')) ? await tokenizerFor(dir, model, join(base, 'config.json')) : null;
+    return { model, tokenizer: own ?? tokenizer };
+  } catch (e) {
+    disposeModel(model);
+    throw e;
+  }
 }

@@ -369,6 +369,11 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const logp = logSoftmax(input, classDim);
   if (isFloat(target.dtype)) {
     // Probability targets: -Σ_c w_c y_c log p_c; mean divides by the number of samples.
+    const indexShape = input.shape.filter((_, d) => d !== classDim);
+    if (!shapesEqual(target.shape, input.shape) && shapesEqual(target.shape, indexShape)) {
+      throw new Error(`crossEntropy: the target is ${target.dtype} with shape ${fmtShape(target.shape)}, the shape of class indices, which must be int32 `
+        + `(target.int()); a float target holds class probabilities of the input's shape ${fmtShape(input.shape)}`);
+    }
     checkSame('crossEntropy', input, target);
     const y = eps > 0 ? add(mul(target, 1 - eps), eps / C) : target;
     let prod = mul(logp, y);

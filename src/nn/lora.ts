@@ -23,8 +23,9 @@ import { transpose, contiguous } from '../ops/movement.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { scope } from '../tensor/memory.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
-import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
-import { readFileBytes, writeFileAtomic } from '../platform/fs.js';
+import { RE2JS } from 're2js';
+import { readSafetensorsFile, readSafetensorsHeader, saveSafetensors } from '../io/safetensors.js';
+import { readTextFile, writeFileAtomic } from '../platform/fs.js';
 
 /** PEFT's file names inside an adapter directory. */
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
@@ -171,7 +172,8 @@ export interface InjectLoraOptions extends LoraLinearOptions {
   /**
    * Which modules get adapters, as PEFT's target_modules: a list of names, each matching a module
    * whose dotted path equals it or ends with `.name` (`'c_attn'`, `'attn.c_proj'`); or one string,
-   * a regular expression that must match the whole dotted path (`'.*\\.attn\\.c_(attn|proj)'`).
+   * a regular expression that must match the whole dotted path (`'.*\\.attn\\.c_(attn|proj)'`), in
+   * RE2's syntax (matched in linear time; no backreferences or lookaround).
    */
   targetModules: string[] | string;
   /** Only 'none' (PEFT's default): biases stay frozen and are not saved with the adapter. */
@@ -219,10 +221,42 @@ function setSlot(s: Slot, m: Module): void {
   else (s.parent as any)[s.key][s.index] = m;
 }
 
-/** PEFT's check_target_module_exists for a list or a regex string. */
+/** Compiled target_modules patterns (RE2: linear-time matching, so no pattern can hang a load). */
+const patterns = new Map<string, RE2JS>();
+
+/**
+ * A target_modules string compiled with RE2 (re2js, pure JS). Python's re, which PEFT uses, also
+ * has backreferences and lookaround; RE2 refuses them, as they need backtracking.
+ */
+function targetPattern(pattern: string, where: string): RE2JS {
+  let re = patterns.get(pattern);
+  if (!re) {
+    try {
+      re = RE2JS.compile(pattern);
+    } catch (e) {
+      throw new Error(`${where} ${JSON.stringify(pattern)} is not a valid regular expression for RE2 (linear-time matching: no backreferences or lookaround): ${(e as Error).message}`);
+    }
+    if (patterns.size >= 64) patterns.clear();
+    patterns.set(pattern, re);
+  }
+  return re;
+}
+
+/**
+ * PEFT's check_target_module_exists: a string is a regular expression that must match the whole
+ * name (Python's re.fullmatch), run by RE2 in linear time; a list matches a name equal to an entry
+ * or ending with `.entry`.
+ */
 export function matchesTarget(targetModules: string[] | string, name: string): boolean {
-  if (typeof targetModules === 'string') return new RegExp(`^(?:${targetModules})$`).test(name);
+  if (typeof targetModules === 'string') return targetPattern(targetModules, 'matchesTarget: targetModules').matches(name);
   return targetModules.some((t) => name === t || name.endsWith(`.${t}`));
+}
+
+/** Check target_modules' type, and compile a pattern (once) so a bad one fails before anything changes. */
+function checkTargets(t: unknown, where: string): asserts t is string[] | string {
+  const ok = typeof t === 'string' ? t.length > 0 : Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string');
+  if (!ok) throw new Error(`${where} must be a non-empty string or list of strings, got ${JSON.stringify(t)}`);
+  if (typeof t === 'string') targetPattern(t, where);
 }
 
 /** Named LoraLinear modules of a model, in module order. */
@@ -350,20 +384,23 @@ function checkNoTiedTargets(model: Module, where: string): void {
  *          const opt = new AdamW(lora.trainableParameters(), { lr: 1e-3 })
  */
 export function injectLora(model: Module, opts: InjectLoraOptions): LoraModel {
+  return inject(model, opts, 'injectLora');
+}
+
+/** injectLora, with errors prefixed by `where` (loadAdapter names the adapter_config.json). */
+function inject(model: Module, opts: InjectLoraOptions, where: string): LoraModel {
   const r = opts.r ?? 8, alpha = opts.alpha ?? 8, dropout = opts.dropout ?? 0;
-  checkHyper('injectLora', r, alpha, dropout);
+  checkHyper(where, r, alpha, dropout);
   const bias = opts.bias ?? 'none';
-  if (bias !== 'none') throw new Error(`injectLora: bias '${bias}' is not supported; only 'none' (PEFT's default)`);
+  if (bias !== 'none') throw new Error(`${where}: bias '${bias}' is not supported; only 'none' (PEFT's default)`);
   const t = opts.targetModules;
   if (typeof t === 'string' ? t.length === 0 : !Array.isArray(t) || t.length === 0) {
-    throw new Error('injectLora: targetModules must name at least one module (a list of names or a regex string)');
+    throw new Error(`${where}: targetModules must name at least one module (a list of names or a regex string)`);
   }
-  if (typeof t === 'string') {
-    try { new RegExp(t); } catch (e) { throw new Error(`injectLora: targetModules is not a valid regular expression: ${(e as Error).message}`); }
-  }
+  checkTargets(t, `${where}: targetModules`);
   const existing = loraModulesOf(model);
   if (existing.length) {
-    throw new Error(`injectLora: the model already has LoRA adapters (${existing[0][0]}); call mergeAndUnload or unload first`);
+    throw new Error(`${where}: the model already has LoRA adapters (${existing[0][0]}); call mergeAndUnload or unload first`);
   }
   const slots = slotsByModule(model);
   const targets: [Module, { name: string; slot: Slot }[]][] = [];
@@ -371,17 +408,17 @@ export function injectLora(model: Module, opts: InjectLoraOptions): LoraModel {
     const hits = places.filter((p) => matchesTarget(t, p.name));
     if (!hits.length) continue;
     if (!isLoraTargetable(m)) {
-      throw new Error(`injectLora: target module ${hits[0].name} (${m.constructor.name}) is not supported; ` +
+      throw new Error(`${where}: target module ${hits[0].name} (${m.constructor.name}) is not supported; ` +
         'LoRA applies to Linear and Conv1D-style modules (fanInFanOut = true)');
     }
     if (places.length > 1) {
-      throw new Error(`injectLora: module ${places[0].name} is shared (also at ${places[1].name}); LoRA on a shared module is not supported`);
+      throw new Error(`${where}: module ${places[0].name} is shared (also at ${places[1].name}); LoRA on a shared module is not supported`);
     }
     targets.push([m, places]);
   }
   if (!targets.length) {
     const names = typeof t === 'string' ? `'${t}'` : JSON.stringify(t);
-    throw new Error(`injectLora: target modules ${names} not found in the model; its Linear/Conv1D modules are: ` +
+    throw new Error(`${where}: target modules ${names} not found in the model; its Linear/Conv1D modules are: ` +
       [...slots].filter(([m]) => isLoraTargetable(m)).map(([, p]) => p[0].name).slice(0, 20).join(', '));
   }
   const flags = new Map<Parameter, boolean>();
@@ -437,14 +474,36 @@ export function mergeAndUnload(model: Module | LoraModel): Module {
   return unloadLora(model instanceof LoraModel ? model.model : model, true);
 }
 
-function readJson(bytes: Uint8Array, path: string): Record<string, any> {
+/** adapter_config.json is a small file (PEFT writes ~1 KB); more than this is not one. */
+const ADAPTER_CONFIG_MAX_BYTES = 16 * 2 ** 20;
+
+async function readJson(path: string): Promise<Record<string, any>> {
+  let text: string;
+  try { text = await readTextFile(path, ADAPTER_CONFIG_MAX_BYTES); } catch (e) { throw new Error(`loadAdapter: ${(e as Error).message}`); }
   try {
-    const v = JSON.parse(new TextDecoder().decode(bytes));
+    const v = JSON.parse(text);
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
     return v;
   } catch (e) {
     throw new Error(`loadAdapter: ${path} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** LoraConfig's numbers and flags, each checked (a file may hold anything). */
+function hyperparameters(cfg: Record<string, any>, path: string): Required<LoraLinearOptions> & { targetModules: string[] | string } {
+  const where = `loadAdapter: ${path}`;
+  const field = <T>(key: string, dflt: T, ok: (v: unknown) => boolean, what: string): T => {
+    const v = Object.hasOwn(cfg, key) && cfg[key] !== null ? cfg[key] : dflt;
+    if (!ok(v)) throw new Error(`${where}: ${key} must be ${what}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+    return v as T;
+  };
+  const r = field('r', 8, (v) => Number.isSafeInteger(v) && (v as number) > 0, 'a positive integer');
+  const alpha = field('lora_alpha', 8, (v) => typeof v === 'number' && Number.isFinite(v), 'a finite number');
+  const dropout = field('lora_dropout', 0, (v) => typeof v === 'number' && v >= 0 && v < 1, 'a number in [0, 1)');
+  const useRslora = field('use_rslora', false, (v) => typeof v === 'boolean', 'true or false');
+  const targetModules = cfg.target_modules;
+  checkTargets(targetModules, `${where}: target_modules`);
+  return { r, alpha, dropout, useRslora, targetModules };
 }
 
 /** Settings of PEFT's LoraConfig that change the adapter's meaning and are not implemented here. */
@@ -474,20 +533,31 @@ function checkSupported(cfg: Record<string, any>, path: string): void {
  */
 export async function loadAdapter(model: Module, dir: string, opts: { isTrainable?: boolean } = {}): Promise<LoraModel> {
   const cfgPath = join(dir, ADAPTER_CONFIG_NAME);
-  const cfg = readJson(await readFileBytes(cfgPath), cfgPath);
+  const cfg = await readJson(cfgPath);
   checkSupported(cfg, cfgPath);
+  const hyper = hyperparameters(cfg, cfgPath);
   const weightsPath = join(dir, ADAPTER_WEIGHTS_NAME);
-  const { tensors } = await loadSafetensors(weightsPath);
+  // The rank in the config against the file's shapes before anything is allocated: r sizes every adapter.
+  const header = await readSafetensorsHeader(weightsPath);
+  let adapters = 0;
+  for (const [k, { shape }] of header.tensors) {
+    const isA = k.endsWith('.lora_A.weight');
+    if (!isA && !k.endsWith('.lora_B.weight')) continue;
+    adapters++;
+    const want = isA ? [hyper.r, shape[1]] : [shape[0], hyper.r];
+    if (!shapesEqual(shape, want)) {
+      throw new Error(`loadAdapter: ${weightsPath} does not fit ${cfgPath}: size mismatch for ${k}: the file has shape ${fmtShape(shape)}, the model needs ${fmtShape(want)} (r ${hyper.r})`);
+    }
+  }
+  if (!adapters) throw new Error(`loadAdapter: ${weightsPath} holds no LoRA weights (no '*.lora_A.weight' or '*.lora_B.weight')`);
+  const { tensors } = await readSafetensorsFile(weightsPath);
   let lora: LoraModel | null = null;
   try {
-    lora = injectLora(model, {
-      r: cfg.r ?? 8, alpha: cfg.lora_alpha ?? 8, dropout: cfg.lora_dropout ?? 0, useRslora: cfg.use_rslora ?? false,
-      targetModules: cfg.target_modules,
-    });
+    lora = inject(model, hyper, `loadAdapter: ${cfgPath}`);
     const own = lora.adapterStateDict();
     const errors: string[] = [];
     const missing = Object.keys(own).filter((k) => !tensors.has(k));
-    const unexpected = [...tensors.keys()].filter((k) => !(k in own));
+    const unexpected = [...tensors.keys()].filter((k) => !Object.hasOwn(own, k));
     if (missing.length) errors.push(`missing keys: ${missing.join(', ')}`);
     if (unexpected.length) errors.push(`unexpected keys: ${unexpected.join(', ')}`);
     for (const [k, p] of Object.entries(own)) {

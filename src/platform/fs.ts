@@ -1,7 +1,9 @@
-// Node file helpers: atomic writes (temporary file, fsync, rename) and reads that name the path.
+// Node file helpers: atomic writes (temporary file, fsync, rename) and bounded reads of regular files
+// only, with errors that name the path.
 
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { constants, type Stats } from 'node:fs';
+import { mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, basename, join, resolve } from 'node:path';
 
 /**
  * Write `data` to `path` so that readers see either the old file or the complete new one: the
@@ -26,14 +28,95 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
 }
 
-/** The bytes of a file, with an error that names the path when it cannot be read. */
-export async function readFileBytes(path: string): Promise<Uint8Array> {
+/** What a path that is not a regular file is, in words. */
+function kindOf(s: Stats): string {
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a FIFO (named pipe)';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function readError(path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new Error(`cannot read ${path}: no such file`);
+  return new Error(`cannot read ${path}: ${(e as Error).message}`);
+}
+
+/** A regular file open for reading at given positions. */
+export interface RegularFile {
+  readonly path: string;
+  /** Its size when opened. */
+  readonly size: number;
+  /** Exactly `length` bytes from `position`; an error if the file ends sooner (it shrank meanwhile). */
+  read(position: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/**
+ * Open `path` (symlinks followed) for reading, refusing anything but a regular file: a FIFO would
+ * block the read forever and a device (/dev/zero) never ends.
+ */
+export async function openRegularFile(path: string): Promise<RegularFile> {
+  let s: Stats;
+  try { s = await stat(path); } catch (e) { throw readError(path, e); }
+  if (!s.isFile()) throw new Error(`cannot read ${path}: it is ${kindOf(s)}, not a regular file`);
+  // O_NONBLOCK: should the path become a FIFO between stat and open, open does not wait for a writer.
+  let fh: FileHandle;
+  try { fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)); } catch (e) { throw readError(path, e); }
   try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    s = await fh.stat();
+    if (!s.isFile()) throw new Error(`cannot read ${path}: it is ${kindOf(s)}, not a regular file`);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`cannot read ${path}: no such file`);
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+    await fh.close();
+    throw e;
   }
+  const handle = fh;
+  return {
+    path,
+    size: s.size,
+    async read(position: number, length: number): Promise<Uint8Array> {
+      let out: Uint8Array;
+      try { out = new Uint8Array(length); } catch { throw new Error(`cannot read ${path}: ${length} bytes do not fit in one array`); }
+      for (let got = 0; got < length;) {
+        let n: number;
+        try { n = (await handle.read(out, got, length - got, position + got)).bytesRead; } catch (e) { throw readError(path, e); }
+        if (n === 0) throw new Error(`cannot read ${path}: it ended at byte ${position + got}, before byte ${position + length} (was it changed while being read?)`);
+        got += n;
+      }
+      return out;
+    },
+    close: () => handle.close(),
+  };
+}
+
+/** n bytes in words: "16 MiB" for whole mebibytes, else "999-byte". */
+function limitWords(n: number): string {
+  return n >= 2 ** 20 && n % 2 ** 20 === 0 ? `${n / 2 ** 20} MiB` : `${n}-byte`;
+}
+
+/**
+ * The bytes of a regular file, with an error that names the path when it cannot be read, is not a
+ * regular file, or is larger than `maxBytes`.
+ */
+export async function readFileBytes(path: string, opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
+  const f = await openRegularFile(path);
+  try {
+    const max = opts.maxBytes ?? Infinity;
+    if (f.size > max) throw new Error(`cannot read ${path}: it is ${f.size} bytes, more than the ${limitWords(max)} limit for this file`);
+    return await f.read(0, f.size);
+  } finally {
+    await f.close();
+  }
+}
+
+/** A regular file of at most `maxBytes` as UTF-8 text (invalid sequences become U+FFFD). */
+export async function readTextFile(path: string, maxBytes: number): Promise<string> {
+  return new TextDecoder('utf-8').decode(await readFileBytes(path, { maxBytes }));
+}
+
+/** The canonical absolute path (symlinks resolved), or the absolute path when it does not exist. */
+export async function realPath(path: string): Promise<string> {
+  return realpath(path).catch(() => resolve(path));
 }

@@ -91,7 +91,7 @@ interface Resolved { tokenize: BleuTokenizer; lowercase: boolean; smoothMethod: 
 
 function resolve(opts: BleuOptions, effectiveDefault: boolean): Resolved {
   const smoothMethod = opts.smoothMethod ?? 'exp';
-  if (!(smoothMethod in SMOOTH_DEFAULTS)) throw new Error(`bleu: unknown smoothMethod '${smoothMethod}'; expected 'exp', 'floor', 'add-k' or 'none'`);
+  if (!Object.hasOwn(SMOOTH_DEFAULTS, smoothMethod)) throw new Error(`bleu: unknown smoothMethod '${smoothMethod}'; expected 'exp', 'floor', 'add-k' or 'none'`);
   const order = opts.maxNgramOrder ?? 4;
   if (!Number.isInteger(order) || order < 1) throw new Error(`bleu: maxNgramOrder must be a positive integer, got ${order}`);
   return {
@@ -163,7 +163,7 @@ export function computeBleu(
   opts: { smoothMethod?: BleuSmoothing; smoothValue?: number | null; effectiveOrder?: boolean; maxNgramOrder?: number } = {},
 ): BleuScore {
   const method = opts.smoothMethod ?? 'none';
-  if (!(method in SMOOTH_DEFAULTS)) throw new Error(`computeBleu: unknown smoothMethod '${method}'`);
+  if (!Object.hasOwn(SMOOTH_DEFAULTS, method)) throw new Error(`computeBleu: unknown smoothMethod '${method}'`);
   const order = opts.maxNgramOrder ?? 4;
   if (correct.length !== order || total.length !== order) {
     throw new Error(`computeBleu: expected ${order} counts and totals, got ${correct.length} and ${total.length}`);

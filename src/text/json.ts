@@ -17,6 +17,7 @@ export function fail(where: string, what: string): never {
 }
 
 export function describe(v: unknown): string {
+  if (v === undefined) return 'undefined';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;

@@ -3,7 +3,7 @@
 
 import { access } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { readFileBytes } from '../platform/fs.js';
+import { readTextFile } from '../platform/fs.js';
 import { BPETokenizer } from './bpe.js';
 import { CharTokenizer } from './char.js';
 import { type Json, TokenizerFormatError, describe, fail, isObject, objectAt } from './json.js';
@@ -20,8 +20,12 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
   return fail('model.type', `unsupported model ${describe(model.type)} (supported: "BPE" with ByteLevel pre-tokenizer, and the character tokenizer's "WordLevel")`);
 }
 
-async function readText(path: string): Promise<string> {
-  return new TextDecoder('utf-8', { fatal: false }).decode(await readFileBytes(path));
+/** The most a tokenizer file may hold (large multilingual tokenizer.json files are ~35 MB). */
+export const TOKENIZER_MAX_BYTES = 64 * 2 ** 20;
+
+/** A regular file of at most TOKENIZER_MAX_BYTES, as text. */
+function readText(path: string): Promise<string> {
+  return readTextFile(path, TOKENIZER_MAX_BYTES);
 }
 
 function parseJson(text: string, path: string): Json {
@@ -32,12 +36,12 @@ function parseJson(text: string, path: string): Json {
   }
 }
 
-/** Prefix format errors with the file they come from. */
+/** Prefix format errors (and the tokenizers' own plain Errors, such as a repeated token) with the file they come from. */
 function inFile<T>(path: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof TokenizerFormatError) throw new TokenizerFormatError(`${path}: ${e.message}`);
+    if (e instanceof TokenizerFormatError || (e as Error)?.constructor === Error) throw new TokenizerFormatError(`${path}: ${(e as Error).message}`);
     throw e;
   }
 }
@@ -56,12 +60,18 @@ async function fromVocabMergesFiles(vocabPath: string, mergesPath: string): Prom
 export async function loadTokenizer(path: string): Promise<Tokenizer> {
   if (await isDirectory(path)) {
     const tj = join(path, 'tokenizer.json');
-    if (await exists(tj)) return loadTokenizer(tj);
+    if (await exists(tj)) return loadTokenizerFile(tj);
     const vj = join(path, 'vocab.json');
     if (await exists(vj)) return fromVocabMergesFiles(vj, join(path, 'merges.txt'));
     throw new Error(`loadTokenizer: ${path} holds neither tokenizer.json nor vocab.json + merges.txt`);
   }
+  return loadTokenizerFile(path);
+}
+
+/** A tokenizer.json or vocab.json file (never a directory: its name is read as a file). */
+export async function loadTokenizerFile(path: string): Promise<Tokenizer> {
   const json = parseJson(await readText(path), path);
+  if (!isObject(json) && basename(path) === 'vocab.json') throw new TokenizerFormatError(`${path}: expected a JSON object of token → id, got ${describe(json)}`);
   // A flat token → id map is a vocab.json; tokenizer.json has a "model" object.
   if (isObject(json) && !isObject(json.model) && basename(path) !== 'tokenizer.json') {
     return fromVocabMergesFiles(path, join(dirname(path), 'merges.txt'));

@@ -137,7 +137,7 @@ function parseProcessor(o: JsonObject, where: string): (number[] | 'A')[] | null
       }
       if (isObject(it.SpecialToken)) {
         const name = stringAt(it.SpecialToken.id, `${at}.SpecialToken.id`);
-        const def = special[name];
+        const def = Object.hasOwn(special, name) ? special[name] : undefined;
         if (!isObject(def)) fail(`${at}.SpecialToken.id`, `${JSON.stringify(name)} is not in ${where}.special_tokens`);
         return arrayAt(def.ids, `${where}.special_tokens.${name}.ids`).map((x, k) => idAt(x, `${where}.special_tokens.${name}.ids[${k}]`));
       }
@@ -219,6 +219,13 @@ export abstract class Tokenizer {
 
   /** Ids run from 0 to vocabSize − 1 (the size an embedding table needs). */
   abstract get vocabSize(): number;
+
+  /** The largest id encode can give: the vocabulary's (added tokens included) or a post-processor template's. */
+  get maxTokenId(): number {
+    let m = this.vocabSize - 1;
+    for (const item of this.postProcessor.single ?? []) if (item !== 'A') for (const id of item) m = Math.max(m, id);
+    return m;
+  }
 
   /** Encode text that holds no added tokens (or whose added tokens are to be read as text). */
   protected abstract encodePiece(text: string, out: number[]): void;

@@ -7,6 +7,7 @@ import { clone } from '../ops/movement.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { checkSaveTarget } from '../io/checkpoint.js';
 
 export type Logs = Record<string, number>;
 
@@ -135,6 +136,10 @@ export class ModelCheckpoint extends Callback {
   constructor(private readonly opts: ModelCheckpointOptions) {
     super();
     this.isBetter = better(opts.mode ?? 'auto', opts.monitor ?? 'val_loss');
+  }
+  /** A fixed path is checked before training (only a checkpoint directory is ever replaced), not after the first epoch. */
+  override async onTrainBegin(): Promise<void> {
+    if (!this.opts.filepath.includes('{')) await checkSaveTarget(this.opts.filepath, 'ModelCheckpoint');
   }
   override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     const monitor = this.opts.monitor ?? 'val_loss';

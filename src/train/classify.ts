@@ -2,7 +2,7 @@
 // examples with `text` and `label` → GPTClassifier (the LM's trunk + a new `score` head) → AdamW;
 // accuracy and F1 on a held-out tenth, and the model saved in transformers' layout.
 
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../platform/fs.js';
 import { tensor } from '../tensor/creation.js';
 import { scope } from '../tensor/memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -10,17 +10,17 @@ import { argmax } from '../ops/reduce.js';
 import { Generator, manualSeed } from '../ops/random.js';
 import { clipGrads } from '../optim/clip.js';
 import { AdamW } from '../optim/adam.js';
-import { GPT } from '../models/gpt.js';
 import { GPTClassifier } from '../models/gpt-classifier.js';
-import { loadTokenizer, type Tokenizer } from '../text/index.js';
+import type { Tokenizer } from '../text/index.js';
 import { accuracyScore, f1Score } from './metrics.js';
-import { NonFiniteLossError } from './loop.js';
+import { LossGuard, DIVERGENCE } from './loop.js';
+import { fromPretrained } from '../models/pretrained.js';
 
 export interface LabelledText { text: string; label: string }
 
 /** Read JSONL lines `{"text": ..., "label": ...}` (labels may be strings or integers). */
 export async function readLabelledJsonl(path: string): Promise<LabelledText[]> {
-  const raw = await readFile(path, 'utf8').catch((e: Error) => { throw new Error(`classify: cannot read ${path}: ${e.message}`); });
+  const raw = await readTextFile(path, 512 * 2 ** 20).catch((e: Error) => { throw new Error(`classify: ${e.message}`); });
   const out: LabelledText[] = [];
   raw.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
@@ -97,8 +97,10 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
   const order = Array.from(gen.uniformArray(examples.length)).map((u, i) => [u, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
   const nTest = Math.max(1, Math.round(examples.length / 10));
   const test = order.slice(0, nTest).map((i) => examples[i]), train = order.slice(nTest).map((i) => examples[i]);
-  const tokenizer = await loadTokenizer(o.model);
-  const model = GPTClassifier.fromLanguageModel(await GPT.fromPretrained(o.model), labels);
+  const pre = await fromPretrained(o.model); // recovers a cut save, checks the tokenizer fits the model
+  if (!pre.tokenizer) throw new Error(`classify: ${o.model} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
+  const tokenizer = pre.tokenizer;
+  const model = GPTClassifier.fromLanguageModel(pre.model, labels);
   o.prepare?.(model);
   const params = model.parameters().filter((p) => p.requiresGrad);
   const optimizer = new AdamW([
@@ -109,6 +111,7 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
   const yTest = test.map((e) => labelId.get(e.label)!);
   let lastLoss = NaN, accuracy = 0, f1 = 0;
   model.train();
+  const guard = new LossGuard({ divergence: DIVERGENCE });
   for (let epoch = 0; epoch < epochs; epoch++) {
     const perm = Array.from(gen.uniformArray(train.length)).map((u, i) => [u, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
     let sum = 0, n = 0;
@@ -127,7 +130,7 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
       batch.idx.dispose();
       const v = l.dataSync()[0];
       l.dispose();
-      if (!Number.isFinite(v)) throw new NonFiniteLossError(epoch, i / B, v);
+      guard.check(v, epoch, i / B);
       sum += v * items.length;
       n += items.length;
     }

@@ -4,7 +4,6 @@
 // perplexity and a sample; checkpoints in the Hugging Face layout plus the training state, so
 // `--resume` continues the same run and `transformers` loads the weights.
 
-import { readFile } from 'node:fs/promises';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { scope } from '../tensor/memory.js';
@@ -14,10 +13,12 @@ import { Generator, defaultGenerator, manualSeed } from '../ops/random.js';
 import { clipGrads } from '../optim/clip.js';
 import { CosineWarmupLR } from '../optim/lr-scheduler.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { saveCheckpoint, loadTrainingState } from '../io/checkpoint.js';
+import { saveCheckpoint, loadTrainingState, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
+import { fromPretrained, isAdapterDir } from '../models/pretrained.js';
 import { GPT, GPT_PRESETS, type GPTConfig } from '../models/gpt.js';
-import { CharTokenizer, BPETokenizer, loadTokenizer, type Tokenizer } from '../text/index.js';
-import { NonFiniteLossError } from './loop.js';
+import { CharTokenizer, BPETokenizer, type Tokenizer } from '../text/index.js';
+import { LossGuard, DIVERGENCE } from './loop.js';
+import { readFileBytes } from '../platform/fs.js';
 
 export interface GptTrainOptions {
   /** A UTF-8 text file to train on (90% train, the last 10% validation). */
@@ -51,9 +52,9 @@ export interface GptTrainOptions {
   /** Tokens sampled at each evaluation (0 = none). */
   sampleTokens?: number;
   seed?: number;
-  /** Write a checkpoint here at every evaluation. */
+  /** Write a checkpoint here at every evaluation (a new or empty directory, or a checkpoint, which is replaced). */
   save?: string;
-  /** Continue the run saved in this checkpoint (same options, same data). */
+  /** Continue the run saved in this checkpoint (same options, same data); it is saved back there unless `save` says otherwise. */
   resume?: string;
   /** Start from this pre-trained model directory instead of a fresh one (fine-tuning). */
   init?: string;
@@ -65,6 +66,7 @@ export interface GptTrainOptions {
   writeModel?(model: GPT, dir: string, tokenizer: Tokenizer): Promise<void>;
 }
 
+/** Per step: `tokensPerSecond` over the last ~5 seconds of training steps. */
 export interface GptStepInfo { step: number; steps: number; loss: number; lr: number; tokensPerSecond: number; seconds: number }
 export interface GptEvalInfo { step: number; trainLoss: number; valLoss: number; valPerplexity: number; sample: string; seconds: number }
 
@@ -83,9 +85,33 @@ export interface GptTrainResult {
   trainLoss: number;
   valLoss: number;
   valPerplexity: number;
+  /** Training tokens per second over this run's steps (evaluations and checkpoints not counted). */
   tokensPerSecond: number;
+  /** Wall time of the whole run. */
   seconds: number;
   history: GptEvalInfo[];
+  /** Where the checkpoints went (null when not saved). */
+  saved: string | null;
+}
+
+/** Where a run saves its checkpoints: `save`, else the directory it resumes; never a path read from a file. */
+export function gptSavePath(o: Pick<GptTrainOptions, 'save' | 'resume'>): string | null {
+  return o.save ?? o.resume ?? null;
+}
+
+/** The largest text file read for training or evaluation (V8 strings hold at most about 2^29 UTF-16 units). */
+const MAX_TEXT_BYTES = 512 * 2 ** 20;
+
+/** A UTF-8 text file to train or evaluate on; other encodings, binary files, FIFOs and devices are refused. */
+export async function readTextCorpus(path: string, where: string): Promise<string> {
+  let bytes: Uint8Array;
+  try { bytes = await readFileBytes(path, { maxBytes: MAX_TEXT_BYTES }); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+  let text: string | null = null;
+  try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { /* not UTF-8 */ }
+  if (text === null || text.includes('\0')) {
+    throw new Error(`${where}: ${path} is not UTF-8 text (${text === null ? 'it has bytes that are not UTF-8' : 'it has NUL bytes'}: a binary file, or another encoding); name a UTF-8 text file`);
+  }
+  return text;
 }
 
 /** Token ids of a text file, and the 90/10 split. */
@@ -161,7 +187,7 @@ export async function evaluateText(model: GPT, tokenizer: Tokenizer, text: strin
 /** The model config from a preset and overrides. */
 export function gptConfigFrom(o: Pick<GptTrainOptions, 'preset' | 'layers' | 'heads' | 'dim' | 'context' | 'dropout'>, vocabSize: number): GPTConfig {
   const name = o.preset ?? GPT_TRAIN_DEFAULTS.preset;
-  const base = GPT_PRESETS[name];
+  const base = Object.hasOwn(GPT_PRESETS, name) ? GPT_PRESETS[name] : undefined;
   if (!base) throw new Error(`train gpt: unknown preset '${name}' (available: ${Object.keys(GPT_PRESETS).join(', ')})`);
   const c: GPTConfig = { ...base, vocabSize };
   if (o.layers !== undefined) c.nLayer = o.layers;
@@ -205,17 +231,36 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
         throw new Error(`train gpt --resume: --${k} ${String(opts[k])} differs from the run being resumed (${String(saved[k])})`);
       }
     }
-    o = { ...o, ...(saved as object), text: opts.text ?? saved.text, save: opts.save ?? (saved.save as string | undefined), resume: o.resume, onStep: opts.onStep, onEval: opts.onEval } as never;
+    // Paths to write never come from the file: save where the user says, else where the run was resumed from.
+    o = { ...o, ...(saved as object), text: opts.text ?? saved.text, save: gptSavePath(opts) ?? undefined, resume: o.resume, onStep: opts.onStep, onEval: opts.onEval } as never;
   }
-  const text = await readFile(o.text, 'utf8').catch((e: Error) => { throw new Error(`train gpt: cannot read --text ${o.text}: ${e.message}`); });
+  const savePath = gptSavePath(o);
+  if (savePath) await checkSaveTarget(savePath, 'train gpt --save');
+  const release = savePath ? lockCheckpoint(savePath, 'train gpt --save') : null;
+  try {
+    return await run(o, opts, resumed, savePath, start);
+  } finally {
+    release?.();
+  }
+}
+
+async function run(
+  o: GptTrainOptions & typeof GPT_TRAIN_DEFAULTS, opts: GptTrainOptions, resumed: Awaited<ReturnType<typeof loadTrainingState>> | null,
+  savePath: string | null, start: number,
+): Promise<GptTrainResult> {
+  if (typeof o.text !== 'string') throw new Error('train gpt: no --text file to train on');
+  const text = await readTextCorpus(o.text, 'train gpt --text');
   if (text.length === 0) throw new Error(`train gpt: ${o.text} is empty`);
 
   manualSeed(o.seed);
   let model: GPT, tokenizer: Tokenizer;
   const from = resumed?.dir ?? o.init;
   if (from) {
-    model = await GPT.fromPretrained(from);
-    tokenizer = await loadTokenizer(from).catch((e: Error) => { throw new Error(`train gpt: ${from} has no usable tokenizer: ${e.message}`); });
+    if (resumed && await isAdapterDir(from)) throw new Error('train gpt --resume: runs that change the model (LoRA adapters) cannot be resumed yet; start the fine-tuning again');
+    const pre = await fromPretrained(from); // recovers a cut save, checks the tokenizer fits the model
+    if (!pre.tokenizer) throw new Error(`train gpt: ${from} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
+    model = pre.model;
+    tokenizer = pre.tokenizer;
   } else {
     const kind: string = o.tokenizer;
     if (kind === 'bpe') tokenizer = BPETokenizer.train(text, { vocabSize: o.vocabSize, specialTokens: ['<|endoftext|>'] });
@@ -251,7 +296,7 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
   }
 
   const tokensPerStep = o.batchSize * o.gradAccum * Math.min(T, data.train.length - 1);
-  let lastLoss = NaN, tps = 0;
+  let lastLoss = NaN;
   const evaluate = async (): Promise<GptEvalInfo> => {
     evalGen.manualSeed(o.seed + 2);
     const trainLoss = await estimateLoss(model, data.train, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
@@ -260,12 +305,12 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
     const info = { step, trainLoss, valLoss, valPerplexity: Math.exp(valLoss), sample, seconds: (performance.now() - start) / 1000 };
     history.push(info);
     o.onEval?.(info);
-    if (o.save) {
-      await saveCheckpoint(o.save, {
+    if (savePath) {
+      await saveCheckpoint(savePath, {
         model, optimizer, config: {},
         trainerState: {
           step, scheduler: sched.stateDict(), rng: gen.getState(), globalRng: defaultGenerator.getState(), history,
-          options: Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v !== 'function' && k !== 'resume' && k !== 'init')),
+          options: Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v !== 'function' && !['resume', 'init', 'save'].includes(k))),
         },
         writeModel: (dir) => (o.writeModel ? o.writeModel(model, dir, tokenizer) : model.savePretrained(dir, { tokenizer })),
       });
@@ -274,8 +319,11 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
   };
 
   model.train();
-  let windowStart = performance.now(), windowSteps = 0;
+  // Throughput counts training steps only (not evaluations): over the last ~5 s while running, over the run at the end.
+  let windowMs = 0, windowSteps = 0, runMs = 0, runSteps = 0;
+  const guard = new LossGuard({ divergence: DIVERGENCE });
   while (step < o.steps) {
+    const stepStart = performance.now();
     let lossSum = 0;
     for (let micro = 0; micro < o.gradAccum; micro++) {
       const l = scope(() => {
@@ -286,7 +334,7 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
       });
       const v = (await l.data())[0];
       l.dispose();
-      if (!Number.isFinite(v)) throw new NonFiniteLossError(0, step, v);
+      guard.check(v, 0, step);
       lossSum += v;
     }
     if (o.clip > 0) clipGrads(model.parameters(), o.clip);
@@ -294,17 +342,18 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
     optimizer.zeroGrad();
     sched.step();
     step++;
-    windowSteps++;
     lastLoss = lossSum / o.gradAccum;
     const now = performance.now();
-    tps = (windowSteps * tokensPerStep) / ((now - windowStart) / 1000);
-    if (now - windowStart > 5000) { windowStart = now; windowSteps = 0; }
+    if (windowMs > 5000) { windowMs = 0; windowSteps = 0; }
+    windowMs += now - stepStart; windowSteps++;
+    runMs += now - stepStart; runSteps++;
+    const tps = (windowSteps * tokensPerStep) / (windowMs / 1000);
     o.onStep?.({ step, steps: o.steps, loss: lastLoss, lr: optimizer.paramGroups[0].lr, tokensPerSecond: tps, seconds: (now - start) / 1000 });
     if (step % o.evalEvery === 0 || step === o.steps) await evaluate();
   }
   const last = history[history.length - 1] ?? await evaluate();
   return {
     model, tokenizer, step, trainLoss: last.trainLoss, valLoss: last.valLoss, valPerplexity: last.valPerplexity,
-    tokensPerSecond: tps, seconds: (performance.now() - start) / 1000, history,
+    tokensPerSecond: runSteps ? (runSteps * tokensPerStep) / (runMs / 1000) : 0, seconds: (performance.now() - start) / 1000, history, saved: savePath,
   };
 }

@@ -64,6 +64,8 @@ export interface FitLoopOptions extends StepFns {
    */
   classWeight?: ClassWeight;
   saveCheckpoint?: (dir: string, extra?: Record<string, unknown>) => Promise<void>;
+  /** Stop when the loss exceeds this many times its first value (see LossGuard); default: only a non-finite loss stops. */
+  divergence?: number;
 }
 
 /** Training stopped because the loss stopped being a finite number. */
@@ -72,6 +74,35 @@ export class NonFiniteLossError extends Error {
     super(`training stopped: the loss became ${value} at epoch ${epoch + 1}, step ${step + 1}; ` +
       'lower the learning rate, check the inputs for NaN/inf, or clip gradients');
     this.name = 'NonFiniteLossError';
+  }
+}
+
+/** Training stopped because the loss grew far past where it started (a learning rate far too high). */
+export class DivergedLossError extends NonFiniteLossError {
+  constructor(epoch: number, step: number, value: number, readonly first: number, readonly factor: number) {
+    super(epoch, step, value);
+    this.message = `training stopped: the loss reached ${value.toPrecision(4)} at epoch ${epoch + 1}, step ${step + 1}, `
+      + `over ${factor} times its first value ${first.toPrecision(4)}: the run diverged; lower the learning rate or clip gradients`;
+    this.name = 'DivergedLossError';
+  }
+}
+
+/** The divergence factor of the recipes (train mnist, train gpt, finetune): a loss 1000 times its first value. */
+export const DIVERGENCE = 1000;
+
+/**
+ * Stops a run whose loss is not finite (NonFiniteLossError) or, with `divergence`, has grown past
+ * that many times its first value (DivergedLossError).
+ */
+export class LossGuard {
+  private first = NaN;
+  constructor(private readonly o: { divergence?: number } = {}) {}
+
+  check(value: number, epoch: number, step: number): void {
+    if (!Number.isFinite(value)) throw new NonFiniteLossError(epoch, step, value);
+    if (Number.isNaN(this.first)) this.first = value;
+    const f = this.o.divergence;
+    if (f !== undefined && this.first > 0 && value > f * this.first) throw new DivergedLossError(epoch, step, value, this.first, f);
   }
 }
 
@@ -153,6 +184,7 @@ export async function fitLoop(o: FitLoopOptions): Promise<History> {
   const valMetrics = o.metrics?.() ?? [];
   for (const c of callbacks) await c.onTrainBegin({});
   let logs: Logs = {};
+  const guard = new LossGuard({ divergence: o.divergence });
   try {
     for (let epoch = o.initialEpoch ?? 0; epoch < o.epochs && !handle.stopTraining; epoch++) {
       o.module.train();
@@ -183,7 +215,7 @@ export async function fitLoop(o: FitLoopOptions): Promise<History> {
         const value = (await lossT.data())[0];
         lossT.dispose();
         dispose(batch);
-        if (!Number.isFinite(value)) throw new NonFiniteLossError(epoch, step, value);
+        guard.check(value, epoch, step);
         lossSum += value * n;
         seen += n;
         const now = performance.now();

@@ -549,7 +549,7 @@ export function getMetric(spec: string | Metric | MetricFn, lossName?: string): 
       : lossName === 'binary_crossentropy' ? binaryHits : autoHits;
     return new FnMetric('accuracy', inner);
   }
-  const make = NAMED[spec];
+  const make = Object.hasOwn(NAMED, spec) ? NAMED[spec] : undefined;
   if (!make) throw new Error(`metrics: unknown metric '${spec}', expected accuracy, acc, ${Object.keys(NAMED).join(', ')} or a function`);
   return make();
 }

@@ -13,10 +13,10 @@ import { crossEntropy } from '../nn/functional.js';
 import { SGD, Adam, AdamW, RMSprop, type Optimizer } from '../optim/index.js';
 import { CosineAnnealingLR } from '../optim/lr-scheduler.js';
 import { loadMnist, TensorDataset, DataLoader } from '../data/index.js';
-import { fitLoop, evaluateLoop, type Batches } from './loop.js';
+import { fitLoop, evaluateLoop, DIVERGENCE, type Batches } from './loop.js';
 import { Callback } from './callbacks.js';
 import { getMetric } from './metrics.js';
-import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
 
 export type MnistModel = 'mlp' | 'cnn';
 
@@ -102,6 +102,19 @@ export async function trainMnist(opts: MnistTrainOptions = {}): Promise<MnistRes
   const model0: MnistModel = opts.model ?? MNIST_DEFAULTS.model;
   if (!MNIST_MODELS.includes(model0)) throw new Error(`train mnist: unknown model '${model0}' (available: ${MNIST_MODELS.join(', ')})`);
   const o = { ...MNIST_DEFAULTS, ...opts, model: model0, epochs: opts.epochs ?? MNIST_EPOCHS[model0] };
+  if (o.save) await checkSaveTarget(o.save, 'train mnist --save'); // before any work, not after it
+  const release = o.save ? lockCheckpoint(o.save, 'train mnist --save') : null;
+  try {
+    return await run(o);
+  } finally {
+    release?.();
+  }
+}
+
+/** The options with every default filled in. */
+type MnistRun = MnistTrainOptions & Required<Pick<MnistTrainOptions, 'model' | 'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'seed' | 'valSize'>>;
+
+async function run(o: MnistRun): Promise<MnistResult> {
   const start = performance.now();
   manualSeed(o.seed);
   const train = await loadMnist({ train: true, limit: o.limit });
@@ -128,6 +141,7 @@ export async function trainMnist(opts: MnistTrainOptions = {}): Promise<MnistRes
     epochs: o.epochs,
     metrics: () => [getMetric('accuracy', 'sparse_categorical_crossentropy')],
     callbacks: [new StepPerBatch(sched), ...(o.callbacks ?? [])],
+    divergence: DIVERGENCE,
   });
   const testLogs = await evaluateLoop({ ...fns, batches: batches(test.x, test.y, 1000), metrics: [getMetric('accuracy', 'sparse_categorical_crossentropy')] });
   if (o.save) {
@@ -159,9 +173,12 @@ export interface MnistEvalResult {
 /** Evaluate a saved MNIST checkpoint on the test set: loss, accuracy, and every prediction. */
 export async function evalMnist(dir: string, opts: { testLimit?: number } = {}): Promise<MnistEvalResult> {
   const ckpt = await loadCheckpoint(dir);
-  const type = String(ckpt.config.type);
-  if (!(MNIST_MODELS as readonly string[]).includes(type) || ckpt.config.task !== 'mnist') {
-    throw new Error(`eval mnist: ${dir} holds a '${type}' model for task '${String(ckpt.config.task)}', expected one of ${MNIST_MODELS.join(', ')} for mnist`);
+  const { type, task, model_type: hf } = ckpt.config;
+  if (typeof type !== 'string' || !(MNIST_MODELS as readonly string[]).includes(type) || task !== 'mnist') {
+    const found = typeof hf === 'string' ? `a Hugging Face '${hf}' model (config.json model_type), e.g. a language model: evaluate it with \`nabla eval DIR --text FILE\``
+      : typeof type === 'string' ? `a '${type}' model${typeof task === 'string' ? ` for task '${task}'` : ''}`
+        : 'a model config.json does not name (no type or model_type)';
+    throw new Error(`eval mnist: ${dir} holds ${found}; expected an MNIST checkpoint (${MNIST_MODELS.join(' or ')}, written by \`nabla train mnist --save\`)`);
   }
   const { format: _f, version: _v, type: _t, task: _k, ...cfg } = ckpt.config;
   const model = buildModel(type, cfg);

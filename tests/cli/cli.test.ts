@@ -20,7 +20,7 @@ describe('nabla CLI', () => {
     expect(lines.map((l) => l.event)).toEqual(['epoch', 'end']);
     expect(Object.keys(lines[0]).sort()).toEqual(['acc', 'epoch', 'event', 'loss', 'seconds', 'val_acc', 'val_loss']);
     expect(lines[1].test_acc).toBeGreaterThan(0.9);
-    expect((await readdir(ckpt)).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
+    expect((await readdir(ckpt)).sort()).toEqual(['config.json', 'model.safetensors', 'nabla-checkpoint.json', 'optimizer.safetensors', 'trainer_state.json']);
     const e = await nabla('eval', 'mnist', '--load', ckpt, '--json');
     expect(e.code, e.stderr).toBe(0);
     const ev = JSON.parse(e.stdout.trim());

@@ -1,17 +1,18 @@
 // The language-model commands as a user runs them: train gpt (char and BPE), resume, generate,
 // eval DIR --text, finetune; checkpoints in the Hugging Face layout.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { nabla, bin } from '../helpers/cli.js';
+import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 
-const corpus = join(process.cwd(), '../shared/data/tinyshakespeare.txt');
+const corpus = SHAKESPEARE_PATH;
 const jsonLines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
 const small = ['--layers', '2', '--heads', '2', '--dim', '32', '--context', '32', '--batch-size', '8', '--eval-iters', '4', '--sample-tokens', '40', '--threads', '1'];
 
-describe.skipIf(!existsSync(corpus))('nabla train gpt / generate / eval / finetune', () => {
+describe('nabla train gpt / generate / eval / finetune', () => {
   let dir = '', text = '';
   beforeAll(async () => {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm test does)`);
@@ -31,7 +32,7 @@ describe.skipIf(!existsSync(corpus))('nabla train gpt / generate / eval / finetu
     expect(typeof evals[1].sample).toBe('string');
     const end = lines.at(-1);
     expect(end.event).toBe('end');
-    expect((await readdir(full)).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    expect((await readdir(full)).sort()).toEqual(['config.json', 'model.safetensors', 'nabla-checkpoint.json', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
     const cfg = JSON.parse(await readFile(join(full, 'config.json'), 'utf8'));
     expect(cfg.model_type).toBe('gpt2');
     expect(cfg.n_layer).toBe(2);
@@ -87,7 +88,7 @@ describe.skipIf(!existsSync(corpus))('nabla train gpt / generate / eval / finetu
   it('rejects bad flags and missing files with clear errors', async () => {
     const a = await nabla('train', 'gpt', '--text', join(dir, 'nope.txt'));
     expect(a.code).not.toBe(0);
-    expect(a.stderr).toMatch(/cannot read --text .*nope\.txt/);
+    expect(a.stderr).toMatch(/--text: cannot read .*nope\.txt/);
     const b = await nabla('train', 'gpt', '--text', text, '--tokenizer', 'words');
     expect(b.stderr).toMatch(/--tokenizer must be char or bpe/);
     const c = await nabla('train', 'gpt', '--text', text, '--preset', 'huge');
@@ -97,7 +98,7 @@ describe.skipIf(!existsSync(corpus))('nabla train gpt / generate / eval / finetu
   });
 });
 
-describe.skipIf(!existsSync(corpus))('nabla finetune with LoRA and for classification', () => {
+describe('nabla finetune with LoRA and for classification', () => {
   let dir = '', text = '', base = '';
   beforeAll(async () => {
     dir = await tempDir('nabla-ft-');
@@ -112,7 +113,7 @@ describe.skipIf(!existsSync(corpus))('nabla finetune with LoRA and for classific
     const out = join(dir, 'lora');
     const r = await nabla('finetune', base, '--text', text, '--lora', '4', '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--save', out, '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect((await readdir(out)).filter((f) => !f.startsWith('.')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    expect((await readdir(out)).filter((f) => !f.startsWith('.')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'nabla-checkpoint.json', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
     const cfg = JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8'));
     expect(cfg.peft_type).toBe('LORA');
     expect(cfg.r).toBe(4);
@@ -122,6 +123,15 @@ describe.skipIf(!existsSync(corpus))('nabla finetune with LoRA and for classific
     const g = await nabla('generate', out, '--prompt', 'the ', '--max-new-tokens', '8', '--json');
     expect(g.code, g.stderr).toBe(0);
     expect(JSON.parse(g.stdout).tokens).toBe(8);
+    // The base is stored relative to the adapter, so the two move together.
+    expect(cfg.base_model_name_or_path).toBe('../base');
+    const moved = join(dir, 'moved');
+    await mkdir(moved);
+    await cp(base, join(moved, 'base'), { recursive: true });
+    await rename(out, join(moved, 'lora'));
+    const gm = await nabla('generate', join(moved, 'lora'), '--prompt', 'the ', '--max-new-tokens', '8', '--json');
+    expect(gm.code, gm.stderr).toBe(0);
+    expect(JSON.parse(gm.stdout).text).toBe(JSON.parse(g.stdout).text);
 
     const merged = join(dir, 'merged');
     const m = await nabla('finetune', base, '--text', text, '--lora', '4', '--merge', '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--save', merged, '--json');
