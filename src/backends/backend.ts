@@ -68,11 +68,13 @@ export interface PrimParams {
   random: { key: [number, number]; counter: number; shape: number[]; dtype: DType };
 }
 
+/** The name of a primitive: the operations every backend implements (see {@link PrimParams}). */
 export type Prim = keyof PrimParams;
 
 /** A kernel writes the primitive's result into `out` (contiguous, allocated by dispatch). */
 export type Kernel<P extends Prim> = (inputs: View[], params: PrimParams[P], out: Storage, outShape: readonly number[]) => void;
 
+/** One kernel per primitive: what a backend must provide to run every op. */
 export type KernelTable = { [P in Prim]: Kernel<P> };
 
 /** Hyperparameters of one fused Adam step (see src/optim/adam.ts for the composed rule). */
@@ -123,6 +125,11 @@ export interface FusedKernels {
   geluBackward?(g: View, x: View, dx: Storage, approximate: 'none' | 'tanh'): boolean;
 }
 
+/**
+ * Where tensors live and primitives run: storage allocation, reads and writes, one kernel per
+ * primitive and optional fused kernels. Built in: 'js' (reference), 'wasm' (default) and 'webgpu';
+ * add one with {@link registerBackend}.
+ */
 export interface Backend {
   readonly name: string;
   allocate(size: number, dtype: DType): Storage;
@@ -157,6 +164,7 @@ export function registerBackend(name: string, factory: () => Backend | Promise<B
   registry.set(name, factory);
 }
 
+/** The names of the registered backends, loaded or not. */
 export function listBackends(): string[] {
   return [...registry.keys()];
 }

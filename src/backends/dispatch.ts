@@ -18,6 +18,9 @@ export function startProfiling(): Map<string, OpStats> {
   return profile;
 }
 
+/**
+ * Stop counting; returns the table of calls and milliseconds per primitive, or null when not profiling.
+ */
 export function stopProfiling(): Map<string, OpStats> | null {
   const p = profile;
   profile = null;

@@ -3,6 +3,7 @@
 import { getBackend, requireBackend, type Backend } from '../backends/backend.js';
 import { allocTensor } from '../backends/dispatch.js';
 import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from './dtype.js';
+import { allocating } from './memory.js';
 import { fmtShape, sizeOf } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -25,10 +26,23 @@ export function fromTypedArray(data: TypedArray | number[], shape: readonly numb
   if (data.length !== sizeOf(shape)) {
     throw new Error(`tensor: ${data.length} values cannot fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
   }
-  const t = allocTensor(backendFor(opts), shape, dtype);
-  const arr = dtypeOfArray(data) === dtype ? (data as TypedArray) : convert(data, dtype);
-  t.storage.backend.write(t.storage, arr);
-  if (opts?.requiresGrad) setRequiresGrad(t, true);
+  return make('tensor', shape, dtype, opts, () => (dtypeOfArray(data) === dtype ? (data as TypedArray) : convert(data, dtype)));
+}
+
+/**
+ * The one path of the creation ops: allocate on the backend first (an impossible size names `op`),
+ * then the values from `values(n)`, a host array of n elements.
+ */
+function make(op: string, shape: readonly number[], dtype: DType, opts: TensorOptions | undefined, values: (n: number) => TypedArray): Tensor {
+  const backend = backendFor(opts);
+  const t = allocating(op, shape, dtype, () => allocTensor(backend, shape, dtype));
+  try {
+    t.storage.backend.write(t.storage, values(t.size));
+    if (opts?.requiresGrad) setRequiresGrad(t, true);
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
   return t;
 }
 
@@ -85,23 +99,26 @@ function isTensorObj(v: unknown): v is Tensor {
   return typeof v === 'object' && v !== null && 'gradNode' in v && 'storage' in v;
 }
 
-export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  checkShape('full', shape);
+/** A tensor of `shape` filled with `value`, made by `op` (the name in errors). */
+function filled(op: string, shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+  checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
-  const arr = arrayFor(dtype, sizeOf(shape));
-  arr.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
-  return fromTypedArray(arr, shape, dtype, opts);
+  return make(op, shape, dtype, opts, (n) => arrayFor(dtype, n).fill(dtype === 'bool' ? (value ? 1 : 0) : value));
 }
 
-export const zeros = (shape: readonly number[], opts?: TensorOptions): Tensor => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts?: TensorOptions): Tensor => full(shape, 1, opts);
-export const zerosLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
-export const onesLike = (t: Tensor, opts?: TensorOptions): Tensor => full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
-export const fullLike = (t: Tensor, value: number, opts?: TensorOptions): Tensor => full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
+export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
+  return filled('full', shape, value, opts);
+}
+
+export const zeros = (shape: readonly number[], opts?: TensorOptions): Tensor => filled('zeros', shape, 0, opts);
+export const ones = (shape: readonly number[], opts?: TensorOptions): Tensor => filled('ones', shape, 1, opts);
+export const zerosLike = (t: Tensor, opts?: TensorOptions): Tensor => filled('zerosLike', t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
+export const onesLike = (t: Tensor, opts?: TensorOptions): Tensor => filled('onesLike', t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
+export const fullLike = (t: Tensor, value: number, opts?: TensorOptions): Tensor => filled('fullLike', t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 
 /** Scalar tensor (shape []) of a dtype. */
 export function scalar(value: number, dtype: DType = 'float32', device?: string): Tensor {
-  return full([], value, { dtype, device });
+  return filled('scalar', [], value, { dtype, device });
 }
 
 /**
@@ -113,29 +130,35 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   if (step === 0) throw new Error('arange: step must be non-zero');
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
-  const arr = arrayFor(dtype, n);
-  for (let i = 0; i < n; i++) arr[i] = start + i * step;
-  return fromTypedArray(arr, [n], dtype, opts);
+  return make('arange', [n], dtype, opts, () => {
+    const arr = arrayFor(dtype, n);
+    for (let i = 0; i < n; i++) arr[i] = start + i * step;
+    return arr;
+  });
 }
 
 /** `steps` evenly spaced values from start to end inclusive (torch.linspace). */
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = opts.dtype ?? 'float32';
-  const arr = arrayFor(dtype, steps);
-  const d = steps > 1 ? (end - start) / (steps - 1) : 0;
-  // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
-  const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) arr[i] = i < half ? start + i * d : end - (steps - 1 - i) * d;
-  return fromTypedArray(arr, [steps], dtype, opts);
+  return make('linspace', [steps], dtype, opts, () => {
+    const arr = arrayFor(dtype, steps);
+    const d = steps > 1 ? (end - start) / (steps - 1) : 0;
+    // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
+    const half = Math.floor(steps / 2);
+    for (let i = 0; i < steps; i++) arr[i] = i < half ? start + i * d : end - (steps - 1 - i) * d;
+    return arr;
+  });
 }
 
 /** Identity matrix n×m. */
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
   const dtype = opts.dtype ?? 'float32';
-  const arr = arrayFor(dtype, n * m);
-  for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
-  return fromTypedArray(arr, [n, m], dtype, opts);
+  return make('eye', [n, m], dtype, opts, () => {
+    const arr = arrayFor(dtype, n * m);
+    for (let i = 0; i < Math.min(n, m); i++) arr[i * m + i] = 1;
+    return arr;
+  });
 }
 
 export function checkShape(op: string, shape: readonly number[]): void {

@@ -1,7 +1,9 @@
 // Data types: names, typed-array storage classes and the promotion rule for mixed-dtype ops.
 
+/** Element types: 32- and 64-bit floats, 32-bit integers and booleans. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 
+/** The typed arrays tensor data is stored in and read back as (`bool` is a Uint8Array of 0/1). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** The typed array each dtype is stored in (bool is one byte of 0/1). */

@@ -1,7 +1,10 @@
-// Explicit lifetimes without manual bookkeeping: scope() frees what a function made except what it returns.
+// Explicit lifetimes without manual bookkeeping: scope() frees what a function made except what it
+// returns; and the error of an allocation too large for any backend, named by the op that asked.
 
 import type { Tensor } from './tensor.js';
 import type { Storage } from '../backends/backend.js';
+import { fmtShape, sizeOf } from './shape.js';
+import type { DType } from './dtype.js';
 
 const scopes: Tensor[][] = [];
 
@@ -10,6 +13,35 @@ export interface Finalizer { storage: Storage; shape: readonly number[]; stack?:
 
 /** A tensor that was garbage-collected without dispose() (its memory was freed then). */
 export interface LeakRecord { shape: readonly number[]; dtype: string; device: string; stack?: string }
+
+/**
+ * A buffer larger than a backend can ever hold (what a typed array can hold, the Wasm heap's
+ * maximum): thrown by a backend's allocate; `allocating` names the op and shape that asked for it.
+ */
+export class AllocationError extends Error {
+  constructor(backend: string, readonly bytes: number, readonly limit: string) {
+    super(`${backend}: a buffer of ${bytes} bytes is more than ${limit}`);
+    this.name = 'AllocationError';
+  }
+}
+
+const ELEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+/**
+ * @internal `alloc()` for a tensor of `shape` and `dtype` made by `op`; an impossible size (not a
+ * safe integer, or more than the backend can hold) throws an error naming the op, shape and bytes.
+ */
+export function allocating<T>(op: string, shape: readonly number[], dtype: DType, alloc: () => T): T {
+  const bytes = sizeOf(shape) * ELEM_BYTES[dtype];
+  const fail = (limit: string) => new Error(`${op}: ${dtype === 'int32' ? 'an' : 'a'} ${dtype} tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than ${limit}`);
+  if (!Number.isSafeInteger(bytes)) throw fail('any buffer can hold');
+  try {
+    return alloc();
+  } catch (e) {
+    if (e instanceof AllocationError) throw fail(e.limit);
+    throw e;
+  }
+}
 
 let debugMemory = false;
 const leaks: LeakRecord[] = [];
@@ -57,6 +89,8 @@ export function untrackTensor(t: Tensor): void {
 /**
  * Run `fn`, then dispose every tensor created inside it except those it returns (found inside
  * arrays, plain objects and Maps too) and those marked with keep(). Like tf.tidy; synchronous only.
+ * When `fn` throws, nothing is returned: all but the kept are disposed (so a step that ran out of
+ * memory gives it back before a retry).
  *
  * @example
  * const loss = scope(() => crossEntropy(model.forward(x), y)); // intermediates freed, loss kept
@@ -64,13 +98,14 @@ export function untrackTensor(t: Tensor): void {
 export function scope<T>(fn: () => T): T {
   scopes.push([]);
   let result: T;
-  let made: Tensor[];
   try {
     result = fn();
     if (result instanceof Promise) throw new Error('scope: the function must be synchronous (got a Promise)');
-  } finally {
-    made = scopes.pop()!;
+  } catch (e) {
+    for (const t of scopes.pop()!) if (!t.kept) t.dispose();
+    throw e;
   }
+  const made = scopes.pop()!;
   const returned = new Set<Tensor>();
   collect(result, returned, 0);
   const parent = scopes[scopes.length - 1];

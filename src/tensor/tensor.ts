@@ -17,6 +17,15 @@ export interface GradNode {
 
 let nextTensorId = 1;
 
+/**
+ * An n-dimensional array: a strided view (shape, strides, offset) over reference-counted backend
+ * storage, with autograd fields. Make one with `tensor()`, `zeros()`, `randn()` and the like; views
+ * (reshape, transpose, slice) share storage. Free it with `dispose()` or inside `scope()`.
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const y = x.mul(x).sum();
+ * y.backward(); // x.grad = 2x
+ */
 export class Tensor implements View {
   readonly id = nextTensorId++;
   /** Set when autograd should track operations on this tensor. */

@@ -4,6 +4,7 @@
 import type { Backend, KernelTable, Storage } from '../backend.js';
 import { registerBackend } from '../backend.js';
 import { arrayFor, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { AllocationError } from '../../tensor/memory.js';
 import { binaryKernel, castKernel, copyKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { argmaxKernel, maxKernel, sumKernel } from './reduce.js';
 import { matmulKernel } from './matmul.js';
@@ -39,8 +40,16 @@ export function createJsBackend(): Backend {
   const backend: Backend = {
     name: 'js',
     allocate(size: number, dtype: DType): Storage {
+      let handle: TypedArray;
+      try {
+        handle = arrayFor(dtype, size);
+      } catch (e) {
+        // The engine's limit on a typed array's length, or no memory for one that large.
+        if (e instanceof RangeError) throw new AllocationError('js', size * arrayFor(dtype, 0).BYTES_PER_ELEMENT, 'a typed array can hold here');
+        throw e;
+      }
       live++;
-      return { backend, dtype, size, handle: arrayFor(dtype, size), refs: 0, id: nextId++ };
+      return { backend, dtype, size, handle, refs: 0, id: nextId++ };
     },
     free(storage: Storage): void {
       // The garbage collector reclaims the array; dropping the handle makes use-after-free loud.

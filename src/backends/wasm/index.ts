@@ -73,7 +73,7 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** Resolves when the threads asked for are running. */
   ready(): Promise<number>;
-  memoryStats(): { liveBuffers: number; liveBytes: number; heapBytes: number; highWater: number };
+  memoryStats(): { liveBuffers: number; liveBytes: number; heapBytes: number; highWater: number; freeBytes: number };
   /** Stop worker threads. */
   close(): void;
 }
@@ -451,6 +451,12 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       if (!f32(x) || t.dtype !== 'int32' || !rows2(x) || t.shape.length !== 1 || !int32(ignoreIndex)) return false;
       const [N, C] = x.shape;
       if (C === 0 || t.shape[0] !== N) return false;
+      // The kernel reads x[t] unchecked: a class out of range throws here, as the js backend's gather.
+      const ts = buf(t.storage).array, st = t.strides[0];
+      for (let i = 0, o = t.offset; i < N; i++, o += st) {
+        const c = ts[o];
+        if (c !== ignoreIndex && (c < 0 || c >= C)) throw new Error(`gather: index ${c} is out of range for dimension 1 of size ${C}`);
+      }
       K.cross_entropy_f32(addr(x), x.strides[0], addr(t), t.strides[0], buf(loss).ptr, buf(lse).ptr, N, C, ignoreIndex);
       return true;
     },

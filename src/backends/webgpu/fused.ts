@@ -9,7 +9,7 @@
 //   merged in a tree), then loss = log Σe^(x−m) − (x[t] − m). Backward: one thread per logit.
 import type { FusedKernels, View } from '../backend.js';
 import { buf, u32 } from './layout.js';
-import { f32bits, MAIN_1D, PRELUDE, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
+import { f32bits, MAIN_1D, PRELUDE, statusWgsl, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
 import { attention, attentionBackward } from './attention.js';
 
 const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
@@ -249,7 +249,8 @@ const layerNormBackward = (rt: GpuRuntime): NonNullable<FusedKernels['layerNormB
 
 /**
  * Per row: an online logsumexp (each lane keeps a running max m and Σe^(x − m), merged pairwise),
- * then loss = log Σ − (x[t] − m), 0 for ignored rows and NaN for a class out of range.
+ * then loss = log Σ − (x[t] − m), 0 for ignored rows; a class out of range is reported as the js
+ * backend's gather error (statusWgsl: thrown at the next read) and its loss is NaN.
  * meta: N, C, x offset, x row / column strides, t offset, t stride, ignoreIndex
  */
 function crossEntropyWgsl(lanes: number): string {
@@ -258,6 +259,7 @@ function crossEntropyWgsl(lanes: number): string {
 @group(0) @binding(2) var<storage, read> ts: array<i32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(4) var<storage, read_write> lses: array<f32>;
+${statusWgsl(5)}
 var<workgroup> sm: array<f32, ${WG}>;
 var<workgroup> ss: array<f32, ${WG}>;
 // s scaled from max mi to max m ≥ mi (unchanged when equal, which covers m = mi = −∞)
@@ -293,7 +295,7 @@ ${rowMain(lanes)}
     lses[row] = M + ls;
     let c = ts[mi(5u) + i32(row) * mi(6u)];
     if (c == mi(7u)) { loss[row] = 0.0; }
-    else if (c < 0 || u32(c) >= C) { loss[row] = nan_(); }
+    else if (c < 0 || u32(c) >= C) { loss[row] = nan_(); report(1u, 1u, c, C); }
     else { loss[row] = ls - (xs[base + c * st] - M); }
   }
 }`;
@@ -306,7 +308,7 @@ const crossEntropy = (rt: GpuRuntime): NonNullable<FusedKernels['crossEntropy']>
   if (N === 0) return true;
   const lanes = lanesFor(C);
   const pipeline = rt.pipeline(`crossEntropy:${lanes}`, () => crossEntropyWgsl(lanes));
-  rt.dispatch(pipeline, [buf(x.storage), buf(t.storage), buf(loss), buf(lse)],
+  rt.dispatch(pipeline, [buf(x.storage), buf(t.storage), buf(loss), buf(lse), rt.status()],
     [N, C, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(t.offset), u32(t.strides[0]), u32(ignoreIndex)], Math.ceil(N / (WG / lanes)));
   return true;
 };

@@ -19,6 +19,9 @@ import { fusedKernels } from './fused.js';
 
 let nextId = 1;
 
+/**
+ * The `webgpu` backend: a {@link Backend} with its GPU runtime, timing sync, statistics and close.
+ */
 export interface WebGPUBackend extends Backend {
   readonly runtime: GpuRuntime;
   /** Resolves when the GPU has finished all work submitted so far (for timing). */
@@ -28,6 +31,11 @@ export interface WebGPUBackend extends Backend {
   close(): void;
 }
 
+/**
+ * Make a WebGPU backend on the GPU device (navigator.gpu, or the optional `webgpu` package in Node).
+ * `name` is the backend's name (its tensors' `device`). Most code calls `setBackend('webgpu')`
+ * instead, which makes one under the name 'webgpu'.
+ */
 export async function createWebGPUBackend(name = 'webgpu'): Promise<WebGPUBackend> {
   const { adapter, device, source } = await requestGpu();
   const rt = new GpuRuntime(device);
