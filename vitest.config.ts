@@ -4,7 +4,7 @@ import { swiftshaderEnv } from './tools/swiftshader.mjs';
 // The library suite runs once per CPU backend (the conformance requirement of DESIGN.md): `wasm`
 // on the default backend as a library user on Node 20 gets it (SIMD + threads), `wasm-relaxed`
 // with relaxed SIMD on (Node 22+, browsers, and the CLI), `js` on the reference backend. The CLI,
-// example and browser tests spawn programs of their own, so they run once.
+// example, browser and docs-snippet tests spawn programs of their own, so they run once.
 //
 // The `webgpu` project runs the GPU backend's own suite (tests/backends/webgpu*.test.ts: the
 // conformance cases against js, fused kernels, memory). Without a GPU it runs on SwiftShader, a
@@ -12,7 +12,7 @@ import { swiftshaderEnv } from './tools/swiftshader.mjs';
 // NABLA_WEBGPU_DRIVER=system to use the machine's own Vulkan driver instead. Where neither works,
 // the suite reports why and skips.
 const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: 'forks' as const };
-const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/reliability/kill-resume.test.ts'];
+const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/docs/snippets.test.ts', 'tests/reliability/kill-resume.test.ts'];
 const gpu = ['tests/backends/webgpu*.test.ts'];
 
 function gpuEnv(): Record<string, string> {

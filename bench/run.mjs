@@ -23,19 +23,23 @@ const LABEL = {
   'tfjs-wasm': 'tfjs wasm', 'tfjs-cpu': 'tfjs cpu', 'jax-js': 'jax-js wasm',
 };
 
+const log = (s) => process.stderr.write(`${s}\n`);
+
 const program = new Command()
   .name('bench')
   .option('--json', 'also print all results as one JSON object')
-  .option('--quick', 'shorter timings (noisier)')
+  .option('--quick', 'a check in under 2 minutes: shorter timings (noisier), fewer matmul sizes, the slow peers (nabla js, tfjs cpu) left out unless --peers names them')
   .option('--peers <list>', `comma-separated peers (default: ${ALL_PEERS.join(',')}; nabla-webgpu only on a hardware GPU)`)
   .option('--max-n <n>', 'largest matmul n to run (default: all; 256 on a software GPU)', Number)
   .option('--tasks <list>', 'comma-separated tasks: matmul, variants, conv2d, mnist, fit, gpt', 'matmul,variants,conv2d,mnist,fit,gpt')
   .parse();
 const o = program.opts();
-let peers = (o.peers ?? ALL_PEERS.join(',')).split(',');
+let peers = (o.peers ?? ALL_PEERS.filter((p) => !(o.quick && SLOW.has(p))).join(',')).split(',');
+if (o.quick && !o.peers) log(`--quick: ${[...SLOW].join(', ')} left out (seconds per step; name them with --peers to include them)`);
 const tasks = new Set(o.tasks.split(','));
 const minSeconds = o.quick ? 0.3 : 1;
-const mnistCap = o.quick ? 8 : 20;
+const mnistCap = o.quick ? 4 : 20;
+const matmulSizes = o.quick ? [256, 1024] : [256, 512, 1024, 2048];
 
 function child(peer, task, args) {
   const r = spawnSync(process.execPath, [join(here, 'child.mjs'), peer, task, JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -63,7 +67,6 @@ function fmaPeak() {
 }
 
 const results = { machine: { cpu: cpus()[0]?.model, threads: availableParallelism?.() ?? cpus().length, node: process.version }, peak: null, peers: {}, rows: [] };
-const log = (s) => process.stderr.write(`${s}\n`);
 
 results.peak = fmaPeak();
 log(`FMA peak: ${results.peak.one.toFixed(0)} GFLOP/s on 1 thread, ${results.peak.all.toFixed(0)} on ${results.peak.threads} (${results.peak.source})`);
@@ -100,7 +103,7 @@ const matmulCase = (n, variant) => (p) => {
   if (!r.ok) return { error: r.error };
   return { value: r.result.flops / r.result.secondsPerOp / 1e9 };
 };
-if (tasks.has('matmul')) for (const n of [256, 512, 1024, 2048]) measure(`matmul n=${n}`, 'GFLOP/s', matmulCase(n, 'plain'));
+if (tasks.has('matmul')) for (const n of matmulSizes) measure(`matmul n=${n}`, 'GFLOP/s', matmulCase(n, 'plain'));
 if (tasks.has('variants')) {
   measure('matmul n=1024 Aᵀ·B', 'GFLOP/s', matmulCase(1024, 'transA'));
   measure('matmul n=1024 A·Bᵀ', 'GFLOP/s', matmulCase(1024, 'transB'));

@@ -10,7 +10,7 @@ import { GPT, GPT_PRESETS } from '../src/models/gpt.js';
 import { finetuneClassifier } from '../src/train/classify.js';
 import { injectLora, mergeAndUnload, type LoraModel } from '../src/nn/lora.js';
 import type { Tokenizer } from '../src/text/index.js';
-import { fromPretrained } from '../src/models/pretrained.js';
+import { fromPretrained, languageModelFrom } from '../src/models/pretrained.js';
 import { tensor } from '../src/tensor/creation.js';
 
 export interface CliHelpers {
@@ -20,11 +20,7 @@ export interface CliHelpers {
 }
 
 /** A language model and its tokenizer from a directory; both must be there. */
-async function loadLm(dir: string, what: string) {
-  const { model, tokenizer } = await fromPretrained(dir);
-  if (!tokenizer) throw new Error(`${what}: ${dir} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
-  return { model, tokenizer };
-}
+const loadLm = (dir: string, what: string) => languageModelFrom(dir, what);
 
 /**
  * The base model's path as an adapter stores it: relative to the adapter's directory when both sit
@@ -245,6 +241,34 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
         if (text.length > printed.length) process.stdout.write(text.slice(printed.length));
         process.stderr.write(`\n[${ids.length} tokens in ${seconds.toFixed(2)} s, ${(ids.length / seconds).toFixed(1)} tokens/s]\n`);
       }
+    });
+
+  program
+    .command('classify')
+    .description('classify texts with a model trained by `nabla finetune --task classify` (labels and probabilities)')
+    .argument('<dir>', 'a text-classifier directory (GPT2ForSequenceClassification layout)')
+    .option('--text <text...>', 'texts to classify')
+    .option('--file <file>', 'a UTF-8 file with one text per line (empty lines skipped)')
+    .option('--batch-size <n>', 'texts per forward pass', h.int('--batch-size'), 16)
+    .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--json', 'one JSON object per text: text, label, score, probabilities')
+    .action(async (dir: string, o, cmd: Command) => {
+      if (!o.text && !o.file) cmd.error('error: classify needs --text TEXT... or --file FILE');
+      await h.chooseBackend(o.backend, o.threads);
+      const texts: string[] = [...(o.text ?? [])];
+      if (o.file) texts.push(...(await readTextCorpus(o.file, 'classify --file')).split(/\r?\n/).filter((l) => l.trim()));
+      if (texts.length === 0) cmd.error(`error: ${o.file} has no text to classify`);
+      const pre = await fromPretrained(dir);
+      if (pre.task !== 'text-classification') {
+        throw new Error(`classify: ${dir} holds a language model, not a text classifier; make one with \`nabla finetune ${dir} --task classify --data FILE.jsonl --save OUT\``);
+      }
+      if (!pre.tokenizer) throw new Error(`classify: ${dir} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
+      const results = await pre.model.classify(texts, pre.tokenizer, { batchSize: o.batchSize });
+      results.forEach((r, i) => {
+        if (o.json) console.log(JSON.stringify({ text: texts[i], label: r.label, score: r.score, probabilities: r.probabilities }));
+        else console.log(`${r.label}\t${(100 * r.score).toFixed(1)}%\t${texts[i]}`);
+      });
     });
 
   evalCmd

@@ -14,6 +14,7 @@ import { listBackends, getBackend, setBackend, setThreads } from '../src/index.j
 import { defaultSkipped, loadBackend } from '../src/backends/backend.js';
 import { hardwareThreads } from '../src/platform/workers.js';
 import { NonFiniteLossError } from '../src/train/loop.js';
+import { smokeCaps } from '../src/train/smoke.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -98,6 +99,7 @@ export function buildProgram(): Command {
       if (o.plot) checkFigurePath(cmd, '--plot', o.plot);
       if (!MNIST_MODELS.includes(o.model)) cmd.error(`error: --model must be ${MNIST_MODELS.join(' or ')}, got '${o.model}'`);
       o.epochs ??= MNIST_EPOCHS[o.model as MnistModel];
+      Object.assign(o, smokeCaps('train mnist', { epochs: o.epochs, limit: o.limit, testLimit: o.testLimit })); // NABLA_SMOKE=1: say what really runs
       if (!['adam', 'adamw', 'sgd', 'rmsprop'].includes(o.optimizer)) cmd.error(`error: --optimizer must be adam, adamw, sgd or rmsprop, got '${o.optimizer}'`);
       await chooseBackend(o.backend, o.threads);
       const callbacks: Callback[] = o.json ? [new JsonEpochLines()] : [];

@@ -9,6 +9,7 @@ import { add } from '../ops/binary.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { cast } from '../ops/unary.js';
 
+/** Options of `t.backward(grad, opts)`. */
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again. */
   retainGraph?: boolean;

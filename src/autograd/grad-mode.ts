@@ -2,6 +2,7 @@
 
 let enabled = true;
 
+/** Whether operations are being recorded for autograd (false inside {@link noGrad}). */
 export function isGradEnabled(): boolean {
   return enabled;
 }

@@ -6,6 +6,10 @@ import { runBackward } from './backward.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { philoxUniform } from '../backends/js/philox.js';
 
+/**
+ * Options of {@link gradcheck}: finite-difference step `eps` (1e-6) and tolerances: an element
+ * passes when |analytic − numeric| ≤ atol (1e-5) + rtol (1e-3)·|numeric|.
+ */
 export interface GradcheckOptions {
   eps?: number;
   atol?: number;
@@ -14,6 +18,7 @@ export interface GradcheckOptions {
   skip?: number[];
 }
 
+/** What {@link gradcheck} found: `ok` when every checked element is within tolerance. */
 export interface GradcheckResult {
   ok: boolean;
   /** Largest |analytic - numeric| over all checked elements. */

@@ -15,8 +15,10 @@ import { add, mul } from '../ops/binary.js';
 import { reshape } from '../ops/movement.js';
 import { Generator, defaultGenerator, randn } from '../ops/random.js';
 
+/** How geometric augmentations resample: bilinear (the default) or nearest neighbour. */
 export type Interpolation = 'bilinear' | 'nearest';
 
+/** Options of every {@link Augmentation}. */
 export interface AugmentOptions {
   /** Source of the random draws (default: the global generator, seeded by manualSeed). */
   generator?: Generator;
@@ -83,6 +85,10 @@ function snap(v: number): number {
   return dv < 1e-6 && dv > -1e-6 ? r : v;
 }
 
+/**
+ * Options of the geometric augmentations ({@link RandomShift}, {@link RandomRotation}, {@link
+ * RandomScale}, {@link RandomAffine}).
+ */
 export interface AffineOptions extends AugmentOptions {
   /** 'bilinear' (default) or 'nearest'. */
   interpolation?: Interpolation;
@@ -168,6 +174,9 @@ function pair(v: number | readonly [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
 
+/**
+ * Options of {@link RandomShift}: the largest shift, in whole pixels or as a fraction of the size.
+ */
 export interface RandomShiftOptions extends AffineOptions {
   /** Largest shift in whole pixels, [vertical, horizontal] or one for both: each is uniform in −m..m. */
   pixels?: number | readonly [number, number];
@@ -256,6 +265,7 @@ export class RandomScale extends AffineAugmentation {
   }
 }
 
+/** Options of {@link RandomAffine}: the ranges of rotation, translation and zoom. */
 export interface RandomAffineOptions extends AffineOptions {
   /** Rotation range in degrees ([−d, d] for a number; default 0). */
   degrees?: Range;
@@ -295,6 +305,7 @@ export class RandomAffine extends AffineAugmentation {
   }
 }
 
+/** Which mirrorings {@link RandomFlip} may apply: left-right, top-bottom, or each independently. */
 export type FlipMode = 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 
 /**

@@ -6,8 +6,13 @@ import { promisify } from 'node:util';
 
 const gunzipAsync = promisify(gunzip);
 
+/** Element types of the IDX format (its type codes 0x08 to 0x0E). */
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
+/**
+ * A decoded IDX file: element type, shape (dims, outermost first) and the values, row-major, in the
+ * matching typed array.
+ */
 export interface IdxArray {
   type: IdxType;
   shape: number[];

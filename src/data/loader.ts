@@ -57,6 +57,7 @@ export function defaultCollate<T>(items: readonly T[]): Collated<T> {
   return Array.from(items) as Collated<T>;
 }
 
+/** Options of {@link DataLoader}: batching, shuffling, collation and a per-batch transform. */
 export interface DataLoaderOptions<T, B> {
   /** Items per batch (default 1). */
   batchSize?: number;

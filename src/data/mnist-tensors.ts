@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { loadMnistRaw } from './mnist.js';
 
+/** Options of {@link loadMnist}. */
 export interface LoadMnistOptions {
   /** The 60000-image training set (default) or the 10000-image test set. */
   train?: boolean;

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { access } from 'node:fs/promises';
 import { readIdx, type IdxArray } from './idx.js';
 
+/** Paths of the four MNIST IDX files: training and test images and labels. */
 export interface MnistFiles {
   trainImages: string;
   trainLabels: string;
@@ -12,6 +13,7 @@ export interface MnistFiles {
   testLabels: string;
 }
 
+/** One MNIST split as raw bytes: `count` images of rows × cols pixels and their labels. */
 export interface MnistRaw {
   /** count*rows*cols pixels, row-major, 0..255. Shared with the cache: treat as read-only. */
   images: Uint8Array;

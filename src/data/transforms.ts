@@ -72,6 +72,7 @@ function safeScale(s: Tensor): Tensor {
   return where(less(s, 10 * eps), 1, s);
 }
 
+/** Options of {@link standardize}. */
 export interface StandardizeOptions {
   /** Dimension(s) to compute the statistics over (default 0, the samples). */
   dim?: number | readonly number[];
@@ -97,6 +98,10 @@ export function standardize(x: Tensor, opts: StandardizeOptions = {}): { x: Tens
   });
 }
 
+/**
+ * Options of {@link minMaxScale}: the target range, the dims the statistics are taken over, and
+ * fitted statistics to reuse.
+ */
 export interface MinMaxScaleOptions {
   /** Target interval (default [0, 1]). */
   featureRange?: readonly [number, number];
@@ -208,6 +213,10 @@ export function shuffleArrays<T extends Tensor[]>(tensors: readonly [...T], gene
   }) as T;
 }
 
+/**
+ * Options of {@link trainTestSplit} (scikit-learn's train_test_split arguments); `generator` draws
+ * the shuffle when no seed is given.
+ */
 export interface TrainTestSplitOptions {
   /** Fraction in (0, 1) or a count of samples for the test set (default 0.25, or the complement of trainSize). */
   testSize?: number;

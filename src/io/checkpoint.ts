@@ -24,6 +24,10 @@ export const CHECKPOINT_MARKER = 'nabla-checkpoint.json';
 
 interface Marker { format: string; version: number; seq: number; saved: string }
 
+/**
+ * What {@link loadCheckpoint} returns: the model's config and weights, and the trainer and
+ * optimizer state when they were saved.
+ */
 export interface CheckpointContents {
   /** The model's config, including a `type` that names the model class (e.g. 'mlp'). */
   config: Record<string, unknown>;
@@ -33,6 +37,10 @@ export interface CheckpointContents {
   optimizerState?: ReturnType<Optimizer['stateDict']>;
 }
 
+/**
+ * What {@link saveCheckpoint} writes: the model (its state dict, unless writeModel), its config,
+ * the optimizer's state and the trainer's state.
+ */
 export interface SaveCheckpointOptions {
   model: Module;
   config: Record<string, unknown>;

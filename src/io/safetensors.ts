@@ -8,6 +8,7 @@ import {
 } from './safetensors-format.js';
 import { openRegularFile, writeFileAtomic, type RegularFile } from '../platform/fs.js';
 
+/** The contents of a safetensors file: tensors by name, and the header's `__metadata__` strings. */
 export interface SafetensorsFile {
   tensors: Map<string, Tensor>;
   metadata: Record<string, string>;

@@ -11,10 +11,19 @@ import { activationModule } from './activations.js';
 import * as init from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** A Keras shape: sizes, with null for one not known in advance (the batch dim). */
 export type Shape = (number | null)[];
 
+/**
+ * A layer's serialized form, as Keras' get_config: the class name and its constructor arguments
+ * (rebuilt by `layerFromConfig`).
+ */
 export interface LayerConfig { className: string; config: Record<string, unknown> }
 
+/**
+ * What `Layer.build` makes for an input shape: the nn modules, the output shape (without the batch
+ * dim) and any weight penalties.
+ */
 export interface Built {
   /** Modules in order (a Dense with an activation gives two). */
   modules: Module[];
@@ -26,6 +35,13 @@ export interface Built {
 /** L1/L2 weight penalty (Keras regularizers.L1L2): l1·Σ|w| + l2·Σw². */
 export interface Regularizer { l1: number; l2: number }
 
+/**
+ * A Keras layer spec: it holds the layer's settings and builds the nn modules once the input shape
+ * is
+ * known (`build`), so a {@link Sequential} model owns ordinary PyTorch-style modules. Names default
+ * to
+ * the class name, numbered (`dense`, `dense_1`, ...).
+ */
 export abstract class Layer {
   /** The input shape without the batch dim, when this layer is the first one. */
   inputShape?: number[];
@@ -41,6 +57,7 @@ export abstract class Layer {
   abstract getConfig(): LayerConfig;
 }
 
+/** Options of {@link Input}: the input shape without the batch dim, and the layer name. */
 export interface InputOptions { shape: number[]; name?: string }
 
 /** Declares the input shape (without the batch dim), as keras.Input / InputLayer. */
@@ -57,6 +74,11 @@ export class Input extends Layer {
   }
 }
 
+/**
+ * Weight initializer names (Keras'): glorot (Xavier) and he (Kaiming) uniform or normal, zeros,
+ * ones, random_normal N(0, 0.05²), random_uniform U(−0.05, 0.05), or 'torch' to keep PyTorch's
+ * default.
+ */
 export type Initializer = 'glorot_uniform' | 'glorot_normal' | 'he_uniform' | 'he_normal' | 'zeros' | 'ones' | 'random_normal' | 'random_uniform' | 'torch';
 
 function applyInit(t: Tensor, name: Initializer): void {
@@ -74,6 +96,11 @@ function applyInit(t: Tensor, name: Initializer): void {
   }
 }
 
+/**
+ * Options of {@link Dense}: activation name (none by default), bias (true), the input shape or
+ * its last size (inputDim) for a first layer, initializers (glorot_uniform kernel, zeros bias), a
+ * kernel regularizer and the layer name.
+ */
 export interface DenseOptions {
   activation?: string | null;
   useBias?: boolean;
@@ -112,6 +139,7 @@ export class Dense extends Layer {
   }
 }
 
+/** Flattens each example to one dim: [d1, d2, ...] → [d1·d2·...] (keras.layers.Flatten). */
 export class Flatten extends Layer {
   constructor(opts: { inputShape?: number[]; name?: string } = {}) {
     super(opts.name);
@@ -125,6 +153,10 @@ export class Flatten extends Layer {
   }
 }
 
+/**
+ * Zeroes inputs with probability `rate` in training and scales the rest by 1/(1 − rate)
+ * (keras.layers.Dropout).
+ */
 export class Dropout extends Layer {
   constructor(readonly rate: number, opts: { name?: string } = {}) {
     super(opts.name);
@@ -138,6 +170,9 @@ export class Dropout extends Layer {
   }
 }
 
+/**
+ * Applies an activation by name ('relu', 'softmax', ...) to its input (keras.layers.Activation).
+ */
 export class Activation extends Layer {
   constructor(readonly activation: string, opts: { name?: string; inputShape?: number[] } = {}) {
     super(opts.name);
@@ -174,6 +209,12 @@ function kerasPad(size: number, k: number, s: number, d: number, padding: Pad): 
   return { out, pads: [Math.floor(total / 2), total - Math.floor(total / 2)] };
 }
 
+/**
+ * Options of {@link Conv1D} and {@link Conv2D}: strides (1), 'valid' (default) or 'same' padding,
+ * dilationRate (1), activation, bias (true), initializers (glorot_uniform kernel, zeros bias), a
+ * kernel
+ * regularizer, the input shape (channels last) for a first layer, and the layer name.
+ */
 export interface ConvOptions {
   strides?: number | number[];
   padding?: Pad;
@@ -231,6 +272,11 @@ export class Conv1D extends ConvND {
   constructor(filters: number, kernelSize: number, opts: ConvOptions = {}) { super(1, filters, kernelSize, opts); }
 }
 
+/**
+ * Options of the pooling layers: window size (poolSize, 2), strides (default the pool size),
+ * 'valid' (default) or 'same' padding (max pooling only), the input shape for a first layer, the
+ * name.
+ */
 export interface PoolOptions { poolSize?: number | number[]; strides?: number | number[] | null; padding?: Pad; inputShape?: number[]; name?: string }
 
 abstract class PoolND extends Layer {
@@ -257,9 +303,15 @@ abstract class PoolND extends Layer {
   }
 }
 
+/** Max over poolSize windows of [rows, cols, channels] examples (keras.layers.MaxPooling2D). */
 export class MaxPooling2D extends PoolND { constructor(opts: PoolOptions = {}) { super(2, 'max', opts); } }
+/**
+ * Mean over poolSize windows of [rows, cols, channels] examples (keras.layers.AveragePooling2D).
+ */
 export class AveragePooling2D extends PoolND { constructor(opts: PoolOptions = {}) { super(2, 'avg', opts); } }
+/** Max over poolSize windows of [steps, channels] examples (keras.layers.MaxPooling1D). */
 export class MaxPooling1D extends PoolND { constructor(opts: PoolOptions = {}) { super(1, 'max', opts); } }
+/** Mean over poolSize windows of [steps, channels] examples (keras.layers.AveragePooling1D). */
 export class AveragePooling1D extends PoolND { constructor(opts: PoolOptions = {}) { super(1, 'avg', opts); } }
 
 /** Mean over all spatial positions: [rows, cols, channels] → [channels] (keras.layers.GlobalAveragePooling2D). */
@@ -321,6 +373,12 @@ export class Embedding extends Layer {
   getConfig(): LayerConfig { return { className: 'Embedding', config: { inputDim: this.inputDim, outputDim: this.outputDim, ...this.opts, name: this.name } }; }
 }
 
+/**
+ * Options of {@link SimpleRNN}, {@link LSTM} and {@link GRU}: return the whole sequence
+ * [timesteps, units] instead of the last output [units] (returnSequences, false), the input shape
+ * for a
+ * first layer, the name, and SimpleRNN's activation ('tanh').
+ */
 export interface RecurrentOptions { returnSequences?: boolean; inputShape?: number[]; name?: string; activation?: 'tanh' | 'relu' }
 
 /** SimpleRNN / LSTM / GRU over [timesteps, features], built as PyTorch's batch-first RNN/LSTM/GRU (PyTorch's init). */
@@ -342,8 +400,16 @@ abstract class Recurrent extends Layer {
   getConfig(): LayerConfig { return { className: this.constructor.name, config: { units: this.units, ...this.opts, name: this.name } }; }
 }
 
+/**
+ * A fully connected recurrent layer over [timesteps, features] examples (keras.layers.SimpleRNN),
+ * built as nn.RNN.
+ */
 export class SimpleRNN extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('rnn', units, opts); } }
+/**
+ * Long short-term memory over [timesteps, features] examples (keras.layers.LSTM), built as nn.LSTM.
+ */
 export class LSTM extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('lstm', units, opts); } }
+/** Gated recurrent unit over [timesteps, features] examples (keras.layers.GRU), built as nn.GRU. */
 export class GRU extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('gru', units, opts); } }
 
 const REGISTRY: Record<string, (c: any) => Layer> = {

@@ -11,6 +11,10 @@ import { reshape, squeeze } from '../ops/movement.js';
 import { gather } from '../ops/indexing.js';
 import { fmtShape } from '../tensor/shape.js';
 
+/**
+ * A custom loss (yTrue, yPred) → a scalar, or one value per sample (which fit averages, or weighs
+ * with sample and class weights).
+ */
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
 export type LossName =
@@ -29,6 +33,10 @@ const ALIASES: Record<string, LossName> = {
   huber: 'huber',
 };
 
+/**
+ * The canonical Keras loss name for a name or alias ('mse', 'categoricalCrossentropy', ...); throws
+ * for an unknown one.
+ */
 export function resolveLossName(name: string): LossName {
   const n = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
   if (!n) throw new Error(`compile: unknown loss '${name}', expected one of ${Object.keys(ALIASES).join(', ')} or a function`);

@@ -3,6 +3,11 @@
 import type { Parameter } from '../nn/parameter.js';
 import { Optimizer, SGD, Adam, AdamW, RMSprop } from '../optim/index.js';
 
+/**
+ * A Keras optimizer by name and hyperparameters, made into an optimizer when the model is built,
+ * with Keras' defaults for fields left out (learning rate 0.01 for sgd, 0.001 otherwise; epsilon
+ * 1e-7; rho 0.9 for rmsprop; weightDecay 0.004 for adamw).
+ */
 export interface OptimizerSpec {
   name: 'sgd' | 'adam' | 'adamw' | 'rmsprop';
   learningRate?: number;

@@ -29,12 +29,21 @@ import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
 import { layerFromConfig, type LayerConfig } from './layers.js';
 import { Optimizer as OptimizerClass } from '../optim/optimizer.js';
 
+/**
+ * Options of `Sequential.compile`: the optimizer (a name such as 'adam', a spec from
+ * `keras.optimizers`, or an Optimizer; default 'rmsprop'), the loss (a Keras name or a function
+ * (yTrue, yPred) → loss) and the metrics to report (names, Metric objects or functions).
+ */
 export interface CompileOptions {
   optimizer?: string | OptimizerSpec | Optimizer;
   loss: string | LossFn;
   metrics?: (string | Metric | ((yTrue: Tensor, yPred: Tensor) => Tensor))[];
 }
 
+/**
+ * Options of `Sequential.fit`: epochs (default 1), batchSize (32), shuffle each epoch (true),
+ * callbacks, initialEpoch, and the fields below.
+ */
 export interface FitOptions {
   epochs?: number;
   batchSize?: number;
@@ -61,6 +70,14 @@ export interface FitOptions {
   sampleWeight?: Tensor;
 }
 
+/**
+ * A Keras Sequential model: a stack of layers built into an nn.Sequential of PyTorch-style modules,
+ * trained with `compile` / `fit` / `evaluate` / `predict`, described by `summary`.
+ * @example
+ * const model = new Sequential([new Dense(128, { activation: 'relu', inputShape: [784] }), new Dense(10, { activation: 'softmax' })]);
+ * model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+ * await model.fit(x, y, { epochs: 5, batchSize: 128 });
+ */
 export class Sequential {
   readonly layers: Layer[] = [];
   /** The built PyTorch-style module (children 0, 1, ... as in nn.Sequential). */

@@ -7,6 +7,10 @@ import { Conv2d, MaxPool2d, Linear, ReLU, Dropout, Flatten } from '../nn/index.j
 import { div, sub } from '../ops/binary.js';
 import { reshape } from '../ops/movement.js';
 
+/**
+ * The architecture of a {@link CNN}: input image shape, the two convolutions' filters, the dense
+ * width, classes, dropout and the input standardization (`inputStd` its divisor).
+ */
 export interface CNNConfig {
   /** Input image [channels, height, width]. */
   inputShape: [number, number, number];
@@ -22,11 +26,19 @@ export interface CNNConfig {
   inputStd: number;
 }
 
+/** Named {@link CNNConfig}s; `mnist` is the default of `new CNN()`. */
 export const CNN_PRESETS: Record<string, CNNConfig> = {
   /** 28×28 digits: 32 and 64 filters, a 128-wide dense layer, dropout 0.25. */
   mnist: { inputShape: [1, 28, 28], channels: [32, 64], hidden: 128, numClasses: 10, dropout: 0.25, inputMean: 0.1307, inputStd: 0.3081 },
 };
 
+/**
+ * A small convolutional network: (3×3 Conv, padding 1 → ReLU → 2×2 MaxPool) × 2 → Dropout → Linear
+ * →
+ * ReLU → Dropout → Linear; images [B, C, H, W] (or flattened) → class logits [B, numClasses]. H and
+ * W
+ * must be multiples of 4. Unset config fields come from `CNN_PRESETS.mnist`.
+ */
 export class CNN extends Module {
   readonly config: CNNConfig;
   conv1: Conv2d;

@@ -8,7 +8,10 @@ import { tensor } from '../tensor/creation.js';
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/index.js';
 import { normal_ } from '../nn/init.js';
-import { crossEntropy } from '../nn/functional.js';
+import { crossEntropy, softmax } from '../nn/functional.js';
+import { scope } from '../tensor/memory.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import type { Tokenizer } from '../text/tokenizer.js';
 import { reshape } from '../ops/movement.js';
 import { indexSelect } from '../ops/indexing.js';
 import { readSafetensorsFile, readSafetensorsHeader, safetensorsBytes } from '../io/safetensors.js';
@@ -17,6 +20,26 @@ import { fmtShape } from '../tensor/shape.js';
 import { GPT, GPT2Model, type GPTConfig, type SaveTokenizer } from './gpt.js';
 import { checkGPT2Weights, gpt2ConfigFromHF, gpt2ConfigToHF, readJsonObject } from './pretrained.js';
 
+/** One text's classification: the most probable label, its probability, and every label's. */
+export interface Classification { label: string; score: number; probabilities: Record<string, number> }
+
+/** Token ids of texts, truncated to the context and right-padded with 0, with each row's length (GPTClassifier.forward's input). */
+export function encodeTexts(tokenizer: Tokenizer, texts: string[], context: number): { idx: Tensor; lengths: number[] } {
+  const rows = texts.map((t) => {
+    const ids = tokenizer.encode(t).slice(0, context);
+    return ids.length ? ids : [0];
+  });
+  const T = Math.max(...rows.map((r) => r.length));
+  const data = new Int32Array(rows.length * T);
+  rows.forEach((r, b) => data.set(r, b * T));
+  return { idx: tensor(data, { shape: [rows.length, T], dtype: 'int32' }), lengths: rows.map((r) => r.length) };
+}
+
+/**
+ * GPT-2 for sequence classification (HF's GPT2ForSequenceClassification): the transformer trunk and
+ * a bias-free `score` Linear applied at each row's last token; token ids int32 [B, T] with the row
+ * lengths → class logits [B, labels.length].
+ */
 export class GPTClassifier extends Module {
   readonly config: GPTConfig;
   transformer: GPT2Model;
@@ -55,6 +78,38 @@ export class GPTClassifier extends Module {
     const pooled = indexSelect(reshape(hidden, [B * T, this.config.nEmbd]), 0, last); // (B, C)
     const logits = this.score.forward(pooled); // (B, labels)
     return { logits, loss: targets ? crossEntropy(logits, targets) : null };
+  }
+
+  /**
+   * Labels and probabilities for texts, best label first in `label`/`score` (as transformers'
+   * text-classification pipeline), with every label's probability. Batched, in eval mode, without
+   * gradients; texts longer than the context keep their first tokens.
+   * @example const [r] = await model.classify('a delight from start to end', tokenizer) // { label: 'positive', score: 0.93, probabilities: {...} }
+   */
+  async classify(texts: string | string[], tokenizer: Tokenizer, opts: { batchSize?: number } = {}): Promise<Classification[]> {
+    const list = typeof texts === 'string' ? [texts] : texts;
+    const batchSize = opts.batchSize ?? 16;
+    const was = this.training;
+    this.eval();
+    const out: Classification[] = [];
+    try {
+      for (let i = 0; i < list.length; i += batchSize) {
+        const batch = encodeTexts(tokenizer, list.slice(i, i + batchSize), this.config.nPositions);
+        const p = noGrad(() => scope(() => softmax(this.forward(batch.idx, batch.lengths).logits, -1)));
+        batch.idx.dispose();
+        const probs = await p.data();
+        p.dispose();
+        const L = this.labels.length;
+        for (let r = 0; r < probs.length / L; r++) {
+          const row = Array.from(probs.subarray(r * L, (r + 1) * L));
+          const best = row.indexOf(Math.max(...row));
+          out.push({ label: this.labels[best], score: row[best], probabilities: Object.fromEntries(this.labels.map((l, k) => [l, row[k]])) });
+        }
+      }
+    } finally {
+      this.train(was);
+    }
+    return out;
   }
 
   /** Write transformers' GPT2ForSequenceClassification layout (config.json with id2label, model.safetensors). */

@@ -22,6 +22,10 @@ import { defaultGenerator, Generator } from '../ops/random.js';
 import { AdamW } from '../optim/adam.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 
+/**
+ * The architecture of a {@link GPT} (Hugging Face's GPT2Config fields, camelCased); `nLayer` is the
+ * number of transformer blocks, `layerNormEps` the LayerNorms' eps (1e-5).
+ */
 export interface GPTConfig {
   /** Tokens in the vocabulary (50257 for GPT-2's byte-level BPE). */
   vocabSize: number;
@@ -246,6 +250,10 @@ export class GPT2Model extends Module {
 // ---------------------------------------------------------------------------------------------
 // Sampling: transformers' logits processors, on the host in float64
 
+/**
+ * How the next token is chosen from the logits, as transformers' logits processors (defaults leave
+ * the distribution as it is).
+ */
 export interface SamplingOptions {
   /** Divides the logits (default 1); 0 is greedy decoding (argmax). */
   temperature?: number;
@@ -318,6 +326,7 @@ export function sampleNext(logits: Float64Array, previous: readonly number[], o:
   return last; // rounding left target at the very end
 }
 
+/** Options of `GPT.generate`: how many tokens, sampling, seeding, stopping and streaming. */
 export interface GenerateOptions extends SamplingOptions {
   /** Tokens to add (per row). */
   maxNewTokens: number;
@@ -340,6 +349,14 @@ export interface SaveTokenizer { save(path: string): Promise<void> }
 
 type Ids = Tensor | number[] | number[][];
 
+/**
+ * GPT-2 as a language model (HF's GPT2LMHeadModel): the transformer trunk and lm_head, with
+ * Hugging Face's parameter names, so `fromPretrained` / `savePretrained` read and write HF
+ * directories.
+ * `forward(idx)` maps token ids int32 [B, T] to logits [B, T, vocabSize] (and the loss given
+ * targets);
+ * `generate` samples continuations with a KV cache.
+ */
 export class GPT extends Module {
   readonly config: GPTConfig;
   transformer: GPT2Model;

@@ -5,6 +5,10 @@ import { Module } from '../nn/module.js';
 import { Linear, ReLU, Tanh, Sigmoid, GELU, Dropout, Flatten } from '../nn/index.js';
 import { div, sub } from '../ops/binary.js';
 
+/**
+ * The architecture of an {@link MLP}; `activation` is the hidden layers' nonlinearity, `inputStd`
+ * the divisor of the input standardization.
+ */
 export interface MLPConfig {
   /** Features per example after flattening (784 for 28×28 images). */
   inputSize: number;
@@ -20,6 +24,7 @@ export interface MLPConfig {
   inputStd: number;
 }
 
+/** Named {@link MLPConfig}s; `mnist` is the default of `new MLP()`. */
 export const MLP_PRESETS: Record<string, MLPConfig> = {
   /**
    * The articles' network: 784-512-10, ReLU. Dropout 0.2 as in Keras' MNIST example; inputs
@@ -30,6 +35,13 @@ export const MLP_PRESETS: Record<string, MLPConfig> = {
 
 const ACTIVATIONS = { relu: ReLU, tanh: Tanh, sigmoid: Sigmoid, gelu: GELU } as const;
 
+/**
+ * A multilayer perceptron: flatten, standardize, then Linear → activation (→ Dropout) per hidden
+ * width,
+ * and a final Linear; input [B, ...] → class logits [B, numClasses]. Unset config fields come from
+ * `MLP_PRESETS.mnist` (784-512-10, ReLU).
+ * @example const model = new MLP({ hidden: [256, 128] })
+ */
 export class MLP extends Module {
   readonly config: MLPConfig;
   flatten = new Flatten();

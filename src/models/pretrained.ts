@@ -13,6 +13,7 @@ import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import type { Tokenizer } from '../text/index.js';
 import { loadTokenizerFile } from '../text/load.js';
 import { GPT, type GPTConfig, type SaveTokenizer } from './gpt.js';
+import type { GPTClassifier } from './gpt-classifier.js';
 import { newestCheckpointCopy } from '../io/checkpoint.js';
 
 const WEIGHTS = 'model.safetensors';
@@ -357,15 +358,41 @@ export async function saveGPT2(model: GPT, dir: string, opts: { tokenizer?: Save
 // ---------------------------------------------------------------------------------------------
 
 /** The model classes fromPretrained knows, by config.json's model_type (a Map: the name comes from a file). */
-const LOADERS = new Map<string, (dir: string) => Promise<GPT>>([
-  ['gpt2', (dir) => loadGPT2(dir)],
-]);
-
-/** What fromPretrained returns: the model, and its tokenizer when the directory has one. */
-export interface Pretrained {
+/** What fromPretrained returns for a language model (GPT2LMHeadModel, GPT2Model): generate, evaluate, fine-tune. */
+export interface PretrainedLM {
+  task: 'text-generation';
   model: GPT;
   /** From tokenizer.json, or vocab.json + merges.txt; null when the directory has neither. */
   tokenizer: Tokenizer | null;
+}
+
+/** What fromPretrained returns for a text classifier (GPT2ForSequenceClassification): `model.classify(texts, tokenizer)`. */
+export interface PretrainedClassifier {
+  task: 'text-classification';
+  model: GPTClassifier;
+  tokenizer: Tokenizer | null;
+}
+
+/** What fromPretrained returns: the model, its task (which tells the model's class), and its tokenizer when the directory has one. */
+export type Pretrained = PretrainedLM | PretrainedClassifier;
+
+/** The model classes fromPretrained knows, by config.json's model_type, then its architectures. */
+const LOADERS = new Map<string, (dir: string, json: Record<string, unknown>) => Promise<Pretrained['model']>>([
+  ['gpt2', async (dir, json) => {
+    const archs = Array.isArray(json.architectures) ? json.architectures : [];
+    if (archs.includes('GPT2ForSequenceClassification')) return (await import('./gpt-classifier.js')).GPTClassifier.fromPretrained(dir);
+    return loadGPT2(dir);
+  }],
+]);
+
+/** What a config.json that fromPretrained cannot load holds, in words, and what to use instead. */
+function describeUnsupported(json: Record<string, unknown>, configFile: string): string {
+  if (json.format === 'nabla-checkpoint' && typeof json.type === 'string') {
+    const task = typeof json.task === 'string' ? ` for ${json.task}` : '';
+    const use = json.task === 'mnist' ? ' (evaluate it with `nabla eval mnist --load DIR`)' : '';
+    return `${configFile} is a nabla '${json.type}' checkpoint${task}${use}, not a Hugging Face model`;
+  }
+  return `${configFile} has model_type ${JSON.stringify(json.model_type)}`;
 }
 
 /** Whether `dir` holds a PEFT adapter (adapter_config.json) rather than a whole model. */
@@ -382,6 +409,24 @@ export async function fromPretrained(dir: string): Promise<Pretrained> {
   return loadPretrained(dir, []);
 }
 
+/**
+ * fromPretrained for a language model (generate, eval, fine-tune): another kind of model is
+ * refused with what it is and what to do with it; the tokenizer must be there.
+ */
+export async function languageModelFrom(dir: string, where: string): Promise<{ model: GPT; tokenizer: Tokenizer }> {
+  const pre = await fromPretrained(dir);
+  if (pre.task === 'text-classification') {
+    disposeModel(pre.model);
+    throw new Error(`${where}: ${dir} holds a text classifier (GPT2ForSequenceClassification, labels ${pre.model.labels.join(', ')}), not a language model; `
+      + 'classify texts with `nabla classify DIR --text ...` or `model.classify(texts, tokenizer)`');
+  }
+  if (!pre.tokenizer) {
+    disposeModel(pre.model);
+    throw new Error(`${where}: ${dir} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
+  }
+  return { model: pre.model, tokenizer: pre.tokenizer };
+}
+
 /** `adapters`: the real paths of the adapter directories that led here, to refuse a cycle. */
 async function loadPretrained(dir: string, adapters: string[]): Promise<Pretrained> {
   dir = await newestCheckpointCopy(dir) ?? dir; // a checkpoint whose last save was cut short
@@ -390,10 +435,11 @@ async function loadPretrained(dir: string, adapters: string[]): Promise<Pretrain
   const json = await readJsonObject(configFile, 'fromPretrained');
   const type = json.model_type;
   const load = typeof type === 'string' ? LOADERS.get(type) : undefined;
-  if (!load) throw new Error(`fromPretrained: ${configFile} has model_type ${JSON.stringify(type)}; supported: ${[...LOADERS.keys()].join(', ')}`);
-  const model = await load(dir);
+  if (!load) throw new Error(`fromPretrained: ${describeUnsupported(json, configFile)}; supported model_type: ${[...LOADERS.keys()].join(', ')}`);
+  const model = await load(dir, json);
   try {
-    return { model, tokenizer: await tokenizerFor(dir, model, configFile) };
+    const tokenizer = await tokenizerFor(dir, model, configFile);
+    return model instanceof GPT ? { task: 'text-generation', model, tokenizer } : { task: 'text-classification', model, tokenizer };
   } catch (e) {
     disposeModel(model);
     throw e;
@@ -404,7 +450,7 @@ async function loadPretrained(dir: string, adapters: string[]): Promise<Pretrain
  * The directory's tokenizer (null when it has none), checked against the model: every id it can
  * give must have a row in the embedding, else training reads past the table and reports NaN.
  */
-async function tokenizerFor(dir: string, model: GPT, configFile: string): Promise<Tokenizer | null> {
+async function tokenizerFor(dir: string, model: Pretrained['model'], configFile: string): Promise<Tokenizer | null> {
   const file = await exists(join(dir, 'tokenizer.json')) ? join(dir, 'tokenizer.json')
     : await exists(join(dir, 'vocab.json')) && await exists(join(dir, 'merges.txt')) ? join(dir, 'vocab.json') : null;
   if (!file) return null;
@@ -445,13 +491,18 @@ async function fromAdapter(dir: string, adapters: string[]): Promise<Pretrained>
   } else if (!(await exists(join(base, 'config.json')))) {
     throw new Error(`fromPretrained: the base model of the adapter in ${dir}, ${base}, has no config.json (${cfgFile} names it)`);
   }
-  const { model, tokenizer } = await loadPretrained(base, chain);
+  const pre = await loadPretrained(base, chain);
+  if (pre.task !== 'text-generation') {
+    disposeModel(pre.model);
+    throw new Error(`fromPretrained: the base model of the adapter in ${dir}, ${base}, is a ${pre.task} model; adapters load on language models only`);
+  }
+  const { model, tokenizer } = pre;
   try {
     const { loadAdapter, mergeAndUnload, LoraLinear } = await import('../nn/lora.js');
     if ([...model.modules()].some((m) => m instanceof LoraLinear)) mergeAndUnload(model); // the base's own adapter
     await loadAdapter(model, dir);
     const own = await exists(join(dir, 'tokenizer.json')) ? await tokenizerFor(dir, model, join(base, 'config.json')) : null;
-    return { model, tokenizer: own ?? tokenizer };
+    return { task: 'text-generation', model, tokenizer: own ?? tokenizer };
   } catch (e) {
     disposeModel(model);
     throw e;

@@ -23,6 +23,10 @@ export {
 } from '../ops/activation.js';
 export { tanh } from '../ops/unary.js';
 
+/**
+ * How a loss reduces its per-element values: their mean (default), their sum, or 'none' (the
+ * values, unreduced).
+ */
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /**
@@ -49,6 +53,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return bias ? add(y, bias) : y;
 }
 
+/**
+ * Options of {@link conv2d}: stride (1), padding (0), dilation (1) and groups (1); numbers apply to
+ * both dims, pairs are [h, w].
+ */
 export interface Conv2dOptions {
   stride?: number | [number, number];
   /** Zero padding per side, or 'same' (stride 1: output size = input size) or 'valid' (none). */
@@ -101,6 +109,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   return bias ? add(y, reshape(bias, [1, Co, 1, 1])) : y;
 }
 
+/**
+ * Options of {@link convTranspose2d}: stride (1), padding (0), outputPadding (0), dilation (1) and
+ * groups (1); numbers apply to both dims, pairs are [h, w].
+ */
 export interface ConvTranspose2dOptions {
   stride?: number | [number, number];
   /** As PyTorch: the full transposed output is cropped by `padding` on each side. */
@@ -159,6 +171,10 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   return squeeze(y, 2);
 }
 
+/**
+ * Options of {@link conv1d}: stride (1), zero padding per side (0, or 'same' / 'valid'), dilation
+ * (1) and groups (1).
+ */
 export interface Conv1dOptions {
   stride?: number;
   padding?: number | 'same' | 'valid';
@@ -166,6 +182,10 @@ export interface Conv1dOptions {
   groups?: number;
 }
 
+/**
+ * Options of {@link maxPool2d} and {@link avgPool2d}: stride (default the kernel size), padding per
+ * side (at most half the kernel; 0) and dilation (1); numbers apply to both dims, pairs are [h, w].
+ */
 export interface Pool2dOptions {
   /** Default: the kernel size (non-overlapping windows), as in PyTorch. */
   stride?: number | [number, number];
@@ -303,6 +323,10 @@ export function binaryCrossEntropyWithLogits(
   return reduce(l, opts.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
 }
 
+/**
+ * Options of {@link nllLoss}: per-class weights [C], a target value that is skipped (ignoreIndex,
+ * default −100) and the reduction ('mean').
+ */
 export interface NllOptions {
   weight?: Tensor;
   ignoreIndex?: number;
@@ -342,6 +366,10 @@ export function nllLoss(input: Tensor, target: Tensor, opts: NllOptions = {}): T
   return div(sum(l), sum(w));
 }
 
+/**
+ * Options of {@link crossEntropy}: those of {@link nllLoss}, and labelSmoothing ε in [0, 1]
+ * (default 0) mixing the target with the uniform distribution.
+ */
 export interface CrossEntropyOptions extends NllOptions {
   labelSmoothing?: number;
 }
@@ -417,11 +445,13 @@ function fusedCrossEntropy(x: Tensor, t: Tensor, ignoreIndex: number): Tensor | 
   const [N, C] = x.shape;
   if (t.storage.backend !== backend || t.shape[0] !== N || N === 0 || C === 0) return null;
   const out = allocTensor(backend, [N], x.dtype), lse = allocTensor(backend, [N], x.dtype);
-  if (!kernel(x, t, ignoreIndex, out.storage, lse.storage)) {
-    out.dispose();
-    lse.dispose();
-    return null;
+  let ran = false;
+  try {
+    ran = kernel(x, t, ignoreIndex, out.storage, lse.storage);
+  } finally {
+    if (!ran) { out.dispose(); lse.dispose(); } // declined, or threw (a target out of range)
   }
+  if (!ran) return null;
   record('crossEntropy', [x, t, lse], out, (g) => scope(() => {
     const back = backend.fused?.crossEntropyBackward;
     if (back && !isGradEnabled() && !crossEntropyOptions.composedBackward) {

@@ -32,14 +32,20 @@ export function calculateGain(nonlinearity: string, param?: number): number {
   }
 }
 
+/** Options of the random initializers: the generator to draw from (default the global one). */
 export interface InitOptions { generator?: Generator }
 
+/** Fill `t` in place with values from U(a, b) (default U(0, 1)); returns `t`. */
 export const uniform_ = (t: Tensor, a = 0, b = 1, o: InitOptions = {}): Tensor =>
   fill(t, () => uniform(t.shape, a, b, { generator: o.generator, dtype: t.dtype, device: t.device }));
+/** Fill `t` in place with values from N(mean, std²) (default N(0, 1)); returns `t`. */
 export const normal_ = (t: Tensor, mean = 0, std = 1, o: InitOptions = {}): Tensor =>
   fill(t, () => add(mul(randn(t.shape, { generator: o.generator, dtype: t.dtype, device: t.device }), std), mean));
+/** Fill `t` in place with `v`; returns `t`. */
 export const constant_ = (t: Tensor, v: number): Tensor => fill(t, () => full(t.shape, v, { dtype: t.dtype, device: t.device }));
+/** Fill `t` in place with zeros; returns `t`. */
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
+/** Fill `t` in place with ones; returns `t`. */
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 
 /** U(-b, b) with b = gain·√(6/(fan_in+fan_out)). */
@@ -49,6 +55,7 @@ export function xavierUniform_(t: Tensor, gain = 1, o: InitOptions = {}): Tensor
   return uniform_(t, -b, b, o);
 }
 
+/** Glorot normal init in place: N(0, std²) with std = gain·√(2/(fan_in + fan_out)). */
 export function xavierNormal_(t: Tensor, gain = 1, o: InitOptions = {}): Tensor {
   const { fanIn, fanOut } = calculateFans(t);
   return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), o);
@@ -62,6 +69,10 @@ export function kaimingUniform_(t: Tensor, a = 0, mode: 'fanIn' | 'fanOut' = 'fa
   return uniform_(t, -bound, bound, o);
 }
 
+/**
+ * He normal init in place: N(0, std²) with std = gain/√fan, fan = fan_in or fan_out (`mode`), gain
+ * for `nonlinearity` with slope a.
+ */
 export function kaimingNormal_(t: Tensor, a = 0, mode: 'fanIn' | 'fanOut' = 'fanIn', nonlinearity = 'leaky_relu', o: InitOptions = {}): Tensor {
   const fans = calculateFans(t);
   const fan = mode === 'fanIn' ? fans.fanIn : fans.fanOut;

@@ -29,10 +29,15 @@ import { readTextFile, writeFileAtomic } from '../platform/fs.js';
 
 /** PEFT's file names inside an adapter directory. */
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
+/** PEFT's file name of the adapter's weights (safetensors) inside an adapter directory. */
 export const ADAPTER_WEIGHTS_NAME = 'adapter_model.safetensors';
 /** PeftModelForCausalLM wraps LoraModel (`base_model`) which wraps the user's model (`model`). */
 const KEY_PREFIX = 'base_model.model.';
 
+/**
+ * Options of {@link LoraLinear}: the adapter's rank, scaling, dropout and rsLoRA (PEFT's LoraConfig
+ * fields).
+ */
 export interface LoraLinearOptions {
   /** Rank of the update (PEFT's r; default 8). */
   r?: number;
@@ -168,6 +173,10 @@ export class LoraLinear extends Module {
 // ---------------------------------------------------------------------------------------------
 // Injection into a model
 
+/**
+ * Options of {@link injectLora}: which modules get adapters, and the adapters' settings (those of
+ * {@link LoraLinearOptions}).
+ */
 export interface InjectLoraOptions extends LoraLinearOptions {
   /**
    * Which modules get adapters, as PEFT's target_modules: a list of names, each matching a module

@@ -11,8 +11,23 @@ import { contiguous } from '../ops/movement.js';
 import { DTYPES, type DType } from '../tensor/dtype.js';
 import { toBackend } from '../ops/transfer.js';
 
+/**
+ * Tensors by dotted name (`h.0.attn.c_attn.weight`), as PyTorch's state_dict: parameters and
+ * persistent buffers.
+ */
 export type StateDict = Record<string, Tensor>;
 
+/**
+ * Base class of layers and models (PyTorch's nn.Module). Subclasses assign parameters, buffers
+ * and sub-modules to fields and implement `forward`; fields are found in definition order, which
+ * gives PyTorch's dotted parameter names.
+ * @example
+ * class MLP extends Module {
+ *   fc1 = new Linear(784, 128);
+ *   fc2 = new Linear(128, 10);
+ *   forward(x: Tensor): Tensor { return this.fc2.forward(relu(this.fc1.forward(x))); }
+ * }
+ */
 export abstract class Module {
   /** True in training mode (dropout active, batch statistics used). */
   training = true;

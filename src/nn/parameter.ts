@@ -3,6 +3,10 @@
 import { Tensor } from '../tensor/tensor.js';
 import { isFloat } from '../tensor/dtype.js';
 
+/**
+ * A tensor that a {@link Module} trains: a leaf that requires grad, is kept across `scope()`, and
+ * is found by `parameters()`.
+ */
 export class Parameter extends Tensor {
   /**
    * Wrap a tensor's data as a trainable parameter (shares its storage).

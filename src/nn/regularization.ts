@@ -12,6 +12,7 @@ import { sum } from '../ops/reduce.js';
 import { zeros } from '../tensor/creation.js';
 import { fmtShape } from '../tensor/shape.js';
 
+/** Options of {@link l1Penalty}, {@link l2Penalty} and {@link l1l2Penalty}. */
 export interface PenaltyOptions {
   /** Leave out parameters with fewer than two dimensions: biases and normalization scales (default false). */
   skip1d?: boolean;

@@ -18,8 +18,10 @@ export function relu(x: Tensor): Tensor {
   return y;
 }
 
+/** x where x > 0, else negativeSlope·x (torch leaky_relu). */
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => where(greater(x, 0), x, mul(x, negativeSlope));
 
+/** x where x > 0, else α·(eˣ − 1) (torch elu). */
 export const elu = (x: Tensor, alpha = 1): Tensor => where(greater(x, 0), x, mul(sub(exp(x), 1), alpha));
 
 /** 1 / (1 + e^{-x}) via e = e^{-|x|} ∈ (0, 1]: 1/(1+e) for x ≥ 0, e/(1+e) below; nothing overflows. */
@@ -35,6 +37,7 @@ export const softplus = (x: Tensor): Tensor => add(maximum(x, 0), log1p(exp(neg(
 /** log σ(x) = -softplus(-x). */
 export const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)));
 
+/** x·σ(x), the sigmoid-weighted linear unit (also called swish). */
 export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
 
 /**

@@ -14,6 +14,10 @@ import { isTensor, scalarDType, scalarFor, type TensorOrScalar } from './util.js
 const elementwise = ([a]: Tensor[]) => ({ shape: [...a.shape], dtype: a.dtype });
 const compare = ([a]: Tensor[]) => ({ shape: [...a.shape], dtype: 'bool' as DType });
 
+/**
+ * Shape and dtype rules and vector-Jacobian products of the binary primitives and where (used by
+ * dispatch).
+ */
 export const binaryRules: Rules<BinaryPrim | 'where'> = {
   add: { shape: elementwise, vjp: (g) => [g, g] }, // d(a+b) = (1, 1)
   sub: { shape: elementwise, vjp: (g) => [g, neg(g)] }, // d(a-b) = (1, -1)
@@ -69,22 +73,44 @@ function binary(op: BinaryPrim, a: TensorOrScalar, b: TensorOrScalar): Tensor {
 
 /** a + b with broadcasting. @example add(x, 1) */
 export const add = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('add', a, b);
+/** a − b with broadcasting. */
 export const sub = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('sub', a, b);
+/** a · b elementwise, with broadcasting. */
 export const mul = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('mul', a, b);
 /** True division; integer inputs give float32 (torch.div). */
 export const div = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('div', a, b);
+/** aᵇ elementwise, with broadcasting; integer inputs give float32. */
 export const pow = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('pow', a, b);
+/**
+ * Elementwise max(a, b) with broadcasting (torch.maximum); on ties the gradient is split evenly.
+ */
 export const maximum = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('maximum', a, b);
+/**
+ * Elementwise min(a, b) with broadcasting (torch.minimum); on ties the gradient is split evenly.
+ */
 export const minimum = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('minimum', a, b);
+/** a < b elementwise, with broadcasting; a bool tensor. */
 export const less = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('less', a, b);
+/** a == b elementwise, with broadcasting; a bool tensor. */
 export const equal = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('equal', a, b);
+/** a > b elementwise, with broadcasting; a bool tensor. */
 export const greater = (a: TensorOrScalar, b: TensorOrScalar): Tensor => binary('less', b, a);
+/** a ≤ b elementwise, with broadcasting; a bool tensor. */
 export const lessEqual = (a: TensorOrScalar, b: TensorOrScalar): Tensor => logicalNot(greater(a, b));
+/** a ≥ b elementwise, with broadcasting; a bool tensor. */
 export const greaterEqual = (a: TensorOrScalar, b: TensorOrScalar): Tensor => logicalNot(less(a, b));
+/** a ≠ b elementwise, with broadcasting; a bool tensor. */
 export const notEqual = (a: TensorOrScalar, b: TensorOrScalar): Tensor => logicalNot(equal(a, b));
+/** Elementwise NOT of a as booleans (nonzero is true); a bool tensor. */
 export const logicalNot = (a: Tensor): Tensor => equal(cast(a, 'bool'), false);
+/** Elementwise AND of a and b as booleans (nonzero is true), with broadcasting; a bool tensor. */
 export const logicalAnd = (a: Tensor, b: Tensor): Tensor => cast(mul(cast(a, 'bool'), cast(b, 'bool')), 'bool');
+/** Elementwise OR of a and b as booleans (nonzero is true), with broadcasting; a bool tensor. */
 export const logicalOr = (a: Tensor, b: Tensor): Tensor => cast(add(cast(a, 'bool'), cast(b, 'bool')), 'bool');
+/**
+ * Clip x to [min, max] elementwise (torch.clamp); a null or missing bound is not applied.
+ * @example clamp(x, 0, 1)
+ */
 export const clamp = (x: Tensor, min?: number | null, max?: number | null): Tensor => {
   let r = x;
   if (min !== undefined && min !== null) r = maximum(r, min);

@@ -9,6 +9,10 @@ import { arange } from '../tensor/creation.js';
 import { cast } from './unary.js';
 import { equal } from './binary.js';
 
+/**
+ * Shape and dtype rules and vector-Jacobian products of the gather and scatterAdd primitives (used
+ * by dispatch).
+ */
 export const indexRules: Rules<'gather' | 'scatterAdd'> = {
   gather: {
     shape: ([x, index]) => ({ shape: [...index.shape], dtype: x.dtype }),

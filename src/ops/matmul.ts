@@ -9,6 +9,7 @@ import type { Rules } from './rule.js';
 import { expand, reshape, squeeze, transpose, unsqueeze } from './movement.js';
 import { cast } from './unary.js';
 
+/** Shape and dtype rule and vector-Jacobian product of the matmul primitive (used by dispatch). */
 export const matmulRules: Rules<'matmul'> = {
   matmul: {
     shape: ([a, b]) => ({ shape: [...a.shape.slice(0, -1), b.shape[b.ndim - 1]], dtype: a.dtype }),

@@ -8,6 +8,10 @@ import { record } from '../autograd/tape.js';
 import type { Rules } from './rule.js';
 import { sum } from './reduce.js';
 
+/**
+ * Shape and dtype rules and vector-Jacobian products of the copy, concat and pad primitives (used
+ * by dispatch).
+ */
 export const movementRules: Rules<'copy' | 'concat' | 'pad'> = {
   copy: {
     shape: ([x]) => ({ shape: [...x.shape], dtype: x.dtype }),
@@ -112,6 +116,11 @@ function reshapeView(x: Tensor, s: number[]): Tensor | null {
   return strides && makeView('reshape', x, s, strides, x.offset, (g) => reshape(g, x.shape));
 }
 
+/**
+ * Merge dims startDim..endDim (all by default) into one (torch.flatten); a view where the strides
+ * allow, else a copy.
+ * @example flatten(x, 1) // [N, C, H, W] → [N, C·H·W]
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normAxis('flatten', startDim, x.ndim), e = normAxis('flatten', endDim, x.ndim);
@@ -130,6 +139,10 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   return makeView('permute', x, d.map((a) => x.shape[a]), d.map((a) => x.strides[a]), x.offset, (g) => permute(g, inv));
 }
 
+/**
+ * Swap two dims (the last two by default; torch.transpose), as a view; tensors of fewer than 2 dims
+ * are returned as they are.
+ */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   if (x.ndim < 2) return x;
   const a = normAxis('transpose', dim0, x.ndim), b = normAxis('transpose', dim1, x.ndim);
@@ -165,6 +178,10 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   return lead > 0 || r.ndim !== shape.length ? reshape(r, shape) : r;
 }
 
+/**
+ * Drop size-1 dims (torch.squeeze), as a view: all of them, or those listed in `dim` (a listed
+ * dim of another size is left as it is).
+ */
 export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
   const dims = dim === undefined ? x.shape.map((_, i) => i).filter((i) => x.shape[i] === 1)
     : (Array.isArray(dim) ? dim : [dim]).map((d) => normAxis('squeeze', d, x.ndim)).filter((d) => x.shape[d] === 1);
@@ -172,6 +189,11 @@ export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
   return makeView('squeeze', x, keep.map((i) => x.shape[i]), keep.map((i) => x.strides[i]), x.offset, (g) => reshape(g, x.shape));
 }
 
+/**
+ * Insert a size-1 dim at position `dim` (negative counts from the end of the result), as a view
+ * (torch.unsqueeze).
+ * @example unsqueeze(x, 0) // [3, 4] → [1, 3, 4]
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normAxis('unsqueeze', dim, x.ndim + 1);
   const shape = [...x.shape], strides = [...x.strides];

@@ -58,6 +58,7 @@ function defaultSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
+/** The generator random ops use when given none; seed it with {@link manualSeed}. */
 export const defaultGenerator = new Generator();
 
 /** Seed the default generator (torch.manual_seed). */
@@ -65,6 +66,10 @@ export function manualSeed(seed: number): void {
   defaultGenerator.manualSeed(seed);
 }
 
+/**
+ * Options of the random ops: dtype (float32 by default), backend, generator (the default one unless
+ * given) and requiresGrad.
+ */
 export interface RandomOptions {
   dtype?: DType;
   /** Backend name; defaults to the current backend. */

@@ -12,6 +12,10 @@ import { detach } from '../autograd/tape.js';
 
 const keepShape = (x: Tensor, axes: number[]) => x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
+/**
+ * Shape and dtype rules and vector-Jacobian products of the reduction primitives (used by
+ * dispatch).
+ */
 export const reduceRules: Rules<'sum' | 'max' | 'argmax'> = {
   sum: {
     shape: ([x], { axes }) => ({ shape: keepShape(x, axes), dtype: x.dtype === 'bool' ? 'int32' : x.dtype }),
@@ -59,6 +63,7 @@ export function max(x: Tensor, dim?: Axes, keepdim = false): Tensor {
   return dropAxes(dispatch('max', [x], { axes }), axes, keepdim);
 }
 
+/** Smallest value over `dim` (torch.amin; all dims when omitted). */
 export function min(x: Tensor, dim?: Axes, keepdim = false): Tensor {
   return neg(max(neg(x), dim, keepdim));
 }
@@ -71,6 +76,10 @@ export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   return keepdim ? r : squeeze(r, axis);
 }
 
+/**
+ * Index of the smallest value along `dim` (first one on ties); over the flattened tensor when
+ * omitted.
+ */
 export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
   return argmax(neg(x), dim, keepdim);
 }
@@ -83,6 +92,7 @@ export function variance(x: Tensor, dim?: Axes, keepdim = false, correction = 1)
   return div(sum(mul(d, d), axes, keepdim), Math.max(0, n - correction));
 }
 
+/** Standard deviation √variance, with Bessel's correction by default (torch.std, correction=1). */
 export function std(x: Tensor, dim?: Axes, keepdim = false, correction = 1): Tensor {
   return sqrt(variance(x, dim, keepdim, correction));
 }

@@ -13,6 +13,10 @@ import { detach } from '../autograd/tape.js';
 const same: Rule<UnaryPrim>['shape'] = ([x]) => ({ shape: [...x.shape], dtype: x.dtype });
 const floating: Rule<UnaryPrim>['shape'] = ([x]) => ({ shape: [...x.shape], dtype: floatDType(x.dtype) });
 
+/**
+ * Shape and dtype rules and vector-Jacobian products of the unary primitives and cast (used by
+ * dispatch).
+ */
 export const unaryRules: Rules<UnaryPrim | 'cast'> = {
   neg: { shape: same, vjp: (g) => [neg(g)] }, // d(-x) = -1
   exp: { shape: floating, vjp: (g, _x, out) => [mul(g, out)] }, // d e^x = e^x
@@ -38,16 +42,27 @@ function unary(op: UnaryPrim, x: Tensor): Tensor {
   return dispatch(op, [input], {});
 }
 
+/** Elementwise −x. */
 export const neg = (x: Tensor): Tensor => unary('neg', x);
+/** Elementwise eˣ (integer inputs compute in float32, as every transcendental op here). */
 export const exp = (x: Tensor): Tensor => unary('exp', x);
+/** Elementwise natural logarithm ln x. */
 export const log = (x: Tensor): Tensor => unary('log', x);
+/** Elementwise √x. */
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+/** Elementwise 1/x. */
 export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x);
+/** Elementwise sine (radians). */
 export const sin = (x: Tensor): Tensor => unary('sin', x);
+/** Elementwise cosine (radians). */
 export const cos = (x: Tensor): Tensor => unary('cos', x);
+/** Elementwise hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+/** Elementwise Gauss error function erf x = 2/√π ∫₀ˣ e^(−t²) dt. */
 export const erf = (x: Tensor): Tensor => unary('erf', x);
+/** Elementwise ⌊x⌋ (integer tensors are returned as they are); its gradient is 0. */
 export const floor = (x: Tensor): Tensor => (isFloat(x.dtype) ? unary('floor', x) : x);
+/** Elementwise |x|; the gradient is sign(x) (0 at 0). */
 export const abs = (x: Tensor): Tensor => unary('abs', x);
 
 /** Convert to another dtype (float→int truncates toward zero; nonzero→true). */
@@ -58,8 +73,11 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 // ---- composites ----
 
+/** Elementwise 1/√x. */
 export const rsqrt = (x: Tensor): Tensor => reciprocal(sqrt(x));
+/** Elementwise x². */
 export const square = (x: Tensor): Tensor => mul(x, x);
+/** Elementwise ⌈x⌉; its gradient is 0. */
 export const ceil = (x: Tensor): Tensor => neg(floor(neg(x)));
 /** Round half to even, like torch.round. */
 export function round(x: Tensor): Tensor {
@@ -68,9 +86,13 @@ export function round(x: Tensor): Tensor {
   const up = where(greater(diff, 0.5), 1, where(less(diff, 0.5), 0, where(greater(sub(f, half), 0), 1, 0)));
   return add(f, up);
 }
+/** Elementwise ln(1 + x), computed as log(x + 1). */
 export const log1p = (x: Tensor): Tensor => log(add(x, 1));
+/** Elementwise eˣ − 1, computed as exp(x) − 1. */
 export const expm1 = (x: Tensor): Tensor => sub(exp(x), 1);
+/** Elementwise base-2 logarithm. */
 export const log2 = (x: Tensor): Tensor => mul(log(x), 1 / Math.LN2);
+/** Elementwise tangent sin x / cos x (radians). */
 export const tan = (x: Tensor): Tensor => div(sin(x), cos(x));
 /** -1, 0 or 1 (no gradient). */
 export function sign(x: Tensor): Tensor {

@@ -6,6 +6,10 @@ import { neg, sqrt } from '../ops/unary.js';
 import { allocTensor } from '../backends/dispatch.js';
 import { Optimizer, lerp, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
 
+/**
+ * The hyperparameters of {@link Adam} and {@link AdamW}, per parameter group; `maximize` ascends
+ * the objective instead.
+ */
 export interface AdamHyperparams {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -22,9 +26,18 @@ export interface AdamHyperparams {
   decoupledWeightDecay: boolean;
 }
 
+/** The {@link Adam} constructor's options: any of {@link AdamHyperparams}, the rest defaulted. */
 export type AdamOptions = Partial<AdamHyperparams>;
+/**
+ * The {@link AdamW} constructor's options: those of Adam but the decoupling flag, which AdamW
+ * always sets.
+ */
 export type AdamWOptions = Omit<AdamOptions, 'decoupledWeightDecay'>;
 
+/**
+ * Adam (Kingma & Ba) with PyTorch's exact update (torch.optim.Adam), optional amsgrad and L2 weight
+ * decay.
+ */
 export class Adam extends Optimizer<AdamHyperparams> {
   /**
    * torch.optim.Adam: at step t, g ← grad (+ wd·p), m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,

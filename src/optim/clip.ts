@@ -11,6 +11,10 @@ import { max, min, sum } from '../ops/reduce.js';
 import { stack } from '../ops/movement.js';
 import { isTensor } from '../ops/util.js';
 
+/**
+ * The order p of the norm used for clipping: any number (2 by default; 1, 0, ±Infinity allowed), or
+ * 'inf' for the max norm.
+ */
 export type NormType = number | 'inf';
 
 /** The p-norm of all elements of t as a scalar tensor of t's dtype (torch.linalg.vector_norm). */

@@ -13,6 +13,11 @@ export interface SchedulerState {
   [key: string]: unknown;
 }
 
+/**
+ * Base class of the learning-rate schedules (torch.optim.lr_scheduler.LRScheduler): construction
+ * sets the rate of step 0, each `step()` moves to the next epoch (or batch) and writes the new rate
+ * into every parameter group of the optimizer.
+ */
 export abstract class LRScheduler {
   /** Each group's rate when the first scheduler was attached (its `initialLr`). */
   baseLrs: number[];
@@ -181,6 +186,7 @@ export class LambdaLR extends LRScheduler {
   }
 }
 
+/** Options of {@link CosineWarmupLR} and {@link cosineWithWarmup}. */
 export interface WarmupCosineOptions {
   /** Steps of linear warmup from 0 to the base rate. */
   warmupSteps: number;
@@ -235,6 +241,7 @@ export function cosineWithWarmup(optimizer: Optimizer, opts: WarmupCosineOptions
   return new CosineWarmupLR(optimizer, opts);
 }
 
+/** Options of {@link ReduceLROnPlateau} (torch's arguments and defaults). */
 export interface ReduceLROnPlateauOptions {
   /** 'min': the metric should go down (a loss); 'max': up (an accuracy). */
   mode?: 'min' | 'max';
@@ -254,6 +261,10 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
+/**
+ * The saved state of a {@link ReduceLROnPlateau}: best metric, bad-epoch and cooldown counters,
+ * epoch and last rates.
+ */
 export interface PlateauState {
   /** The best metric so far; null before the first step (JSON has no Infinity). */
   best: number | null;

@@ -56,6 +56,11 @@ export interface OptimizerStateMeta {
   paramGroups: SavedParamGroup[];
 }
 
+/**
+ * Base class of the optimizers (torch.optim.Optimizer): parameter groups with their own
+ * hyperparameters, per-parameter state, `step()`, `zeroGrad()` and a saveable `stateDict()`.
+ * Parameters are updated in place: the tensor objects stay the same, their values are replaced.
+ */
 export abstract class Optimizer<H extends Hyperparams = Hyperparams> {
   /** The hyperparameters a group gets when it does not set its own. */
   readonly defaults: H;

@@ -5,6 +5,10 @@ import { add, div, mul, sub } from '../ops/binary.js';
 import { neg, sqrt } from '../ops/unary.js';
 import { Optimizer, lerp, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
 
+/**
+ * The hyperparameters of {@link RMSprop}, per parameter group; `maximize` ascends the objective
+ * instead.
+ */
 export interface RMSpropHyperparams {
   /** Learning rate (default 1e-2). */
   lr: number;
@@ -21,8 +25,15 @@ export interface RMSpropHyperparams {
   maximize: boolean;
 }
 
+/**
+ * The {@link RMSprop} constructor's options: any of {@link RMSpropHyperparams}, the rest defaulted.
+ */
 export type RMSpropOptions = Partial<RMSpropHyperparams>;
 
+/**
+ * RMSprop (torch.optim.RMSprop): gradients divided by a running root mean square, with optional
+ * momentum and the centered variant.
+ */
 export class RMSprop extends Optimizer<RMSpropHyperparams> {
   /**
    * torch.optim.RMSprop: g ← grad (+ wd·p); s ← αs + (1−α)g²; a = √s + ε, or centered with

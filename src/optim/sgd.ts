@@ -5,6 +5,7 @@ import { add, mul } from '../ops/binary.js';
 import { neg } from '../ops/unary.js';
 import { Optimizer, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
 
+/** The hyperparameters of {@link SGD}, per parameter group. */
 export interface SGDHyperparams {
   /** Learning rate (default 1e-3, PyTorch's). */
   lr: number;
@@ -20,8 +21,13 @@ export interface SGDHyperparams {
   maximize: boolean;
 }
 
+/** The {@link SGD} constructor's options: any of {@link SGDHyperparams}, the rest defaulted. */
 export type SGDOptions = Partial<SGDHyperparams>;
 
+/**
+ * Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay
+ * (torch.optim.SGD).
+ */
 export class SGD extends Optimizer<SGDHyperparams> {
   /**
    * torch.optim.SGD: g ← grad (+ wd·p); with momentum μ, b ← g at the first step, else

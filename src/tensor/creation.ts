@@ -7,9 +7,21 @@ import { allocating } from './memory.js';
 import { fmtShape, sizeOf } from './shape.js';
 import type { Tensor } from './tensor.js';
 
+/**
+ * Numbers or booleans nested in arrays, one level per dim: `[[1, 2], [3, 4]]` is a [2, 2] tensor's
+ * data.
+ */
 export type NestedArray = number | boolean | NestedArray[];
+/**
+ * What {@link tensor} accepts as data: nested arrays, a typed array (1-D unless a shape is given)
+ * or a number.
+ */
 export type TensorLike = Tensor | TypedArray | NestedArray;
 
+/**
+ * Options of the creation functions: dtype (float32 unless the function says otherwise),
+ * requiresGrad (false) and the backend.
+ */
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
@@ -106,14 +118,26 @@ function filled(op: string, shape: readonly number[], value: number, opts: Tenso
   return make(op, shape, dtype, opts, (n) => arrayFor(dtype, n).fill(dtype === 'bool' ? (value ? 1 : 0) : value));
 }
 
+/**
+ * A tensor of `shape` filled with `value` (torch.full), float32 unless a dtype is given.
+ * @example full([2, 3], 7)
+ */
 export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
   return filled('full', shape, value, opts);
 }
 
+/**
+ * A tensor of `shape` filled with 0, float32 unless a dtype is given.
+ * @example zeros([2, 3], { dtype: 'int32' })
+ */
 export const zeros = (shape: readonly number[], opts?: TensorOptions): Tensor => filled('zeros', shape, 0, opts);
+/** A tensor of `shape` filled with 1, float32 unless a dtype is given. */
 export const ones = (shape: readonly number[], opts?: TensorOptions): Tensor => filled('ones', shape, 1, opts);
+/** Zeros with t's shape, dtype and backend (each can be overridden in opts). */
 export const zerosLike = (t: Tensor, opts?: TensorOptions): Tensor => filled('zerosLike', t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
+/** Ones with t's shape, dtype and backend (each can be overridden in opts). */
 export const onesLike = (t: Tensor, opts?: TensorOptions): Tensor => filled('onesLike', t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
+/** `value` everywhere, with t's shape, dtype and backend (each can be overridden in opts). */
 export const fullLike = (t: Tensor, value: number, opts?: TensorOptions): Tensor => filled('fullLike', t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 
 /** Scalar tensor (shape []) of a dtype. */

@@ -2,9 +2,20 @@
 // mteval-v13a.pl, clipped n-gram counts against the union of references, the closest reference
 // length for the brevity penalty, and sacreBLEU's smoothing methods. Scores are on a 0-100 scale.
 
+/**
+ * How BLEU splits text into tokens (sacreBLEU's names): '13a' (mteval-v13a, the default), 'none'
+ * (whitespace only) or 'char' (every character).
+ */
 export type BleuTokenizer = '13a' | 'none' | 'char';
+/**
+ * sacreBLEU's smoothing methods for n-gram orders without matches: 'exp' (the default), 'floor',
+ * 'add-k' or 'none'.
+ */
 export type BleuSmoothing = 'exp' | 'floor' | 'add-k' | 'none';
 
+/**
+ * Options of {@link corpusBleu} and {@link sentenceBleu}: sacreBLEU's settings, with its defaults.
+ */
 export interface BleuOptions {
   /** Tokenizer applied to hypotheses and references (sacreBLEU's default '13a'). */
   tokenize?: BleuTokenizer;

@@ -23,6 +23,9 @@ export interface ByteLevelOptions {
   useRegex?: boolean;
 }
 
+/**
+ * Options of `BPETokenizer.train` (Hugging Face's BpeTrainer settings), with the byte-level ones.
+ */
 export interface BPETrainOptions extends ByteLevelOptions {
   /** Size of the vocabulary, counting the 256 byte symbols and the special tokens. */
   vocabSize: number;
@@ -32,6 +35,7 @@ export interface BPETrainOptions extends ByteLevelOptions {
   minFrequency?: number;
 }
 
+/** Options of `BPETokenizer.fromVocabMerges`: the special tokens, with the byte-level ones. */
 export interface FromVocabMergesOptions extends ByteLevelOptions {
   /**
    * Tokens of the vocabulary to treat as special added tokens. Default: '<|endoftext|>' when the

@@ -15,6 +15,7 @@ import {
 export const CHAR_SPLIT_REGEX = '[\\s\\S]';
 const UNK = '[UNK]';
 
+/** Options of `CharTokenizer.fromText`. */
 export interface CharTokenizerOptions {
   /** Special tokens, given the ids after the characters, in this order. */
   specialTokens?: string[];

@@ -10,11 +10,13 @@ import {
   type Json, type JsonObject, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, stringAt, stringifyOrdered,
 } from './json.js';
 
+/** Options of `Tokenizer.encode`. */
 export interface EncodeOptions {
   /** Apply the post-processor's template (e.g. a BOS token). Default true, as in Hugging Face. */
   addSpecialTokens?: boolean;
 }
 
+/** Options of `Tokenizer.decode`. */
 export interface DecodeOptions {
   /** Leave out special tokens. Default false (as transformers' `decode`), so decode∘encode is the identity. */
   skipSpecialTokens?: boolean;
@@ -35,6 +37,10 @@ export interface AddedToken {
   normalized: boolean;
 }
 
+/**
+ * An {@link AddedToken} as given when adding one: id and content, the other fields optional
+ * (special defaults to true, normalized to !special, the rest to false).
+ */
 export type AddedTokenInit = Pick<AddedToken, 'id' | 'content'> & Partial<Omit<AddedToken, 'id' | 'content'>>;
 
 /** A piece of text between added tokens, or the id of an added token. */

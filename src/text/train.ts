@@ -5,6 +5,10 @@
 // current count, so the pair merged is always the one with the highest count, ties going to the
 // smallest (left id, right id).
 
+/**
+ * Options of {@link trainBPE}: the final vocabulary size (specials and alphabet included), the
+ * least count a merged pair must have, the special tokens and the alphabet.
+ */
 export interface TrainBPEOptions {
   vocabSize: number;
   minFrequency: number;
@@ -14,6 +18,7 @@ export interface TrainBPEOptions {
   alphabet: readonly string[];
 }
 
+/** What {@link trainBPE} learned: the vocabulary by id and the merges. */
 export interface TrainBPEResult {
   /** id → token: special tokens, the alphabet in code-point order, then one token per new merge. */
   tokens: string[];

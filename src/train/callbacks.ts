@@ -9,6 +9,7 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { checkSaveTarget } from '../io/checkpoint.js';
 
+/** Metric values by name ('loss', 'accuracy', 'val_loss', ...) that fit() passes to callbacks. */
 export type Logs = Record<string, number>;
 
 /** What callbacks can see and steer of a running fit(). */
@@ -22,6 +23,11 @@ export interface TrainerHandle {
   saveCheckpoint(dir: string, extra?: Record<string, unknown>): Promise<void>;
 }
 
+/**
+ * Base class of Keras-style callbacks: fit() calls the hooks at the start and end of training, of
+ * each epoch and of each batch, with the logs so far; override the ones you need. `trainer` lets a
+ * callback see the model and optimizer, save checkpoints and stop training.
+ */
 export abstract class Callback {
   protected trainer!: TrainerHandle;
   setTrainer(t: TrainerHandle): void { this.trainer = t; }
@@ -55,10 +61,19 @@ export function snapshotState(m: Module): StateDict {
   return noGrad(() => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, clone(t).keep()])));
 }
 
+/** Dispose every tensor of a state dict (such as one from `snapshotState`). */
 export function disposeState(sd: StateDict): void {
   for (const t of Object.values(sd)) (t as Tensor).dispose();
 }
 
+/**
+ * Options of {@link EarlyStopping} (Keras' arguments): the metric to watch (monitor, default
+ * 'val_loss'), the least change that counts as an improvement (minDelta, 0), epochs to wait
+ * (patience,
+ * 0), 'min', 'max' or 'auto' (max for accuracy-like names; the default), a baseline to beat,
+ * restore
+ * the best epoch's weights at the end (restoreBestWeights, false) and verbosity.
+ */
 export interface EarlyStoppingOptions {
   monitor?: string;
   minDelta?: number;
@@ -121,6 +136,10 @@ export class EarlyStopping extends Callback {
   }
 }
 
+/**
+ * Options of {@link ModelCheckpoint}: the directory pattern, and with saveBestOnly (false) the
+ * metric to watch (monitor, 'val_loss') and whether lower or higher is better (mode, 'auto').
+ */
 export interface ModelCheckpointOptions {
   /** Directory to write; `{epoch}` and log names like `{val_loss:.4f}` are filled in. */
   filepath: string;

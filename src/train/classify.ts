@@ -5,16 +5,15 @@
 import { readTextFile } from '../platform/fs.js';
 import { tensor } from '../tensor/creation.js';
 import { scope } from '../tensor/memory.js';
-import { noGrad } from '../autograd/grad-mode.js';
-import { argmax } from '../ops/reduce.js';
 import { Generator, manualSeed } from '../ops/random.js';
 import { clipGrads } from '../optim/clip.js';
 import { AdamW } from '../optim/adam.js';
-import { GPTClassifier } from '../models/gpt-classifier.js';
+import { GPTClassifier, encodeTexts } from '../models/gpt-classifier.js';
 import type { Tokenizer } from '../text/index.js';
 import { accuracyScore, f1Score } from './metrics.js';
 import { LossGuard, DIVERGENCE } from './loop.js';
-import { fromPretrained } from '../models/pretrained.js';
+import { languageModelFrom } from '../models/pretrained.js';
+import { smokeCaps } from './smoke.js';
 
 export interface LabelledText { text: string; label: string }
 
@@ -55,38 +54,14 @@ export interface ClassifyOptions {
 export interface ClassifyResult { model: GPTClassifier; tokenizer: Tokenizer; labels: string[]; accuracy: number; f1: number; loss: number; seconds: number }
 
 /** Predicted label ids of texts (batched, eval mode). */
-export function classifyTexts(model: GPTClassifier, tokenizer: Tokenizer, texts: string[], batchSize = 16): number[] {
-  const was = model.training;
-  model.eval();
-  const out: number[] = [];
-  try {
-    for (let i = 0; i < texts.length; i += batchSize) {
-      const batch = encodeBatch(tokenizer, texts.slice(i, i + batchSize), model.config.nPositions);
-      const p = noGrad(() => scope(() => argmax(model.forward(batch.idx, batch.lengths).logits, -1)));
-      out.push(...Array.from(p.dataSync()));
-      p.dispose();
-      batch.idx.dispose();
-    }
-  } finally {
-    model.train(was);
-  }
-  return out;
-}
-
-/** Token ids, truncated to the context and right-padded with 0, with each row's length. */
-function encodeBatch(tokenizer: Tokenizer, texts: string[], context: number) {
-  const rows = texts.map((t) => {
-    const ids = tokenizer.encode(t).slice(0, context);
-    return ids.length ? ids : [0];
-  });
-  const T = Math.max(...rows.map((r) => r.length));
-  const data = new Int32Array(rows.length * T);
-  rows.forEach((r, b) => data.set(r, b * T));
-  return { idx: tensor(data, { shape: [rows.length, T], dtype: 'int32' }), lengths: rows.map((r) => r.length) };
+export async function classifyTexts(model: GPTClassifier, tokenizer: Tokenizer, texts: string[], batchSize = 16): Promise<number[]> {
+  const ids = new Map(model.labels.map((l, i) => [l, i]));
+  return (await model.classify(texts, tokenizer, { batchSize })).map((c) => ids.get(c.label)!);
 }
 
 /** Fine-tune a pre-trained GPT as a classifier of the JSONL examples. */
 export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyResult> {
+  o = smokeCaps('finetune classify', o); // NABLA_SMOKE=1: a few seconds
   const start = performance.now();
   const seed = o.seed ?? 1337, epochs = o.epochs ?? 3, B = o.batchSize ?? 16;
   manualSeed(seed);
@@ -97,10 +72,9 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
   const order = Array.from(gen.uniformArray(examples.length)).map((u, i) => [u, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
   const nTest = Math.max(1, Math.round(examples.length / 10));
   const test = order.slice(0, nTest).map((i) => examples[i]), train = order.slice(nTest).map((i) => examples[i]);
-  const pre = await fromPretrained(o.model); // recovers a cut save, checks the tokenizer fits the model
-  if (!pre.tokenizer) throw new Error(`classify: ${o.model} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
-  const tokenizer = pre.tokenizer;
-  const model = GPTClassifier.fromLanguageModel(pre.model, labels);
+  const lm = await languageModelFrom(o.model, 'finetune --task classify'); // recovers a cut save, checks the tokenizer fits
+  const tokenizer = lm.tokenizer;
+  const model = GPTClassifier.fromLanguageModel(lm.model, labels);
   o.prepare?.(model);
   const params = model.parameters().filter((p) => p.requiresGrad);
   const optimizer = new AdamW([
@@ -117,7 +91,7 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
     let sum = 0, n = 0;
     for (let i = 0; i < perm.length; i += B) {
       const items = perm.slice(i, i + B).map((k) => train[k]);
-      const batch = encodeBatch(tokenizer, items.map((e) => e.text), model.config.nPositions);
+      const batch = encodeTexts(tokenizer, items.map((e) => e.text), model.config.nPositions);
       const l = scope(() => {
         const y = tensor(Int32Array.from(items, (e) => labelId.get(e.label)!), { dtype: 'int32' });
         const loss = model.forward(batch.idx, batch.lengths, y).loss!;
@@ -135,7 +109,7 @@ export async function finetuneClassifier(o: ClassifyOptions): Promise<ClassifyRe
       n += items.length;
     }
     lastLoss = sum / n;
-    const pred = classifyTexts(model, tokenizer, test.map((e) => e.text), B);
+    const pred = await classifyTexts(model, tokenizer, test.map((e) => e.text), B);
     accuracy = accuracyScore(yTest, pred);
     f1 = f1Score(yTest, pred, { average: 'macro', labels: labels.map((_, i) => i) });
     o.onEpoch?.({ epoch: epoch + 1, loss: lastLoss, accuracy, f1 });

@@ -14,10 +14,11 @@ import { clipGrads } from '../optim/clip.js';
 import { CosineWarmupLR } from '../optim/lr-scheduler.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { saveCheckpoint, loadTrainingState, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
-import { fromPretrained, isAdapterDir } from '../models/pretrained.js';
+import { languageModelFrom, isAdapterDir } from '../models/pretrained.js';
 import { GPT, GPT_PRESETS, type GPTConfig } from '../models/gpt.js';
 import { CharTokenizer, BPETokenizer, type Tokenizer } from '../text/index.js';
 import { LossGuard, DIVERGENCE } from './loop.js';
+import { smokeCaps } from './smoke.js';
 import { readFileBytes } from '../platform/fs.js';
 
 export interface GptTrainOptions {
@@ -218,6 +219,7 @@ export async function sampleText(model: GPT, tokenizer: Tokenizer, n: number, se
 export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
   const start = performance.now();
   opts = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as GptTrainOptions; // unset flags keep the defaults
+  opts = smokeCaps('train gpt', opts, opts.resume ? RUN_KEYS : []); // NABLA_SMOKE=1: a few seconds (a resumed run keeps its settings)
   let o: GptTrainOptions & typeof GPT_TRAIN_DEFAULTS = { ...GPT_TRAIN_DEFAULTS, ...opts } as never;
   let resumed: Awaited<ReturnType<typeof loadTrainingState>> | null = null;
   if (o.resume) {
@@ -257,10 +259,7 @@ async function run(
   const from = resumed?.dir ?? o.init;
   if (from) {
     if (resumed && await isAdapterDir(from)) throw new Error('train gpt --resume: runs that change the model (LoRA adapters) cannot be resumed yet; start the fine-tuning again');
-    const pre = await fromPretrained(from); // recovers a cut save, checks the tokenizer fits the model
-    if (!pre.tokenizer) throw new Error(`train gpt: ${from} has no tokenizer (tokenizer.json, or vocab.json + merges.txt)`);
-    model = pre.model;
-    tokenizer = pre.tokenizer;
+    ({ model, tokenizer } = await languageModelFrom(from, 'train gpt')); // recovers a cut save, checks the tokenizer fits
   } else {
     const kind: string = o.tokenizer;
     if (kind === 'bpe') tokenizer = BPETokenizer.train(text, { vocabSize: o.vocabSize, specialTokens: ['<|endoftext|>'] });

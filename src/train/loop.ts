@@ -44,6 +44,11 @@ export interface StepFns {
   penalty?(): Tensor | null;
 }
 
+/**
+ * Options of {@link fitLoop}, the training loop behind keras fit() and the CLI recipes: the step
+ * functions, the optimizer, the batches of each epoch (and of validation), the number of epochs,
+ * metrics, callbacks, gradient clipping, class weights and divergence detection.
+ */
 export interface FitLoopOptions extends StepFns {
   optimizer: Optimizer;
   /** Batches of one training epoch (called once per epoch so shuffling can differ). */

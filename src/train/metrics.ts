@@ -79,8 +79,14 @@ const absErr = (yTrue: Tensor, yPred: Tensor): Tensor =>
 
 /** Fraction correct; the kind (sparse, categorical, binary) is read from the shapes and dtypes. */
 export const accuracy: MetricFn = (t, p) => mean(autoHits(t, p));
+/**
+ * Fraction of predictions on the right side of `threshold` (0.5): mean of (yPred > threshold) ==
+ * yTrue, over all elements.
+ */
 export const binaryAccuracy = (t: Tensor, p: Tensor, threshold = 0.5): Tensor => mean(binaryHits(t, p, threshold));
+/** Fraction of samples whose argmax of yPred matches the argmax of one-hot yTrue. */
 export const categoricalAccuracy: MetricFn = (t, p) => mean(categoricalHits(t, p));
+/** Fraction of samples whose argmax of yPred [N, C] equals the integer label yTrue [N]. */
 export const sparseCategoricalAccuracy: MetricFn = (t, p) => mean(sparseHits(t, p));
 
 /**
@@ -233,11 +239,27 @@ class FnMetric extends MeanMetricWrapper {
   protected values(t: Tensor, p: Tensor): Tensor { return this.fn(t, p); }
 }
 
+/**
+ * keras.metrics.Accuracy as fit() reports it: the running fraction correct, the kind (sparse,
+ * categorical, binary) read from the shapes and dtypes.
+ */
 export class Accuracy extends FnMetric { constructor(name = 'accuracy') { super(name, autoHits); } }
+/**
+ * keras.metrics.BinaryAccuracy: the running fraction of predictions on the right side of
+ * `threshold` (0.5).
+ */
 export class BinaryAccuracy extends FnMetric {
   constructor(name = 'binary_accuracy', threshold = 0.5) { super(name, (t, p) => binaryHits(t, p, threshold)); }
 }
+/**
+ * keras.metrics.CategoricalAccuracy: the running fraction of samples whose argmax matches that of
+ * the one-hot label.
+ */
 export class CategoricalAccuracy extends FnMetric { constructor(name = 'categorical_accuracy') { super(name, categoricalHits); } }
+/**
+ * keras.metrics.SparseCategoricalAccuracy: the running fraction of samples whose argmax equals the
+ * integer label.
+ */
 export class SparseCategoricalAccuracy extends FnMetric { constructor(name = 'sparse_categorical_accuracy') { super(name, sparseHits); } }
 /** keras.metrics.TopKCategoricalAccuracy: one-hot labels (integer labels are accepted too). */
 export class TopKCategoricalAccuracy extends FnMetric {
@@ -247,7 +269,15 @@ export class TopKCategoricalAccuracy extends FnMetric {
 export class SparseTopKCategoricalAccuracy extends FnMetric {
   constructor(k = 5, name = 'sparse_top_k_categorical_accuracy') { super(name, (t, p) => topKHits(t, p, k, true)); }
 }
+/**
+ * keras.metrics.MeanSquaredError: the running mean over samples of each sample's mean squared
+ * error.
+ */
 export class MeanSquaredError extends FnMetric { constructor(name = 'mse') { super(name, sqErr); } }
+/**
+ * keras.metrics.MeanAbsoluteError: the running mean over samples of each sample's mean absolute
+ * error.
+ */
 export class MeanAbsoluteError extends FnMetric { constructor(name = 'mae') { super(name, absErr); } }
 
 /**
@@ -323,6 +353,7 @@ export class Recall extends ConfusionMetric {
   protected compute(s: Float64Array[] | null): number { return s ? divNoNan(s[0][0], s[0][0] + s[2][0]) : 0; }
 }
 
+/** Options of {@link F1Score} (Keras' arguments). */
 export interface F1ScoreOptions {
   /** null (default, one score per class), 'micro', 'macro' or 'weighted' (by support). */
   average?: null | 'micro' | 'macro' | 'weighted';
@@ -404,6 +435,7 @@ function f1From(tp: number, fp: number, fn: number): number {
   return divNoNan(2 * p * r, p + r);
 }
 
+/** Options of {@link AUC} (Keras' arguments). */
 export interface AUCOptions {
   /** Thresholds evenly spread over [0, 1] (default 200, as Keras). */
   numThresholds?: number;
@@ -461,6 +493,7 @@ export class AUC extends SumStateMetric {
   }
 }
 
+/** Options of {@link R2Score} (Keras' arguments). */
 export interface R2ScoreOptions {
   /** 'uniform_average' (default) or 'variance_weighted' over output columns. */
   classAggregation?: 'uniform_average' | 'variance_weighted';
@@ -617,6 +650,10 @@ function resolveLabels(op: string, t: Float64Array, p: Float64Array, opts: { lab
   return sortedUnique(t, p);
 }
 
+/**
+ * Which labels a scikit-learn-style metric reports, and in what order (default: every label seen,
+ * sorted).
+ */
 export interface LabelOptions {
   /** The labels to report, in this order (scikit-learn's `labels`); others are ignored. */
   labels?: readonly number[];
@@ -657,8 +694,17 @@ function countLabels(t: Float64Array, p: Float64Array, labels: number[]): Counts
   return c;
 }
 
+/**
+ * How scikit-learn-style scores combine per-label values: 'binary' (the positive class only),
+ * 'micro' (from the total counts), 'macro' (the unweighted mean over labels), 'weighted' (the mean
+ * weighted by support), or null (one value per label).
+ */
 export type Average = 'binary' | 'micro' | 'macro' | 'weighted' | null;
 
+/**
+ * Options of the scikit-learn-style precision, recall and F1 functions: the labels, the averaging,
+ * the positive class and the zero-division value.
+ */
 export interface ScoreOptions extends LabelOptions {
   /** 'binary' (default: the posLabel class only), 'micro', 'macro', 'weighted' or null (per label). */
   average?: Average;
@@ -769,6 +815,10 @@ export function accuracyScore(yTrue: HostValues, yPred: HostValues, opts: { norm
   return opts.normalize === false ? hits : t.length ? hits / t.length : 0;
 }
 
+/**
+ * Precision, recall and F1 of one label (or their average), and its support: the number of true
+ * samples of that label (the total for averages).
+ */
 export interface PRF { precision: number; recall: number; f1: number; support: number }
 
 /**

@@ -17,9 +17,14 @@ import { fitLoop, evaluateLoop, DIVERGENCE, type Batches } from './loop.js';
 import { Callback } from './callbacks.js';
 import { getMetric } from './metrics.js';
 import { saveCheckpoint, loadCheckpoint, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
+import { smokeCaps } from './smoke.js';
 
 export type MnistModel = 'mlp' | 'cnn';
 
+/**
+ * Options of {@link trainMnist} (the `nabla train mnist` recipe); unset fields take
+ * `MNIST_DEFAULTS` (Adam, lr 1e-3, batch 128, seed 42, 5000 validation images).
+ */
 export interface MnistTrainOptions {
   /** 'mlp' (the articles' 784-512-10 network, the default) or 'cnn' (Conv-ReLU-Pool ×2 → Dense → Dense). */
   model?: MnistModel;
@@ -99,6 +104,7 @@ function batches(x: Tensor, y: Tensor, batchSize: number, generator?: Generator)
 
 /** Train the MNIST classifier; returns the model, its history and the test figures. */
 export async function trainMnist(opts: MnistTrainOptions = {}): Promise<MnistResult> {
+  opts = smokeCaps('train mnist', opts); // NABLA_SMOKE=1: a few seconds
   const model0: MnistModel = opts.model ?? MNIST_DEFAULTS.model;
   if (!MNIST_MODELS.includes(model0)) throw new Error(`train mnist: unknown model '${model0}' (available: ${MNIST_MODELS.join(', ')})`);
   const o = { ...MNIST_DEFAULTS, ...opts, model: model0, epochs: opts.epochs ?? MNIST_EPOCHS[model0] };

@@ -13,6 +13,10 @@ export interface VizFonts {
   family?: string;
 }
 
+/**
+ * The rasterizer's WebAssembly and the fonts for {@link configureViz}, each given directly or as a
+ * function that loads it when first needed.
+ */
 export interface VizAssets {
   wasm?: WasmSource | (() => Promise<WasmSource>);
   fonts?: VizFonts | (() => Promise<VizFonts>);

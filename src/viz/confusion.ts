@@ -4,6 +4,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { baseConfig, renderFigure, type Figure, type RenderOptions } from './render.js';
 
+/** Options of {@link plotConfusionMatrix} and {@link confusionMatrixSpec}. */
 export interface ConfusionPlotOptions extends RenderOptions {
   /** Class names, one per row/column (default '0', '1', ...). */
   labels?: string[];

@@ -7,6 +7,10 @@ import { baseConfig, renderFigure, type Figure, type RenderOptions } from './ren
 /** Keras' History.history shape ({ loss: [...], val_loss: [...], accuracy: [...] }) or a History object. */
 export type HistoryLike = Record<string, ArrayLike<number | null>> | { history: Record<string, ArrayLike<number | null>> };
 
+/**
+ * Options of {@link plotHistory} and {@link historySpec}: title, panel size (`height` in pixels,
+ * default 240) and layout.
+ */
 export interface HistoryPlotOptions extends RenderOptions {
   /** Figure title (default 'Training history'; '' for none). */
   title?: string;

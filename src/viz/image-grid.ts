@@ -8,6 +8,7 @@ import { baseConfig, renderFigure, type Figure, type RenderOptions } from './ren
 /** N images: a Tensor [N, H, W], [N, C, H, W], [N, H, W, C] or [N, H*W]; or one flat array per image. */
 export type ImageBatch = Tensor | ArrayLike<number>[] | { data: ArrayLike<number>; shape: readonly number[] };
 
+/** Options of {@link plotImageGrid} and {@link imageGridSpec}: captions, layout and size. */
 export interface ImageGridOptions extends RenderOptions {
   /** Predicted class of each image (shown as "pred …"). */
   predicted?: ArrayLike<number>;

@@ -17,6 +17,7 @@ export interface Figure {
   height: number;
 }
 
+/** Options of rendering a figure to PNG, shared by every plot function. */
 export interface RenderOptions {
   /** PNG pixels per SVG pixel (default 2, sharp on high-density screens and in documents). */
   pixelRatio?: number;

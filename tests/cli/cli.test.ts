@@ -25,6 +25,10 @@ describe('nabla CLI', () => {
     expect(e.code, e.stderr).toBe(0);
     const ev = JSON.parse(e.stdout.trim());
     expect(ev.test_acc).toBeCloseTo(lines[1].test_acc, 6);
+    // A language-model command on it says what it holds and what to use.
+    const g = await nabla('generate', ckpt);
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/config\.json is a nabla 'mlp' checkpoint for mnist \(evaluate it with `nabla eval mnist --load DIR`\), not a Hugging Face model; supported model_type: gpt2/);
   });
 
   it('trains the CNN (short form) with a history chart; eval prints a per-class report and draws pictures', async () => {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { nabla, bin } from '../helpers/cli.js';
 import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
+import { fromPretrained } from '../../src/models/pretrained.js';
+import type { GPTClassifier } from '../../src/models/gpt-classifier.js';
 
 const corpus = SHAKESPEARE_PATH;
 const jsonLines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
@@ -166,5 +168,33 @@ describe('nabla finetune with LoRA and for classification', () => {
     expect(cfg.id2label).toEqual({ 0: 'negative', 1: 'positive' });
     const bad = await nabla('finetune', base, '--task', 'classify', '--save', out);
     expect(bad.stderr).toMatch(/needs --data FILE.jsonl/);
+
+    // The classifier classifies: from the command line (texts and a file of lines) and as a library.
+    const c = await nabla('classify', out, '--text', 'the duke is noble', 'thy brother is vile', '--json');
+    expect(c.code, c.stderr).toBe(0);
+    const rows = jsonLines(c.stdout);
+    expect(rows.map((x) => x.label)).toEqual(['positive', 'negative']);
+    for (const x of rows) {
+      expect(x.score).toBe(Math.max(...Object.values(x.probabilities as Record<string, number>)));
+      expect(Object.values(x.probabilities as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    }
+    const file = join(dir, 'reviews.txt');
+    await writeFile(file, 'my lord is gentle\n\nthe king is cruel\n');
+    const f = await nabla('classify', out, '--file', file);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['positive', 'negative']);
+    const { task, model, tokenizer } = await fromPretrained(out);
+    expect(task).toBe('text-classification');
+    const [lib] = await (model as GPTClassifier).classify('the duke is noble', tokenizer!);
+    expect(lib.label).toBe('positive');
+    expect(lib.score).toBeCloseTo(rows[0].score, 5);
+    // Other commands say what the directory holds instead of failing on its tensors.
+    const g = await nabla('generate', out, '--prompt', 'the ');
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/holds a text classifier \(GPT2ForSequenceClassification, labels negative, positive\), not a language model; classify texts with `nabla classify DIR/);
+    const lm = await nabla('classify', base, '--text', 'hello');
+    expect(lm.stderr).toMatch(/holds a language model, not a text classifier/);
+    const mnist = await nabla('eval', 'mnist', '--load', base);
+    expect(mnist.stderr).toMatch(/holds a Hugging Face 'gpt2' model \(config\.json model_type\), e\.g\. a language model: evaluate it with `nabla eval DIR --text FILE`; expected an MNIST checkpoint \(mlp or cnn/);
   });
 });

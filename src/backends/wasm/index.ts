@@ -57,6 +57,7 @@ const BINARY_CODE: Record<BinaryPrim, number> = { add: 0, sub: 1, mul: 2, div: 3
 const CAST_CODE: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
 const ELEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
+/** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /** The name tensors report as their device (default 'wasm'); register the backend under it. */
   name?: string;
@@ -66,6 +67,10 @@ export interface WasmBackendOptions {
   variants?: Variant[];
 }
 
+/**
+ * The `wasm` backend: a {@link Backend} with the WebAssembly variant in use (relaxed SIMD and/or
+ * threads), its thread count, heap statistics (`memoryStats`) and `close()` to stop the workers.
+ */
 export interface WasmBackend extends Backend {
   readonly variant: Variant;
   setThreads(n: number): void;
@@ -165,6 +170,13 @@ function gemvLayout(aCs: number, bRs: number, bCs: number, N: number, K: number)
   return t ? 1 : -1;
 }
 
+/**
+ * Make a WebAssembly backend: the best variant that instantiates here (relaxed SIMD + threads,
+ * SIMD + threads, relaxed SIMD, SIMD), with float32 kernels from wasm/assembly and the js kernels
+ * for
+ * every other case. The default backend is one of these, registered as 'wasm'; tests and benchmarks
+ * register restricted ones with `registerBackend(name, () => createWasmBackend({ name, ... }))`.
+ */
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const { variant, module, memory, exports: K, maxPages, skipped } = instantiate(opts.variants ?? VARIANTS);
   const heap = new Heap(memory, K.heapBase(), maxPages);

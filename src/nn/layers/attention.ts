@@ -69,6 +69,10 @@ function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, scale: num
 // ---------------------------------------------------------------------------------------------
 // Scaled dot-product attention
 
+/**
+ * Options of {@link scaledDotProductAttention} (F.scaled_dot_product_attention's arguments);
+ * `generator` draws the dropout mask.
+ */
 export interface ScaledDotProductAttentionOptions {
   /**
    * Broadcastable to [..., L, S]. Boolean: true = this query may attend to this key (PyTorch's SDPA
@@ -274,6 +278,7 @@ export interface MultiheadAttentionParams {
   outProjBias?: Tensor | null;
 }
 
+/** Options of `MultiheadAttention.forward` (the masks and what to return, as PyTorch's). */
 export interface MultiheadAttentionForwardOptions {
   /** [N, S] (or [S] unbatched): boolean true = ignore this key (PyTorch's convention), or float added to the scores. */
   keyPaddingMask?: Tensor | null;
@@ -410,6 +415,10 @@ export function multiHeadAttentionForward(
 // ---------------------------------------------------------------------------------------------
 // Multi-head attention, module
 
+/**
+ * Options of {@link MultiheadAttention}; `vdim` is the value features (default embedDim), `dtype`
+ * the parameters' (float32).
+ */
 export interface MultiheadAttentionOptions {
   /** Dropout on the attention weights in training (default 0). */
   dropout?: number;

@@ -2,6 +2,11 @@
 
 import { Module } from '../module.js';
 
+/**
+ * Runs its modules in order, each on the previous one's output (nn.Sequential); children are named
+ * `0`, `1`, ... as in PyTorch's state dicts.
+ * @example const model = new Sequential(new Linear(784, 128), new ReLU(), new Linear(128, 10))
+ */
 export class Sequential extends Module {
   /** Children in order; registered as `layers.0`... would differ from PyTorch, so they are own fields `0`, `1`, ... */
   constructor(...modules: Module[]) {

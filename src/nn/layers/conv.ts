@@ -10,6 +10,11 @@ import type { DType } from '../../tensor/dtype.js';
 
 type Pair = number | [number, number];
 
+/**
+ * Options of {@link Conv2d}: stride (1), zero padding per side (0; 'same' keeps the size at stride
+ * 1, 'valid' is none), dilation (1), groups (1: input and output channels must divide by it), bias
+ * (true) and the parameters' dtype (float32). Numbers apply to both dims; pairs are [h, w].
+ */
 export interface Conv2dOptions {
   stride?: Pair;
   /** Zero padding per side, or 'same' / 'valid'. */
@@ -20,6 +25,7 @@ export interface Conv2dOptions {
   dtype?: DType;
 }
 
+/** Options of {@link Conv1d}: as {@link Conv2dOptions} along the one length dim. */
 export interface Conv1dOptions {
   stride?: number;
   padding?: number | 'same' | 'valid';
@@ -54,6 +60,10 @@ abstract class ConvNd extends Module {
   }
 }
 
+/**
+ * 2-D convolution over [N, Cin, H, W] (nn.Conv2d): weight [Cout, Cin/groups, kh, kw], bias [Cout];
+ * output [N, Cout, Ho, Wo] with Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1.
+ */
 export class Conv2d extends ConvNd {
   readonly kernelSize: [number, number];
   readonly opts: Required<Omit<Conv2dOptions, 'bias' | 'dtype'>>;
@@ -77,6 +87,10 @@ export class Conv2d extends ConvNd {
   }
 }
 
+/**
+ * 1-D convolution over [N, Cin, L] (nn.Conv1d): weight [Cout, Cin/groups, k], bias [Cout]; output
+ * [N, Cout, Lo] with Lo = ⌊(L + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1.
+ */
 export class Conv1d extends ConvNd {
   readonly opts: Required<Omit<Conv1dOptions, 'bias' | 'dtype'>>;
 
@@ -95,6 +109,11 @@ export class Conv1d extends ConvNd {
   }
 }
 
+/**
+ * Options of {@link ConvTranspose2d}: stride (1), padding cropped from each side of the output (0),
+ * outputPadding added on one side (0, smaller than the stride or the dilation), dilation (1),
+ * groups (1), bias (true), dtype (float32).
+ */
 export interface ConvTranspose2dOptions {
   stride?: Pair;
   padding?: Pair;

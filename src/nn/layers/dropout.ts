@@ -4,6 +4,10 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { dropout } from '../functional.js';
 
+/**
+ * In training mode zeroes each element with probability `p` (default 0.5) and scales the rest by
+ * 1/(1 − p) (nn.Dropout); in eval mode the identity. Any shape.
+ */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();

@@ -55,6 +55,10 @@ function lookup(indices: Tensor, weight: Tensor, pad: number | null): Tensor {
   return where(unsqueeze(equal(indices, pad), -1), detach(rows), rows);
 }
 
+/**
+ * Options of {@link Embedding}: the padding row, the weight's dtype (float32), and PyTorch's
+ * private `_weight` / `_freeze` used by `fromPretrained`.
+ */
 export interface EmbeddingOptions {
   /** This row is zeroed at init and gets no gradient; negative counts from the end. */
   paddingIdx?: number | null;
@@ -65,6 +69,7 @@ export interface EmbeddingOptions {
   _freeze?: boolean;
 }
 
+/** Options of `Embedding.fromPretrained`: freeze the weight (default true) and the padding row. */
 export interface FromPretrainedOptions {
   /** Keep the weight fixed (requiresGrad false); default true, as PyTorch. */
   freeze?: boolean;

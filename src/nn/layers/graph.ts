@@ -34,6 +34,10 @@ import { isFloat, type DType } from '../../tensor/dtype.js';
  */
 export const graphOptions = { denseSegmentMax: false };
 
+/**
+ * How messages are combined at each target node: sum ('add' is PyG's name for it), mean or max; a
+ * node that receives nothing gets 0.
+ */
 export type Aggregation = 'sum' | 'add' | 'mean' | 'max';
 
 // ---------------------------------------------------------------------------------------------
@@ -215,6 +219,10 @@ export function degree(index: Tensor, numNodes: number, dtype: DType = 'float32'
   return countOf(index, numNodes, dtype);
 }
 
+/**
+ * Options of {@link addSelfLoops}: edge weights, and the weight of the added loops (fillValue,
+ * default 1).
+ */
 export interface SelfLoopOptions {
   /** Weights [E] of the edges; the loops get fillValue. */
   edgeWeight?: Tensor | null;
@@ -236,6 +244,7 @@ export function addSelfLoops(edgeIndex: Tensor, numNodes: number, opts: SelfLoop
   return [ei, concat([w, full([numNodes], opts.fillValue ?? 1, { dtype: w.dtype, device: w.device })], 0)];
 }
 
+/** Options of {@link gcnNorm}. */
 export interface GcnNormOptions {
   /** Use Â = A + 2I (GCNConv's improved). Default false. */
   improved?: boolean;
@@ -274,6 +283,7 @@ export function scatterSoftmax(src: Tensor, index: Tensor, numNodes: number): Te
   return softmaxImpl(src, index, numNodes);
 }
 
+/** Options of {@link propagate}. */
 export interface PropagateOptions {
   /** Scale each message x_j by its edge's weight [E]. */
   edgeWeight?: Tensor | null;
@@ -306,6 +316,10 @@ function glorot_(t: Tensor): void {
 // ---------------------------------------------------------------------------------------------
 // Layers
 
+/**
+ * Options of {@link GCNConv}; `bias` (default true) adds a learned [out] bias, `dtype` is the
+ * parameters' (float32).
+ */
 export interface GCNConvOptions {
   /** Â = A + 2I. Default false. */
   improved?: boolean;
@@ -364,6 +378,9 @@ export class GCNConv extends Module {
   }
 }
 
+/**
+ * Options of {@link SAGEConv}; `bias` (default true) is lin_l's, `dtype` the parameters' (float32).
+ */
 export interface SAGEConvOptions {
   /** Neighbour aggregation. Default 'mean'. */
   aggr?: Aggregation;
@@ -418,6 +435,10 @@ export class SAGEConv extends Module {
   }
 }
 
+/**
+ * Options of {@link GATConv}: `heads` attention heads (default 1); `bias` (default true) and the
+ * parameters' `dtype` (float32).
+ */
 export interface GATConvOptions {
   heads?: number;
   /** Concatenate the heads' outputs (else average them). Default true. */
@@ -432,6 +453,7 @@ export interface GATConvOptions {
   dtype?: DType;
 }
 
+/** Options of `GATConv.forward`. */
 export interface GATForwardOptions {
   /** Also return [edgeIndex with the loops added, attention α [E', heads]] (PyG's return_attention_weights). */
   returnAttentionWeights?: boolean;

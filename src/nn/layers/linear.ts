@@ -9,11 +9,16 @@ import { linear } from '../functional.js';
 import { flatten } from '../../ops/movement.js';
 import type { DType } from '../../tensor/dtype.js';
 
+/** Options of {@link Linear}: `bias` (default true) and the parameters' `dtype` (float32). */
 export interface LinearOptions {
   bias?: boolean;
   dtype?: DType;
 }
 
+/**
+ * Fully connected layer (nn.Linear): y = x Wᵀ + b with W [outFeatures, inFeatures]; input [*,
+ * inFeatures] → [*, outFeatures].
+ */
 export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
@@ -43,6 +48,7 @@ export class Linear extends Module {
   }
 }
 
+/** Returns its input unchanged (nn.Identity); a placeholder where a layer is optional. */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;

@@ -60,6 +60,10 @@ function updateRunning(buf: Tensor, stat: Tensor, factor: number | Tensor): void
 // ---------------------------------------------------------------------------------------------
 // Functional forms
 
+/**
+ * Options of the functional {@link batchNorm}: affine weight and bias [C] (none by default),
+ * training mode (false), momentum (0.1) and eps (1e-5).
+ */
 export interface BatchNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
@@ -380,6 +384,10 @@ export class BatchNorm3d extends BatchNormBase {
   }
 }
 
+/**
+ * Options of {@link LayerNorm}: eps added to the variance (1e-5), learn a weight and bias
+ * (elementwiseAffine, true), bias (true) and dtype (float32).
+ */
 export interface LayerNormOptions {
   eps?: number;
   elementwiseAffine?: boolean;
@@ -431,6 +439,9 @@ export class LayerNorm extends Module {
   }
 }
 
+/**
+ * Options of {@link RMSNorm}: eps, learn a weight (elementwiseAffine, true) and dtype (float32).
+ */
 export interface RMSNormOptions {
   /** Added to the mean square; when omitted, torch.finfo(input dtype).eps (2⁻²³ for float32, 2⁻⁵² for float64), as PyTorch. */
   eps?: number | null;
@@ -471,6 +482,10 @@ export class RMSNorm extends Module {
   }
 }
 
+/**
+ * Options of {@link GroupNorm}: eps added to the variance (1e-5), learn a per-channel weight and
+ * bias (affine, true) and dtype (float32).
+ */
 export interface GroupNormOptions {
   eps?: number;
   affine?: boolean;

@@ -32,6 +32,10 @@ import { isFloat, type DType } from '../../tensor/dtype.js';
 
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 
+/**
+ * Options of {@link RNN}, {@link LSTM} and {@link GRU} (PyTorch's constructor arguments); the
+ * parameters' dtype defaults to float32.
+ */
 export interface RNNOptions {
   /** Stacked recurrent layers; layer l > 0 reads the output of layer l − 1 (default 1). */
   numLayers?: number;
@@ -48,6 +52,10 @@ export interface RNNOptions {
   dtype?: DType;
 }
 
+/**
+ * Options of {@link RNNCell}, {@link LSTMCell} and {@link GRUCell}: use biases (default true), the
+ * nonlinearity and the parameters' dtype (float32).
+ */
 export interface RNNCellOptions {
   bias?: boolean;
   /** RNNCell only: 'tanh' (default) or 'relu'. */

@@ -17,8 +17,16 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { fmtShape } from '../../tensor/shape.js';
 import type { DType } from '../../tensor/dtype.js';
 
+/**
+ * The feed-forward activation of a Transformer layer: 'relu' (the default), exact 'gelu', or any
+ * function of a tensor.
+ */
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
 
+/**
+ * Options of {@link TransformerEncoderLayer} and {@link TransformerDecoderLayer} (PyTorch's
+ * arguments); `layerNormEps` defaults to 1e-5, `dtype` (the parameters') to float32.
+ */
 export interface TransformerLayerOptions {
   /** Hidden size of the feed-forward block (default 2048). */
   dimFeedforward?: number;
