@@ -12,6 +12,8 @@ import { swiftshaderEnv } from './tools/swiftshader.mjs';
 // NABLA_WEBGPU_DRIVER=system to use the machine's own Vulkan driver instead. Where neither works,
 // the suite reports why and skips.
 const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: 'forks' as const };
+// Two test files at a time (vitest's default is one fewer than the cores: 1 on a 2-core machine);
+// many spend their time starting programs or waiting on a single JS thread.
 const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/docs/snippets.test.ts', 'tests/reliability/kill-resume.test.ts'];
 const gpu = ['tests/backends/webgpu*.test.ts'];
 
@@ -23,6 +25,7 @@ function gpuEnv(): Record<string, string> {
 
 export default defineConfig({
   test: {
+    maxWorkers: 2,
     projects: [
       { test: { ...shared, name: 'wasm', include: ['tests/**/*.test.ts'], exclude: gpu, setupFiles: ['tests/setup-backend.ts'], env: { NABLA_TEST_BACKEND: 'wasm' } } },
       { test: { ...shared, name: 'wasm-relaxed', include: ['tests/**/*.test.ts'], exclude: [...once, ...gpu], setupFiles: ['tests/setup-backend.ts'], env: { NABLA_TEST_BACKEND: 'wasm', NABLA_TEST_RELAXED: '1' } } },

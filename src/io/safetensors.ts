@@ -84,21 +84,20 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsFile
   try {
     const header = await fileHeader(f);
     const dataStart = 8 + header.headerLength;
-    const raw = new Map<string, RawTensor>();
-    // Runs of consecutive tensors (in offset order), each read at once.
+    // Runs of consecutive tensors (in offset order), each read at once and made into tensors before
+    // the next run is read, so the host holds one run at a time.
     const spans = [...header.tensors].sort(([, a], [, b]) => a.begin - b.begin);
     for (let i = 0; i < spans.length;) {
       let j = i + 1;
       while (j < spans.length && spans[j][1].end - spans[i][1].begin <= READ_RUN) j++;
       const start = spans[i][1].begin, bytes = await f.read(dataStart + start, spans[j - 1][1].end - start);
-      for (const [name, e] of spans.slice(i, j)) raw.set(name, decodeTensorData(name, e, bytes.subarray(e.begin - start, e.end - start), path));
+      for (const [name, e] of spans.slice(i, j)) {
+        const r = decodeTensorData(name, e, bytes.subarray(e.begin - start, e.end - start), path);
+        out.set(name, fromTypedArray(r.data, r.shape, r.dtype).keep());
+      }
       i = j;
     }
-    for (const name of header.tensors.keys()) {
-      const r = raw.get(name)!;
-      out.set(name, fromTypedArray(r.data, r.shape, r.dtype).keep());
-    }
-    return { tensors: out, metadata: header.metadata };
+    return { tensors: new Map([...header.tensors.keys()].map((name) => [name, out.get(name)!])), metadata: header.metadata };
   } catch (e) {
     for (const t of out.values()) t.dispose();
     throw e;

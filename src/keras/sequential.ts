@@ -28,6 +28,7 @@ import { fmtShape } from '../tensor/shape.js';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
 import { layerFromConfig, type LayerConfig } from './layers.js';
 import { Optimizer as OptimizerClass } from '../optim/optimizer.js';
+import { smokeCaps } from '../train/smoke.js';
 
 /**
  * Options of `Sequential.compile`: the optimizer (a name such as 'adam', a spec from
@@ -208,6 +209,7 @@ export class Sequential {
    * @example await model.fit(x, y, { epochs: 5, batchSize: 128, validationSplit: 0.1 })
    */
   async fit(x: Tensor, y: Tensor, opts: FitOptions = {}): Promise<History> {
+    opts = smokeCaps('keras fit', opts); // NABLA_SMOKE=1: one epoch
     this.ensureReady(x, 'fit');
     if (x.shape[0] !== y.shape[0]) throw new Error(`fit: x has ${x.shape[0]} samples but y has ${y.shape[0]}`);
     const epochs = opts.epochs ?? 1, batchSize = opts.batchSize ?? 32;

@@ -435,7 +435,7 @@ async function loadPretrained(dir: string, adapters: string[]): Promise<Pretrain
   const json = await readJsonObject(configFile, 'fromPretrained');
   const type = json.model_type;
   const load = typeof type === 'string' ? LOADERS.get(type) : undefined;
-  if (!load) throw new Error(`fromPretrained: ${describeUnsupported(json, configFile)}; supported model_type: ${[...LOADERS.keys()].join(', ')}`);
+  if (!load) throw new Error(`fromPretrained: ${describeUnsupported(json, configFile)}; supported: ${[...LOADERS.keys()].join(', ')}`);
   const model = await load(dir, json);
   try {
     const tokenizer = await tokenizerFor(dir, model, configFile);

@@ -100,7 +100,10 @@ export function scope<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-    if (result instanceof Promise) throw new Error('scope: the function must be synchronous (got a Promise)');
+    if (result instanceof Promise) {
+      throw new Error('scope: the function must be synchronous (got a Promise): inside it, read a value with itemSync() or dataSync(); '
+        + 'or return the tensor from scope and `await t.item()` / `await t.data()` after it');
+    }
   } catch (e) {
     for (const t of scopes.pop()!) if (!t.kept) t.dispose();
     throw e;

@@ -4,6 +4,7 @@
 //   train mnist   1 epoch on the first 2,000 training images, 1,000 test images
 //   train gpt     20 steps of batch 8, validation every 10 steps over 2 batches, 24 sampled tokens
 //   finetune      the same steps as train gpt; --task classify: 1 epoch
+//   keras fit     1 epoch (model.fit in code, as the README's Keras snippet)
 //
 // Each cap is an upper bound: smaller values the caller gives are kept. Results are not meaningful
 // (accuracy, loss); only that every path runs.
@@ -16,6 +17,7 @@ export const SMOKE_CAPS = {
   'train mnist': { epochs: 1, limit: 2000, testLimit: 1000 },
   'train gpt': { steps: 20, batchSize: 8, evalEvery: 10, evalIters: 2, sampleTokens: 24 },
   'finetune classify': { epochs: 1 },
+  'keras fit': { epochs: 1 },
 } as const;
 
 /** A recipe that smoke mode shrinks. */

@@ -28,7 +28,7 @@ describe('nabla CLI', () => {
     // A language-model command on it says what it holds and what to use.
     const g = await nabla('generate', ckpt);
     expect(g.code).toBe(1);
-    expect(g.stderr).toMatch(/config\.json is a nabla 'mlp' checkpoint for mnist \(evaluate it with `nabla eval mnist --load DIR`\), not a Hugging Face model; supported model_type: gpt2/);
+    expect(g.stderr).toMatch(/config\.json is a nabla 'mlp' checkpoint for mnist \(evaluate it with `nabla eval mnist --load DIR`\), not a Hugging Face model; supported: gpt2/);
   });
 
   it('trains the CNN (short form) with a history chart; eval prints a per-class report and draws pictures', async () => {

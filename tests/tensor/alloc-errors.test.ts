@@ -54,3 +54,9 @@ describe(`impossible allocations on ${backend.name}`, () => {
     expect(backend.liveBuffers()).toBe(live);
   });
 });
+
+describe('scope with an async function', () => {
+  it('is refused with how to read a value instead', () => {
+    expect(() => nb.scope((async () => nb.zeros([2])) as never)).toThrow(/scope: the function must be synchronous \(got a Promise\): inside it, read a value with itemSync\(\) or dataSync\(\); or return the tensor from scope and `await t\.item\(\)`/);
+  });
+});
