@@ -10,6 +10,7 @@ import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { nabla, bin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
+import { SLOW_TESTS, slowSkipReason } from '../helpers/slow.js';
 
 const unavailable = await webgpuUnavailable();
 const jsonLines = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
@@ -38,7 +39,7 @@ describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
     expect(end?.test_acc, r.stdout).toBeGreaterThan(0.3); // 10% is chance
   });
 
-  it('train mnist --model cnn trains on the GPU', async () => {
+  it.skipIf(!SLOW_TESTS)(`train mnist --model cnn trains on the GPU${slowSkipReason('20-40 s on SwiftShader; the conv kernels are in the webgpu conformance suite')}`, async () => {
     const r = await nabla('train', 'mnist', '--backend', 'webgpu', '--model', 'cnn', '--limit', '40', '--epochs', '1', '--batch-size', '16', '--test-limit', '16', '--json');
     expect(r.code, r.stderr).toBe(0);
     const lines = jsonLines(r.stdout);

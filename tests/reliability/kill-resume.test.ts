@@ -13,7 +13,7 @@ import { Generator } from '../../src/ops/random.js';
 import { bin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const ROUNDS = Number(process.env.NABLA_KILL_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.NABLA_KILL_ROUNDS ?? 4);
 const STEPS = 40, EVERY = 2;
 const train = ['train', 'gpt', '--layers', '1', '--heads', '2', '--dim', '16', '--context', '16', '--batch-size', '4',
   '--steps', String(STEPS), '--eval-every', String(EVERY), '--eval-iters', '1', '--sample-tokens', '0', '--seed', '7', '--json'];
