@@ -38,7 +38,7 @@ let peers = (o.peers ?? ALL_PEERS.filter((p) => !(o.quick && SLOW.has(p))).join(
 if (o.quick && !o.peers) log(`--quick: ${[...SLOW].join(', ')} left out (seconds per step; name them with --peers to include them)`);
 const tasks = new Set(o.tasks.split(','));
 const minSeconds = o.quick ? 0.3 : 1;
-const mnistCap = o.quick ? 4 : 20;
+const mnistCap = o.quick ? 3 : 20;
 const matmulSizes = o.quick ? [256, 1024] : [256, 512, 1024, 2048];
 
 function child(peer, task, args) {
@@ -130,7 +130,7 @@ if (tasks.has('mnist')) {
 }
 
 if (tasks.has('fit')) {
-  const images = o.quick ? 6400 : 12800;
+  const images = o.quick ? 3200 : 12800;
   measure('MNIST MLP epoch, Keras-style fit', 's', (p) => {
     if (p === 'jax-js' || p === 'nabla-js' || p === 'tfjs-cpu') return { skipped: p === 'jax-js' ? 'no fit API' : 'skipped: too slow' };
     if (software(p)) return softwareSkip;
