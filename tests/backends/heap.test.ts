@@ -8,6 +8,7 @@ import * as nb from '../../src/index.js';
 import { Heap } from '../../src/backends/wasm/heap.js';
 import { allocTensor } from '../../src/backends/dispatch.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
+import { mulberry32 as rng } from '../helpers/rng.js';
 
 const MiB = 2 ** 20, PAGE = 65536;
 
@@ -17,17 +18,6 @@ function heapOf(maxMiB: number): Heap {
   return new Heap(new WebAssembly.Memory({ initial: 1, maximum: maxPages }), 1024, maxPages);
 }
 
-/** mulberry32: a seeded uniform generator in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('wasm heap', () => {
   it('reuses memory freed at one size for another (fill with 1 MiB, free all, take 128 MiB)', () => {

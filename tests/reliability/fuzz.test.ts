@@ -13,18 +13,8 @@ import { fromPretrained } from '../../src/models/pretrained.js';
 import { injectLora } from '../../src/nn/lora.js';
 import { BPETokenizer } from '../../src/text/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { mulberry32 as rng } from '../helpers/rng.js';
 
-/** mulberry32: a small seeded generator (never Math.random). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(20240614);
 const randInt = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[randInt(xs.length)];

@@ -15,17 +15,7 @@ export function shakespeare(n: number, k: number): string[] {
   return tinyShakespeare().split(/(?<=\n)/).slice(1000 * k, 1000 * k + n);
 }
 
-/** A seeded uniform generator in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../helpers/rng.js';
 
 const POOLS: string[][] = [
   ['the', 'The', 'and', 'Hello', 'world', 'token', 'izer', 'ROMEO', 'thee', 'thou', 'a', 'I', 'x'],
