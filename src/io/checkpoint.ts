@@ -13,7 +13,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { flattenOptimizerState, unflattenOptimizerState } from '../optim/optimizer.js';
 import { safetensorsBytes, readSafetensorsFile } from './safetensors.js';
 import { acquireLock } from '../platform/lock.js';
-import { readTextFile } from '../platform/fs.js';
+import { readJsonObject } from '../platform/fs.js';
 
 export const CHECKPOINT_FORMAT = 'nabla-checkpoint';
 /**
@@ -61,21 +61,15 @@ async function exists(p: string): Promise<boolean> {
 const MAX_JSON_BYTES = 64 * 2 ** 20;
 
 /** A checkpoint's JSON file as an object; errors name the file and what is wrong. */
-async function readJsonFile(p: string): Promise<Record<string, unknown>> {
-  const text = await readTextFile(p, MAX_JSON_BYTES).catch((e: Error) => { throw new Error(`loadCheckpoint: ${e.message}`); });
-  let j: unknown;
-  try { j = JSON.parse(text); } catch (e) { throw new Error(`loadCheckpoint: ${p} is not valid JSON: ${(e as Error).message}`); }
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`loadCheckpoint: ${p} is not a JSON object`);
-  return j as Record<string, unknown>;
-}
+const readJsonFile = (p: string): Promise<Record<string, unknown>> => readJsonObject(p, 'loadCheckpoint', MAX_JSON_BYTES);
 
 /** The object in a JSON file, or null when it is missing or unreadable (for probing what a directory is). */
-async function readJsonObject(p: string): Promise<Record<string, unknown> | null> {
+async function probeJson(p: string): Promise<Record<string, unknown> | null> {
   return readJsonFile(p).catch(() => null);
 }
 
 async function readMarker(dir: string): Promise<Marker | null> {
-  const m = await readJsonObject(join(dir, CHECKPOINT_MARKER));
+  const m = await probeJson(join(dir, CHECKPOINT_MARKER));
   return m && m.format === CHECKPOINT_FORMAT && typeof m.seq === 'number' ? m as unknown as Marker : null;
 }
 
@@ -85,8 +79,8 @@ async function readMarker(dir: string): Promise<Marker | null> {
  */
 export async function isCheckpoint(dir: string): Promise<boolean> {
   if (await readMarker(dir)) return true;
-  if ((await readJsonObject(join(dir, 'config.json')))?.format === CHECKPOINT_FORMAT) return true;
-  const ts = await readJsonObject(join(dir, 'trainer_state.json'));
+  if ((await probeJson(join(dir, 'config.json')))?.format === CHECKPOINT_FORMAT) return true;
+  const ts = await probeJson(join(dir, 'trainer_state.json'));
   return !!ts && typeof ts.step === 'number' && typeof ts.options === 'object';
 }
 

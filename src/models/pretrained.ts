@@ -8,7 +8,7 @@ import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/creation.js';
 import { readSafetensorsFile, readSafetensorsHeader, safetensorsBytes } from '../io/safetensors.js';
 import type { HeaderEntry } from '../io/safetensors-format.js';
-import { readTextFile, realPath, writeFileAtomic } from '../platform/fs.js';
+import { readJsonObject as readFsJsonObject, realPath, writeFileAtomic } from '../platform/fs.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import type { Tokenizer } from '../text/index.js';
 import { loadTokenizerFile } from '../text/load.js';
@@ -28,14 +28,9 @@ async function exists(p: string): Promise<boolean> {
   try { await stat(p); return true; } catch { return false; }
 }
 
-/** A JSON object from a regular file of at most `maxBytes`; errors name the file. */
-export async function readJsonObject(path: string, where: string, maxBytes = CONFIG_MAX_BYTES): Promise<Record<string, any>> {
-  let text: string;
-  try { text = await readTextFile(path, maxBytes); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
-  let j: unknown;
-  try { j = JSON.parse(text); } catch (e) { throw new Error(`${where}: ${path} is not valid JSON: ${(e as Error).message}`); }
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: ${path} is not a JSON object`);
-  return j as Record<string, any>;
+/** config.json-sized JSON object files (platform/fs readJsonObject with the config limit by default). */
+export function readJsonObject(path: string, where: string, maxBytes = CONFIG_MAX_BYTES): Promise<Record<string, any>> {
+  return readFsJsonObject(path, where, maxBytes);
 }
 
 /** Free every tensor of a model that will not be returned (its parameters are kept tensors). */

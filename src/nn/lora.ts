@@ -25,7 +25,7 @@ import { scope } from '../tensor/memory.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { RE2JS } from 're2js';
 import { readSafetensorsFile, readSafetensorsHeader, saveSafetensors } from '../io/safetensors.js';
-import { readTextFile, writeFileAtomic } from '../platform/fs.js';
+import { readJsonObject, writeFileAtomic } from '../platform/fs.js';
 
 /** PEFT's file names inside an adapter directory. */
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
@@ -486,18 +486,6 @@ export function mergeAndUnload(model: Module | LoraModel): Module {
 /** adapter_config.json is a small file (PEFT writes ~1 KB); more than this is not one. */
 const ADAPTER_CONFIG_MAX_BYTES = 16 * 2 ** 20;
 
-async function readJson(path: string): Promise<Record<string, any>> {
-  let text: string;
-  try { text = await readTextFile(path, ADAPTER_CONFIG_MAX_BYTES); } catch (e) { throw new Error(`loadAdapter: ${(e as Error).message}`); }
-  try {
-    const v = JSON.parse(text);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
-    return v;
-  } catch (e) {
-    throw new Error(`loadAdapter: ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /** LoraConfig's numbers and flags, each checked (a file may hold anything). */
 function hyperparameters(cfg: Record<string, any>, path: string): Required<LoraLinearOptions> & { targetModules: string[] | string } {
   const where = `loadAdapter: ${path}`;
@@ -542,7 +530,7 @@ function checkSupported(cfg: Record<string, any>, path: string): void {
  */
 export async function loadAdapter(model: Module, dir: string, opts: { isTrainable?: boolean } = {}): Promise<LoraModel> {
   const cfgPath = join(dir, ADAPTER_CONFIG_NAME);
-  const cfg = await readJson(cfgPath);
+  const cfg = await readJsonObject(cfgPath, 'loadAdapter', ADAPTER_CONFIG_MAX_BYTES);
   checkSupported(cfg, cfgPath);
   const hyper = hyperparameters(cfg, cfgPath);
   const weightsPath = join(dir, ADAPTER_WEIGHTS_NAME);

@@ -120,3 +120,16 @@ export async function readTextFile(path: string, maxBytes: number): Promise<stri
 export async function realPath(path: string): Promise<string> {
   return realpath(path).catch(() => resolve(path));
 }
+
+/**
+ * A JSON file holding an object, read as readTextFile does; errors start with `where` and name the
+ * file and what is wrong (unreadable, too large, not JSON, not an object).
+ */
+export async function readJsonObject(path: string, where: string, maxBytes: number): Promise<Record<string, any>> {
+  let text: string;
+  try { text = await readTextFile(path, maxBytes); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+  let j: unknown;
+  try { j = JSON.parse(text); } catch (e) { throw new Error(`${where}: ${path} is not valid JSON: ${(e as Error).message}`); }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: ${path} is not a JSON object`);
+  return j as Record<string, any>;
+}
