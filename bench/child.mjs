@@ -5,12 +5,17 @@
 //        gpt {warmup, minSeconds, minSteps, maxSteps, maxSeconds}
 
 import { enableRelaxedSimd } from '../dist/src/platform/relaxed-simd.js';
-import { data } from '../dist/src/index.js';
+import { data } from 'nabla';
 import { gptWeights, gptBatches, countParams } from './peers/gpt-common.mjs';
 
-// The same runtime for every peer: relaxed SIMD on (a flag on Node 20-21, the default from 22).
-enableRelaxedSimd();
+/** @import { Peer } from './peers/peer.js' */
 
+// The same runtime for every peer: relaxed SIMD on (a flag on Node 20-21, the default from 22).
+// nabla's wasm backend sets it itself, as in a user's script; the others are given it here.
+const [id, task, argJson] = process.argv.slice(2);
+if (!id.startsWith('nabla-')) enableRelaxedSimd();
+
+/** @param {string} id @returns {Promise<Peer>} */
 async function peerFor(id) {
   if (id.startsWith('nabla-')) {
     const { makePeer } = await import('./peers/nabla.mjs');
@@ -19,16 +24,15 @@ async function peerFor(id) {
   }
   if (id.startsWith('tfjs-')) {
     const m = await import('./peers/tfjs.mjs');
-    return m.makePeer(id.slice(5));
+    return /** @type {Peer} */ (m.makePeer(id.slice(5)));
   }
   if (id === 'jax-js') {
     const m = await import('./peers/jaxjs.mjs');
-    return m.makePeer ? m.makePeer() : m;
+    return /** @type {Peer} */ (m.makePeer());
   }
   throw new Error(`unknown peer ${id}`);
 }
 
-const [id, task, argJson] = process.argv.slice(2);
 const args = JSON.parse(argJson ?? '{}');
 try {
   const peer = await peerFor(id);
@@ -63,6 +67,14 @@ try {
   console.log(JSON.stringify({ ok: true, info, result }));
   process.exit(0);
 } catch (e) {
-  console.log(JSON.stringify({ ok: false, error: String(e?.stack ?? e).split('\n').slice(0, 3).join(' | ') }));
+  console.log(
+    JSON.stringify({
+      ok: false,
+      error: String(/** @type {Error | undefined} */ (e)?.stack ?? e)
+        .split('\n')
+        .slice(0, 3)
+        .join(' | '),
+    }),
+  );
   process.exit(0);
 }

@@ -6,18 +6,21 @@
 //   (SwiftShader, no GPU: eval "$(node tools/swiftshader.mjs)"-style env, and n = 256 only)
 import * as nb from '../dist/src/index.js';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 if (!sizes.length) sizes.push(1024, 2048, 4096);
 
 await nb.setBackend('webgpu');
 const gpu = nb.webgpuBackend();
-const info = gpu.info();
+const info = /** @type {Required<typeof gpu>} */ (gpu).info();
 console.log(`webgpu: ${JSON.stringify(info.adapter)} via ${info.source}`);
 
 const g = new nb.Generator(1);
-const onGpu = (shape) => nb.randn(shape, { device: 'js', generator: g }).to('webgpu');
+const onGpu = (/** @type {number[]} */ shape) => nb.randn(shape, { device: 'js', generator: g }).to('webgpu');
 
-/** Seconds per call of f (which returns a tensor), over enough calls to fill ~1 s of GPU time. */
+/** Seconds per call of f (which returns a tensor), over enough calls to fill ~1 s of GPU time. @param {() => nb.Tensor} f */
 async function time(f) {
   for (let i = 0; i < 2; i++) f().dispose(); // compile the pipeline, warm the pool
   await gpu.sync();
@@ -34,7 +37,9 @@ async function time(f) {
 
 const rows = [];
 for (const n of sizes) {
-  const a = onGpu([n, n]), b = onGpu([n, n]), x = onGpu([1, n]);
+  const a = onGpu([n, n]),
+    b = onGpu([n, n]),
+    x = onGpu([1, n]);
   const flops = 2 * n ** 3;
   const ab = await time(() => nb.matmul(a, b));
   const abt = await time(() => nb.matmul(a, b.t()));

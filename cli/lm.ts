@@ -3,11 +3,12 @@
 import { saveCheckpoint, checkSaveTarget } from '../src/io/checkpoint.js';
 import { dirname, relative, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
-import { trainGpt, evaluateText, readTextCorpus, gptSavePath, GPT_TRAIN_DEFAULTS, type GptTrainOptions, type GptStepInfo, type GptEvalInfo } from '../src/train/gpt.js';
-import { GPT, GPT_PRESETS } from '../src/models/gpt.js';
-import { finetuneClassifier } from '../src/train/classify.js';
+import type { Command, OptionValues } from 'commander';
+import { trainGpt, evaluateText, readTextCorpus, gptSavePath, GPT_TRAIN_DEFAULTS, type GptTrainOptions, type GptStepInfo, type GptEvalInfo } from '../src/recipes/gpt.js';
+import type { GPT } from '../src/models/gpt.js';
+import { GPT_PRESETS } from '../src/models/gpt-config.js';
+import { finetuneClassifier } from '../src/recipes/classify.js';
+import { ProgressBar } from '../src/train/progress.js';
 import { injectLora, mergeAndUnload, type LoraModel } from '../src/nn/lora.js';
 import type { Tokenizer } from '../src/text/index.js';
 import { fromPretrained, languageModelFrom } from '../src/models/pretrained.js';
@@ -27,7 +28,8 @@ const loadLm = (dir: string, what: string) => languageModelFrom(dir, what);
  * on one file system (so the two can move together), absolute otherwise.
  */
 async function basePathFor(adapterDir: string, baseDir: string): Promise<string> {
-  const a = resolve(adapterDir), b = resolve(baseDir);
+  const a = resolve(adapterDir),
+    b = resolve(baseDir);
   const [sa, sb] = await Promise.all([stat(dirname(a)), stat(b)]);
   return sa.dev === sb.dev ? relative(a, b) : b;
 }
@@ -41,58 +43,46 @@ function trainingOptions(cmd: Command, h: CliHelpers): Command {
     .option('--lr <x>', `peak learning rate, cosine decay to lr/10 (default ${GPT_TRAIN_DEFAULTS.lr})`, h.positive('--lr'))
     .option('--warmup <n>', `linear warmup steps (default ${GPT_TRAIN_DEFAULTS.warmup}, or a tenth of --steps when that is less)`, h.int('--warmup', 0))
     .option('--weight-decay <x>', `AdamW weight decay on matrices (default ${GPT_TRAIN_DEFAULTS.weightDecay})`, parseFloat)
-    .option('--dropout <p>', 'dropout (default: the preset\'s)', parseFloat)
+    .option('--dropout <p>', "dropout (default: the preset's)", parseFloat)
     .option('--eval-every <n>', `validate, sample and checkpoint every N steps (default ${GPT_TRAIN_DEFAULTS.evalEvery})`, h.int('--eval-every'))
     .option('--eval-iters <n>', `batches per validation loss (default ${GPT_TRAIN_DEFAULTS.evalIters})`, h.int('--eval-iters'))
     .option('--sample-tokens <n>', `tokens sampled at each evaluation (default ${GPT_TRAIN_DEFAULTS.sampleTokens})`, h.int('--sample-tokens', 0))
     .option('--seed <n>', `random seed (default ${GPT_TRAIN_DEFAULTS.seed})`, h.int('--seed', 0))
     .option('--save <dir>', 'checkpoint directory (Hugging Face layout + training state), written at each evaluation')
     .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
-    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores, at most 16)', h.int('--threads'))
     .option('--json', 'one JSON object per line on stdout');
 }
 
 /** Progress: a bar with loss, tokens/s and ETA on a terminal, plain lines otherwise, JSON lines with --json. */
 function progress(json: boolean): Pick<GptTrainOptions, 'onStep' | 'onEval'> & { stop(): void } {
-  const tty = !json && !!process.stderr.isTTY;
-  let bar: cliProgress.SingleBar | null = null;
-  let lastLine = 0;
+  const bar = new ProgressBar({ verbose: json ? 0 : 1 });
   return {
     onStep(s: GptStepInfo) {
       if (json) {
         if (s.step % 50 === 0) console.log(JSON.stringify({ event: 'step', step: s.step, loss: s.loss, lr: s.lr, tokens_per_s: Math.round(s.tokensPerSecond) }));
         return;
       }
-      const fields = { loss: s.loss.toFixed(4), tps: Math.round(s.tokensPerSecond).toLocaleString('en-US'), lr: s.lr.toExponential(2) };
-      if (tty) {
-        if (!bar) {
-          bar = new cliProgress.SingleBar({
-            stream: process.stderr, barsize: 30, hideCursor: true, clearOnComplete: true, etaBuffer: 50,
-            format: ' {bar} {value}/{total} steps | loss {loss} | {tps} tok/s | lr {lr} | ETA {eta_formatted}',
-          }, cliProgress.Presets.shades_classic);
-          bar.start(s.steps, 0, fields);
-        }
-        bar.update(s.step, fields);
-      } else if (performance.now() - lastLine > 10_000 || s.step === s.steps) {
-        lastLine = performance.now();
-        console.log(`step ${s.step}/${s.steps} - loss ${fields.loss} - ${fields.tps} tok/s - lr ${fields.lr}`);
-      }
+      bar.showStep(s.step, s.steps, [`loss ${s.loss.toFixed(4)}`, `${Math.round(s.tokensPerSecond).toLocaleString('en-US')} tok/s`, `lr ${s.lr.toExponential(2)}`]);
     },
     onEval(e: GptEvalInfo) {
       if (json) {
-        console.log(JSON.stringify({ event: 'eval', step: e.step, train_loss: e.trainLoss, val_loss: e.valLoss, val_perplexity: e.valPerplexity, sample: e.sample, seconds: e.seconds }));
+        console.log(
+          JSON.stringify({ event: 'eval', step: e.step, train_loss: e.trainLoss, val_loss: e.valLoss, val_perplexity: e.valPerplexity, sample: e.sample, seconds: e.seconds }),
+        );
         return;
       }
-      bar?.stop();
-      bar = null;
+      bar.pause();
       console.log(`step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}, val perplexity ${e.valPerplexity.toFixed(2)} (${e.seconds.toFixed(0)} s)`);
       if (e.sample) console.log(`--- sample ---\n${e.sample}\n--------------`);
     },
-    stop() { bar?.stop(); },
+    stop() {
+      bar.pause();
+    },
   };
 }
 
-async function runTraining(o: Record<string, any>, opts: GptTrainOptions, h: CliHelpers, what: string): Promise<void> {
+async function runTraining(o: OptionValues, opts: GptTrainOptions, h: CliHelpers, what: string): Promise<void> {
   await h.chooseBackend(o.backend, o.threads);
   const p = progress(!!o.json);
   try {
@@ -100,9 +90,21 @@ async function runTraining(o: Record<string, any>, opts: GptTrainOptions, h: Cli
     if (!o.json) console.log(saveTo ? `${what}; checkpoints go to ${saveTo}` : what);
     const r = await trainGpt({ ...opts, onStep: p.onStep, onEval: p.onEval });
     if (o.json) {
-      console.log(JSON.stringify({ event: 'end', step: r.step, train_loss: r.trainLoss, val_loss: r.valLoss, val_perplexity: r.valPerplexity, tokens_per_s: Math.round(r.tokensPerSecond), seconds: r.seconds }));
+      console.log(
+        JSON.stringify({
+          event: 'end',
+          step: r.step,
+          train_loss: r.trainLoss,
+          val_loss: r.valLoss,
+          val_perplexity: r.valPerplexity,
+          tokens_per_s: Math.round(r.tokensPerSecond),
+          seconds: r.seconds,
+        }),
+      );
     } else {
-      console.log(`Done: ${r.step} steps, val loss ${r.valLoss.toFixed(4)} (perplexity ${r.valPerplexity.toFixed(2)}), ${Math.round(r.tokensPerSecond).toLocaleString('en-US')} tok/s on average, ${r.seconds.toFixed(1)} s in all`);
+      console.log(
+        `Done: ${r.step} steps, val loss ${r.valLoss.toFixed(4)} (perplexity ${r.valPerplexity.toFixed(2)}), ${Math.round(r.tokensPerSecond).toLocaleString('en-US')} tok/s on average, ${r.seconds.toFixed(1)} s in all`,
+      );
       if (r.saved) console.log(`Saved to ${r.saved}`);
     }
   } finally {
@@ -110,89 +112,144 @@ async function runTraining(o: Record<string, any>, opts: GptTrainOptions, h: Cli
   }
 }
 
-const common = (o: Record<string, any>): Partial<GptTrainOptions> => ({
-  steps: o.steps, batchSize: o.batchSize, gradAccum: o.gradAccum, lr: o.lr, warmup: o.warmup, weightDecay: o.weightDecay,
-  dropout: o.dropout, evalEvery: o.evalEvery, evalIters: o.evalIters, sampleTokens: o.sampleTokens, seed: o.seed, save: o.save,
+const common = (o: OptionValues): Partial<GptTrainOptions> => ({
+  steps: o.steps,
+  batchSize: o.batchSize,
+  gradAccum: o.gradAccum,
+  lr: o.lr,
+  warmup: o.warmup,
+  weightDecay: o.weightDecay,
+  dropout: o.dropout,
+  evalEvery: o.evalEvery,
+  evalIters: o.evalIters,
+  sampleTokens: o.sampleTokens,
+  seed: o.seed,
+  save: o.save,
 });
 
 export function registerLmCommands(program: Command, train: Command, evalCmd: Command, h: CliHelpers): void {
-  trainingOptions(train
-    .command('gpt')
-    .description('pre-train a GPT language model on a text file (90/10 train/validation split)')
-    .requiredOption('--text <file>', 'UTF-8 text to train on')
-    .option('--tokenizer <kind>', 'char or bpe (byte-level BPE trained on the text)', 'char')
-    .option('--vocab-size <n>', `BPE vocabulary size (default ${GPT_TRAIN_DEFAULTS.vocabSize})`, h.int('--vocab-size', 257))
-    .option('--preset <name>', `model preset: ${Object.keys(GPT_PRESETS).join(', ')} (default ${GPT_TRAIN_DEFAULTS.preset})`)
-    .option('--layers <n>', 'transformer blocks (overrides the preset)', h.int('--layers'))
-    .option('--heads <n>', 'attention heads', h.int('--heads'))
-    .option('--dim <n>', 'embedding width', h.int('--dim'))
-    .option('--context <n>', 'context length in tokens', h.int('--context'))
-    .option('--resume <dir>', 'continue the run saved in this checkpoint'), h)
-    .action(async (o, cmd: Command) => {
-      if (!['char', 'bpe'].includes(o.tokenizer)) cmd.error(`error: --tokenizer must be char or bpe, got '${o.tokenizer}'`);
-      if (o.preset && !Object.hasOwn(GPT_PRESETS, o.preset)) cmd.error(`error: --preset must be one of ${Object.keys(GPT_PRESETS).join(', ')}, got '${o.preset}'`);
-      const opts: GptTrainOptions = {
-        ...common(o), text: o.text, tokenizer: o.tokenizer, vocabSize: o.vocabSize, preset: o.preset,
-        layers: o.layers, heads: o.heads, dim: o.dim, context: o.context, resume: o.resume,
-      };
-      await runTraining(o, opts, h, o.resume ? `Resuming ${o.resume} on ${o.text}` : `Training a GPT (${o.preset ?? GPT_TRAIN_DEFAULTS.preset}, ${o.tokenizer} tokens) on ${o.text}`);
-    });
+  trainingOptions(
+    train
+      .command('gpt')
+      .description('pre-train a GPT language model on a text file (90/10 train/validation split)')
+      .requiredOption('--text <file>', 'UTF-8 text to train on')
+      .option('--tokenizer <kind>', 'char or bpe (byte-level BPE trained on the text)', 'char')
+      .option('--vocab-size <n>', `BPE vocabulary size (default ${GPT_TRAIN_DEFAULTS.vocabSize})`, h.int('--vocab-size', 257))
+      .option('--preset <name>', `model preset: ${Object.keys(GPT_PRESETS).join(', ')} (default ${GPT_TRAIN_DEFAULTS.preset})`)
+      .option('--layers <n>', 'transformer blocks (overrides the preset)', h.int('--layers'))
+      .option('--heads <n>', 'attention heads', h.int('--heads'))
+      .option('--dim <n>', 'embedding width', h.int('--dim'))
+      .option('--context <n>', 'context length in tokens', h.int('--context'))
+      .option('--resume <dir>', 'continue the run saved in this checkpoint'),
+    h,
+  ).action(async (o, cmd: Command) => {
+    if (!['char', 'bpe'].includes(o.tokenizer)) cmd.error(`error: --tokenizer must be char or bpe, got '${o.tokenizer}'`);
+    if (o.preset && !Object.hasOwn(GPT_PRESETS, o.preset)) cmd.error(`error: --preset must be one of ${Object.keys(GPT_PRESETS).join(', ')}, got '${o.preset}'`);
+    const opts: GptTrainOptions = {
+      ...common(o),
+      text: o.text,
+      tokenizer: o.tokenizer,
+      vocabSize: o.vocabSize,
+      preset: o.preset,
+      layers: o.layers,
+      heads: o.heads,
+      dim: o.dim,
+      context: o.context,
+      resume: o.resume,
+    };
+    await runTraining(o, opts, h, o.resume ? `Resuming ${o.resume} on ${o.text}` : `Training a GPT (${o.preset ?? GPT_TRAIN_DEFAULTS.preset}, ${o.tokenizer} tokens) on ${o.text}`);
+  });
 
-  trainingOptions(program
-    .command('finetune')
-    .description('fine-tune a pre-trained GPT: continue training on new text, or learn to classify texts (transfer learning)')
-    .argument('<dir>', 'a model directory (nabla checkpoint or Hugging Face GPT-2 layout)')
-    .option('--task <kind>', 'lm (continue language-model training on --text) or classify (--data FILE.jsonl)', 'lm')
-    .option('--text <file>', 'lm: UTF-8 text to fine-tune on')
-    .option('--data <file>', 'classify: JSON lines with "text" and "label" fields (a tenth is held out)')
-    .option('--epochs <n>', 'classify: passes over the data (default 3)', h.int('--epochs'))
-    .option('--lora <r>', 'train rank-R LoRA adapters on the attention and MLP projections only', h.int('--lora'))
-    .option('--lora-alpha <x>', 'LoRA scaling numerator (scaling = alpha / r; default 2·r)', h.positive('--lora-alpha'))
-    .option('--lora-dropout <p>', 'dropout on the adapters\' input (default 0.05)', parseFloat)
-    .option('--lora-targets <names>', 'comma-separated module names to adapt', 'c_attn,c_proj,c_fc')
-    .option('--merge', 'merge the adapters into the weights and save a whole model (default: save the adapters alone, PEFT layout)'), h)
-    .action(async (dir: string, o, cmd: Command) => {
-      if (!o.save) cmd.error('error: finetune needs --save OUT (where the fine-tuned model goes)');
-      if (!['lm', 'classify'].includes(o.task)) cmd.error(`error: --task must be lm or classify, got '${o.task}'`);
-      if (o.task === 'lm' && !o.text) cmd.error('error: finetune --task lm needs --text FILE');
-      if (o.task === 'classify' && !o.data) cmd.error('error: finetune --task classify needs --data FILE.jsonl');
-      const lora = o.lora ? { r: o.lora, alpha: o.loraAlpha ?? 2 * o.lora, dropout: o.loraDropout ?? 0.05, targetModules: String(o.loraTargets).split(',').map((t) => t.trim()).filter(Boolean) } : null;
-      let adapters: LoraModel | null = null;
-      const describe = lora ? ` with rank-${lora.r} LoRA adapters on ${lora.targetModules.join(', ')}` : '';
-      if (o.task === 'classify') {
-        await checkSaveTarget(o.save, 'finetune --save'); // before training, not after it
-        await h.chooseBackend(o.backend, o.threads);
-        if (!o.json) console.log(`Fine-tuning ${dir} to classify ${o.data}${describe}`);
-        const r = await finetuneClassifier({
-          model: dir, data: o.data, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr ?? (lora ? 1e-3 : 1e-4), weightDecay: o.weightDecay, seed: o.seed,
-          prepare: lora ? (m) => { adapters = injectLora(m, lora); m.score.weight.requiresGrad = true; } : undefined,
-          onEpoch: (e) => {
-            if (o.json) console.log(JSON.stringify({ event: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, f1: e.f1 }));
-            else console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} - held-out accuracy ${(100 * e.accuracy).toFixed(2)}% - macro F1 ${e.f1.toFixed(4)}`);
-          },
-        });
-        if (adapters) mergeAndUnload(adapters);
-        await saveCheckpoint(o.save, { model: r.model, config: {}, writeModel: (d) => r.model.savePretrained(d, { tokenizer: r.tokenizer }) });
-        if (o.json) console.log(JSON.stringify({ event: 'end', accuracy: r.accuracy, f1: r.f1, labels: r.labels, seconds: r.seconds }));
-        else console.log(`Done: held-out accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${r.f1.toFixed(4)} (${r.labels.join(', ')}), ${r.seconds.toFixed(1)} s. Saved to ${o.save}`);
-        return;
-      }
-      const opts: GptTrainOptions = {
-        ...common(o), text: o.text, init: dir, lr: o.lr ?? (lora ? 1e-3 : 3e-4), warmup: o.warmup ?? 20, steps: o.steps ?? 500,
-        ...(lora ? {
-          prepare: (m: GPT) => { adapters = injectLora(m, lora); },
-          writeModel: async (_m: GPT, out: string, tok: Tokenizer) => { await adapters!.saveAdapter(out, { baseModelNameOrPath: await basePathFor(o.save, dir) }); await tok.save(out); },
-        } : {}),
-      };
-      await runTraining(o, opts, h, `Fine-tuning ${dir} on ${o.text}${describe}`);
-      if (lora && o.merge) {
-        const { model, tokenizer } = await loadLm(o.save, 'finetune');
-        mergeAndUnload(model);
-        // replaces the adapter directory in one rename, as every checkpoint write
-        await saveCheckpoint(o.save, { model, config: {}, writeModel: (d) => (model as GPT).savePretrained(d, { tokenizer }) });
-        if (!o.json) console.log(`Merged the adapters into the weights: ${o.save} holds the whole model`);
-      }
-    });
+  trainingOptions(
+    program
+      .command('finetune')
+      .description('fine-tune a pre-trained GPT: continue training on new text, or learn to classify texts (transfer learning)')
+      .argument('<dir>', 'a model directory (nabla checkpoint or Hugging Face GPT-2 layout)')
+      .option('--task <kind>', 'lm (continue language-model training on --text) or classify (--data FILE.jsonl)', 'lm')
+      .option('--text <file>', 'lm: UTF-8 text to fine-tune on')
+      .option('--data <file>', 'classify: JSON lines with "text" and "label" fields (a tenth is held out)')
+      .option('--epochs <n>', 'classify: passes over the data (default 3)', h.int('--epochs'))
+      .option('--lora <r>', 'train rank-R LoRA adapters on the attention and MLP projections only', h.int('--lora'))
+      .option('--lora-alpha <x>', 'LoRA scaling numerator (scaling = alpha / r; default 2·r)', h.positive('--lora-alpha'))
+      .option('--lora-dropout <p>', "dropout on the adapters' input (default 0.05)", parseFloat)
+      .option('--lora-targets <names>', 'comma-separated module names to adapt', 'c_attn,c_proj,c_fc')
+      .option('--merge', 'merge the adapters into the weights and save a whole model (default: save the adapters alone, PEFT layout)'),
+    h,
+  ).action(async (dir: string, o, cmd: Command) => {
+    if (!o.save) cmd.error('error: finetune needs --save OUT (where the fine-tuned model goes)');
+    if (!['lm', 'classify'].includes(o.task)) cmd.error(`error: --task must be lm or classify, got '${o.task}'`);
+    if (o.task === 'lm' && !o.text) cmd.error('error: finetune --task lm needs --text FILE');
+    if (o.task === 'classify' && !o.data) cmd.error('error: finetune --task classify needs --data FILE.jsonl');
+    const lora = o.lora
+      ? {
+          r: o.lora,
+          alpha: o.loraAlpha ?? 2 * o.lora,
+          dropout: o.loraDropout ?? 0.05,
+          targetModules: String(o.loraTargets)
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        }
+      : null;
+    let adapters: LoraModel | null = null;
+    const describe = lora ? ` with rank-${lora.r} LoRA adapters on ${lora.targetModules.join(', ')}` : '';
+    if (o.task === 'classify') {
+      await checkSaveTarget(o.save, 'finetune --save'); // before training, not after it
+      await h.chooseBackend(o.backend, o.threads);
+      if (!o.json) console.log(`Fine-tuning ${dir} to classify ${o.data}${describe}`);
+      const r = await finetuneClassifier({
+        model: dir,
+        data: o.data,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        lr: o.lr ?? (lora ? 1e-3 : 1e-4),
+        weightDecay: o.weightDecay,
+        seed: o.seed,
+        prepare: lora
+          ? (m) => {
+              adapters = injectLora(m, lora);
+              m.score.weight.requiresGrad = true;
+            }
+          : undefined,
+        onEpoch: (e) => {
+          if (o.json) console.log(JSON.stringify({ event: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, f1: e.f1 }));
+          else console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} - held-out accuracy ${(100 * e.accuracy).toFixed(2)}% - macro F1 ${e.f1.toFixed(4)}`);
+        },
+      });
+      if (adapters) mergeAndUnload(adapters);
+      await saveCheckpoint(o.save, { model: r.model, config: {}, writeModel: (d) => r.model.savePretrained(d, { tokenizer: r.tokenizer }) });
+      if (o.json) console.log(JSON.stringify({ event: 'end', accuracy: r.accuracy, f1: r.f1, labels: r.labels, seconds: r.seconds }));
+      else console.log(`Done: held-out accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${r.f1.toFixed(4)} (${r.labels.join(', ')}), ${r.seconds.toFixed(1)} s. Saved to ${o.save}`);
+      return;
+    }
+    const opts: GptTrainOptions = {
+      ...common(o),
+      text: o.text,
+      init: dir,
+      lr: o.lr ?? (lora ? 1e-3 : 3e-4),
+      warmup: o.warmup ?? 20,
+      steps: o.steps ?? 500,
+      ...(lora
+        ? {
+            prepare: (m: GPT) => {
+              adapters = injectLora(m, lora);
+            },
+            writeModel: async (_m: GPT, out: string, tok: Tokenizer) => {
+              await adapters!.saveAdapter(out, { baseModelNameOrPath: await basePathFor(o.save, dir) });
+              await tok.save(out);
+            },
+          }
+        : {}),
+    };
+    await runTraining(o, opts, h, `Fine-tuning ${dir} on ${o.text}${describe}`);
+    if (lora && o.merge) {
+      const { model, tokenizer } = await loadLm(o.save, 'finetune');
+      mergeAndUnload(model);
+      // replaces the adapter directory in one rename, as every checkpoint write
+      await saveCheckpoint(o.save, { model, config: {}, writeModel: (d) => (model as GPT).savePretrained(d, { tokenizer }) });
+      if (!o.json) console.log(`Merged the adapters into the weights: ${o.save} holds the whole model`);
+    }
+  });
 
   program
     .command('generate')
@@ -207,7 +264,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     .option('--stop <text...>', 'stop when one of these strings is produced')
     .option('--seed <n>', 'random seed', h.int('--seed', 0), 1337)
     .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
-    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores, at most 16)', h.int('--threads'))
     .option('--json', 'print one JSON object with the text and timings')
     .action(async (dir: string, o) => {
       await h.chooseBackend(o.backend, o.threads);
@@ -221,8 +278,13 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
       if (!o.json) process.stdout.write(o.prompt);
       const idx = tensor(Int32Array.from(prompt), { shape: [1, prompt.length], dtype: 'int32' });
       const out = model.generate(idx, {
-        maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
-        repetitionPenalty: o.repetitionPenalty, seed: o.seed, stop,
+        maxNewTokens: o.maxNewTokens,
+        temperature: o.temperature,
+        topK: o.topK,
+        topP: o.topP,
+        repetitionPenalty: o.repetitionPenalty,
+        seed: o.seed,
+        stop,
         onToken: (id: number) => {
           ids.push(id);
           if (o.json) return;
@@ -251,7 +313,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     .option('--file <file>', 'a UTF-8 file with one text per line (empty lines skipped)')
     .option('--batch-size <n>', 'texts per forward pass', h.int('--batch-size'), 16)
     .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
-    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores, at most 16)', h.int('--threads'))
     .option('--json', 'one JSON object per text: text, label, score, probabilities')
     .action(async (dir: string, o, cmd: Command) => {
       if (!o.text && !o.file) cmd.error('error: classify needs --text TEXT... or --file FILE');
@@ -275,7 +337,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     .argument('[dir]', 'a language-model directory to evaluate on --text (or the subcommand mnist)')
     .option('--text <file>', 'UTF-8 text: prints the loss and perplexity of the model on it')
     .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
-    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', h.int('--threads'))
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores, at most 16)', h.int('--threads'))
     .option('--json', 'print one JSON object')
     .action(async (dir: string | undefined, o, cmd: Command) => {
       if (!dir || !o.text) cmd.error('error: use `nabla eval DIR --text FILE` for a language model or `nabla eval mnist --load DIR`');

@@ -3,9 +3,10 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { trainMnist, evalMnist, MNIST_DEFAULTS, MNIST_EPOCHS, MNIST_MODELS, describeMnistModel, type MnistModel } from '../src/train/mnist.js';
-import { classificationReport, precisionRecallF1, confusionMatrix, type PRF } from '../src/train/metrics.js';
+import { trainMnist, evalMnist, MNIST_DEFAULTS, MNIST_EPOCHS, MNIST_MODELS, describeMnistModel, type MnistModel } from '../src/recipes/mnist.js';
+import { classificationReport, precisionRecallF1, confusionMatrix, type PRF } from '../src/metrics/index.js';
 import { plotHistory, plotConfusionMatrix, plotImageGrid, saveFigure } from '../src/viz/index.js';
+import { loadVizPackages } from '../src/viz/assets.js';
 import { loadMnist } from '../src/data/index.js';
 import { registerLmCommands } from './lm.js';
 import { ProgressBar } from '../src/train/progress.js';
@@ -13,7 +14,7 @@ import { Callback, type Logs } from '../src/train/callbacks.js';
 import { listBackends, getBackend, setBackend, setThreads } from '../src/index.js';
 import { defaultSkipped, loadBackend } from '../src/backends/backend.js';
 import { hardwareThreads } from '../src/platform/workers.js';
-import { NonFiniteLossError } from '../src/train/loop.js';
+import { NonFiniteLossError } from '../src/train/loss-guard.js';
 import { smokeCaps } from '../src/train/smoke.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -37,12 +38,21 @@ function positive(name: string) {
 /** One JSON object per line on stdout for each epoch (the --json format). */
 class JsonEpochLines extends Callback {
   private t0 = 0;
-  override onEpochBegin(): void { this.t0 = performance.now(); }
+  override onEpochBegin(): void {
+    this.t0 = performance.now();
+  }
   override onEpochEnd(epoch: number, logs: Logs): void {
-    console.log(JSON.stringify({
-      event: 'epoch', epoch: epoch + 1, loss: logs.loss, acc: logs.accuracy,
-      val_loss: logs.val_loss, val_acc: logs.val_accuracy, seconds: (performance.now() - this.t0) / 1000,
-    }));
+    console.log(
+      JSON.stringify({
+        event: 'epoch',
+        epoch: epoch + 1,
+        loss: logs.loss,
+        acc: logs.accuracy,
+        val_loss: logs.val_loss,
+        val_acc: logs.val_accuracy,
+        seconds: (performance.now() - this.t0) / 1000,
+      }),
+    );
   }
 }
 
@@ -70,20 +80,20 @@ async function chooseBackend(name?: string, threads?: number): Promise<void> {
 
 export function buildProgram(): Command {
   const program = new Command();
-  program
-    .name('nabla')
-    .description('Deep learning and language models in TypeScript')
-    .version(pkg.version)
-    .showHelpAfterError()
-    .exitOverride()
-    .enablePositionalOptions(); // a subcommand's options (eval mnist --json) are its own, not its parent's (eval DIR --json)
+  program.name('nabla').description('Deep learning and language models in TypeScript').version(pkg.version).showHelpAfterError().exitOverride().enablePositionalOptions(); // a subcommand's options (eval mnist --json) are its own, not its parent's (eval DIR --json)
 
   const train = program.command('train').description('train a model');
   train
     .command('mnist')
-    .description('train a handwritten-digit classifier on MNIST (the articles\' 784-512-10 network, or a CNN)')
+    .description("train a handwritten-digit classifier on MNIST (the articles' 784-512-10 network, or a CNN)")
     .option('--model <name>', 'mlp (784-512-10) or cnn (Conv-ReLU-Pool x2, Dense, Dense)', MNIST_DEFAULTS.model)
-    .option('--epochs <n>', `training epochs (default: ${Object.entries(MNIST_EPOCHS).map(([m, e]) => `${e} for ${m}`).join(', ')})`, int('--epochs'))
+    .option(
+      '--epochs <n>',
+      `training epochs (default: ${Object.entries(MNIST_EPOCHS)
+        .map(([m, e]) => `${e} for ${m}`)
+        .join(', ')})`,
+      int('--epochs'),
+    )
     .option('--batch-size <n>', 'examples per step', int('--batch-size'), MNIST_DEFAULTS.batchSize)
     .option('--lr <x>', 'peak learning rate (cosine decay to 0)', positive('--lr'), MNIST_DEFAULTS.lr)
     .option('--optimizer <name>', 'adam, adamw, sgd or rmsprop', MNIST_DEFAULTS.optimizer)
@@ -93,10 +103,11 @@ export function buildProgram(): Command {
     .option('--save <dir>', 'write a checkpoint (weights, config, optimizer) to this directory')
     .option('--plot <file>', 'chart the loss and accuracy per epoch: FILE.png, FILE.svg, or FILE (both)')
     .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
-    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores, at most 16)', int('--threads'))
     .option('--json', 'one JSON object per line on stdout')
     .action(async (o, cmd: Command) => {
       if (o.plot) checkFigurePath(cmd, '--plot', o.plot);
+      if (o.plot) await loadVizPackages(); // optional packages: a missing one stops here, not after training
       if (!MNIST_MODELS.includes(o.model)) cmd.error(`error: --model must be ${MNIST_MODELS.join(' or ')}, got '${o.model}'`);
       o.epochs ??= MNIST_EPOCHS[o.model as MnistModel];
       Object.assign(o, smokeCaps('train mnist', { epochs: o.epochs, limit: o.limit, testLimit: o.testLimit })); // NABLA_SMOKE=1: say what really runs
@@ -109,8 +120,16 @@ export function buildProgram(): Command {
         console.log(`Training a ${describeMnistModel(o.model)} on MNIST with ${o.optimizer} (lr ${o.lr}), batch ${o.batchSize}, ${o.epochs} epochs, backend ${getBackend().name}`);
       }
       const r = await trainMnist({
-        model: o.model, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: o.optimizer,
-        seed: o.seed, limit: o.limit, testLimit: o.testLimit, save: o.save, callbacks,
+        model: o.model,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        lr: o.lr,
+        optimizer: o.optimizer,
+        seed: o.seed,
+        limit: o.limit,
+        testLimit: o.testLimit,
+        save: o.save,
+        callbacks,
       });
       if (o.json) {
         console.log(JSON.stringify({ event: 'end', test_loss: r.test.loss, test_acc: r.test.accuracy, seconds: r.seconds }));
@@ -131,13 +150,14 @@ export function buildProgram(): Command {
     .description('evaluate a checkpoint on the MNIST test set')
     .requiredOption('--load <dir>', 'checkpoint directory written by `nabla train mnist --save`')
     .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
-    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores)', int('--threads'))
+    .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores, at most 16)', int('--threads'))
     .option('--limit <n>', 'evaluate on only the first N test images', int('--limit'))
     .option('--confusion <file>', 'draw the confusion matrix as a heatmap: FILE.png, FILE.svg, or FILE (both)')
     .option('--samples <file>', 'draw test images with predicted and true labels: FILE.png, FILE.svg, or FILE (both)')
     .option('--json', 'print one JSON object')
     .action(async (o, cmd: Command) => {
       for (const flag of ['confusion', 'samples'] as const) if (o[flag]) checkFigurePath(cmd, `--${flag}`, o[flag]);
+      if (o.confusion || o.samples) await loadVizPackages();
       await chooseBackend(o.backend, o.threads);
       const r = await evalMnist(o.load, { testLimit: o.limit });
       const perClass = precisionRecallF1(r.labels, r.predictions, { average: 'none', numClasses: 10 }) as PRF[];
@@ -150,17 +170,20 @@ export function buildProgram(): Command {
       const written: string[] = [];
       if (o.confusion) {
         const fig = await plotConfusionMatrix(confusionMatrix(r.labels, r.predictions, 10), { title: `MNIST test set (${r.model}): true vs predicted` });
-        written.push(...await saveFigure(fig, o.confusion));
+        written.push(...(await saveFigure(fig, o.confusion)));
       }
       if (o.samples) {
         const n = Math.min(40, r.labels.length);
         const { x } = await loadMnist({ train: false, limit: n });
         const fig = await plotImageGrid(x, {
-          imageShape: [28, 28], predicted: Array.from(r.predictions.subarray(0, n)), actual: Array.from(r.labels.subarray(0, n)), columns: 10,
+          imageShape: [28, 28],
+          predicted: Array.from(r.predictions.subarray(0, n)),
+          actual: Array.from(r.labels.subarray(0, n)),
+          columns: 10,
           title: `The first ${n} MNIST test images (${r.model})`,
         });
         x.dispose();
-        written.push(...await saveFigure(fig, o.samples));
+        written.push(...(await saveFigure(fig, o.samples)));
       }
       if (written.length) {
         if (o.json) console.log(JSON.stringify({ event: 'plot', files: written }));
@@ -185,8 +208,12 @@ export function buildProgram(): Command {
         }
       }
       const info = {
-        version: pkg.version, node: process.version, cores: hardwareThreads(),
-        backend: getBackend().name, backends, ...(Object.keys(defaultSkipped).length ? { defaultSkipped } : {}),
+        version: pkg.version,
+        node: process.version,
+        cores: hardwareThreads(),
+        backend: getBackend().name,
+        backends,
+        ...(Object.keys(defaultSkipped).length ? { defaultSkipped } : {}),
       };
       if (o.json) console.log(JSON.stringify(info));
       else {

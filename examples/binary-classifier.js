@@ -4,7 +4,12 @@
 import { tensor, randn, manualSeed, matmul, sigmoid, tanh, mean, noGrad, scope, sub, mul } from 'nabla';
 
 manualSeed(3);
-const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+const x = tensor([
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+]);
 const y = tensor([[0], [1], [1], [0]]);
 
 // y = f(Σ wᵢxᵢ + b) for each neuron; weights as leaf tensors that require grad.
@@ -23,8 +28,9 @@ for (let step = 1; step <= 3000; step++) {
     l.backward();
     noGrad(() => {
       for (const p of params) {
-        p.assignStorage(sub(p, mul(p.grad, lr))); // gradient descent: w ← w − η ∂L/∂w
-        p.grad.dispose();
+        const grad = /** @type {import('nabla').Tensor} */ (p.grad); // set by backward()
+        p.assignStorage(sub(p, mul(grad, lr))); // gradient descent: w ← w − η ∂L/∂w
+        grad.dispose();
         p.grad = null;
       }
     });
@@ -34,4 +40,9 @@ for (let step = 1; step <= 3000; step++) {
   loss.dispose();
 }
 const pred = noGrad(() => sigmoid(matmul(tanh(matmul(x, w1).add(b1)), w2).add(b2)));
-console.log('XOR predictions:', Array.from(pred.dataSync()).map((v) => v.toFixed(3)).join(' '));
+console.log(
+  'XOR predictions:',
+  Array.from(pred.dataSync())
+    .map((v) => v.toFixed(3))
+    .join(' '),
+);

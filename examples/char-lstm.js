@@ -20,12 +20,13 @@ import { fileURLToPath } from 'node:url';
 
 // ---- options ---------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
+/** The value after `name` on the command line, of the type of its default. @type {<T extends number | string>(name: string, dflt: T) => T} */
 const flag = (name, dflt) => {
   const i = argv.indexOf(name);
   if (i < 0) return dflt;
   const v = argv[i + 1];
   if (v === undefined) throw new Error(`${name} needs a value`);
-  return typeof dflt === 'number' ? Number(v) : v;
+  return /** @type {typeof dflt} */ (typeof dflt === 'number' ? Number(v) : v);
 };
 const positional = argv.filter((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
 const opts = {
@@ -54,18 +55,22 @@ if (opts.threads > 0 && nb.getBackend().name === 'wasm') nb.setThreads(opts.thre
 const text = readFileSync(opts.file, 'utf8').slice(0, opts.chars);
 const vocab = [...new Set(text)].sort();
 const stoi = new Map(vocab.map((c, i) => [c, i]));
-const ids = Int32Array.from(text, (c) => stoi.get(c));
+const ids = Int32Array.from(text, (c) => /** @type {number} */ (stoi.get(c)));
 const nTrain = Math.floor(ids.length * 0.9);
 const splits = { train: ids.subarray(0, nTrain), val: ids.subarray(nTrain) };
 for (const c of opts.prompt) if (!stoi.has(c)) throw new Error(`the prompt's character ${JSON.stringify(c)} is not in the text`);
 console.log(`${text.length.toLocaleString('en-US')} characters, vocabulary of ${vocab.length}; uniform prediction loss ln(${vocab.length}) = ${Math.log(vocab.length).toFixed(4)}`);
 
-/** B random windows of T characters: inputs x [B, T] and the next characters y [B, T] (int32). */
+/**
+ * B random windows of T characters: inputs x [B, T] and the next characters y [B, T] (int32).
+ * @param {'train' | 'val'} split @param {number} B @param {number} T @param {nb.Generator} generator
+ */
 function getBatch(split, B, T, generator) {
   const data = splits[split];
   if (data.length < T + 2) throw new Error(`the ${split} split has ${data.length} characters, fewer than a window of ${T + 1}`);
   const u = generator.uniformArray(B);
-  const x = new Int32Array(B * T), y = new Int32Array(B * T);
+  const x = new Int32Array(B * T),
+    y = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     const start = Math.floor(u[b] * (data.length - T - 1));
     x.set(data.subarray(start, start + T), b * T);
@@ -76,6 +81,7 @@ function getBatch(split, B, T, generator) {
 
 // ---- the model ---------------------------------------------------------------------------------
 class CharLSTM extends nb.nn.Module {
+  /** @param {number} vocabSize @param {number} embed @param {number} hidden @param {number} layers */
   constructor(vocabSize, embed, hidden, layers) {
     super();
     this.embed = new nb.nn.Embedding(vocabSize, embed);
@@ -83,7 +89,10 @@ class CharLSTM extends nb.nn.Module {
     this.head = new nb.nn.Linear(hidden, vocabSize);
   }
 
-  /** idx int32 [B, T] (and an optional LSTM state [h, c]) → logits [B, T, V] and the state after the last character. */
+  /**
+   * idx int32 [B, T] (and an optional LSTM state [h, c]) → logits [B, T, V] and the state after the last character.
+   * @param {nb.Tensor} idx @param {[nb.Tensor, nb.Tensor] | null} state @returns {[nb.Tensor, [nb.Tensor, nb.Tensor]]}
+   */
   forward(idx, state = null) {
     const [out, next] = this.lstm.forward(this.embed.forward(idx), state); // (B, T, H)
     const [B, T, H] = out.shape;
@@ -91,12 +100,16 @@ class CharLSTM extends nb.nn.Module {
     return [logits, next];
   }
 
-  /** Continue a prompt by n characters, sampling each from softmax(logits / temperature). */
+  /**
+   * Continue a prompt by n characters, sampling each from softmax(logits / temperature).
+   * @param {string} prompt @param {number} n @param {number} temperature @param {nb.Generator} generator
+   */
   generate(prompt, n, temperature, generator) {
     this.eval();
     let out = prompt;
+    /** @type {[nb.Tensor, nb.Tensor] | null} */
     let state = null;
-    let input = Int32Array.from(prompt, (c) => stoi.get(c)); // the whole prompt first, then one character at a time
+    let input = Int32Array.from(prompt, (c) => /** @type {number} */ (stoi.get(c))); // the whole prompt first, then one character at a time
     nb.noGrad(() => {
       for (let k = 0; k < n; k++) {
         const [probs, next] = nb.scope(() => {
@@ -108,7 +121,8 @@ class CharLSTM extends nb.nn.Module {
         state = next;
         const p = probs.dataSync();
         probs.dispose();
-        let r = generator.uniformArray(1)[0], id = 0; // inverse-CDF sampling
+        let r = generator.uniformArray(1)[0],
+          id = 0; // inverse-CDF sampling
         while (id < p.length - 1 && (r -= p[id]) >= 0) id++;
         out += vocab[id];
         input = Int32Array.of(id);
@@ -127,17 +141,21 @@ const optimizer = new nb.optim.Adam(model.parameters(), { lr: opts.lr });
 const scheduler = new nb.optim.CosineAnnealingLR(optimizer, opts.steps, opts.lr / 10);
 const batches = new nb.Generator(opts.seed + 1);
 
-/** Mean loss over a fixed set of windows (the same every call), without the tape or dropout. */
+/** Mean loss over a fixed set of windows (the same every call), without the tape or dropout. @param {'train' | 'val'} split */
 function evaluate(split, nBatches = 8) {
   model.eval();
   const g = new nb.Generator(opts.seed + 2);
   let total = 0;
   for (let i = 0; i < nBatches; i++) {
-    total += nb.noGrad(() => nb.scope(() => {
-      const [x, y] = getBatch(split, opts.batch, opts.seq, g);
-      const [logits] = model.forward(x);
-      return nb.nn.functional.crossEntropy(logits.reshape(-1, vocab.length), y.reshape(-1));
-    })).itemSync();
+    total += nb
+      .noGrad(() =>
+        nb.scope(() => {
+          const [x, y] = getBatch(split, opts.batch, opts.seq, g);
+          const [logits] = model.forward(x);
+          return nb.nn.functional.crossEntropy(logits.reshape(-1, vocab.length), y.reshape(-1));
+        }),
+      )
+      .itemSync();
   }
   model.train();
   return total / nBatches;

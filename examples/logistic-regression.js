@@ -26,5 +26,5 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
 }
 const acc = noGrad(() => mean(equal(greater(sigmoid(model.forward(x)), 0.5), y.bool()).float())).itemSync();
 console.log(`training accuracy: ${(100 * acc).toFixed(1)}%`);
-const [w, b] = [model.weight.tolistSync(), model.bias.tolistSync()];
+const [w, b] = [model.weight.tolistSync(), model.bias?.tolistSync()];
 console.log(`weights ${JSON.stringify(w)}, bias ${JSON.stringify(b)}`);

@@ -3,8 +3,13 @@
 // Run: node examples/mnist-keras.js [--epochs N] [--limit N]
 import { keras, data, manualSeed } from 'nabla';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
-const epochs = arg('--epochs', 5), limit = arg('--limit', undefined);
+/** The number after `name` on the command line, or the default. @type {<T extends number | undefined>(name: string, dflt: T) => number | T} */
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const epochs = arg('--epochs', 5),
+  limit = arg('--limit', undefined);
 
 manualSeed(42);
 const train = await data.loadMnist({ train: true, limit });
@@ -23,5 +28,4 @@ await model.fit(train.x, train.y, { epochs, batchSize: 128, validationSplit: 0.1
 const result = await model.evaluate(test.x, test.y, { batchSize: 1000 });
 console.log(`test loss ${result.loss.toFixed(4)}, test accuracy ${(100 * result.accuracy).toFixed(2)}%`);
 const probs = model.predict(test.x.narrow(0, 0, 5));
-console.log('first five predictions:', Array.from(probs.argmax(1).dataSync()).join(' '),
-  'true:', Array.from(test.y.narrow(0, 0, 5).dataSync()).join(' '));
+console.log('first five predictions:', Array.from(probs.argmax(1).dataSync()).join(' '), 'true:', Array.from(test.y.narrow(0, 0, 5).dataSync()).join(' '));

@@ -3,8 +3,13 @@
 // Run: node examples/mnist-pytorch.js [--epochs N] [--limit N]
 import { nn, optim, data, manualSeed, Generator, noGrad, scope } from 'nabla';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
-const epochs = arg('--epochs', 5), limit = arg('--limit', undefined);
+/** The number after `name` on the command line, or the default. @type {<T extends number | undefined>(name: string, dflt: T) => number | T} */
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const epochs = arg('--epochs', 5),
+  limit = arg('--limit', undefined);
 
 class Net extends nn.Module {
   constructor() {
@@ -12,6 +17,7 @@ class Net extends nn.Module {
     this.fc1 = new nn.Linear(784, 512);
     this.fc2 = new nn.Linear(512, 10);
   }
+  /** @param {import('nabla').Tensor} x images [B, 784] */
   forward(x) {
     return this.fc2.forward(nn.functional.relu(this.fc1.forward(x)));
   }
@@ -28,7 +34,8 @@ const optimizer = new optim.Adam(model.parameters(), { lr: 1e-3 });
 
 for (let epoch = 1; epoch <= epochs; epoch++) {
   model.train();
-  let total = 0, count = 0;
+  let total = 0,
+    count = 0;
   const t0 = performance.now();
   for (const [x, y] of loader) {
     const loss = scope(() => {
@@ -40,7 +47,9 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     });
     total += loss.itemSync() * x.shape[0];
     count += x.shape[0];
-    loss.dispose(); x.dispose(); y.dispose();
+    loss.dispose();
+    x.dispose();
+    y.dispose();
   }
   // Test accuracy: argmax of the logits against the labels, without the tape.
   model.eval();

@@ -13,11 +13,24 @@
 // Run: node examples/transformer-sort.js [--steps N] [--batch N] [--len T] [--test N] [--seed N]
 import * as nb from 'nabla';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
-const steps = arg('--steps', 400), batch = arg('--batch', 64), T = arg('--len', 8), testSize = arg('--test', 2000), seed = arg('--seed', 0);
-const VOCAB = 10, D_MODEL = 64, HEADS = 4, LAYERS = 2, FF = 128, LOG_EVERY = 100;
+/** The number after `name` on the command line, or the default. @type {<T extends number | undefined>(name: string, dflt: T) => number | T} */
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const steps = arg('--steps', 400),
+  batch = arg('--batch', 64),
+  T = arg('--len', 8),
+  testSize = arg('--test', 2000),
+  seed = arg('--seed', 0);
+const VOCAB = 10,
+  D_MODEL = 64,
+  HEADS = 4,
+  LAYERS = 2,
+  FF = 128,
+  LOG_EVERY = 100;
 
-/** A small seeded generator of integers (mulberry32) for the data; the model's init uses nb.manualSeed. */
+/** A small seeded generator of integers (mulberry32) for the data; the model's init uses nb.manualSeed. @param {number} s */
 function rng(s) {
   return () => {
     s = (s + 0x6d2b79f5) | 0;
@@ -27,13 +40,17 @@ function rng(s) {
   };
 }
 
-/** n random digit sequences and their sorted versions, as int32 tensors [n, T]. */
+/** n random digit sequences and their sorted versions, as int32 tensors [n, T]. @param {number} n @param {() => number} rand */
 function makeBatch(n, rand) {
-  const x = new Int32Array(n * T), y = new Int32Array(n * T);
+  const x = new Int32Array(n * T),
+    y = new Int32Array(n * T);
   for (let i = 0; i < n; i++) {
     const row = Array.from({ length: T }, () => Math.floor(rand() * VOCAB));
     x.set(row, i * T);
-    y.set(row.sort((a, b) => a - b), i * T);
+    y.set(
+      row.sort((a, b) => a - b),
+      i * T,
+    );
   }
   return { x: nb.tensor(x, { shape: [n, T], dtype: 'int32' }), y: nb.tensor(y, { shape: [n, T], dtype: 'int32' }) };
 }
@@ -47,7 +64,7 @@ class Sorter extends nb.nn.Module {
     this.encoder = new nb.nn.TransformerEncoder(layer, LAYERS, { norm: new nb.nn.LayerNorm(D_MODEL) });
     this.head = new nb.nn.Linear(D_MODEL, VOCAB);
   }
-  /** idx [B, T] int32 → logits [B, T, VOCAB] */
+  /** idx [B, T] int32 → logits [B, T, VOCAB] @param {nb.Tensor} idx */
   forward(idx) {
     const pos = nb.arange(0, idx.shape[1]);
     const h = nb.add(this.tok_emb.forward(idx), this.pos_emb.forward(pos)); // (B, T, C)
@@ -55,10 +72,13 @@ class Sorter extends nb.nn.Module {
   }
 }
 
-/** Token and sequence accuracy of the predictions [n, T] against the targets [n, T]. */
+/** Token and sequence accuracy of the predictions [n, T] against the targets [n, T]. @param {nb.Tensor} pred @param {nb.Tensor} y */
 function accuracy(pred, y) {
-  const p = pred.dataSync(), t = y.dataSync(), n = y.shape[0];
-  let tokens = 0, seqs = 0;
+  const p = pred.dataSync(),
+    t = y.dataSync(),
+    n = y.shape[0];
+  let tokens = 0,
+    seqs = 0;
   for (let i = 0; i < n; i++) {
     let all = true;
     for (let j = 0; j < T; j++) {
@@ -75,7 +95,8 @@ const model = new Sorter();
 console.log(`Sorter: ${model.numParams().toLocaleString('en-US')} parameters, sequences of ${T} digits, backend ${nb.getBackend().name}`);
 const opt = new nb.optim.AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.01 });
 const sched = nb.optim.cosineWithWarmup(opt, { warmupSteps: Math.min(100, Math.floor(steps / 10)), totalSteps: steps, minLr: 1e-4 });
-const trainRand = rng(seed * 2 + 1), test = makeBatch(testSize, rng(seed * 2 + 2));
+const trainRand = rng(seed * 2 + 1),
+  test = makeBatch(testSize, rng(seed * 2 + 2));
 
 const evaluate = () => {
   model.eval();
@@ -101,12 +122,16 @@ for (let step = 1; step <= steps; step++) {
   });
   sched.step();
   runLoss += loss.itemSync();
-  loss.dispose(); x.dispose(); y.dispose();
+  loss.dispose();
+  x.dispose();
+  y.dispose();
   if (step % LOG_EVERY === 0 || step === steps) {
     const every = step % LOG_EVERY === 0 ? LOG_EVERY : step % LOG_EVERY;
     const acc = evaluate();
-    console.log(`step ${step}: train loss ${(runLoss / every).toFixed(4)}, held-out token accuracy ${(100 * acc.token).toFixed(2)}%, `
-      + `sequences ${(100 * acc.seq).toFixed(2)}%, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `step ${step}: train loss ${(runLoss / every).toFixed(4)}, held-out token accuracy ${(100 * acc.token).toFixed(2)}%, ` +
+        `sequences ${(100 * acc.seq).toFixed(2)}%, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     runLoss = 0;
   }
 }
@@ -120,7 +145,7 @@ for (let j = 0; j < T; j++) {
   base += Math.max(...counts);
 }
 const acc = evaluate();
-console.log(`baseline token accuracy ${(100 * base / (testSize * T)).toFixed(2)}% (the most frequent digit at each position)`);
+console.log(`baseline token accuracy ${((100 * base) / (testSize * T)).toFixed(2)}% (the most frequent digit at each position)`);
 console.log(`token accuracy ${(100 * acc.token).toFixed(2)}%`);
 console.log(`sequence accuracy ${(100 * acc.seq).toFixed(2)}%`);
 console.log(`time ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -129,8 +154,10 @@ console.log(`time ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 model.eval();
 const show = makeBatch(5, rng(seed + 99));
 const pred = nb.noGrad(() => nb.scope(() => nb.argmax(model.forward(show.x), -1)));
-const xs = show.x.dataSync(), ps = pred.dataSync(), ys = show.y.dataSync();
+const xs = show.x.dataSync(),
+  ps = pred.dataSync(),
+  ys = show.y.dataSync();
 for (let i = 0; i < 5; i++) {
-  const row = (a) => Array.from(a.subarray(i * T, (i + 1) * T)).join(' ');
+  const row = (/** @type {nb.TypedArray} */ a) => Array.from(a.subarray(i * T, (i + 1) * T)).join(' ');
   console.log(`input ${row(xs)} → predicted ${row(ps)}${row(ps) === row(ys) ? '' : `  (sorted: ${row(ys)})`}`);
 }

@@ -1,11 +1,13 @@
 // Runs before every test file: selects the backend of this vitest project (see vitest.config.ts).
-import { setBackend, getBackend } from '../src/index.js';
-import { enableRelaxedSimd } from '../src/platform/relaxed-simd.js';
+import { setBackend, getBackend, registerBackend, createWasmBackend } from '../src/index.js';
 
-if (process.env.NABLA_TEST_RELAXED) enableRelaxedSimd();
 const name = process.env.NABLA_TEST_BACKEND;
+const relaxed = !!process.env.NABLA_TEST_RELAXED;
+// The `wasm` project pins the plain SIMD builds (what runtimes without relaxed SIMD get); the
+// `wasm-relaxed` project runs the default, which takes relaxed SIMD wherever the runtime has it.
+if (name === 'wasm' && !relaxed) registerBackend('wasm', () => createWasmBackend({ variants: ['simdThreads', 'simd'] }));
 if (name) await setBackend(name);
 const variant = (getBackend().info?.() as { variant?: string } | undefined)?.variant;
-if (process.env.NABLA_TEST_RELAXED && variant && !variant.startsWith('relaxed')) {
-  throw new Error(`the wasm-relaxed project expected a relaxed-SIMD variant, got ${variant}`);
+if (variant && relaxed !== variant.startsWith('relaxed')) {
+  throw new Error(`the ${relaxed ? 'wasm-relaxed' : 'wasm'} project expected ${relaxed ? 'a' : 'no'} relaxed-SIMD variant, got ${variant}`);
 }

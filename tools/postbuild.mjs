@@ -10,7 +10,14 @@ if (existsSync(bin)) chmodSync(bin, 0o755);
 
 const binDir = fileURLToPath(new URL('../node_modules/.bin/', import.meta.url));
 const link = `${binDir}nabla`;
-const linked = (() => { try { lstatSync(link); return true; } catch { return false; } })();
+const linked = (() => {
+  try {
+    lstatSync(link);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 if (existsSync(bin) && existsSync(fileURLToPath(new URL('../node_modules/', import.meta.url))) && !linked && process.platform !== 'win32') {
   mkdirSync(binDir, { recursive: true });
   symlinkSync('../../dist/cli/nabla.js', link);

@@ -16,11 +16,15 @@ import { brotliDecompressSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The environment that points Dawn at SwiftShader, or { reason } when it cannot be set up here. */
+/**
+ * The environment that points Dawn at SwiftShader, or { reason } when it cannot be set up here.
+ * @returns {{ VK_ICD_FILENAMES: string; VK_DRIVER_FILES: string; NABLA_VULKAN_LOADER: string } | { reason: string }}
+ */
 export function swiftshaderEnv() {
   if (process.platform !== 'linux' || process.arch !== 'x64') return { reason: `SwiftShader from @sparticuz/chromium is linux-x64 only (this is ${process.platform}-${process.arch})` };
   const dir = join(root, 'node_modules', '.cache', 'nabla-swiftshader');
-  const icd = join(dir, 'vk_swiftshader_icd.json'), loader = join(dir, 'libvulkan.so.1');
+  const icd = join(dir, 'vk_swiftshader_icd.json'),
+    loader = join(dir, 'libvulkan.so.1');
   if (!existsSync(icd) || !existsSync(loader)) {
     const archive = join(root, 'node_modules', '@sparticuz', 'chromium', 'bin', 'swiftshader.tar.br');
     if (!existsSync(archive)) return { reason: 'the dev dependency @sparticuz/chromium (which ships SwiftShader) is not installed' };
@@ -40,6 +44,9 @@ export function swiftshaderEnv() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const env = swiftshaderEnv();
-  if (env.reason) { console.error(env.reason); process.exit(1); }
+  if ('reason' in env) {
+    console.error(env.reason);
+    process.exit(1);
+  }
   for (const [k, v] of Object.entries(env)) console.log(`export ${k}=${v}`);
 }

@@ -9,20 +9,30 @@ import { dirname, join, relative } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** [{ name, file, line }] of the public API's undocumented declarations. */
+/**
+ * [{ name, file, line }] of the public API's undocumented declarations.
+ * @param {{ members?: boolean }} opts
+ * @returns {{ name: string; file: string; line: number }[]}
+ */
 export function undocumented(opts = {}) {
   const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  if (!config) throw new Error('tools/undocumented: cannot read tsconfig.json');
   const program = ts.createProgram([join(root, 'src/index.ts')], config.options);
   const checker = program.getTypeChecker();
-  const entry = checker.getSymbolAtLocation(program.getSourceFile(join(root, 'src/index.ts')));
+  const entry = checker.getSymbolAtLocation(/** @type {ts.SourceFile} */ (program.getSourceFile(join(root, 'src/index.ts'))));
+  if (!entry) throw new Error('tools/undocumented: src/index.ts exports nothing');
+  /** @type {Set<ts.Symbol>} */
   const seen = new Set();
+  /** @type {{ name: string; file: string; line: number }[]} */
   const out = [];
-  const hasDoc = (decl) => ts.getJSDocCommentsAndTags(decl).length > 0
-    || (ts.isVariableDeclaration(decl) && ts.getJSDocCommentsAndTags(decl.parent.parent).length > 0);
+  /** @param {ts.Node} decl */
+  const hasDoc = (decl) => ts.getJSDocCommentsAndTags(decl).length > 0 || (ts.isVariableDeclaration(decl) && ts.getJSDocCommentsAndTags(decl.parent.parent).length > 0);
+  /** @param {string} name @param {ts.Declaration} decl */
   const report = (name, decl) => {
     const sf = decl.getSourceFile();
     out.push({ name, file: relative(root, sf.fileName), line: sf.getLineAndCharacterOfPosition(decl.getStart()).line + 1 });
   };
+  /** @param {ts.Symbol} symbol @param {string} prefix */
   const visit = (symbol, prefix) => {
     const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
     if (seen.has(target)) return;

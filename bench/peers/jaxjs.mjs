@@ -1,3 +1,4 @@
+// @ts-nocheck: jax-js's types fight checkJs here (jit's JsTree results, trees of arrays by name); see tsconfig.check.json.
 // jax-js as a benchmark peer, on its `wasm` device, written as its README teaches: arrays are
 // reference counted (`.ref` to reuse one), and the step is one jit-compiled function. Same
 // functions as the nabla peer: matmul, conv2d forward/backward at MNIST-CNN sizes (NCHW, like
@@ -10,7 +11,10 @@ function timeIt(fn, minSeconds) {
   fn();
   let reps = 0;
   const t0 = performance.now();
-  do { fn(); reps++; } while (performance.now() - t0 < minSeconds * 1000);
+  do {
+    fn();
+    reps++;
+  } while (performance.now() - t0 < minSeconds * 1000);
   return (performance.now() - t0) / 1000 / reps;
 }
 
@@ -19,7 +23,10 @@ function randArray(shape, seed = 1) {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   let s = seed >>> 0;
-  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; out[i] = s / 4294967296 - 0.5; }
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
   return np.array(out).reshape(shape);
 }
 
@@ -35,14 +42,18 @@ export function makePeer() {
     matmul(n, variant, minSeconds) {
       const m = variant === 'batched' ? n / 2 : n;
       const shape = variant === 'batched' ? [8, m, m] : [m, m];
-      const a = randArray(shape, 1), b = randArray(shape, 2);
+      const a = randArray(shape, 1),
+        b = randArray(shape, 2);
       const f = jit((x, y) => {
         if (variant === 'transA') return np.matmul(x.transpose(), y);
         if (variant === 'transB') return np.matmul(x, y.transpose());
         return np.matmul(x, y);
       });
-      const secondsPerOp = timeIt(() => { f(a.ref, b.ref).dataSync(); }, minSeconds);
-      a.dispose(); b.dispose();
+      const secondsPerOp = timeIt(() => {
+        f(a.ref, b.ref).dataSync();
+      }, minSeconds);
+      a.dispose();
+      b.dispose();
       return { secondsPerOp, flops: (variant === 'batched' ? 8 : 1) * 2 * m ** 3 };
     },
 
@@ -53,14 +64,21 @@ export function makePeer() {
       ];
       const fwd = jit((x, w) => lax.conv(x, w, [1, 1], 'SAME'));
       const g = jit(grad((x, w, r) => lax.conv(x, w, [1, 1], 'SAME').mul(r).sum(), { argnums: [0, 1] }));
-      const forwardSeconds = timeIt(() => { for (const l of layers) fwd(l.x.ref, l.w.ref).dataSync(); }, minSeconds);
+      const forwardSeconds = timeIt(() => {
+        for (const l of layers) fwd(l.x.ref, l.w.ref).dataSync();
+      }, minSeconds);
       const total = timeIt(() => {
         for (const l of layers) {
           const [gx, gw] = g(l.x.ref, l.w.ref, l.r.ref);
-          gx.dataSync(); gw.dataSync();
+          gx.dataSync();
+          gw.dataSync();
         }
       }, minSeconds);
-      for (const l of layers) { l.x.dispose(); l.w.dispose(); l.r.dispose(); }
+      for (const l of layers) {
+        l.x.dispose();
+        l.w.dispose();
+        l.r.dispose();
+      }
       // grad recomputes the forward pass inside; subtract one forward to estimate the backward.
       return { forwardSeconds, backwardSeconds: Math.max(0, total - forwardSeconds), note: 'backward = grad(forward) − forward' };
     },
@@ -73,24 +91,33 @@ export function makePeer() {
       const lossFn = (p, xb, yb) => {
         const h = nn.relu(np.matmul(xb, p.w1).add(p.b1));
         const logits = np.matmul(h, p.w2).add(p.b2);
-        return nn.logSoftmax(logits, -1).mul(yb).sum().mul(-1 / batchSize);
+        return nn
+          .logSoftmax(logits, -1)
+          .mul(yb)
+          .sum()
+          .mul(-1 / batchSize);
       };
       const keys = ['w1', 'b1', 'w2', 'b2'];
       // One jit-compiled training step: loss, gradients and the Adam update (PyTorch's rule).
       const step = jit((p, mm, vv, xb, yb, c1, c2) => {
         const [loss, gr] = valueAndGrad(lossFn)(tree.ref(p), xb, yb);
-        const np2 = {}, nm = {}, nv = {};
+        const np2 = {},
+          nm = {},
+          nv = {};
         for (const k of keys) {
           const gk = gr[k];
           nm[k] = mm[k].mul(0.9).add(gk.ref.mul(0.1));
           nv[k] = vv[k].mul(0.999).add(gk.ref.mul(gk).mul(0.001));
           np2[k] = p[k].sub(nm[k].ref.mul(c1.ref).div(np.sqrt(nv[k].ref.mul(c2.ref)).add(1e-8)));
         }
-        c1.dispose(); c2.dispose();
+        c1.dispose();
+        c2.dispose();
         return [loss, np2, nm, nv];
       });
-      const n = y.length, steps = Math.floor(n / batchSize); // full batches only (one jit shape)
-      let loss = NaN, run = 0;
+      const n = y.length,
+        steps = Math.floor(n / batchSize); // full batches only (one jit shape)
+      let loss = NaN,
+        run = 0;
       const t0 = performance.now();
       for (let s = 0; s < steps; s++) {
         const i0 = s * batchSize;
@@ -99,9 +126,12 @@ export function makePeer() {
         for (let i = 0; i < batchSize; i++) yh[i * 10 + y[i0 + i]] = 1;
         const yb = np.array(yh).reshape([batchSize, 10]);
         const t = s + 1;
-        const c1 = lr / (1 - 0.9 ** t), c2 = 1 / (1 - 0.999 ** t);
+        const c1 = lr / (1 - 0.9 ** t),
+          c2 = 1 / (1 - 0.999 ** t);
         const [l, p2, m2, v2] = step(params, m, v, xb, yb, np.array([c1]), np.array([c2]));
-        params = p2; m = m2; v = v2;
+        params = p2;
+        m = m2;
+        v = v2;
         if (s % 50 === 0 || s === steps - 1) loss = l.dataSync()[0];
         else l.dispose();
         run++;
@@ -110,7 +140,7 @@ export function makePeer() {
       params.w1.ref.dataSync();
       const seconds = (performance.now() - t0) / 1000;
       for (const t of [params, m, v]) for (const k of keys) t[k].dispose();
-      return { seconds: seconds * Math.ceil(n / batchSize) / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
+      return { seconds: (seconds * Math.ceil(n / batchSize)) / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
     },
 
     gptTrain: (weights, batches, opts) => gptTrain(weights, batches, opts),
@@ -123,7 +153,13 @@ export function makePeer() {
  * AdamW update written out (PyTorch's rule: p ← p(1 − lr·wd) on matrices, then the Adam step).
  */
 async function gptTrain(weights, batches, opts) {
-  const c = GPT_BENCH, B = c.batch, T = c.context, C = c.nEmbd, H = c.nHead, D = C / H, V = c.vocabSize;
+  const c = GPT_BENCH,
+    B = c.batch,
+    T = c.context,
+    C = c.nEmbd,
+    H = c.nHead,
+    D = C / H,
+    V = c.vocabSize;
   const keys = Object.keys(weights);
   const decays = Object.fromEntries(keys.map((k) => [k, weights[k].shape.length >= 2]));
   let params = Object.fromEntries(keys.map((k) => [k, np.array(weights[k].data).reshape(weights[k].shape)]));
@@ -149,12 +185,18 @@ async function gptTrain(weights, batches, opts) {
     causal.dispose();
     h = layerNorm(h, p['transformer.ln_f.weight'], p['transformer.ln_f.bias']);
     const logits = np.matmul(h, wte.transpose()); // (B, T, V), tied lm_head
-    return nn.logSoftmax(logits, -1).mul(nn.oneHot(y, V)).sum().mul(-1 / (B * T));
+    return nn
+      .logSoftmax(logits, -1)
+      .mul(nn.oneHot(y, V))
+      .sum()
+      .mul(-1 / (B * T));
   };
   const [beta1, beta2] = c.betas;
   const step = jit((p, mm, vv, x, y, c1, c2) => {
     const [loss, gr] = valueAndGrad(lossFn)(tree.ref(p), x, y);
-    const np2 = {}, nm = {}, nv = {};
+    const np2 = {},
+      nm = {},
+      nv = {};
     for (const k of keys) {
       const gk = gr[k];
       nm[k] = mm[k].mul(beta1).add(gk.ref.mul(1 - beta1));
@@ -162,22 +204,30 @@ async function gptTrain(weights, batches, opts) {
       const pk = decays[k] ? p[k].mul(1 - c.lr * c.weightDecay) : p[k];
       np2[k] = pk.sub(nm[k].ref.mul(c1.ref).div(np.sqrt(nv[k].ref.mul(c2.ref)).add(c.eps)));
     }
-    c1.dispose(); c2.dispose();
+    c1.dispose();
+    c2.dispose();
     return [loss, np2, nm, nv];
   });
   const data = batches.map(({ x, y }) => ({
-    x: np.array(x, { dtype: np.int32 }).reshape([B, T]), y: np.array(y, { dtype: np.int32 }).reshape([B, T]),
+    x: np.array(x, { dtype: np.int32 }).reshape([B, T]),
+    y: np.array(y, { dtype: np.int32 }).reshape([B, T]),
   }));
   let t = 0;
   const one = ({ x, y }) => {
     t++;
-    const c1 = c.lr / (1 - beta1 ** t), c2 = 1 / (1 - beta2 ** t);
+    const c1 = c.lr / (1 - beta1 ** t),
+      c2 = 1 / (1 - beta2 ** t);
     const [l, p2, m2, v2] = step(params, m, v, x.ref, y.ref, np.array([c1]), np.array([c2]));
-    params = p2; m = m2; v = v2;
+    params = p2;
+    m = m2;
+    v = v2;
     return l.dataSync()[0];
   };
   const r = await timeTraining(one, data, opts);
   for (const tr of [params, m, v]) for (const k of keys) tr[k].dispose();
-  for (const d of data) { d.x.dispose(); d.y.dispose(); }
+  for (const d of data) {
+    d.x.dispose();
+    d.y.dispose();
+  }
   return { ...r, params: keys.reduce((s, k) => s + weights[k].data.length, 0), note: 'jit(valueAndGrad + AdamW written out)' };
 }

@@ -1,3 +1,4 @@
+// @ts-nocheck: tfjs's types fight checkJs here (Variable<Rank> for Tensor4D, tidy's TensorContainer); see tsconfig.check.json.
 // TensorFlow.js as a benchmark peer, on its `wasm` backend (XNNPACK; the .wasm files load from
 // node_modules, offline) or its `cpu` backend (plain JavaScript). Same functions as the nabla
 // peer: matmul, conv2d forward/backward at MNIST-CNN sizes (NHWC, as TensorFlow.js lays them out),
@@ -16,7 +17,10 @@ function timeIt(fn, minSeconds) {
   fn();
   let reps = 0;
   const t0 = performance.now();
-  do { fn(); reps++; } while (performance.now() - t0 < minSeconds * 1000);
+  do {
+    fn();
+    reps++;
+  } while (performance.now() - t0 < minSeconds * 1000);
   return (performance.now() - t0) / 1000 / reps;
 }
 
@@ -42,13 +46,20 @@ export function makePeer(backend) {
     matmul(n, variant, minSeconds) {
       const m = variant === 'batched' ? n / 2 : n;
       const shape = variant === 'batched' ? [8, m, m] : [m, m];
-      const a = tf.randomNormal(shape), b = tf.randomNormal(shape);
-      const tA = variant === 'transA', tB = variant === 'transB';
+      const a = tf.randomNormal(shape),
+        b = tf.randomNormal(shape);
+      const tA = variant === 'transA',
+        tB = variant === 'transB';
       // Explicit dispose rather than tf.tidy: around a lone matMul, tidy makes the wasm backend
       // about 8x slower here (its XNNPACK path loses its cached operator), and we report its best.
-      const run = () => { const c = tf.matMul(a, b, tA, tB); c.dataSync(); c.dispose(); };
+      const run = () => {
+        const c = tf.matMul(a, b, tA, tB);
+        c.dataSync();
+        c.dispose();
+      };
       const secondsPerOp = timeIt(run, minSeconds);
-      a.dispose(); b.dispose();
+      a.dispose();
+      b.dispose();
       return { secondsPerOp, flops: (variant === 'batched' ? 8 : 1) * 2 * m ** 3 };
     },
 
@@ -57,49 +68,64 @@ export function makePeer(backend) {
         { x: tf.randomNormal([64, 28, 28, 1]), w: tf.variable(tf.randomNormal([3, 3, 1, 32])) },
         { x: tf.randomNormal([64, 14, 14, 32]), w: tf.variable(tf.randomNormal([3, 3, 32, 64])) },
       ].map((l) => ({ ...l, x: tf.variable(l.x), r: tf.randomNormal([64, l.x.shape[1], l.x.shape[2], l.w.shape[3]]) }));
-      const fwd = () => tf.tidy(() => { for (const l of layers) tf.conv2d(l.x, l.w, 1, 'same').dataSync(); });
-      const both = () => tf.tidy(() => {
-        for (const l of layers) {
-          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.conv2d(l.x, l.w, 1, 'same'), l.r)), [l.x, l.w]);
-          for (const g of Object.values(grads)) g.dataSync();
-        }
-      });
+      const fwd = () =>
+        tf.tidy(() => {
+          for (const l of layers) tf.conv2d(l.x, l.w, 1, 'same').dataSync();
+        });
+      const both = () =>
+        tf.tidy(() => {
+          for (const l of layers) {
+            const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.conv2d(l.x, l.w, 1, 'same'), l.r)), [l.x, l.w]);
+            for (const g of Object.values(grads)) g.dataSync();
+          }
+        });
       const forwardSeconds = timeIt(fwd, minSeconds);
-      let total = NaN, note;
+      let total = NaN,
+        note;
       try {
         total = timeIt(both, minSeconds);
       } catch (e) {
         note = `backward unavailable: ${String(e.message ?? e).split('\n')[0]}`;
       }
-      for (const l of layers) { l.x.dispose(); l.w.dispose(); l.r.dispose(); }
+      for (const l of layers) {
+        l.x.dispose();
+        l.w.dispose();
+        l.r.dispose();
+      }
       return { forwardSeconds, backwardSeconds: note ? undefined : Math.max(0, total - forwardSeconds), note };
     },
 
     /** The same network as a user of tf.layers writes it: sequential + compile + fit. */
     async mnistFit(x, y, { batchSize = 128, lr = 1e-3 } = {}) {
-      const model = tfl.sequential({ layers: [
-        tfl.layers.dense({ inputShape: [784], units: 512, activation: 'relu' }),
-        tfl.layers.dense({ units: 10, activation: 'softmax' }),
-      ] });
+      const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [784], units: 512, activation: 'relu' }), tfl.layers.dense({ units: 10, activation: 'softmax' })] });
       model.compile({ optimizer: tfl.train.adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-      const xs = tfl.tensor2d(x, [y.length, 784]), ys = tfl.oneHot(tfl.tensor1d(y, 'int32'), 10);
+      const xs = tfl.tensor2d(x, [y.length, 784]),
+        ys = tfl.oneHot(tfl.tensor1d(y, 'int32'), 10);
       const t0 = performance.now();
       const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
       const seconds = (performance.now() - t0) / 1000;
-      xs.dispose(); ys.dispose(); model.dispose();
+      xs.dispose();
+      ys.dispose();
+      model.dispose();
       return { seconds, finalLoss: h.history.loss.at(-1) };
     },
 
     mnistEpoch(x, y, { batchSize = 128, lr = 1e-3, maxSeconds = Infinity } = {}) {
       // PyTorch's default Linear init is not needed for timing; Glorot-uniform like Keras.
       const glorot = (fanIn, fanOut) => tf.variable(tf.randomUniform([fanIn, fanOut], -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut))));
-      const w1 = glorot(784, 512), b1 = tf.variable(tf.zeros([512])), w2 = glorot(512, 10), b2 = tf.variable(tf.zeros([10]));
+      const w1 = glorot(784, 512),
+        b1 = tf.variable(tf.zeros([512])),
+        w2 = glorot(512, 10),
+        b2 = tf.variable(tf.zeros([10]));
       const opt = tf.train.adam(lr, 0.9, 0.999, 1e-8);
-      const n = y.length, steps = Math.ceil(n / batchSize);
-      let loss = NaN, run = 0;
+      const n = y.length,
+        steps = Math.ceil(n / batchSize);
+      let loss = NaN,
+        run = 0;
       const t0 = performance.now();
       for (let s = 0; s < steps; s++) {
-        const i0 = s * batchSize, i1 = Math.min(n, i0 + batchSize);
+        const i0 = s * batchSize,
+          i1 = Math.min(n, i0 + batchSize);
         const l = tf.tidy(() => {
           const xb = tf.tensor2d(x.subarray(i0 * 784, i1 * 784), [i1 - i0, 784]);
           const yb = tf.oneHot(tf.tensor1d(y.subarray(i0, i1), 'int32'), 10);
@@ -115,7 +141,7 @@ export function makePeer(backend) {
       const seconds = (performance.now() - t0) / 1000;
       for (const v of [w1, b1, w2, b2]) v.dispose();
       opt.dispose();
-      return { seconds: seconds * steps / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
+      return { seconds: (seconds * steps) / run, stepsRun: run, extrapolated: run < steps, finalLoss: loss };
     },
 
     gptTrain: (weights, batches, opts) => gptTrain(weights, batches, opts),
@@ -130,9 +156,17 @@ export function makePeer(backend) {
  * tf.train.adam applies the gradients (its update is PyTorch's Adam update).
  */
 async function gptTrain(weights, batches, opts) {
-  const c = GPT_BENCH, B = c.batch, T = c.context, C = c.nEmbd, H = c.nHead, D = C / H, V = c.vocabSize;
+  const c = GPT_BENCH,
+    B = c.batch,
+    T = c.context,
+    C = c.nEmbd,
+    H = c.nHead,
+    D = C / H,
+    V = c.vocabSize;
   const p = Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, tf.variable(tf.tensor(w.data, w.shape), true, k)]));
-  const decayed = Object.entries(weights).filter(([, w]) => w.shape.length >= 2).map(([k]) => p[k]);
+  const decayed = Object.entries(weights)
+    .filter(([, w]) => w.shape.length >= 2)
+    .map(([k]) => p[k]);
   const opt = tf.train.adam(c.lr, c.betas[0], c.betas[1], c.eps);
   const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).cast('bool'); // (T, T): true = may attend
   const negInf = tf.fill([B, H, T, T], -1e9);

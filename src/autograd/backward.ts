@@ -1,21 +1,13 @@
 // Reverse-mode differentiation: walk the tape from a root in reverse topological order, calling each
 // node's vector-Jacobian product and summing gradients per tensor.
 
-import { Tensor, type GradNode } from '../tensor/tensor.js';
+import { bindBackward, releaseNode, type BackwardOptions, type GradNode, type Tensor } from '../tensor/tensor.js';
 import { onesLike } from '../tensor/creation.js';
-import { withGradMode } from './grad-mode.js';
-import { alias, releaseNode } from './tape.js';
+import { withGradMode } from '../ops/tape.js';
+import { alias } from './tape.js';
 import { add } from '../ops/binary.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { cast } from '../ops/unary.js';
-
-/** Options of `t.backward(grad, opts)`. */
-export interface BackwardOptions {
-  /** Keep the graph so backward can run through it again. */
-  retainGraph?: boolean;
-  /** Record the backward pass itself, for higher-order derivatives. */
-  createGraph?: boolean;
-}
 
 /** Tensors reachable from root through nodes, in topological order (inputs before outputs). */
 function topoOrder(root: Tensor): Tensor[] {
@@ -31,7 +23,10 @@ function topoOrder(root: Tensor): Tensor[] {
     if (i < inputs.length) {
       top[1]++;
       const child = inputs[i];
-      if (child.requiresGrad && !seen.has(child)) { seen.add(child); stack.push([child, 0]); }
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
     } else {
       stack.pop();
       order.push(t);
@@ -109,20 +104,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, opts: Backwa
   });
 }
 
-Tensor.prototype.backward = function (this: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
-  runBackward(this, grad, opts);
-};
-
-Tensor.prototype.retainGrad = function (this: Tensor): Tensor {
-  this.retainsGrad = true;
-  return this;
-};
-
-declare module '../tensor/tensor.js' {
-  interface Tensor {
-    /** Compute gradients of this (scalar) tensor into the `.grad` of the leaves (loss.backward()). */
-    backward(grad?: Tensor, opts?: BackwardOptions): void;
-    /** Keep `.grad` on this non-leaf tensor after backward. */
-    retainGrad(): Tensor;
-  }
-}
+// t.backward() runs this walk.
+bindBackward((root, grad, opts) => {
+  runBackward(root, grad, opts);
+});

@@ -1,8 +1,8 @@
 // Functional autograd: grad(f) and valueAndGrad(f) (JAX-style), and gradients of an output with
 // respect to chosen inputs without touching .grad (torch.autograd.grad).
 
-import type { Tensor } from '../tensor/tensor.js';
-import { runBackward, type BackwardOptions } from './backward.js';
+import type { BackwardOptions, Tensor } from '../tensor/tensor.js';
+import { runBackward } from './backward.js';
 import { detach } from './tape.js';
 import { enableGrad } from './grad-mode.js';
 import { fmtShape } from '../tensor/shape.js';
@@ -23,14 +23,19 @@ export function gradOf(output: Tensor, inputs: readonly Tensor[], opts: Backward
  * @example const { value, grads } = valueAndGrad((x) => sum(mul(x, x)))(tensor([1, 2]))
  */
 export function valueAndGrad(f: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => { value: Tensor; grads: Tensor[] } {
-  return (...args: Tensor[]) => enableGrad(() => {
-    const leaves = args.map((a) => { const l = detach(a); l.requiresGrad = true; return l; });
-    const value = f(...leaves);
-    if (value.size !== 1) throw new Error(`valueAndGrad: f must return a one-element tensor, got shape ${fmtShape(value.shape)}`);
-    const grads = value.requiresGrad ? runBackward(value, undefined, {}, leaves) : leaves.map(() => null);
-    const out = grads.map((g, i) => g ?? zerosLike(leaves[i]));
-    return { value: detach(value), grads: out };
-  });
+  return (...args: Tensor[]) =>
+    enableGrad(() => {
+      const leaves = args.map((a) => {
+        const l = detach(a);
+        l.requiresGrad = true;
+        return l;
+      });
+      const value = f(...leaves);
+      if (value.size !== 1) throw new Error(`valueAndGrad: f must return a one-element tensor, got shape ${fmtShape(value.shape)}`);
+      const grads = value.requiresGrad ? runBackward(value, undefined, {}, leaves) : leaves.map(() => null);
+      const out = grads.map((g, i) => g ?? zerosLike(leaves[i]));
+      return { value: detach(value), grads: out };
+    });
 }
 
 /** The gradient function of f: grad(f)(...args) returns [df/darg0, df/darg1, ...]. */

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { runBackward } from './backward.js';
 import { enableGrad, noGrad } from './grad-mode.js';
-import { philoxUniform } from '../backends/js/philox.js';
+import { philoxUniform } from '../tensor/philox.js';
 
 /**
  * Options of {@link gradcheck}: finite-difference step `eps` (1e-6) and tolerances: an element
@@ -34,23 +34,34 @@ export interface GradcheckResult {
  * @example gradcheck((x) => tanh(x), [randn([3, 4], { dtype: 'float64' })])
  */
 export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): GradcheckResult {
-  const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
+  const eps = opts.eps ?? 1e-6,
+    atol = opts.atol ?? 1e-5,
+    rtol = opts.rtol ?? 1e-3;
   const hostInputs = inputs.map((t) => t.dataSync());
   const checked = inputs.map((t, i) => !(opts.skip ?? []).includes(i) && (t.dtype === 'float64' || t.dtype === 'float32'));
   const make = (i: number, data: ArrayLike<number>) => fromTypedArray(data as Float64Array, inputs[i].shape, inputs[i].dtype);
   // Fixed cotangent in [-1, 1) from a seeded stream.
   let w: Float64Array | null = null;
-  const loss = (xs: Tensor[]): number => noGrad(() => {
-    const y = f(...xs);
-    const yd = y.dataSync();
-    if (!w) { w = new Float64Array(yd.length); philoxUniform([1234, 5678], 0, w); for (let k = 0; k < w.length; k++) w[k] = 2 * w[k] - 1; }
-    let s = 0;
-    for (let k = 0; k < yd.length; k++) s += w[k] * yd[k];
-    return s;
-  });
+  const loss = (xs: Tensor[]): number =>
+    noGrad(() => {
+      const y = f(...xs);
+      const yd = y.dataSync();
+      if (!w) {
+        w = new Float64Array(yd.length);
+        philoxUniform([1234, 5678], 0, w);
+        for (let k = 0; k < w.length; k++) w[k] = 2 * w[k] - 1;
+      }
+      let s = 0;
+      for (let k = 0; k < yd.length; k++) s += w[k] * yd[k];
+      return s;
+    });
   loss(inputs.map((_, i) => make(i, hostInputs[i])));
   // Analytic gradients.
-  const leaves = inputs.map((_, i) => { const l = make(i, hostInputs[i]); if (checked[i]) l.requiresGrad = true; return l; });
+  const leaves = inputs.map((_, i) => {
+    const l = make(i, hostInputs[i]);
+    if (checked[i]) l.requiresGrad = true;
+    return l;
+  });
   const analytic = enableGrad(() => {
     const y = f(...leaves);
     if (!y.requiresGrad) return leaves.map(() => null);

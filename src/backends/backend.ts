@@ -23,27 +23,29 @@ export interface View {
   readonly dtype: DType;
 }
 
-export type UnaryPrim =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'reciprocal' | 'sin' | 'cos' | 'tanh' | 'erf' | 'floor' | 'abs';
-export type BinaryPrim = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'less' | 'equal';
+/**
+ * The elementwise primitives, the one list of them: their names, their entries in
+ * {@link PrimParams}, and the op codes of the wasm kernels (numbered in this order by
+ * tools/build-wasm.mjs) all come from here.
+ */
+export const UNARY_PRIMS = ['neg', 'exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf', 'floor', 'abs', 'expm1'] as const;
+export const BINARY_PRIMS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'less', 'equal'] as const;
+export type UnaryPrim = (typeof UNARY_PRIMS)[number];
+export type BinaryPrim = (typeof BINARY_PRIMS)[number];
 export type ReducePrim = 'sum' | 'max' | 'argmax';
 
-export const UNARY_PRIMS: readonly UnaryPrim[] =
-  ['neg', 'exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf', 'floor', 'abs'];
-export const BINARY_PRIMS: readonly BinaryPrim[] =
-  ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'less', 'equal'];
-
 /**
- * Parameters of every primitive. Inputs arrive as views whose shapes the op layer has already
- * made compatible (broadcast inputs are expanded to the output shape with stride 0).
+ * Parameters of every primitive (the elementwise ones take none). Inputs arrive as views whose
+ * shapes the op layer has already made compatible (broadcast inputs are expanded to the output
+ * shape with stride 0).
  */
-export interface PrimParams {
-  neg: {}; exp: {}; log: {}; sqrt: {}; reciprocal: {}; sin: {}; cos: {}; tanh: {}; erf: {}; floor: {}; abs: {};
-  add: {}; sub: {}; mul: {}; div: {}; pow: {}; maximum: {}; minimum: {}; less: {}; equal: {};
+export interface PrimParams extends Record<UnaryPrim | BinaryPrim, {}> {
   /** inputs: cond (bool), a, b, all of the output shape */
   where: {};
   /** reduce over `axes`; the output keeps them as size 1 */
-  sum: { axes: number[] }; max: { axes: number[] }; argmax: { axis: number };
+  sum: { axes: number[] };
+  max: { axes: number[] };
+  argmax: { axis: number };
   cast: { dtype: DType };
   /** strided copy into a fresh contiguous buffer */
   copy: {};
@@ -74,12 +76,25 @@ export type Prim = keyof PrimParams;
 /** A kernel writes the primitive's result into `out` (contiguous, allocated by dispatch). */
 export type Kernel<P extends Prim> = (inputs: View[], params: PrimParams[P], out: Storage, outShape: readonly number[]) => void;
 
+/**
+ * The kernels of a family of primitives (UNARY_PRIMS, BINARY_PRIMS) from one factory, so that a new
+ * elementwise primitive needs no kernel-table edit: the factory's own per-op table (typed over the
+ * family) is where tsc asks for it.
+ */
+export function kernelsFor<P extends Prim>(prims: readonly P[], make: (prim: P) => Kernel<P>): { [Q in P]: Kernel<Q> } {
+  return Object.fromEntries(prims.map((p) => [p, make(p)])) as unknown as { [Q in P]: Kernel<Q> };
+}
+
 /** One kernel per primitive: what a backend must provide to run every op. */
 export type KernelTable = { [P in Prim]: Kernel<P> };
 
 /** Hyperparameters of one fused Adam step (see src/optim/adam.ts for the composed rule). */
 export interface AdamStepArgs {
-  beta1: number; beta2: number; stepSize: number; bc2Sqrt: number; eps: number;
+  beta1: number;
+  beta2: number;
+  stepSize: number;
+  bc2Sqrt: number;
+  eps: number;
   weightDecay: number;
   /** 0: no weight decay, 1: L2 added to the gradient (Adam), 2: decoupled p·(1 − lr·wd) (AdamW) */
   mode: 0 | 1 | 2;
@@ -181,7 +196,10 @@ export async function loadBackend(name: string): Promise<Backend> {
     if (!p) {
       p = Promise.resolve(factory());
       loading.set(name, p);
-      p.then(() => loading.delete(name), () => loading.delete(name));
+      p.then(
+        () => loading.delete(name),
+        () => loading.delete(name),
+      );
     }
     b = await p;
     loaded.set(name, b);
@@ -210,10 +228,16 @@ export function getBackend(): Backend {
   if (!current) {
     for (const name of DEFAULT_ORDER) {
       const factory = registry.get(name);
-      if (!factory) { defaultSkipped[name] = 'not registered'; continue; }
+      if (!factory) {
+        defaultSkipped[name] = 'not registered';
+        continue;
+      }
       try {
         const b = loaded.get(name) ?? factory();
-        if (b instanceof Promise) { defaultSkipped[name] = 'loads only asynchronously (await setBackend)'; continue; }
+        if (b instanceof Promise) {
+          defaultSkipped[name] = 'loads only asynchronously (await setBackend)';
+          continue;
+        }
         loaded.set(name, b);
         current = b;
         break;
@@ -240,7 +264,10 @@ export function requireBackend(name: string): Backend {
   if (b instanceof Promise) {
     // Keep the load going for a later loadBackend() rather than starting a second one.
     loading.set(name, b);
-    b.then(() => loading.delete(name), () => loading.delete(name));
+    b.then(
+      () => loading.delete(name),
+      () => loading.delete(name),
+    );
     throw new Error(`backend '${name}' loads asynchronously; await loadBackend('${name}') or setBackend('${name}') first`);
   }
   loaded.set(name, b);

@@ -13,7 +13,7 @@ import { fmtShape } from '../tensor/shape.js';
 import { arrayFor, isFloat, type TypedArray } from '../tensor/dtype.js';
 import { add, mul } from '../ops/binary.js';
 import { reshape } from '../ops/movement.js';
-import { Generator, defaultGenerator, randn } from '../ops/random.js';
+import { type Generator, defaultGenerator, randn } from '../ops/random.js';
 
 /** How geometric augmentations resample: bilinear (the default) or nearest neighbour. */
 export type Interpolation = 'bilinear' | 'nearest';
@@ -38,8 +38,10 @@ export abstract class Augmentation {
   /** Augment a batch [N, C, H, W] or [N, H, W]. */
   apply(batch: Tensor): Tensor {
     if (batch.ndim !== 3 && batch.ndim !== 4) {
-      throw new Error(`${this.constructor.name}.apply: expected a batch [N, C, H, W] or [N, H, W], got ${fmtShape(batch.shape)}` +
-        (batch.ndim === 2 ? ' (reshape flat images to [N, H, W] first)' : ''));
+      throw new Error(
+        `${this.constructor.name}.apply: expected a batch [N, C, H, W] or [N, H, W], got ${fmtShape(batch.shape)}` +
+          (batch.ndim === 2 ? ' (reshape flat images to [N, H, W] first)' : ''),
+      );
     }
     const [n, c, h, w] = batch.ndim === 4 ? batch.shape : [batch.shape[0], 1, batch.shape[1], batch.shape[2]];
     return this.run(batch, n, c, h, w);
@@ -81,7 +83,8 @@ abstract class HostAugmentation extends Augmentation {
 
 /** Snap coordinates within 1e-6 of an integer, so 90° turns and whole-pixel shifts copy exactly. */
 function snap(v: number): number {
-  const r = Math.round(v), dv = v - r;
+  const r = Math.round(v),
+    dv = v - r;
   return dv < 1e-6 && dv > -1e-6 ? r : v;
 }
 
@@ -108,7 +111,8 @@ abstract class AffineAugmentation extends HostAugmentation {
   constructor(opts: AffineOptions) {
     super(opts);
     this.interpolation = opts.interpolation ?? 'bilinear';
-    if (this.interpolation !== 'bilinear' && this.interpolation !== 'nearest') throw new Error(`${this.constructor.name}: interpolation must be 'bilinear' or 'nearest', got '${String(this.interpolation)}'`);
+    if (this.interpolation !== 'bilinear' && this.interpolation !== 'nearest')
+      throw new Error(`${this.constructor.name}: interpolation must be 'bilinear' or 'nearest', got '${String(this.interpolation)}'`);
     this.fill = opts.fill ?? 0;
   }
 
@@ -119,30 +123,48 @@ abstract class AffineAugmentation extends HostAugmentation {
     const p = this.drawAffine(n, h, w);
     // The inverse map as a 2×3 matrix per image: source = M · [x, y, 1].
     const m = new Float64Array(n * 6);
-    const cx = (w - 1) / 2, cy = (h - 1) / 2;
+    const cx = (w - 1) / 2,
+      cy = (h - 1) / 2;
     for (let i = 0; i < n; i++) {
-      const th = (p[i * 4] * Math.PI) / 180, s = p[i * 4 + 1], tx = p[i * 4 + 2], ty = p[i * 4 + 3];
+      const th = (p[i * 4] * Math.PI) / 180,
+        s = p[i * 4 + 1],
+        tx = p[i * 4 + 2],
+        ty = p[i * 4 + 3];
       if (!(s > 0)) throw new Error(`${this.constructor.name}: scale must be positive, got ${s}`);
-      const a = Math.cos(th) / s, b = Math.sin(th) / s;
-      const ox = cx + tx, oy = cy + ty;
+      const a = Math.cos(th) / s,
+        b = Math.sin(th) / s;
+      const ox = cx + tx,
+        oy = cy + ty;
       m.set([a, -b, cx - a * ox + b * oy, b, a, cy - b * ox - a * oy], i * 6);
     }
     return m;
   }
 
   protected image(src: TypedArray, out: TypedArray, off: number, h: number, w: number, m: Float64Array, i: number, round: boolean): void {
-    const a = m[i * 6], b = m[i * 6 + 1], c = m[i * 6 + 2], d = m[i * 6 + 3], e = m[i * 6 + 4], f = m[i * 6 + 5];
-    const fill = this.fill, nearest = this.interpolation === 'nearest';
+    const a = m[i * 6],
+      b = m[i * 6 + 1],
+      c = m[i * 6 + 2],
+      d = m[i * 6 + 3],
+      e = m[i * 6 + 4],
+      f = m[i * 6 + 5];
+    const fill = this.fill,
+      nearest = this.interpolation === 'nearest';
     for (let y = 0; y < h; y++) {
-      const rowX = b * y + c, rowY = e * y + f;
+      const rowX = b * y + c,
+        rowY = e * y + f;
       for (let x = 0; x < w; x++) {
-        const sx = snap(a * x + rowX), sy = snap(d * x + rowY);
+        const sx = snap(a * x + rowX),
+          sy = snap(d * x + rowY);
         let v: number;
         if (nearest) {
-          const px = Math.floor(sx + 0.5), py = Math.floor(sy + 0.5);
+          const px = Math.floor(sx + 0.5),
+            py = Math.floor(sy + 0.5);
           v = px >= 0 && px < w && py >= 0 && py < h ? src[off + py * w + px] : fill;
         } else {
-          const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+          const x0 = Math.floor(sx),
+            y0 = Math.floor(sy),
+            fx = sx - x0,
+            fy = sy - y0;
           if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
             // interior: all four neighbours exist
             const k = off + y0 * w + x0;
@@ -294,7 +316,8 @@ export class RandomAffine extends AffineAugmentation {
   }
   protected drawAffine(n: number, h: number, w: number): Float64Array {
     const u = this.generator.uniformArray(4 * n);
-    const [dlo, dhi] = this.degrees, [slo, shi] = this.scale;
+    const [dlo, dhi] = this.degrees,
+      [slo, shi] = this.scale;
     const p = new Float64Array(4 * n);
     for (let i = 0; i < n; i++) {
       const tx = Math.round((2 * u[4 * i + 2] - 1) * this.translate[0] * w);
@@ -332,7 +355,8 @@ export class RandomFlip extends HostAugmentation {
     return flags;
   }
   protected image(src: TypedArray, out: TypedArray, off: number, h: number, w: number, flags: Float64Array, i: number): void {
-    const fh = flags[2 * i] === 1, fv = flags[2 * i + 1] === 1;
+    const fh = flags[2 * i] === 1,
+      fv = flags[2 * i + 1] === 1;
     for (let y = 0; y < h; y++) {
       const sy = fv ? h - 1 - y : y;
       for (let x = 0; x < w; x++) out[off + y * w + x] = src[off + sy * w + (fh ? w - 1 - x : x)];
@@ -342,12 +366,16 @@ export class RandomFlip extends HostAugmentation {
 
 /** Mirror left-right with probability p (torchvision's RandomHorizontalFlip). */
 export class RandomHorizontalFlip extends RandomFlip {
-  constructor(p = 0.5, opts: AugmentOptions = {}) { super('horizontal', { ...opts, p }); }
+  constructor(p = 0.5, opts: AugmentOptions = {}) {
+    super('horizontal', { ...opts, p });
+  }
 }
 
 /** Mirror top-bottom with probability p (torchvision's RandomVerticalFlip). */
 export class RandomVerticalFlip extends RandomFlip {
-  constructor(p = 0.5, opts: AugmentOptions = {}) { super('vertical', { ...opts, p }); }
+  constructor(p = 0.5, opts: AugmentOptions = {}) {
+    super('vertical', { ...opts, p });
+  }
 }
 
 /**
@@ -379,7 +407,9 @@ export class Compose extends Augmentation {
   readonly transforms: readonly Augmentation[];
   constructor(transforms: readonly Augmentation[]) {
     super();
-    transforms.forEach((t, i) => { if (!(t instanceof Augmentation)) throw new Error(`Compose: item ${i} is not an Augmentation`); });
+    transforms.forEach((t, i) => {
+      if (!(t instanceof Augmentation)) throw new Error(`Compose: item ${i} is not an Augmentation`);
+    });
     this.transforms = [...transforms];
   }
   protected run(x: Tensor, n: number, c: number, h: number, w: number): Tensor {

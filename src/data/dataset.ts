@@ -7,7 +7,7 @@ import { fmtShape } from '../tensor/shape.js';
 import { select } from '../ops/movement.js';
 import { indexSelect } from '../ops/indexing.js';
 import { defaultGenerator, randpermArray, type Generator } from '../ops/random.js';
-import type { Collated } from './loader.js';
+import type { Collated } from './collate.js';
 
 /**
  * A map-style dataset: `length` items, item `i` from `get(i)` (torch.utils.data.Dataset with
@@ -101,7 +101,10 @@ export class Subset<T> implements Dataset<T> {
     if (typeof base === 'function') {
       this.getBatch = (idx: Int32Array): Collated<T> => {
         checkIndices('Subset.getBatch', idx, this.indices.length);
-        return base.call(dataset, idx.map((i) => this.indices[i]));
+        return base.call(
+          dataset,
+          idx.map((i) => this.indices[i]),
+        );
       };
     }
   }

@@ -80,10 +80,7 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxArray {
   const expected = count * itemBytes;
   const actual = bytes.length - headerLen;
   if (actual !== expected) {
-    fail(
-      `data length mismatch: shape [${shape.join(', ')}] of ${type} needs ${expected} data bytes, ` +
-        `got ${actual} (file is ${bytes.length} bytes, header ${headerLen})`,
-    );
+    fail(`data length mismatch: shape [${shape.join(', ')}] of ${type} needs ${expected} data bytes, ` + `got ${actual} (file is ${bytes.length} bytes, header ${headerLen})`);
   }
 
   const start = bytes.byteOffset + headerLen;

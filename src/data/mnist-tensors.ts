@@ -2,7 +2,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
-import { loadMnistRaw } from './mnist.js';
+import { loadMnistRaw } from './mnist-raw.js';
 
 /** Options of {@link loadMnist}. */
 export interface LoadMnistOptions {

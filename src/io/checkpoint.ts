@@ -5,7 +5,7 @@
 // save recover the newest complete copy when a save was cut short.
 
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Module, StateDict } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -22,7 +22,12 @@ export const CHECKPOINT_FORMAT = 'nabla-checkpoint';
  */
 export const CHECKPOINT_MARKER = 'nabla-checkpoint.json';
 
-interface Marker { format: string; version: number; seq: number; saved: string }
+interface Marker {
+  format: string;
+  version: number;
+  seq: number;
+  saved: string;
+}
 
 /**
  * What {@link loadCheckpoint} returns: the model's config and weights, and the trainer and
@@ -54,7 +59,12 @@ export interface SaveCheckpointOptions {
 }
 
 async function exists(p: string): Promise<boolean> {
-  try { await stat(p); return true; } catch { return false; }
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The largest JSON file of a checkpoint read (trainer_state.json holds the run's history). */
@@ -70,7 +80,7 @@ async function probeJson(p: string): Promise<Record<string, unknown> | null> {
 
 async function readMarker(dir: string): Promise<Marker | null> {
   const m = await probeJson(join(dir, CHECKPOINT_MARKER));
-  return m && m.format === CHECKPOINT_FORMAT && typeof m.seq === 'number' ? m as unknown as Marker : null;
+  return m && m.format === CHECKPOINT_FORMAT && typeof m.seq === 'number' ? (m as unknown as Marker) : null;
 }
 
 /**
@@ -86,7 +96,8 @@ export async function isCheckpoint(dir: string): Promise<boolean> {
 
 /** The leftovers of interrupted saves to `dir`: `.NAME.tmp-*` (being written) and `.NAME.old-*` (being replaced). */
 async function leftovers(dir: string): Promise<{ path: string; kind: 'tmp' | 'old' }[]> {
-  const parent = dirname(dir), base = basename(dir);
+  const parent = dirname(dir),
+    base = basename(dir);
   const names = await readdir(parent).catch(() => [] as string[]);
   const out: { path: string; kind: 'tmp' | 'old' }[] = [];
   for (const n of names) {
@@ -103,12 +114,12 @@ async function leftovers(dir: string): Promise<{ path: string; kind: 'tmp' | 'ol
  * save that was cut between its two renames; null when there is none.
  */
 export async function newestCheckpointCopy(dir: string): Promise<string | null> {
-  if (await readMarker(dir) || await exists(join(dir, 'config.json')) || await exists(join(dir, 'adapter_config.json'))) return dir;
+  if ((await readMarker(dir)) || (await exists(join(dir, 'config.json'))) || (await exists(join(dir, 'adapter_config.json')))) return dir;
   let best: { path: string; seq: number; saved: string } | null = null;
   for (const { path, kind } of await leftovers(dir)) {
     const m = await readMarker(path);
     // Copies from before the marker existed: only a replaced (.old) one is known to be complete.
-    const rank = m ? { seq: m.seq, saved: m.saved } : kind === 'old' && await exists(join(path, 'config.json')) ? { seq: -1, saved: '' } : null;
+    const rank = m ? { seq: m.seq, saved: m.saved } : kind === 'old' && (await exists(join(path, 'config.json'))) ? { seq: -1, saved: '' } : null;
     if (rank && (!best || rank.seq > best.seq || (rank.seq === best.seq && rank.saved > best.saved))) best = { path, ...rank };
   }
   return best?.path ?? null;
@@ -131,12 +142,18 @@ export async function checkSaveTarget(dir: string, where = 'saveCheckpoint'): Pr
   if (abs === cwd || cwd.startsWith(abs.endsWith(sep) ? abs : abs + sep)) {
     throw new Error(`${where}: cannot save a checkpoint to ${dir}: it is the current directory or one above it; name a new directory, e.g. ${join(dir, 'run')}`);
   }
-  let s;
-  try { s = await stat(abs); } catch { return; } // a new directory
+  let s: Stats;
+  try {
+    s = await stat(abs);
+  } catch {
+    return; // a new directory
+  }
   if (!s.isDirectory()) throw new Error(`${where}: cannot save a checkpoint to ${dir}: it is a file, not a directory; name a new directory`);
-  if ((await readdir(abs)).length === 0 || await isCheckpoint(abs)) return;
-  throw new Error(`${where}: ${dir} already exists and is not a nabla checkpoint (it has no ${CHECKPOINT_MARKER}); `
-    + 'a checkpoint replaces its directory, so name a new or empty directory, or move the files away');
+  if ((await readdir(abs)).length === 0 || (await isCheckpoint(abs))) return;
+  throw new Error(
+    `${where}: ${dir} already exists and is not a nabla checkpoint (it has no ${CHECKPOINT_MARKER}); ` +
+      'a checkpoint replaces its directory, so name a new or empty directory, or move the files away',
+  );
 }
 
 /**
@@ -148,9 +165,11 @@ export function lockCheckpoint(dir: string, where = 'saveCheckpoint'): () => voi
   const abs = resolve(dir);
   const lock = join(dirname(abs), `.${basename(abs)}.lock`);
   mkdirSync(dirname(abs), { recursive: true });
-  return acquireLock(lock, (holder) => new Error(
-    `${where}: ${dir} is being written by ${holder} (lock file ${lock}); wait for that run to end or save elsewhere. `
-    + 'If no such run exists, delete the lock file'));
+  return acquireLock(
+    lock,
+    (holder) =>
+      new Error(`${where}: ${dir} is being written by ${holder} (lock file ${lock}); wait for that run to end or save elsewhere. ` + 'If no such run exists, delete the lock file'),
+  );
 }
 
 /** Saves in progress in this process, by path: a second save to the same path waits for the first. */
@@ -231,7 +250,7 @@ export async function loadTrainingState(dir: string): Promise<Pick<CheckpointCon
   const trainerState = await readJsonFile(join(d, 'trainer_state.json'));
   let optimizerState: CheckpointContents['optimizerState'];
   const optPath = join(d, 'optimizer.safetensors');
-  if (trainerState.optimizer && await exists(optPath)) {
+  if (trainerState.optimizer && (await exists(optPath))) {
     const opt = await readSafetensorsFile(optPath);
     optimizerState = unflattenOptimizerState(Object.fromEntries(opt.tensors) as Record<string, Tensor>, trainerState.optimizer as never);
   }

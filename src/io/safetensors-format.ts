@@ -20,7 +20,9 @@ const u32 = new Uint32Array(f32.buffer);
 
 /** IEEE binary16 bits to a number (subnormals, infinities and NaN included). */
 export function float16ToFloat32(bits: number): number {
-  const s = bits & 0x8000 ? -1 : 1, e = (bits >> 10) & 0x1f, m = bits & 0x3ff;
+  const s = bits & 0x8000 ? -1 : 1,
+    e = (bits >> 10) & 0x1f,
+    m = bits & 0x3ff;
   if (e === 0) return s * m * 2 ** -24;
   if (e === 31) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);
@@ -31,22 +33,25 @@ export function float32ToFloat16(x: number): number {
   f32[0] = x;
   const b = u32[0];
   const sign = (b >>> 16) & 0x8000;
-  const e = (b >>> 23) & 0xff, m = b & 0x7fffff;
+  const e = (b >>> 23) & 0xff,
+    m = b & 0x7fffff;
   if (e === 255) return sign | 0x7c00 | (m ? 0x200 : 0);
   const exp = e - 127 + 15;
   if (exp >= 31) return sign | 0x7c00; // overflow to infinity
   if (exp <= 0) {
     if (exp < -10) return sign; // underflow to zero
     // Subnormal: shift the mantissa (with its implicit 1) right, rounding to nearest even.
-    const mant = m | 0x800000, shift = 14 - exp;
+    const mant = m | 0x800000,
+      shift = 14 - exp;
     let r = mant >> shift;
-    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (r & 1))) r++;
+    const rem = mant & ((1 << shift) - 1),
+      half = 1 << (shift - 1);
+    if (rem > half || (rem === half && r & 1)) r++;
     return sign | r;
   }
   let r = (exp << 10) | (m >> 13);
   const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (r & 1))) r++; // may carry into the exponent: still correct
+  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) r++; // may carry into the exponent: still correct
   return sign | r;
 }
 
@@ -217,10 +222,26 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): { ten
 function convert(dtype: string, src: Uint8Array, count: number, name: string, source: string): Pick<RawTensor, 'dtype' | 'data'> {
   const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
   switch (dtype) {
-    case 'F64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = dv.getFloat64(8 * i, true); return { dtype: 'float64', data: a }; }
-    case 'F32': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = dv.getFloat32(4 * i, true); return { dtype: 'float32', data: a }; }
-    case 'F16': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = float16ToFloat32(dv.getUint16(2 * i, true)); return { dtype: 'float32', data: a }; }
-    case 'BF16': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = bfloat16ToFloat32(dv.getUint16(2 * i, true)); return { dtype: 'float32', data: a }; }
+    case 'F64': {
+      const a = new Float64Array(count);
+      for (let i = 0; i < count; i++) a[i] = dv.getFloat64(8 * i, true);
+      return { dtype: 'float64', data: a };
+    }
+    case 'F32': {
+      const a = new Float32Array(count);
+      for (let i = 0; i < count; i++) a[i] = dv.getFloat32(4 * i, true);
+      return { dtype: 'float32', data: a };
+    }
+    case 'F16': {
+      const a = new Float32Array(count);
+      for (let i = 0; i < count; i++) a[i] = float16ToFloat32(dv.getUint16(2 * i, true));
+      return { dtype: 'float32', data: a };
+    }
+    case 'BF16': {
+      const a = new Float32Array(count);
+      for (let i = 0; i < count; i++) a[i] = bfloat16ToFloat32(dv.getUint16(2 * i, true));
+      return { dtype: 'float32', data: a };
+    }
     case 'I64': {
       const a = new Int32Array(count);
       for (let i = 0; i < count; i++) {
@@ -230,10 +251,26 @@ function convert(dtype: string, src: Uint8Array, count: number, name: string, so
       }
       return { dtype: 'int32', data: a };
     }
-    case 'I32': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = dv.getInt32(4 * i, true); return { dtype: 'int32', data: a }; }
-    case 'I16': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = dv.getInt16(2 * i, true); return { dtype: 'int32', data: a }; }
-    case 'I8': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = dv.getInt8(i); return { dtype: 'int32', data: a }; }
-    case 'U8': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = src[i]; return { dtype: 'int32', data: a }; }
+    case 'I32': {
+      const a = new Int32Array(count);
+      for (let i = 0; i < count; i++) a[i] = dv.getInt32(4 * i, true);
+      return { dtype: 'int32', data: a };
+    }
+    case 'I16': {
+      const a = new Int32Array(count);
+      for (let i = 0; i < count; i++) a[i] = dv.getInt16(2 * i, true);
+      return { dtype: 'int32', data: a };
+    }
+    case 'I8': {
+      const a = new Int32Array(count);
+      for (let i = 0; i < count; i++) a[i] = dv.getInt8(i);
+      return { dtype: 'int32', data: a };
+    }
+    case 'U8': {
+      const a = new Int32Array(count);
+      for (let i = 0; i < count; i++) a[i] = src[i];
+      return { dtype: 'int32', data: a };
+    }
     case 'BOOL': {
       const a = new Uint8Array(count);
       for (let i = 0; i < count; i++) {
@@ -242,7 +279,8 @@ function convert(dtype: string, src: Uint8Array, count: number, name: string, so
       }
       return { dtype: 'bool', data: a };
     }
-    default: fail(source, `unsupported dtype ${dtype}`);
+    default:
+      fail(source, `unsupported dtype ${dtype}`);
   }
 }
 
@@ -253,7 +291,9 @@ function convert(dtype: string, src: Uint8Array, count: number, name: string, so
  * a multiple of 8 bytes. float32 can be stored as F16 or BF16 to halve the file.
  */
 export function encodeSafetensors(
-  tensors: Map<string, RawTensor> | Record<string, RawTensor>, metadata?: Record<string, string>, opts: { float32As?: 'F32' | 'F16' | 'BF16' } = {},
+  tensors: Map<string, RawTensor> | Record<string, RawTensor>,
+  metadata?: Record<string, string>,
+  opts: { float32As?: 'F32' | 'F16' | 'BF16' } = {},
 ): Uint8Array {
   const entries = (tensors instanceof Map ? [...tensors] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
@@ -277,20 +317,40 @@ export function encodeSafetensors(
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
   let pos = 8 + hb.length;
-  for (const p of parts) { out.set(p, pos); pos += p.length; }
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
   return out;
 }
 
 function encodeData(t: RawTensor, float32As: 'F32' | 'F16' | 'BF16'): [string, Uint8Array] {
   const n = t.data.length;
   switch (t.dtype) {
-    case 'float64': { const b = new Uint8Array(8 * n), dv = new DataView(b.buffer); for (let i = 0; i < n; i++) dv.setFloat64(8 * i, t.data[i], true); return ['F64', b]; }
-    case 'int32': { const b = new Uint8Array(4 * n), dv = new DataView(b.buffer); for (let i = 0; i < n; i++) dv.setInt32(4 * i, t.data[i], true); return ['I32', b]; }
-    case 'bool': return ['BOOL', Uint8Array.from(t.data, (v) => (v ? 1 : 0))];
+    case 'float64': {
+      const b = new Uint8Array(8 * n),
+        dv = new DataView(b.buffer);
+      for (let i = 0; i < n; i++) dv.setFloat64(8 * i, t.data[i], true);
+      return ['F64', b];
+    }
+    case 'int32': {
+      const b = new Uint8Array(4 * n),
+        dv = new DataView(b.buffer);
+      for (let i = 0; i < n; i++) dv.setInt32(4 * i, t.data[i], true);
+      return ['I32', b];
+    }
+    case 'bool':
+      return ['BOOL', Uint8Array.from(t.data, (v) => (v ? 1 : 0))];
     case 'float32': {
-      if (float32As === 'F32') { const b = new Uint8Array(4 * n), dv = new DataView(b.buffer); for (let i = 0; i < n; i++) dv.setFloat32(4 * i, t.data[i], true); return ['F32', b]; }
+      if (float32As === 'F32') {
+        const b = new Uint8Array(4 * n),
+          dv = new DataView(b.buffer);
+        for (let i = 0; i < n; i++) dv.setFloat32(4 * i, t.data[i], true);
+        return ['F32', b];
+      }
       const conv = float32As === 'F16' ? float32ToFloat16 : float32ToBfloat16;
-      const b = new Uint8Array(2 * n), dv = new DataView(b.buffer);
+      const b = new Uint8Array(2 * n),
+        dv = new DataView(b.buffer);
       for (let i = 0; i < n; i++) dv.setUint16(2 * i, conv(t.data[i]), true);
       return [float32As, b];
     }

@@ -2,10 +2,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import { fromTypedArray } from '../tensor/creation.js';
-import {
-  decodeSafetensors, decodeTensorData, encodeSafetensors, headerLengthOf, parseSafetensorsHeader,
-  type RawTensor, type SafetensorsHeader,
-} from './safetensors-format.js';
+import { decodeSafetensors, decodeTensorData, encodeSafetensors, headerLengthOf, parseSafetensorsHeader, type RawTensor, type SafetensorsHeader } from './safetensors-format.js';
 import { openRegularFile, writeFileAtomic, type RegularFile } from '../platform/fs.js';
 
 /** The contents of a safetensors file: tensors by name, and the header's `__metadata__` strings. */
@@ -24,7 +21,9 @@ export function tensorsFromSafetensors(bytes: Uint8Array, source = '<buffer>'): 
 
 /** safetensors bytes for named tensors (read back from the backend). */
 export async function safetensorsBytes(
-  tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>, opts?: { float32As?: 'F32' | 'F16' | 'BF16' },
+  tensors: Map<string, Tensor> | Record<string, Tensor>,
+  metadata?: Record<string, string>,
+  opts?: { float32As?: 'F32' | 'F16' | 'BF16' },
 ): Promise<Uint8Array> {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const raw = new Map<string, RawTensor>();
@@ -53,7 +52,9 @@ async function fileHeader(f: RegularFile): Promise<SafetensorsFileHeader> {
   const want = 8 + n + header.dataLength;
   if (size !== want) {
     const what = size < want ? 'the file is truncated' : `${size - want} byte${size - want === 1 ? '' : 's'} after the last tensor belong${size - want === 1 ? 's' : ''} to no tensor`;
-    throw new Error(`safetensors: ${path}: the file is ${size} bytes, but its header (${n} bytes) describes ${header.dataLength} bytes of tensor data: 8 + ${n} + ${header.dataLength} = ${want} bytes; ${what}`);
+    throw new Error(
+      `safetensors: ${path}: the file is ${size} bytes, but its header (${n} bytes) describes ${header.dataLength} bytes of tensor data: 8 + ${n} + ${header.dataLength} = ${want} bytes; ${what}`,
+    );
   }
   return { ...header, path, headerLength: n, fileSize: size };
 }
@@ -87,10 +88,11 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsFile
     // Runs of consecutive tensors (in offset order), each read at once and made into tensors before
     // the next run is read, so the host holds one run at a time.
     const spans = [...header.tensors].sort(([, a], [, b]) => a.begin - b.begin);
-    for (let i = 0; i < spans.length;) {
+    for (let i = 0; i < spans.length; ) {
       let j = i + 1;
       while (j < spans.length && spans[j][1].end - spans[i][1].begin <= READ_RUN) j++;
-      const start = spans[i][1].begin, bytes = await f.read(dataStart + start, spans[j - 1][1].end - start);
+      const start = spans[i][1].begin,
+        bytes = await f.read(dataStart + start, spans[j - 1][1].end - start);
       for (const [name, e] of spans.slice(i, j)) {
         const r = decodeTensorData(name, e, bytes.subarray(e.begin - start, e.end - start), path);
         out.set(name, fromTypedArray(r.data, r.shape, r.dtype).keep());
@@ -116,7 +118,10 @@ export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
 
 /** Write tensors to a .safetensors file (via a temporary file and a rename, so a crash leaves no half file). */
 export async function saveSafetensors(
-  path: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>, opts?: { float32As?: 'F32' | 'F16' | 'BF16' },
+  path: string,
+  tensors: Map<string, Tensor> | Record<string, Tensor>,
+  metadata?: Record<string, string>,
+  opts?: { float32As?: 'F32' | 'F16' | 'BF16' },
 ): Promise<void> {
   await writeFileAtomic(path, await safetensorsBytes(tensors, metadata, opts));
 }

@@ -3,9 +3,7 @@
 import type { Module } from '../nn/module.js';
 import { ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, ELU, LeakyReLU, SiLU, Softplus, Identity } from '../nn/index.js';
 
-export type ActivationName =
-  | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'log_softmax' | 'gelu' | 'elu' | 'leaky_relu'
-  | 'silu' | 'swish' | 'softplus' | 'linear';
+export type ActivationName = 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'log_softmax' | 'gelu' | 'elu' | 'leaky_relu' | 'silu' | 'swish' | 'softplus' | 'linear';
 
 const TABLE: Record<ActivationName, () => Module> = {
   relu: () => new ReLU(),

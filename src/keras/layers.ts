@@ -3,8 +3,23 @@
 
 import type { Module } from '../nn/module.js';
 import {
-  Linear, Flatten as NnFlatten, Dropout as NnDropout, Conv1d, Conv2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d,
-  BatchNorm1d, BatchNorm2d, LayerNorm, Embedding as NnEmbedding, RNN, LSTM as NnLSTM, GRU as NnGRU, Sequential as NnSequential,
+  Linear,
+  Flatten as NnFlatten,
+  Dropout as NnDropout,
+  Conv1d,
+  Conv2d,
+  MaxPool1d,
+  MaxPool2d,
+  AvgPool1d,
+  AvgPool2d,
+  BatchNorm1d,
+  BatchNorm2d,
+  LayerNorm,
+  Embedding as NnEmbedding,
+  RNN,
+  LSTM as NnLSTM,
+  GRU as NnGRU,
+  Sequential as NnSequential,
 } from '../nn/index.js';
 import { ChannelsLast, RecurrentOutput, SpatialPad, MeanOver } from './modules.js';
 import { activationModule } from './activations.js';
@@ -18,7 +33,10 @@ export type Shape = (number | null)[];
  * A layer's serialized form, as Keras' get_config: the class name and its constructor arguments
  * (rebuilt by `layerFromConfig`).
  */
-export interface LayerConfig { className: string; config: Record<string, unknown> }
+export interface LayerConfig {
+  className: string;
+  config: Record<string, unknown>;
+}
 
 /**
  * What `Layer.build` makes for an input shape: the nn modules, the output shape (without the batch
@@ -33,7 +51,10 @@ export interface Built {
 }
 
 /** L1/L2 weight penalty (Keras regularizers.L1L2): l1·Σ|w| + l2·Σw². */
-export interface Regularizer { l1: number; l2: number }
+export interface Regularizer {
+  l1: number;
+  l2: number;
+}
 
 /**
  * A Keras layer spec: it holds the layer's settings and builds the nn modules once the input shape
@@ -58,7 +79,10 @@ export abstract class Layer {
 }
 
 /** Options of {@link Input}: the input shape without the batch dim, and the layer name. */
-export interface InputOptions { shape: number[]; name?: string }
+export interface InputOptions {
+  shape: number[];
+  name?: string;
+}
 
 /** Declares the input shape (without the batch dim), as keras.Input / InputLayer. */
 export class Input extends Layer {
@@ -83,16 +107,34 @@ export type Initializer = 'glorot_uniform' | 'glorot_normal' | 'he_uniform' | 'h
 
 function applyInit(t: Tensor, name: Initializer): void {
   switch (name) {
-    case 'glorot_uniform': init.xavierUniform_(t); break;
-    case 'glorot_normal': init.xavierNormal_(t); break;
-    case 'he_uniform': init.kaimingUniform_(t, 0, 'fanIn', 'relu'); break;
-    case 'he_normal': init.kaimingNormal_(t, 0, 'fanIn', 'relu'); break;
-    case 'zeros': init.zeros_(t); break;
-    case 'ones': init.ones_(t); break;
-    case 'random_normal': init.normal_(t, 0, 0.05); break;
-    case 'random_uniform': init.uniform_(t, -0.05, 0.05); break;
-    case 'torch': break; // keep PyTorch's Linear default
-    default: throw new Error(`initializer: unknown name '${name as string}'`);
+    case 'glorot_uniform':
+      init.xavierUniform_(t);
+      break;
+    case 'glorot_normal':
+      init.xavierNormal_(t);
+      break;
+    case 'he_uniform':
+      init.kaimingUniform_(t, 0, 'fanIn', 'relu');
+      break;
+    case 'he_normal':
+      init.kaimingNormal_(t, 0, 'fanIn', 'relu');
+      break;
+    case 'zeros':
+      init.zeros_(t);
+      break;
+    case 'ones':
+      init.ones_(t);
+      break;
+    case 'random_normal':
+      init.normal_(t, 0, 0.05);
+      break;
+    case 'random_uniform':
+      init.uniform_(t, -0.05, 0.05);
+      break;
+    case 'torch':
+      break; // keep PyTorch's Linear default
+    default:
+      throw new Error(`initializer: unknown name '${name as string}'`);
   }
 }
 
@@ -115,7 +157,10 @@ export interface DenseOptions {
 
 /** Fully connected layer y = activation(x Wᵀ + b), built as nn.Linear (+ activation module). */
 export class Dense extends Layer {
-  constructor(readonly units: number, readonly opts: DenseOptions = {}) {
+  constructor(
+    readonly units: number,
+    readonly opts: DenseOptions = {},
+  ) {
     super(opts.name);
     if (!Number.isInteger(units) || units <= 0) throw new Error(`Dense: units must be a positive integer, got ${units}`);
     if (opts.inputShape) this.inputShape = [...opts.inputShape];
@@ -158,7 +203,10 @@ export class Flatten extends Layer {
  * (keras.layers.Dropout).
  */
 export class Dropout extends Layer {
-  constructor(readonly rate: number, opts: { name?: string } = {}) {
+  constructor(
+    readonly rate: number,
+    opts: { name?: string } = {},
+  ) {
     super(opts.name);
     if (rate < 0 || rate >= 1) throw new Error(`Dropout: rate must be in [0, 1), got ${rate}`);
   }
@@ -174,7 +222,10 @@ export class Dropout extends Layer {
  * Applies an activation by name ('relu', 'softmax', ...) to its input (keras.layers.Activation).
  */
 export class Activation extends Layer {
-  constructor(readonly activation: string, opts: { name?: string; inputShape?: number[] } = {}) {
+  constructor(
+    readonly activation: string,
+    opts: { name?: string; inputShape?: number[] } = {},
+  ) {
     super(opts.name);
     activationModule(activation); // validate the name now
     if (opts.inputShape) this.inputShape = [...opts.inputShape];
@@ -230,22 +281,31 @@ export interface ConvOptions {
 
 /** Conv1D / Conv2D on channels-last inputs ([steps, channels] / [rows, cols, channels]), built as nn.Conv1d/Conv2d. */
 abstract class ConvND extends Layer {
-  constructor(readonly rank: 1 | 2, readonly filters: number, readonly kernelSize: number | number[], readonly opts: ConvOptions = {}) {
+  constructor(
+    readonly rank: 1 | 2,
+    readonly filters: number,
+    readonly kernelSize: number | number[],
+    readonly opts: ConvOptions = {},
+  ) {
     super(opts.name);
     if (!Number.isInteger(filters) || filters <= 0) throw new Error(`${this.constructor.name}: filters must be a positive integer, got ${filters}`);
     if (opts.padding && !['valid', 'same'].includes(opts.padding)) throw new Error(`${this.constructor.name}: padding must be 'valid' or 'same', got '${opts.padding}'`);
     if (opts.inputShape) this.inputShape = [...opts.inputShape];
   }
   build(inputShape: number[]): Built {
-    const r = this.rank, cls = this.constructor.name;
+    const r = this.rank,
+      cls = this.constructor.name;
     if (inputShape.length !== r + 1) throw new Error(`${cls}: expects inputs of ${r + 1} dims per example (channels last), got [${inputShape}]`);
-    const k = tuple(this.kernelSize, r), s = tuple(this.opts.strides ?? 1, r), d = tuple(this.opts.dilationRate ?? 1, r);
+    const k = tuple(this.kernelSize, r),
+      s = tuple(this.opts.strides ?? 1, r),
+      d = tuple(this.opts.dilationRate ?? 1, r);
     const geo = inputShape.slice(0, r).map((n, i) => kerasPad(n, k[i], s[i], d[i], this.opts.padding ?? 'valid'));
     if (geo.some((g) => g.out <= 0)) throw new Error(`${cls}: kernel ${k.join('x')} does not fit the input [${inputShape}]`);
     const cin = inputShape[r];
-    const conv = r === 2
-      ? new Conv2d(cin, this.filters, k as [number, number], { stride: s as [number, number], dilation: d as [number, number], bias: this.opts.useBias ?? true })
-      : new Conv1d(cin, this.filters, k[0], { stride: s[0], dilation: d[0], bias: this.opts.useBias ?? true });
+    const conv =
+      r === 2
+        ? new Conv2d(cin, this.filters, k as [number, number], { stride: s as [number, number], dilation: d as [number, number], bias: this.opts.useBias ?? true })
+        : new Conv1d(cin, this.filters, k[0], { stride: s[0], dilation: d[0], bias: this.opts.useBias ?? true });
     applyInit(conv.weight, this.opts.kernelInitializer ?? 'glorot_uniform');
     if (conv.bias) applyInit(conv.bias, this.opts.biasInitializer ?? 'zeros');
     const padded = geo.some((g) => g.pads[0] || g.pads[1]);
@@ -264,12 +324,16 @@ abstract class ConvND extends Layer {
 
 /** 2-D convolution over [rows, cols, channels] images (keras.layers.Conv2D). */
 export class Conv2D extends ConvND {
-  constructor(filters: number, kernelSize: number | [number, number], opts: ConvOptions = {}) { super(2, filters, kernelSize, opts); }
+  constructor(filters: number, kernelSize: number | [number, number], opts: ConvOptions = {}) {
+    super(2, filters, kernelSize, opts);
+  }
 }
 
 /** 1-D convolution over [steps, channels] sequences (keras.layers.Conv1D). */
 export class Conv1D extends ConvND {
-  constructor(filters: number, kernelSize: number, opts: ConvOptions = {}) { super(1, filters, kernelSize, opts); }
+  constructor(filters: number, kernelSize: number, opts: ConvOptions = {}) {
+    super(1, filters, kernelSize, opts);
+  }
 }
 
 /**
@@ -277,25 +341,50 @@ export class Conv1D extends ConvND {
  * 'valid' (default) or 'same' padding (max pooling only), the input shape for a first layer, the
  * name.
  */
-export interface PoolOptions { poolSize?: number | number[]; strides?: number | number[] | null; padding?: Pad; inputShape?: number[]; name?: string }
+export interface PoolOptions {
+  poolSize?: number | number[];
+  strides?: number | number[] | null;
+  padding?: Pad;
+  inputShape?: number[];
+  name?: string;
+}
 
 abstract class PoolND extends Layer {
-  constructor(readonly rank: 1 | 2, readonly kind: 'max' | 'avg', readonly opts: PoolOptions = {}) {
+  constructor(
+    readonly rank: 1 | 2,
+    readonly kind: 'max' | 'avg',
+    readonly opts: PoolOptions = {},
+  ) {
     super(opts.name);
     if (opts.inputShape) this.inputShape = [...opts.inputShape];
     if (kind === 'avg' && opts.padding === 'same') throw new Error(`${this.constructor.name}: padding 'same' is not supported (Keras averages over the valid cells only); use 'valid'`);
   }
   build(inputShape: number[]): Built {
-    const r = this.rank, cls = this.constructor.name;
+    const r = this.rank,
+      cls = this.constructor.name;
     if (inputShape.length !== r + 1) throw new Error(`${cls}: expects inputs of ${r + 1} dims per example (channels last), got [${inputShape}]`);
-    const k = tuple(this.opts.poolSize ?? 2, r), s = tuple(this.opts.strides ?? k, r);
+    const k = tuple(this.opts.poolSize ?? 2, r),
+      s = tuple(this.opts.strides ?? k, r);
     const geo = inputShape.slice(0, r).map((n, i) => kerasPad(n, k[i], s[i], 1, this.opts.padding ?? 'valid'));
     if (geo.some((g) => g.out <= 0)) throw new Error(`${cls}: pool ${k.join('x')} does not fit the input [${inputShape}]`);
-    const pool = r === 2
-      ? (this.kind === 'max' ? new MaxPool2d(k as [number, number], { stride: s as [number, number] }) : new AvgPool2d(k as [number, number], { stride: s as [number, number] }))
-      : (this.kind === 'max' ? new MaxPool1d(k[0], { stride: s[0] }) : new AvgPool1d(k[0], { stride: s[0] }));
+    const pool =
+      r === 2
+        ? this.kind === 'max'
+          ? new MaxPool2d(k as [number, number], { stride: s as [number, number] })
+          : new AvgPool2d(k as [number, number], { stride: s as [number, number] })
+        : this.kind === 'max'
+          ? new MaxPool1d(k[0], { stride: s[0] })
+          : new AvgPool1d(k[0], { stride: s[0] });
     const padded = geo.some((g) => g.pads[0] || g.pads[1]);
-    const inner = padded ? new NnSequential(new SpatialPad(geo.map((g) => g.pads), -Infinity), pool) : pool;
+    const inner = padded
+      ? new NnSequential(
+          new SpatialPad(
+            geo.map((g) => g.pads),
+            -Infinity,
+          ),
+          pool,
+        )
+      : pool;
     return { modules: [new ChannelsLast(inner)], outputShape: [...geo.map((g) => g.out), inputShape[r]] };
   }
   getConfig(): LayerConfig {
@@ -304,15 +393,31 @@ abstract class PoolND extends Layer {
 }
 
 /** Max over poolSize windows of [rows, cols, channels] examples (keras.layers.MaxPooling2D). */
-export class MaxPooling2D extends PoolND { constructor(opts: PoolOptions = {}) { super(2, 'max', opts); } }
+export class MaxPooling2D extends PoolND {
+  constructor(opts: PoolOptions = {}) {
+    super(2, 'max', opts);
+  }
+}
 /**
  * Mean over poolSize windows of [rows, cols, channels] examples (keras.layers.AveragePooling2D).
  */
-export class AveragePooling2D extends PoolND { constructor(opts: PoolOptions = {}) { super(2, 'avg', opts); } }
+export class AveragePooling2D extends PoolND {
+  constructor(opts: PoolOptions = {}) {
+    super(2, 'avg', opts);
+  }
+}
 /** Max over poolSize windows of [steps, channels] examples (keras.layers.MaxPooling1D). */
-export class MaxPooling1D extends PoolND { constructor(opts: PoolOptions = {}) { super(1, 'max', opts); } }
+export class MaxPooling1D extends PoolND {
+  constructor(opts: PoolOptions = {}) {
+    super(1, 'max', opts);
+  }
+}
 /** Mean over poolSize windows of [steps, channels] examples (keras.layers.AveragePooling1D). */
-export class AveragePooling1D extends PoolND { constructor(opts: PoolOptions = {}) { super(1, 'avg', opts); } }
+export class AveragePooling1D extends PoolND {
+  constructor(opts: PoolOptions = {}) {
+    super(1, 'avg', opts);
+  }
+}
 
 /** Mean over all spatial positions: [rows, cols, channels] → [channels] (keras.layers.GlobalAveragePooling2D). */
 export class GlobalAveragePooling2D extends Layer {
@@ -324,7 +429,9 @@ export class GlobalAveragePooling2D extends Layer {
     if (inputShape.length !== 3) throw new Error(`GlobalAveragePooling2D: expects [rows, cols, channels] per example, got [${inputShape}]`);
     return { modules: [new MeanOver([1, 2])], outputShape: [inputShape[2]] };
   }
-  getConfig(): LayerConfig { return { className: 'GlobalAveragePooling2D', config: { name: this.name } }; }
+  getConfig(): LayerConfig {
+    return { className: 'GlobalAveragePooling2D', config: { name: this.name } };
+  }
 }
 
 // ---- normalization, embedding, recurrent ----
@@ -343,7 +450,9 @@ export class BatchNormalization extends Layer {
     if (inputShape.length === 3) return { modules: [new ChannelsLast(new BatchNorm2d(c, o))], outputShape: inputShape };
     throw new Error(`BatchNormalization: expects 1 to 3 dims per example, got [${inputShape}]`);
   }
-  getConfig(): LayerConfig { return { className: 'BatchNormalization', config: { ...this.opts, name: this.name } }; }
+  getConfig(): LayerConfig {
+    return { className: 'BatchNormalization', config: { ...this.opts, name: this.name } };
+  }
 }
 
 /** Normalizes each example over its last axis (keras.layers.LayerNormalization, epsilon 1e-3). */
@@ -355,12 +464,18 @@ export class LayerNormalization extends Layer {
   build(inputShape: number[]): Built {
     return { modules: [new LayerNorm([inputShape[inputShape.length - 1]], { eps: this.opts.epsilon ?? 1e-3 })], outputShape: inputShape };
   }
-  getConfig(): LayerConfig { return { className: 'LayerNormalization', config: { ...this.opts, name: this.name } }; }
+  getConfig(): LayerConfig {
+    return { className: 'LayerNormalization', config: { ...this.opts, name: this.name } };
+  }
 }
 
 /** Integer ids [T] → vectors [T, outputDim] (keras.layers.Embedding, init U(−0.05, 0.05)). */
 export class Embedding extends Layer {
-  constructor(readonly inputDim: number, readonly outputDim: number, readonly opts: { inputLength?: number; inputShape?: number[]; name?: string } = {}) {
+  constructor(
+    readonly inputDim: number,
+    readonly outputDim: number,
+    readonly opts: { inputLength?: number; inputShape?: number[]; name?: string } = {},
+  ) {
     super(opts.name);
     if (opts.inputShape) this.inputShape = [...opts.inputShape];
     else if (opts.inputLength) this.inputShape = [opts.inputLength];
@@ -370,7 +485,9 @@ export class Embedding extends Layer {
     init.uniform_(emb.weight, -0.05, 0.05);
     return { modules: [emb], outputShape: [...inputShape, this.outputDim] };
   }
-  getConfig(): LayerConfig { return { className: 'Embedding', config: { inputDim: this.inputDim, outputDim: this.outputDim, ...this.opts, name: this.name } }; }
+  getConfig(): LayerConfig {
+    return { className: 'Embedding', config: { inputDim: this.inputDim, outputDim: this.outputDim, ...this.opts, name: this.name } };
+  }
 }
 
 /**
@@ -379,11 +496,20 @@ export class Embedding extends Layer {
  * for a
  * first layer, the name, and SimpleRNN's activation ('tanh').
  */
-export interface RecurrentOptions { returnSequences?: boolean; inputShape?: number[]; name?: string; activation?: 'tanh' | 'relu' }
+export interface RecurrentOptions {
+  returnSequences?: boolean;
+  inputShape?: number[];
+  name?: string;
+  activation?: 'tanh' | 'relu';
+}
 
 /** SimpleRNN / LSTM / GRU over [timesteps, features], built as PyTorch's batch-first RNN/LSTM/GRU (PyTorch's init). */
 abstract class Recurrent extends Layer {
-  constructor(readonly kind: 'rnn' | 'lstm' | 'gru', readonly units: number, readonly opts: RecurrentOptions = {}) {
+  constructor(
+    readonly kind: 'rnn' | 'lstm' | 'gru',
+    readonly units: number,
+    readonly opts: RecurrentOptions = {},
+  ) {
     super(opts.name);
     if (!Number.isInteger(units) || units <= 0) throw new Error(`${this.constructor.name}: units must be a positive integer, got ${units}`);
     if (opts.inputShape) this.inputShape = [...opts.inputShape];
@@ -392,26 +518,45 @@ abstract class Recurrent extends Layer {
     if (inputShape.length !== 2) throw new Error(`${this.constructor.name}: expects [timesteps, features] per example, got [${inputShape}]`);
     const [T, F] = inputShape;
     const o = { batchFirst: true };
-    const rnn = this.kind === 'lstm' ? new NnLSTM(F, this.units, o) : this.kind === 'gru' ? new NnGRU(F, this.units, o)
-      : new RNN(F, this.units, { ...o, nonlinearity: this.opts.activation ?? 'tanh' });
+    const rnn =
+      this.kind === 'lstm'
+        ? new NnLSTM(F, this.units, o)
+        : this.kind === 'gru'
+          ? new NnGRU(F, this.units, o)
+          : new RNN(F, this.units, { ...o, nonlinearity: this.opts.activation ?? 'tanh' });
     const seq = this.opts.returnSequences ?? false;
     return { modules: [new RecurrentOutput(rnn, seq)], outputShape: seq ? [T, this.units] : [this.units] };
   }
-  getConfig(): LayerConfig { return { className: this.constructor.name, config: { units: this.units, ...this.opts, name: this.name } }; }
+  getConfig(): LayerConfig {
+    return { className: this.constructor.name, config: { units: this.units, ...this.opts, name: this.name } };
+  }
 }
 
 /**
  * A fully connected recurrent layer over [timesteps, features] examples (keras.layers.SimpleRNN),
  * built as nn.RNN.
  */
-export class SimpleRNN extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('rnn', units, opts); } }
+export class SimpleRNN extends Recurrent {
+  constructor(units: number, opts: RecurrentOptions = {}) {
+    super('rnn', units, opts);
+  }
+}
 /**
  * Long short-term memory over [timesteps, features] examples (keras.layers.LSTM), built as nn.LSTM.
  */
-export class LSTM extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('lstm', units, opts); } }
+export class LSTM extends Recurrent {
+  constructor(units: number, opts: RecurrentOptions = {}) {
+    super('lstm', units, opts);
+  }
+}
 /** Gated recurrent unit over [timesteps, features] examples (keras.layers.GRU), built as nn.GRU. */
-export class GRU extends Recurrent { constructor(units: number, opts: RecurrentOptions = {}) { super('gru', units, opts); } }
+export class GRU extends Recurrent {
+  constructor(units: number, opts: RecurrentOptions = {}) {
+    super('gru', units, opts);
+  }
+}
 
+// biome-ignore lint/suspicious/noExplicitAny: a layer's saved config, checked by its constructor
 const REGISTRY: Record<string, (c: any) => Layer> = {
   Conv2D: (c) => new Conv2D(c.filters, c.kernelSize, c),
   Conv1D: (c) => new Conv1D(c.filters, c.kernelSize, c),

@@ -17,9 +17,7 @@ import { fmtShape } from '../tensor/shape.js';
  */
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
-export type LossName =
-  | 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy'
-  | 'mean_squared_error' | 'mean_absolute_error' | 'huber';
+export type LossName = 'sparse_categorical_crossentropy' | 'categorical_crossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mean_absolute_error' | 'huber';
 
 const ALIASES: Record<string, LossName> = {
   sparse_categorical_crossentropy: 'sparse_categorical_crossentropy',
@@ -28,8 +26,12 @@ const ALIASES: Record<string, LossName> = {
   categoricalCrossentropy: 'categorical_crossentropy',
   binary_crossentropy: 'binary_crossentropy',
   binaryCrossentropy: 'binary_crossentropy',
-  mse: 'mean_squared_error', mean_squared_error: 'mean_squared_error', meanSquaredError: 'mean_squared_error',
-  mae: 'mean_absolute_error', mean_absolute_error: 'mean_absolute_error', meanAbsoluteError: 'mean_absolute_error',
+  mse: 'mean_squared_error',
+  mean_squared_error: 'mean_squared_error',
+  meanSquaredError: 'mean_squared_error',
+  mae: 'mean_absolute_error',
+  mean_absolute_error: 'mean_absolute_error',
+  meanAbsoluteError: 'mean_absolute_error',
   huber: 'huber',
 };
 

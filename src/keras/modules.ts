@@ -11,7 +11,9 @@ import { mean } from '../ops/reduce.js';
  * [B, ...spatial, C] → [B, C, ...spatial] → inner → back to [B, ...spatial', C'].
  */
 export class ChannelsLast extends Module {
-  constructor(public inner: Module) { super(); }
+  constructor(public inner: Module) {
+    super();
+  }
   forward(x: Tensor): Tensor {
     const n = x.ndim;
     const toFirst = [0, n - 1, ...Array.from({ length: n - 2 }, (_, i) => i + 1)];
@@ -23,7 +25,12 @@ export class ChannelsLast extends Module {
 
 /** Keeps a recurrent layer's output sequence [B, T, H] (returnSequences) or its last step [B, H]. */
 export class RecurrentOutput extends Module {
-  constructor(public rnn: Module, readonly returnSequences: boolean) { super(); }
+  constructor(
+    public rnn: Module,
+    readonly returnSequences: boolean,
+  ) {
+    super();
+  }
   forward(x: Tensor): Tensor {
     const [out] = this.rnn.forward(x) as [Tensor, unknown]; // (B, T, H·dirs)
     return this.returnSequences ? out : select(out, 1, out.shape[1] - 1);
@@ -33,7 +40,12 @@ export class RecurrentOutput extends Module {
 /** Constant padding of the spatial dims of a channels-first input (Keras 'same' with strides > 1). */
 export class SpatialPad extends Module {
   /** pads: [before, after] per spatial dim. */
-  constructor(readonly pads: [number, number][], readonly value = 0) { super(); }
+  constructor(
+    readonly pads: [number, number][],
+    readonly value = 0,
+  ) {
+    super();
+  }
   forward(x: Tensor): Tensor {
     return pad(x, [[0, 0], [0, 0], ...this.pads], this.value);
   }
@@ -41,6 +53,10 @@ export class SpatialPad extends Module {
 
 /** Mean over the given axes (global pooling). */
 export class MeanOver extends Module {
-  constructor(readonly axes: number[]) { super(); }
-  forward(x: Tensor): Tensor { return mean(x, this.axes); }
+  constructor(readonly axes: number[]) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return mean(x, this.axes);
+  }
 }

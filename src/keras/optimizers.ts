@@ -1,7 +1,7 @@
 // Keras optimizer names and specs, created with Keras' default hyperparameters once parameters exist.
 
 import type { Parameter } from '../nn/parameter.js';
-import { Optimizer, SGD, Adam, AdamW, RMSprop } from '../optim/index.js';
+import { type Optimizer, SGD, Adam, AdamW, RMSprop } from '../optim/index.js';
 
 /**
  * A Keras optimizer by name and hyperparameters, made into an optimizer when the model is built,

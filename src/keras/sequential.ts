@@ -1,5 +1,6 @@
 // keras.Sequential: compile / fit / evaluate / predict / summary over an nn.Sequential of the same
-// modules PyTorch users build, trained by the shared loop (train/loop.ts).
+// modules PyTorch users build, trained by the Trainer (fit and evaluate configure it through
+// train/supervised.ts).
 
 import type { Tensor } from '../tensor/tensor.js';
 import { Sequential as NnSequential, Softmax, Sigmoid } from '../nn/index.js';
@@ -10,10 +11,10 @@ import { lossFunction, resolveLossName, type LossFn, type LossName } from './los
 import * as F from '../nn/functional.js';
 import { l1l2Penalty } from '../nn/regularization.js';
 import { makeOptimizer, type OptimizerSpec } from './optimizers.js';
-import { fitLoop, evaluateLoop, type Batches, type ClassWeight, type StepFns } from '../train/loop.js';
+import { fitLoop, evaluateLoop, type Batches, type ClassWeight, type StepFns } from '../train/supervised.js';
 import { ProgressBar } from '../train/progress.js';
 import type { Callback, History, Logs } from '../train/callbacks.js';
-import { getMetric, type Metric } from '../train/metrics.js';
+import { getMetric, type Metric } from '../metrics/stateful.js';
 import { TensorDataset, DataLoader } from '../data/index.js';
 import { Generator, defaultGenerator } from '../ops/random.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -94,7 +95,10 @@ export class Sequential {
   /** Set by callbacks to stop fit() after the current epoch. */
   stopTraining = false;
 
-  constructor(layers: Layer[] = [], readonly name = 'sequential') {
+  constructor(
+    layers: Layer[] = [],
+    readonly name = 'sequential',
+  ) {
     for (const l of layers) this.add(l);
   }
 
@@ -129,8 +133,13 @@ export class Sequential {
   }
 
   compile(opts: CompileOptions): this {
-    if (typeof opts.loss === 'function') { this.customLoss = opts.loss; this.lossName = null; }
-    else { this.lossName = resolveLossName(opts.loss); this.customLoss = null; }
+    if (typeof opts.loss === 'function') {
+      this.customLoss = opts.loss;
+      this.lossName = null;
+    } else {
+      this.lossName = resolveLossName(opts.loss);
+      this.customLoss = null;
+    }
     this.optimizerSpec = opts.optimizer ?? 'rmsprop';
     this.metricSpecs = opts.metrics ?? [];
     this.optimizer = null;
@@ -156,15 +165,21 @@ export class Sequential {
     const forward = (x: Tensor): Tensor => body.reduce((h, m) => m.forward(h), x);
     const custom = this.customLoss;
     // A custom loss may return one value per sample, as Keras losses do; the batch loss is their mean.
-    const loss = custom ? (out: Tensor, y: Tensor) => { const l = custom(y, out); return l.ndim === 0 ? l : mean(l); }
+    const loss = custom
+      ? (out: Tensor, y: Tensor) => {
+          const l = custom(y, out);
+          return l.ndim === 0 ? l : mean(l);
+        }
       : lossFunction(this.lossName!, fused !== null);
-    const sampleLoss = custom ? (out: Tensor, y: Tensor) => {
-      const l = custom(y, out);
-      if (l.ndim === 0 || l.shape[0] !== out.shape[0]) {
-        throw new Error(`fit: sample or class weights need the custom loss to return one value per sample, got shape ${fmtShape(l.shape)} for ${out.shape[0]} samples`);
-      }
-      return bySample(l);
-    } : sampleLossFunction(this.lossName!, fused !== null);
+    const sampleLoss = custom
+      ? (out: Tensor, y: Tensor) => {
+          const l = custom(y, out);
+          if (l.ndim === 0 || l.shape[0] !== out.shape[0]) {
+            throw new Error(`fit: sample or class weights need the custom loss to return one value per sample, got shape ${fmtShape(l.shape)} for ${out.shape[0]} samples`);
+          }
+          return bySample(l);
+        }
+      : sampleLossFunction(this.lossName!, fused !== null);
     const penalties = this.penalties;
     return {
       module: net,
@@ -173,9 +188,7 @@ export class Sequential {
       sampleLoss,
       toPrediction: fused ? (out) => fused.forward(out) : undefined,
       // Keras' kernel_regularizer: l1·Σ|w| + l2·Σw² per penalized weight, added to the loss.
-      penalty: penalties.length ? () => penalties
-        .map(({ weight, regularizer: r }) => l1l2Penalty([weight], r))
-        .reduce((a, b) => add(a, b)) : undefined,
+      penalty: penalties.length ? () => penalties.map(({ weight, regularizer: r }) => l1l2Penalty([weight], r)).reduce((a, b) => add(a, b)) : undefined,
     };
   }
 
@@ -212,7 +225,8 @@ export class Sequential {
     opts = smokeCaps('keras fit', opts); // NABLA_SMOKE=1: one epoch
     this.ensureReady(x, 'fit');
     if (x.shape[0] !== y.shape[0]) throw new Error(`fit: x has ${x.shape[0]} samples but y has ${y.shape[0]}`);
-    const epochs = opts.epochs ?? 1, batchSize = opts.batchSize ?? 32;
+    const epochs = opts.epochs ?? 1,
+      batchSize = opts.batchSize ?? 32;
     const sw = opts.sampleWeight;
     if (sw && sw.size !== x.shape[0]) throw new Error(`fit: sampleWeight ${fmtShape(sw.shape)} has ${sw.size} values for ${x.shape[0]} samples`);
     let train: Tensor[] = sw ? [x, y, reshape(sw, [-1])] : [x, y];
@@ -220,7 +234,8 @@ export class Sequential {
     if (!val && opts.validationSplit) {
       const split = opts.validationSplit;
       if (split <= 0 || split >= 1) throw new Error(`fit: validationSplit must be in (0, 1), got ${split}`);
-      const nVal = Math.floor(x.shape[0] * split), nTrain = x.shape[0] - nVal;
+      const nVal = Math.floor(x.shape[0] * split),
+        nTrain = x.shape[0] - nVal;
       val = train.map((t) => narrow(t, 0, nTrain, nVal));
       train = train.map((t) => narrow(t, 0, 0, nTrain));
     }
@@ -281,11 +296,13 @@ export class Sequential {
     const wasTraining = net.training;
     net.eval();
     try {
-      return noGrad(() => scope(() => {
-        const outs: Tensor[] = [];
-        for (let i = 0; i < x.shape[0]; i += bs) outs.push(net.forward(narrow(x, 0, i, Math.min(bs, x.shape[0] - i))));
-        return concat(outs, 0);
-      }));
+      return noGrad(() =>
+        scope(() => {
+          const outs: Tensor[] = [];
+          for (let i = 0; i < x.shape[0]; i += bs) outs.push(net.forward(narrow(x, 0, i, Math.min(bs, x.shape[0] - i))));
+          return concat(outs, 0);
+        }),
+      );
     } finally {
       net.train(wasTraining);
     }
@@ -315,10 +332,17 @@ export class Sequential {
     const w = [0, 1, 2].map((i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)) + 2);
     const line = (r: [string, string, string]) => r[0].padEnd(w[0]) + r[1].padEnd(w[1]) + r[2].padStart(w[2]);
     const rule = (c: string) => c.repeat(w[0] + w[1] + w[2]);
-    const trainable = this.net.parameters().filter((p) => p.requiresGrad).reduce((s, p) => s + p.size, 0);
+    const trainable = this.net
+      .parameters()
+      .filter((p) => p.requiresGrad)
+      .reduce((s, p) => s + p.size, 0);
     const text = [
-      `Model: "${this.name}"`, rule('─'), line(head), rule('═'),
-      ...rows.map(line), rule('═'),
+      `Model: "${this.name}"`,
+      rule('─'),
+      line(head),
+      rule('═'),
+      ...rows.map(line),
+      rule('═'),
       `Total params: ${total.toLocaleString('en-US')}`,
       `Trainable params: ${trainable.toLocaleString('en-US')}`,
       `Non-trainable params: ${(total - trainable).toLocaleString('en-US')}`,
@@ -366,9 +390,10 @@ function sampleLossFunction(name: LossName, fromLogits: boolean): (out: Tensor, 
         return bySample(neg(sum(mul(yf, logp), -1)));
       };
     case 'binary_crossentropy':
-      return (out, y) => bySample(fromLogits
-        ? F.binaryCrossEntropyWithLogits(out, like(y, out), { reduction: 'none' })
-        : F.binaryCrossEntropy(clamp(out, EPS, 1 - EPS), like(y, out), { reduction: 'none' }));
+      return (out, y) =>
+        bySample(
+          fromLogits ? F.binaryCrossEntropyWithLogits(out, like(y, out), { reduction: 'none' }) : F.binaryCrossEntropy(clamp(out, EPS, 1 - EPS), like(y, out), { reduction: 'none' }),
+        );
     case 'mean_squared_error':
       return (out, y) => bySample(F.mseLoss(out, like(y, out), { reduction: 'none' }));
     case 'mean_absolute_error':

@@ -54,7 +54,13 @@ export class CNN extends Module {
   constructor(config: Partial<CNNConfig> = {}) {
     super();
     this.config = { ...CNN_PRESETS.mnist, ...config };
-    const { inputShape: [c, h, w], channels: [c1, c2], hidden, numClasses, dropout } = this.config;
+    const {
+      inputShape: [c, h, w],
+      channels: [c1, c2],
+      hidden,
+      numClasses,
+      dropout,
+    } = this.config;
     if (h % 4 !== 0 || w % 4 !== 0) throw new Error(`CNN: input height and width must be multiples of 4 (two 2×2 poolings), got ${h}×${w}`);
     this.conv1 = new Conv2d(c, c1, 3, { padding: 1 });
     this.conv2 = new Conv2d(c1, c2, 3, { padding: 1 });

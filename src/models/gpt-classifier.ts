@@ -17,11 +17,16 @@ import { indexSelect } from '../ops/indexing.js';
 import { readSafetensorsFile, readSafetensorsHeader, safetensorsBytes } from '../io/safetensors.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import { fmtShape } from '../tensor/shape.js';
-import { GPT, GPT2Model, type GPTConfig, type SaveTokenizer } from './gpt.js';
-import { checkGPT2Weights, gpt2ConfigFromHF, gpt2ConfigToHF, readJsonObject } from './pretrained.js';
+import type { GPTConfig } from './gpt-config.js';
+import { type GPT, GPT2Model } from './gpt.js';
+import { type SaveTokenizer, checkGPT2Weights, gpt2ConfigFromHF, gpt2ConfigToHF, readJsonObject } from './gpt2-files.js';
 
 /** One text's classification: the most probable label, its probability, and every label's. */
-export interface Classification { label: string; score: number; probabilities: Record<string, number> }
+export interface Classification {
+  label: string;
+  score: number;
+  probabilities: Record<string, number>;
+}
 
 /** Token ids of texts, truncated to the context and right-padded with 0, with each row's length (GPTClassifier.forward's input). */
 export function encodeTexts(tokenizer: Tokenizer, texts: string[], context: number): { idx: Tensor; lengths: number[] } {
@@ -50,7 +55,11 @@ export class GPTClassifier extends Module {
    * trunk of a pre-trained GPT (shared, not copied).
    * @example const clf = GPTClassifier.fromLanguageModel(await GPT.fromPretrained('runs/gpt'), ['negative', 'positive'])
    */
-  constructor(config: GPTConfig, readonly labels: string[], trunk?: GPT2Model) {
+  constructor(
+    config: GPTConfig,
+    readonly labels: string[],
+    trunk?: GPT2Model,
+  ) {
     super();
     if (labels.length < 2) throw new Error(`GPTClassifier: needs at least 2 labels, got ${labels.length}`);
     this.config = config;
@@ -74,7 +83,10 @@ export class GPTClassifier extends Module {
       throw new Error(`GPTClassifier.forward: need one length in 1..${T} per row of idx ${fmtShape(idx.shape)}, got [${lengths.join(', ')}]`);
     }
     const hidden = this.transformer.forward(idx); // (B, T, C)
-    const last = tensor(Int32Array.from(lengths, (n, b) => b * T + n - 1), { dtype: 'int32', device: idx.device }); // (B)
+    const last = tensor(
+      Int32Array.from(lengths, (n, b) => b * T + n - 1),
+      { dtype: 'int32', device: idx.device },
+    ); // (B)
     const pooled = indexSelect(reshape(hidden, [B * T, this.config.nEmbd]), 0, last); // (B, C)
     const logits = this.score.forward(pooled); // (B, labels)
     return { logits, loss: targets ? crossEntropy(logits, targets) : null };
@@ -134,12 +146,19 @@ export class GPTClassifier extends Module {
     const json = await readJsonObject(configFile, where);
     const id2label = json.id2label as Record<string, string> | undefined;
     if (!id2label || typeof id2label !== 'object' || Object.keys(id2label).length < 2) throw new Error(`${where}: ${configFile} has no id2label with at least 2 labels`);
-    const labels = Object.keys(id2label).sort((a, b) => Number(a) - Number(b)).map((k) => String(id2label[k]));
+    const labels = Object.keys(id2label)
+      .sort((a, b) => Number(a) - Number(b))
+      .map((k) => String(id2label[k]));
     const config = gpt2ConfigFromHF(json, where, configFile);
     // The config against the weights' header before the model is built.
     const path = join(dir, 'model.safetensors');
     const header = { dir, files: [path], source: path, tensors: new Map([...(await readSafetensorsHeader(path)).tensors].map(([k, e]) => [k, { ...e, file: path }])) };
-    checkGPT2Weights(config, header, { where, configFile, strict: false, head: [['score.weight', [labels.length, config.nEmbd], 'id2label, n_embd', `${labels.length} labels in id2label`]] });
+    checkGPT2Weights(config, header, {
+      where,
+      configFile,
+      strict: false,
+      head: [['score.weight', [labels.length, config.nEmbd], 'id2label, n_embd', `${labels.length} labels in id2label`]],
+    });
     const model = new GPTClassifier(config, labels);
     const { tensors } = await readSafetensorsFile(path);
     try {

@@ -2,6 +2,8 @@
 
 export { MLP, MLP_PRESETS, type MLPConfig } from './mlp.js';
 export { CNN, CNN_PRESETS, type CNNConfig } from './cnn.js';
-export { GPT, GPT2Model, GPT_PRESETS, Conv1D, type GPTConfig, type GenerateOptions, type SamplingOptions } from './gpt.js';
+export { GPT, GPT2Model, Conv1D } from './gpt.js';
+export { GPT_PRESETS, type GPTConfig } from './gpt-config.js';
+export type { GenerateOptions, SamplingOptions } from './generation.js';
 export { GPTClassifier } from './gpt-classifier.js';
 export { fromPretrained, type Pretrained } from './pretrained.js';

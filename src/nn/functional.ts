@@ -1,25 +1,29 @@
 // nn.functional: layers as functions and the losses, with PyTorch's definitions and reductions.
 
 import type { Tensor } from '../tensor/tensor.js';
-import { add, div, greater, maximum, mul, sub, where, notEqual, less, equal } from '../ops/binary.js';
+import { add, div, greater, maximum, mul, sub, where, notEqual, less } from '../ops/binary.js';
 import { abs, cast, log, log1p, exp, neg } from '../ops/unary.js';
 import { max, mean, sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import { gather } from '../ops/indexing.js';
-import { reshape, squeeze, transpose, unsqueeze, permute, slice, stack, contiguous, pad } from '../ops/movement.js';
+import { reshape, squeeze, unsqueeze, permute, slice, stack, contiguous, pad } from '../ops/movement.js';
 import { unfold, fold } from '../ops/conv.js';
-import { logSoftmax, softmax } from '../ops/activation.js';
-import { record } from '../autograd/tape.js';
-import { isGradEnabled } from '../autograd/grad-mode.js';
-import { allocTensor } from '../backends/dispatch.js';
-import { scope } from '../tensor/memory.js';
-import { arange } from '../tensor/creation.js';
-import { rand, type Generator } from '../ops/random.js';
+import { logSoftmax } from '../ops/activation.js';
+import { crossEntropyRows } from '../ops/cross-entropy.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 
 export {
-  relu, leakyRelu, elu, sigmoid, softplus, logSigmoid, silu, gelu, softmax, logSoftmax,
+  relu,
+  leakyRelu,
+  elu,
+  sigmoid,
+  softplus,
+  logSigmoid,
+  silu,
+  gelu,
+  softmax,
+  logSoftmax,
 } from '../ops/activation.js';
 export { tanh } from '../ops/unary.js';
 
@@ -36,21 +40,6 @@ export type Reduction = 'mean' | 'sum' | 'none';
 function clampLog(x: Tensor): Tensor {
   const pos = greater(x, 0);
   return where(pos, maximum(log(where(pos, x, 1)), -100), -100);
-}
-
-/** y = x Wᵀ + b with W [out, in] (PyTorch's layout). */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  if (x.shape[x.ndim - 1] !== weight.shape[1]) {
-    throw new Error(`linear: input features ${x.shape[x.ndim - 1]} do not match weight ${fmtShape(weight.shape)}: input ${fmtShape(x.shape)}`);
-  }
-  if (x.ndim > 2) {
-    // (..., in) as one (rows, in) product: one large GEMM instead of a batch of small ones
-    const lead = x.shape.slice(0, -1);
-    const y = linear(reshape(x, [-1, x.shape[x.ndim - 1]]), weight, bias); // (rows, out)
-    return reshape(y, [...lead, weight.shape[0]]);
-  }
-  const y = matmul(x, transpose(weight, 0, 1));
-  return bias ? add(y, bias) : y;
 }
 
 /**
@@ -76,7 +65,8 @@ function pads2d(padding: Conv2dOptions['padding'], kh: number, kw: number, dh: n
   const p = padding ?? 0;
   if (p === 'same') {
     if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`${where}: padding 'same' needs stride 1, as in PyTorch`);
-    const th = dh * (kh - 1), tw = dw * (kw - 1);
+    const th = dh * (kh - 1),
+      tw = dw * (kw - 1);
     return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
   }
   if (p === 'valid') return [0, 0, 0, 0];
@@ -92,12 +82,14 @@ function pads2d(padding: Conv2dOptions['padding'], kh: number, kw: number, dh: n
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   if (x.ndim !== 4 || weight.ndim !== 4) throw new Error(`conv2d: expects input [N, C, H, W] and weight [Co, C/groups, kh, kw], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
   const groups = opts.groups ?? 1;
-  const [N, C] = x.shape, [Co, Cg, kh, kw] = weight.shape;
+  const [N, C] = x.shape,
+    [Co, Cg, kh, kw] = weight.shape;
   if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0 || Co % groups !== 0) {
     throw new Error(`conv2d: groups ${groups} must divide the input channels ${C} and output channels ${Co}`);
   }
   if (C / groups !== Cg) throw new Error(`conv2d: input has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cg * groups} (groups ${groups}): input ${fmtShape(x.shape)}`);
-  const stride = pair(opts.stride ?? 1, 'stride'), dilation = pair(opts.dilation ?? 1, 'dilation');
+  const stride = pair(opts.stride ?? 1, 'stride'),
+    dilation = pair(opts.dilation ?? 1, 'dilation');
   if (stride[0] === 0 || stride[1] === 0 || dilation[0] === 0 || dilation[1] === 0) throw new Error('conv2d: stride and dilation must be positive');
   const pads = pads2d(opts.padding, kh, kw, dilation[0], dilation[1], stride, 'conv2d');
   const patches = unfold(x, { kernel: [kh, kw], stride, dilation, pads, value: 0 }); // (N, Ho, Wo, C, kh, kw)
@@ -131,14 +123,18 @@ export interface ConvTranspose2dOptions {
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
   const where = 'convTranspose2d';
-  if (x.ndim !== 4 || weight.ndim !== 4) throw new Error(`${where}: expects input [N, Ci, H, W] and weight [Ci, Co/groups, kh, kw], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
+  if (x.ndim !== 4 || weight.ndim !== 4)
+    throw new Error(`${where}: expects input [N, Ci, H, W] and weight [Ci, Co/groups, kh, kw], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
   const groups = opts.groups ?? 1;
-  const [N, C, H, W] = x.shape, [Ci, Cg, kh, kw] = weight.shape;
+  const [N, C, H, W] = x.shape,
+    [Ci, Cg, kh, kw] = weight.shape;
   if (C !== Ci) throw new Error(`${where}: input has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Ci}: input ${fmtShape(x.shape)}`);
   if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0) throw new Error(`${where}: groups ${groups} must divide the input channels ${C}`);
   const Co = Cg * groups;
-  const stride = pair(opts.stride ?? 1, 'stride'), dilation = pair(opts.dilation ?? 1, 'dilation');
-  const [ph, pw] = pair(opts.padding ?? 0, 'padding'), [oph, opw] = pair(opts.outputPadding ?? 0, 'output padding');
+  const stride = pair(opts.stride ?? 1, 'stride'),
+    dilation = pair(opts.dilation ?? 1, 'dilation');
+  const [ph, pw] = pair(opts.padding ?? 0, 'padding'),
+    [oph, opw] = pair(opts.outputPadding ?? 0, 'output padding');
   if (stride[0] === 0 || stride[1] === 0 || dilation[0] === 0 || dilation[1] === 0) throw new Error(`${where}: stride and dilation must be positive`);
   if (oph >= Math.max(stride[0], dilation[0]) || opw >= Math.max(stride[1], dilation[1])) {
     throw new Error(`${where}: output padding ${oph}x${opw} must be smaller than the stride ${stride.join('x')} or the dilation ${dilation.join('x')}`);
@@ -153,10 +149,21 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const patches = permute(reshape(cols, [N, groups, Cg, kh, kw, H, W]), [0, 5, 6, 1, 2, 3, 4]); // (N, H, W, G, Co/G, kh, kw)
   // The output padding rows are the first cropped ones (pads p − op at the bottom/right); beyond the
   // full output (op > p) they get nothing and are zeros.
-  const pb = ph - oph, pr = pw - opw;
-  let y = fold(reshape(patches, [N, H, W, Co, kh, kw]), [N, Co, Ho + Math.min(pb, 0), Wo + Math.min(pr, 0)],
-    { kernel: [kh, kw], stride, dilation, pads: [ph, Math.max(pb, 0), pw, Math.max(pr, 0)] });
-  if (pb < 0 || pr < 0) y = pad(y, [[0, 0], [0, 0], [0, -Math.min(pb, 0)], [0, -Math.min(pr, 0)]]);
+  const pb = ph - oph,
+    pr = pw - opw;
+  let y = fold(reshape(patches, [N, H, W, Co, kh, kw]), [N, Co, Ho + Math.min(pb, 0), Wo + Math.min(pr, 0)], {
+    kernel: [kh, kw],
+    stride,
+    dilation,
+    pads: [ph, Math.max(pb, 0), pw, Math.max(pr, 0)],
+  });
+  if (pb < 0 || pr < 0)
+    y = pad(y, [
+      [0, 0],
+      [0, 0],
+      [0, -Math.min(pb, 0)],
+      [0, -Math.min(pr, 0)],
+    ]);
   return bias ? add(y, reshape(bias, [1, Co, 1, 1])) : y;
 }
 
@@ -165,7 +172,9 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   if (x.ndim !== 3 || weight.ndim !== 3) throw new Error(`conv1d: expects input [N, C, L] and weight [Co, C/groups, k], got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
   const p = opts.padding ?? 0;
   const y = conv2d(unsqueeze(x, 2), unsqueeze(weight, 2), bias, {
-    stride: [1, opts.stride ?? 1], dilation: [1, opts.dilation ?? 1], groups: opts.groups,
+    stride: [1, opts.stride ?? 1],
+    dilation: [1, opts.dilation ?? 1],
+    groups: opts.groups,
     padding: typeof p === 'number' ? [0, p] : p,
   });
   return squeeze(y, 2);
@@ -197,7 +206,8 @@ export interface Pool2dOptions {
 function poolPatches(x: Tensor, kernel: number | [number, number], opts: Pool2dOptions, value: number, where: string): Tensor {
   if (x.ndim !== 4) throw new Error(`${where}: expects input [N, C, H, W], got ${fmtShape(x.shape)}`);
   const [kh, kw] = pair(kernel, 'kernel size');
-  const stride = pair(opts.stride ?? [kh, kw], 'stride'), dilation = pair(opts.dilation ?? 1, 'dilation');
+  const stride = pair(opts.stride ?? [kh, kw], 'stride'),
+    dilation = pair(opts.dilation ?? 1, 'dilation');
   const [ph, pw] = pair(opts.padding ?? 0, 'padding');
   if (ph > kh / 2 || pw > kw / 2) throw new Error(`${where}: padding ${ph}x${pw} must be at most half the kernel ${kh}x${kw}`);
   const patches = unfold(x, { kernel: [kh, kw], stride, dilation, pads: [ph, ph, pw, pw], value }); // (N, Ho, Wo, C, kh, kw)
@@ -241,10 +251,12 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number, numbe
   if (H % oh === 0 && W % ow === 0) return avgPool2d(x, [H / oh, W / ow]);
   const rows: Tensor[] = [];
   for (let i = 0; i < oh; i++) {
-    const h0 = Math.floor((i * H) / oh), h1 = Math.ceil(((i + 1) * H) / oh);
+    const h0 = Math.floor((i * H) / oh),
+      h1 = Math.ceil(((i + 1) * H) / oh);
     const cells: Tensor[] = [];
     for (let j = 0; j < ow; j++) {
-      const w0 = Math.floor((j * W) / ow), w1 = Math.ceil(((j + 1) * W) / ow);
+      const w0 = Math.floor((j * W) / ow),
+        w1 = Math.ceil(((j + 1) * W) / ow);
       cells.push(mean(slice(slice(x, 2, h0, h1), 3, w0, w1), [2, 3])); // (N, C)
     }
     rows.push(stack(cells, 2)); // (N, C, ow)
@@ -252,23 +264,16 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number, numbe
   return stack(rows, 2); // (N, C, oh, ow)
 }
 
-/**
- * Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1-p).
- */
-export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generator): Tensor {
-  if (p < 0 || p > 1) throw new Error(`dropout: probability must be in [0, 1], got ${p}`);
-  if (!training || p === 0) return x;
-  if (p === 1) return mul(x, 0);
-  const keep = cast(greater(rand(x.shape, { generator, device: x.device, dtype: isFloat(x.dtype) ? x.dtype : 'float32' }), p), x.dtype);
-  return mul(x, mul(keep, 1 / (1 - p)));
-}
-
 function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
   switch (reduction) {
-    case 'mean': return mean(loss);
-    case 'sum': return sum(loss);
-    case 'none': return loss;
-    default: throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction as string}'`);
+    case 'mean':
+      return mean(loss);
+    case 'sum':
+      return sum(loss);
+    case 'none':
+      return loss;
+    default:
+      throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction as string}'`);
   }
 }
 
@@ -311,9 +316,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight
 /**
  * BCE on logits, stable: (1-y)x + (1+(pw-1)y)(log(1+e^{-|x|}) + max(-x, 0)).
  */
-export function binaryCrossEntropyWithLogits(
-  input: Tensor, target: Tensor, opts: { weight?: Tensor; posWeight?: Tensor | number; reduction?: Reduction } = {},
-): Tensor {
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: { weight?: Tensor; posWeight?: Tensor | number; reduction?: Reduction } = {}): Tensor {
   checkSame('binaryCrossEntropyWithLogits', input, target);
   const softplusNeg = add(log1p(exp(neg(abs(input)))), maximum(neg(input), 0)); // log(1 + e^{-x})
   const pw = opts.posWeight;
@@ -385,22 +388,32 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const reduction = opts.reduction ?? 'mean';
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim];
-  if (eps === 0 && !opts.weight && target.dtype === 'int32') {
-    const l = fusedCrossEntropy(input, target, opts.ignoreIndex ?? -100);
-    if (l) {
-      if (reduction === 'none') return l;
-      if (reduction === 'sum') return sum(l);
-      if (reduction === 'mean') return div(sum(l), sum(cast(notEqual(target, opts.ignoreIndex ?? -100), l.dtype)));
-      l.dispose();
-    }
+  if (
+    eps === 0 &&
+    !opts.weight &&
+    target.dtype === 'int32' &&
+    input.ndim === 2 &&
+    target.ndim === 1 &&
+    target.shape[0] === input.shape[0] &&
+    input.size > 0 &&
+    (reduction === 'none' || reduction === 'sum' || reduction === 'mean')
+  ) {
+    // Class indices into [N, C] logits: one fused op per row (ops/cross-entropy.ts), then the reduction.
+    const ignoreIndex = opts.ignoreIndex ?? -100;
+    const l = crossEntropyRows(input, target, ignoreIndex);
+    if (reduction === 'none') return l;
+    if (reduction === 'sum') return sum(l);
+    return div(sum(l), sum(cast(notEqual(target, ignoreIndex), l.dtype)));
   }
   const logp = logSoftmax(input, classDim);
   if (isFloat(target.dtype)) {
     // Probability targets: -Σ_c w_c y_c log p_c; mean divides by the number of samples.
     const indexShape = input.shape.filter((_, d) => d !== classDim);
     if (!shapesEqual(target.shape, input.shape) && shapesEqual(target.shape, indexShape)) {
-      throw new Error(`crossEntropy: the target is ${target.dtype} with shape ${fmtShape(target.shape)}, the shape of class indices, which must be int32 `
-        + `(target.int()); a float target holds class probabilities of the input's shape ${fmtShape(input.shape)}`);
+      throw new Error(
+        `crossEntropy: the target is ${target.dtype} with shape ${fmtShape(target.shape)}, the shape of class indices, which must be int32 ` +
+          `(target.int()); a float target holds class probabilities of the input's shape ${fmtShape(input.shape)}`,
+      );
     }
     checkSame('crossEntropy', input, target);
     const y = eps > 0 ? add(mul(target, 1 - eps), eps / C) : target;
@@ -429,44 +442,6 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   return add(mul(nll, 1 - eps), mul(smoothRed, eps / C));
 }
 
-/** Force the composed crossEntropy (composedOnly), or the fused forward with the composed backward (tests compare them). */
-export const crossEntropyOptions = { composedOnly: false, composedBackward: false };
-
-/**
- * The backend's fused per-row cross-entropy of logits [N, C] against int32 classes [N], where it has
- * one: l = logsumexp(x) − x[t] (0 on ignored rows), the reduction left to the caller. It saves the
- * logsumexp for the backward g ↦ (softmax(x) − onehot(t))·g, zero on ignored rows: the backend's
- * fused kernel when the backward is not itself recorded, else composed (differentiable).
- */
-function fusedCrossEntropy(x: Tensor, t: Tensor, ignoreIndex: number): Tensor | null {
-  const backend = x.storage.backend;
-  const kernel = backend.fused?.crossEntropy;
-  if (!kernel || crossEntropyOptions.composedOnly || x.ndim !== 2 || t.ndim !== 1) return null;
-  const [N, C] = x.shape;
-  if (t.storage.backend !== backend || t.shape[0] !== N || N === 0 || C === 0) return null;
-  const out = allocTensor(backend, [N], x.dtype), lse = allocTensor(backend, [N], x.dtype);
-  let ran = false;
-  try {
-    ran = kernel(x, t, ignoreIndex, out.storage, lse.storage);
-  } finally {
-    if (!ran) { out.dispose(); lse.dispose(); } // declined, or threw (a target out of range)
-  }
-  if (!ran) return null;
-  record('crossEntropy', [x, t, lse], out, (g) => scope(() => {
-    const back = backend.fused?.crossEntropyBackward;
-    if (back && !isGradEnabled() && !crossEntropyOptions.composedBackward) {
-      const dx = allocTensor(backend, [N, C], x.dtype);
-      if (back(x, t, lse, g, ignoreIndex, dx.storage)) return [dx, null, null];
-      dx.dispose();
-    }
-    const valid = cast(notEqual(t, ignoreIndex), x.dtype);
-    const onehot = cast(equal(reshape(arange(0, C, 1, { device: x.device, dtype: 'int32' }), [1, C]), unsqueeze(t, 1)), x.dtype);
-    return [mul(sub(softmax(x, 1), onehot), unsqueeze(mul(g, valid), 1)), null, null];
-  }));
-  lse.dispose(); // kept by the graph node while it needs it, freed now otherwise
-  return out;
-}
-
 /** KL divergence with log-probability input (reduction 'batchmean' divides by the batch size). */
 export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
   const l = opts.logTarget ? mul(exp(target), sub(target, input)) : mul(target, sub(clampLog(target), input));
@@ -474,6 +449,8 @@ export function klDiv(input: Tensor, target: Tensor, opts: { reduction?: Reducti
   return reduce(l, (opts.reduction ?? 'mean') as Reduction, 'klDiv');
 }
 
-export { scaledDotProductAttention, multiHeadAttentionForward, attentionOptions } from './layers/attention.js';
+export { linear } from './layers/linear.js';
+export { dropout } from './layers/dropout.js';
+export { scaledDotProductAttention, multiHeadAttentionForward } from './layers/attention.js';
 export { embedding } from './layers/embedding.js';
-export { batchNorm, layerNorm, rmsNorm, groupNorm, layerNormOptions } from './layers/norm.js';
+export { batchNorm, layerNorm, rmsNorm, groupNorm } from './layers/norm.js';

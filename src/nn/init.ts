@@ -9,7 +9,11 @@ import { mul, add } from '../ops/binary.js';
 import { cast } from '../ops/unary.js';
 
 function fill(t: Tensor, make: () => Tensor): Tensor {
-  noGrad(() => scope(() => { t.assignStorage(cast(make(), t.dtype)); }));
+  noGrad(() =>
+    scope(() => {
+      t.assignStorage(cast(make(), t.dtype));
+    }),
+  );
   return t;
 }
 
@@ -23,21 +27,33 @@ export function calculateFans(t: Tensor): { fanIn: number; fanOut: number } {
 /** Recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
 export function calculateGain(nonlinearity: string, param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'sigmoid': return 1;
-    case 'tanh': return 5 / 3;
-    case 'relu': return Math.SQRT2;
-    case 'leaky_relu': { const s = param ?? 0.01; return Math.sqrt(2 / (1 + s * s)); }
-    case 'selu': return 3 / 4;
-    default: throw new Error(`calculateGain: unknown nonlinearity '${nonlinearity}'`);
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'sigmoid':
+      return 1;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
+    case 'leaky_relu': {
+      const s = param ?? 0.01;
+      return Math.sqrt(2 / (1 + s * s));
+    }
+    case 'selu':
+      return 3 / 4;
+    default:
+      throw new Error(`calculateGain: unknown nonlinearity '${nonlinearity}'`);
   }
 }
 
 /** Options of the random initializers: the generator to draw from (default the global one). */
-export interface InitOptions { generator?: Generator }
+export interface InitOptions {
+  generator?: Generator;
+}
 
 /** Fill `t` in place with values from U(a, b) (default U(0, 1)); returns `t`. */
-export const uniform_ = (t: Tensor, a = 0, b = 1, o: InitOptions = {}): Tensor =>
-  fill(t, () => uniform(t.shape, a, b, { generator: o.generator, dtype: t.dtype, device: t.device }));
+export const uniform_ = (t: Tensor, a = 0, b = 1, o: InitOptions = {}): Tensor => fill(t, () => uniform(t.shape, a, b, { generator: o.generator, dtype: t.dtype, device: t.device }));
 /** Fill `t` in place with values from N(mean, std²) (default N(0, 1)); returns `t`. */
 export const normal_ = (t: Tensor, mean = 0, std = 1, o: InitOptions = {}): Tensor =>
   fill(t, () => add(mul(randn(t.shape, { generator: o.generator, dtype: t.dtype, device: t.device }), std), mean));

@@ -107,7 +107,9 @@ export class LoraLinear extends Module {
       throw new Error(`LoraLinear: the base layer must be a Linear or a Conv1D-style module (fanInFanOut = true, 2-D weight), got ${base.constructor.name}`);
     }
     const b = base as WeightModule;
-    const r = opts.r ?? 8, alpha = opts.alpha ?? 8, p = opts.dropout ?? 0;
+    const r = opts.r ?? 8,
+      alpha = opts.alpha ?? 8,
+      p = opts.dropout ?? 0;
     checkHyper('LoraLinear', r, alpha, p);
     this.#base = b;
     this.fanInFanOut = isFanInFanOut(base);
@@ -165,8 +167,10 @@ export class LoraLinear extends Module {
 
   override extraRepr(): string {
     const b = this.#base;
-    return `base=${b.constructor.name}(${b.extraRepr()}), r=${this.r}, lora_alpha=${this.alpha}, scaling=${this.scaling}, ` +
-      `fan_in_fan_out=${this.fanInFanOut ? 'True' : 'False'}, merged=${this.merged ? 'True' : 'False'}`;
+    return (
+      `base=${b.constructor.name}(${b.extraRepr()}), r=${this.r}, lora_alpha=${this.alpha}, scaling=${this.scaling}, ` +
+      `fan_in_fan_out=${this.fanInFanOut ? 'True' : 'False'}, merged=${this.merged ? 'True' : 'False'}`
+    );
   }
 }
 
@@ -202,7 +206,11 @@ export interface LoraConfig {
 }
 
 /** Where a module sits in its parent: `parent[key]` or `parent[key][index]`. */
-interface Slot { parent: Module; key: string; index?: number }
+interface Slot {
+  parent: Module;
+  key: string;
+  index?: number;
+}
 
 function slotsByModule(model: Module): Map<Module, { name: string; slot: Slot }[]> {
   const out = new Map<Module, { name: string; slot: Slot }[]>();
@@ -210,6 +218,7 @@ function slotsByModule(model: Module): Map<Module, { name: string; slot: Slot }[
     for (const [childName, child] of parent.namedChildren()) {
       const name = prefix ? `${prefix}.${childName}` : childName;
       let slot: Slot;
+      // biome-ignore lint/suspicious/noExplicitAny: a child module's field, found by name
       if ((parent as any)[childName] === child) slot = { parent, key: childName };
       else {
         const dot = childName.lastIndexOf('.');
@@ -226,7 +235,9 @@ function slotsByModule(model: Module): Map<Module, { name: string; slot: Slot }[
 }
 
 function setSlot(s: Slot, m: Module): void {
+  // biome-ignore lint/suspicious/noExplicitAny: replaces a child module's field, found by name
   if (s.index === undefined) (s.parent as any)[s.key] = m;
+  // biome-ignore lint/suspicious/noExplicitAny: an element of a module-array field
   else (s.parent as any)[s.key][s.index] = m;
 }
 
@@ -281,7 +292,10 @@ const savedFlags = new WeakMap<Module, Map<Parameter, boolean>>();
  * changed in place (`lora.model` is the same object) and is used as before.
  */
 export class LoraModel {
-  constructor(readonly model: Module, readonly config: LoraConfig) {}
+  constructor(
+    readonly model: Module,
+    readonly config: LoraConfig,
+  ) {}
 
   /** The adapted layers with their dotted paths. */
   loraModules(): [string, LoraLinear][] {
@@ -295,7 +309,8 @@ export class LoraModel {
 
   /** Trainable and total parameter elements (PEFT's print_trainable_parameters numbers). */
   parameterCounts(): { trainable: number; all: number; percent: number } {
-    const all = this.model.numParams(), trainable = this.model.numParams(true);
+    const all = this.model.numParams(),
+      trainable = this.model.numParams(true);
     return { trainable, all, percent: all ? (100 * trainable) / all : 0 };
   }
 
@@ -350,7 +365,11 @@ export class LoraModel {
       use_rslora: c.useRslora,
     };
     // PEFT writes json.dumps(config, indent=2, sort_keys=True)
-    return Object.fromEntries(Object.keys(cfg).sort().map((k) => [k, cfg[k]]));
+    return Object.fromEntries(
+      Object.keys(cfg)
+        .sort()
+        .map((k) => [k, cfg[k]]),
+    );
   }
 
   /**
@@ -398,7 +417,9 @@ export function injectLora(model: Module, opts: InjectLoraOptions): LoraModel {
 
 /** injectLora, with errors prefixed by `where` (loadAdapter names the adapter_config.json). */
 function inject(model: Module, opts: InjectLoraOptions, where: string): LoraModel {
-  const r = opts.r ?? 8, alpha = opts.alpha ?? 8, dropout = opts.dropout ?? 0;
+  const r = opts.r ?? 8,
+    alpha = opts.alpha ?? 8,
+    dropout = opts.dropout ?? 0;
   checkHyper(where, r, alpha, dropout);
   const bias = opts.bias ?? 'none';
   if (bias !== 'none') throw new Error(`${where}: bias '${bias}' is not supported; only 'none' (PEFT's default)`);
@@ -417,8 +438,7 @@ function inject(model: Module, opts: InjectLoraOptions, where: string): LoraMode
     const hits = places.filter((p) => matchesTarget(t, p.name));
     if (!hits.length) continue;
     if (!isLoraTargetable(m)) {
-      throw new Error(`${where}: target module ${hits[0].name} (${m.constructor.name}) is not supported; ` +
-        'LoRA applies to Linear and Conv1D-style modules (fanInFanOut = true)');
+      throw new Error(`${where}: target module ${hits[0].name} (${m.constructor.name}) is not supported; ` + 'LoRA applies to Linear and Conv1D-style modules (fanInFanOut = true)');
     }
     if (places.length > 1) {
       throw new Error(`${where}: module ${places[0].name} is shared (also at ${places[1].name}); LoRA on a shared module is not supported`);
@@ -427,8 +447,14 @@ function inject(model: Module, opts: InjectLoraOptions, where: string): LoraMode
   }
   if (!targets.length) {
     const names = typeof t === 'string' ? `'${t}'` : JSON.stringify(t);
-    throw new Error(`${where}: target modules ${names} not found in the model; its Linear/Conv1D modules are: ` +
-      [...slots].filter(([m]) => isLoraTargetable(m)).map(([, p]) => p[0].name).slice(0, 20).join(', '));
+    throw new Error(
+      `${where}: target modules ${names} not found in the model; its Linear/Conv1D modules are: ` +
+        [...slots]
+          .filter(([m]) => isLoraTargetable(m))
+          .map(([, p]) => p[0].name)
+          .slice(0, 20)
+          .join(', '),
+    );
   }
   const flags = new Map<Parameter, boolean>();
   for (const p of model.parameters()) {
@@ -440,7 +466,11 @@ function inject(model: Module, opts: InjectLoraOptions, where: string): LoraMode
   }
   savedFlags.set(model, flags);
   return new LoraModel(model, {
-    r, alpha, dropout, useRslora: opts.useRslora ?? false, bias,
+    r,
+    alpha,
+    dropout,
+    useRslora: opts.useRslora ?? false,
+    bias,
     targetModules: typeof t === 'string' ? t : [...new Set(t)],
     fanInFanOut: targets.some(([m]) => isFanInFanOut(m)),
   });
@@ -487,6 +517,7 @@ export function mergeAndUnload(model: Module | LoraModel): Module {
 const ADAPTER_CONFIG_MAX_BYTES = 16 * 2 ** 20;
 
 /** LoraConfig's numbers and flags, each checked (a file may hold anything). */
+// biome-ignore lint/suspicious/noExplicitAny: adapter_config.json as read; each field is checked
 function hyperparameters(cfg: Record<string, any>, path: string): Required<LoraLinearOptions> & { targetModules: string[] | string } {
   const where = `loadAdapter: ${path}`;
   const field = <T>(key: string, dflt: T, ok: (v: unknown) => boolean, what: string): T => {
@@ -504,6 +535,7 @@ function hyperparameters(cfg: Record<string, any>, path: string): Required<LoraL
 }
 
 /** Settings of PEFT's LoraConfig that change the adapter's meaning and are not implemented here. */
+// biome-ignore lint/suspicious/noExplicitAny: adapter_config.json as read
 function checkSupported(cfg: Record<string, any>, path: string): void {
   const bad: string[] = [];
   if (cfg.peft_type !== 'LORA') throw new Error(`loadAdapter: ${path} has peft_type ${JSON.stringify(cfg.peft_type)}; only LORA adapters are supported`);
@@ -513,8 +545,8 @@ function checkSupported(cfg: Record<string, any>, path: string): void {
   if (cfg.rank_pattern && Object.keys(cfg.rank_pattern).length) bad.push('rank_pattern');
   if (cfg.alpha_pattern && Object.keys(cfg.alpha_pattern).length) bad.push('alpha_pattern');
   if (cfg.layers_to_transform != null) bad.push('layers_to_transform');
-  if (cfg.modules_to_save != null && cfg.modules_to_save.length) bad.push('modules_to_save');
-  if (cfg.exclude_modules != null && cfg.exclude_modules.length) bad.push('exclude_modules');
+  if (cfg.modules_to_save?.length) bad.push('modules_to_save');
+  if (cfg.exclude_modules?.length) bad.push('exclude_modules');
   if (cfg.layer_replication != null) bad.push('layer_replication');
   if (bad.length) throw new Error(`loadAdapter: ${path} uses ${bad.join(', ')}, which this LoRA implementation does not support`);
   if (cfg.target_modules == null) throw new Error(`loadAdapter: ${path} has no target_modules`);
@@ -543,7 +575,9 @@ export async function loadAdapter(model: Module, dir: string, opts: { isTrainabl
     adapters++;
     const want = isA ? [hyper.r, shape[1]] : [shape[0], hyper.r];
     if (!shapesEqual(shape, want)) {
-      throw new Error(`loadAdapter: ${weightsPath} does not fit ${cfgPath}: size mismatch for ${k}: the file has shape ${fmtShape(shape)}, the model needs ${fmtShape(want)} (r ${hyper.r})`);
+      throw new Error(
+        `loadAdapter: ${weightsPath} does not fit ${cfgPath}: size mismatch for ${k}: the file has shape ${fmtShape(shape)}, the model needs ${fmtShape(want)} (r ${hyper.r})`,
+      );
     }
   }
   if (!adapters) throw new Error(`loadAdapter: ${weightsPath} holds no LoRA weights (no '*.lora_A.weight' or '*.lora_B.weight')`);

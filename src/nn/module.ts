@@ -34,16 +34,18 @@ export abstract class Module {
   /** @internal names of fields that are buffers (saved in the state dict, not trained) */
   private readonly bufferNames = new Set<string>();
 
+  // biome-ignore lint/suspicious/noExplicitAny: each module types its own forward (tensors, tuples, caches), as torch's
   abstract forward(...args: any[]): any;
 
   /** Same as forward (PyTorch's module(x)). */
+  // biome-ignore lint/suspicious/noExplicitAny: the arguments and result of forward
   call(...args: any[]): any {
     return this.forward(...args);
   }
 
   /** Store a non-trainable tensor saved in the state dict (running statistics, masks). */
   registerBuffer(name: string, value: Tensor | null, persistent = true): void {
-    (this as any)[name] = value ? value.keep() : null;
+    (this as unknown as Record<string, unknown>)[name] = value ? value.keep() : null;
     if (persistent) this.bufferNames.add(name);
   }
 
@@ -94,7 +96,7 @@ export abstract class Module {
   *namedBuffers(): Generator<[string, Tensor]> {
     for (const [modName, m] of this.namedModules()) {
       for (const key of m.bufferNames) {
-        const t = (m as any)[key];
+        const t = (m as unknown as Record<string, unknown>)[key];
         if (t instanceof Tensor) yield [modName ? `${modName}.${key}` : key, t];
       }
     }
@@ -107,7 +109,7 @@ export abstract class Module {
       const pre = modName ? `${modName}.` : '';
       for (const [key, p] of m.ownParameters()) sd[pre + key] = p;
       for (const key of m.bufferNames) {
-        const t = (m as any)[key];
+        const t = (m as unknown as Record<string, unknown>)[key];
         if (t instanceof Tensor) sd[pre + key] = t;
       }
     }
@@ -163,7 +165,9 @@ export abstract class Module {
 
   /** Number of parameter elements (trainable only unless all). */
   numParams(trainableOnly = false): number {
-    return this.parameters().filter((p) => !trainableOnly || p.requiresGrad).reduce((s, p) => s + p.size, 0);
+    return this.parameters()
+      .filter((p) => !trainableOnly || p.requiresGrad)
+      .reduce((s, p) => s + p.size, 0);
   }
 
   /**
@@ -196,8 +200,12 @@ export abstract class Module {
     return this;
   }
 
-  double(): this { return this.to('float64'); }
-  float(): this { return this.to('float32'); }
+  double(): this {
+    return this.to('float64');
+  }
+  float(): this {
+    return this.to('float32');
+  }
 
   /** Apply fn to every module (children first, then this), as torch's module.apply. */
   apply(fn: (m: Module) => void): this {

@@ -59,7 +59,8 @@ export function l2Penalty(params: Iterable<Tensor> | Module, lambda: number, opt
 
 /** l1·Σ|w| + l2·Σw² (Keras' L1L2 regularizer); a term whose factor is 0 is skipped. */
 export function l1l2Penalty(params: Iterable<Tensor> | Module, factors: { l1?: number; l2?: number }, opts: PenaltyOptions = {}): Tensor {
-  const l1 = factors.l1 ?? 0, l2 = factors.l2 ?? 0;
+  const l1 = factors.l1 ?? 0,
+    l2 = factors.l2 ?? 0;
   checkLambda('l1l2Penalty', l1);
   checkLambda('l1l2Penalty', l2);
   const list = penalized('l1l2Penalty', params, opts);

@@ -1,19 +1,20 @@
 // Activations and normalizers composed from primitives: relu, sigmoid, gelu, softmax, logSoftmax, ...
+// GELU, softmax and log-softmax are fused ops: a backend may run each as one kernel (dispatchFused).
 
-import type { Tensor } from '../tensor/tensor.js';
+import { allocTensor, type Tensor } from '../tensor/tensor.js';
 import { add, div, greater, less, mul, sub, where, maximum } from './binary.js';
 import { erf, exp, log, tanh, neg, log1p, abs } from './unary.js';
 import { max, sum } from './reduce.js';
-import { detach, record } from '../autograd/tape.js';
-import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import { allocTensor } from '../backends/dispatch.js';
+import { record, withGradMode } from './tape.js';
+import { dispatchFused } from '../backends/dispatch.js';
+import type { FusedRule } from './rule.js';
 
 /**
  * max(x, 0) as torch.relu: NaN stays NaN (a diverging run stays visible) and −0 stays −0; the
  * gradient is 0 where x ≤ 0, as PyTorch's (and 0 at NaN, where PyTorch passes the gradient on).
  */
 export function relu(x: Tensor): Tensor {
-  const y = noGrad(() => where(less(x, 0), 0, x));
+  const y = withGradMode(false, () => where(less(x, 0), 0, x));
   record('relu', [x], y, (g) => [where(greater(x, 0), g, 0)]);
   return y;
 }
@@ -42,20 +43,12 @@ export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
 
 /**
  * GELU: x·Φ(x) with the exact erf form (PyTorch's default) or the tanh approximation
- * 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) used by GPT-2.
+ * 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) used by GPT-2. A fused op: one kernel pass where the
+ * backend has one, instead of about nine.
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  const fused = fusedGelu(x, approximate);
-  if (fused) return fused;
-  if (approximate === 'tanh') {
-    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-    return mul(mul(x, 0.5), add(tanh(inner), 1));
-  }
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  return dispatchFused(geluRule, [x], { approximate });
 }
-
-/** Force the composed GELU (composedOnly), or the fused forward with the composed backward (tests). */
-export const geluOptions = { composedOnly: false, composedBackward: false };
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -75,65 +68,73 @@ function geluGrad(x: Tensor, approximate: 'none' | 'tanh'): Tensor {
   return add(cdf, mul(x, pdf));
 }
 
-/**
- * The backend's fused GELU where it has one (one pass instead of about nine), with its fused
- * backward when the backward is not itself recorded, else the composed derivative.
- */
-function fusedGelu(x: Tensor, approximate: 'none' | 'tanh'): Tensor | null {
-  const backend = x.storage.backend;
-  const kernel = backend.fused?.gelu;
-  if (!kernel || geluOptions.composedOnly) return null;
-  const out = allocTensor(backend, x.shape, x.dtype);
-  if (!kernel(x, out.storage, approximate)) {
+/** GELU as a fused op: the backend's kernel and its backward kernel, else the composed forms. */
+const geluRule: FusedRule<[Tensor], { approximate: 'none' | 'tanh' }> = {
+  name: 'gelu',
+  kernel: 'gelu',
+  composed: ([x], { approximate }) => {
+    if (approximate === 'tanh') {
+      const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+      return mul(mul(x, 0.5), add(tanh(inner), 1));
+    }
+    return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  },
+  forward: (fused, backend, [x], { approximate }) => {
+    const out = allocTensor(backend, x.shape, x.dtype);
+    if (fused.gelu!(x, out.storage, approximate)) return { out, saved: [] };
     out.dispose();
     return null;
-  }
-  record('gelu', [x], out, (g) => {
-    const back = backend.fused?.geluBackward;
-    if (back && !isGradEnabled() && !geluOptions.composedBackward) {
-      const dx = allocTensor(backend, x.shape, x.dtype);
-      if (back(g, x, dx.storage, approximate)) return [dx];
+  },
+  vjp: (g, [x], _out, _saved, { approximate }, fused) => {
+    if (fused?.geluBackward) {
+      const dx = allocTensor(x.storage.backend, x.shape, x.dtype);
+      if (fused.geluBackward(g, x, dx.storage, approximate)) return [dx];
       dx.dispose();
     }
     return [mul(g, geluGrad(x, approximate))];
-  });
-  return out;
-}
+  },
+};
 
 /** e^{x_i} / Σ e^{x_j} along dim; the max is subtracted first (its gradient cancels, so detached). */
 export function softmax(x: Tensor, dim = -1): Tensor {
-  const fused = fusedSoftmax(x, dim, false);
-  if (fused) return fused;
-  const e = exp(sub(x, detach(max(x, dim, true))));
-  return div(e, sum(e, dim, true));
+  return lastAxis(x, dim) ? dispatchFused(softmaxRule, [x], {}) : composedSoftmax(x, dim);
 }
 
 /** x - log Σ e^x along dim, stable. */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
-  const fused = fusedSoftmax(x, dim, true);
-  if (fused) return fused;
-  const shifted = sub(x, detach(max(x, dim, true)));
+  return lastAxis(x, dim) ? dispatchFused(logSoftmaxRule, [x], {}) : composedLogSoftmax(x, dim);
+}
+
+function composedSoftmax(x: Tensor, dim: number): Tensor {
+  const e = exp(sub(x, max(x, dim, true).detach()));
+  return div(e, sum(e, dim, true));
+}
+
+function composedLogSoftmax(x: Tensor, dim: number): Tensor {
+  const shifted = sub(x, max(x, dim, true).detach());
   return sub(shifted, log(sum(exp(shifted), dim, true)));
 }
 
-/** Force the composed softmax/logSoftmax (tests compare them with the fused kernels). */
-export const softmaxOptions = { composedOnly: false };
+/** Whether dim is x's last axis: the case the fused kernels take. */
+const lastAxis = (x: Tensor, dim: number): boolean => x.ndim > 0 && (dim < 0 ? dim + x.ndim : dim) === x.ndim - 1;
 
 /**
- * The backend's fused kernel for the last axis, where it has one, with the composed versions'
- * gradients: softmax y: g ↦ y·(g − Σ g·y); log-softmax y: g ↦ g − e^y·Σ g.
+ * Softmax (or log-softmax) over the last axis as a fused op: the backend's kernel, with the
+ * composed versions' gradients: softmax y: g ↦ y·(g − Σ g·y); log-softmax y: g ↦ g − e^y·Σ g.
  */
-function fusedSoftmax(x: Tensor, dim: number, isLog: boolean): Tensor | null {
-  const kernel = x.storage.backend.fused?.softmax;
-  if (!kernel || softmaxOptions.composedOnly || x.ndim === 0) return null;
-  if ((dim < 0 ? dim + x.ndim : dim) !== x.ndim - 1) return null;
-  const out = allocTensor(x.storage.backend, x.shape, x.dtype);
-  if (!kernel(x, out.storage, isLog)) {
-    out.dispose();
-    return null;
-  }
-  record(isLog ? 'logSoftmax' : 'softmax', [x], out, (g) => [isLog
-    ? sub(g, mul(exp(out), sum(g, -1, true)))
-    : mul(out, sub(g, sum(mul(g, out), -1, true)))]);
-  return out;
+function softmaxRuleOf(isLog: boolean): FusedRule<[Tensor], {}> {
+  return {
+    name: isLog ? 'logSoftmax' : 'softmax',
+    kernel: 'softmax',
+    composed: ([x]) => (isLog ? composedLogSoftmax : composedSoftmax)(x, -1),
+    forward: (fused, backend, [x]) => {
+      const out = allocTensor(backend, x.shape, x.dtype);
+      if (fused.softmax!(x, out.storage, isLog)) return { out, saved: [] };
+      out.dispose();
+      return null;
+    },
+    vjp: (g, _x, out) => [isLog ? sub(g, mul(exp(out), sum(g, -1, true))) : mul(out, sub(g, sum(mul(g, out), -1, true)))],
+  };
 }
+const softmaxRule = softmaxRuleOf(false),
+  logSoftmaxRule = softmaxRuleOf(true);

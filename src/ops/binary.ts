@@ -1,7 +1,7 @@
 // Elementwise binary primitives with NumPy broadcasting and dtype promotion, where(), and their
 // derivatives. Broadcast inputs reach kernels as stride-0 views; expand's own rule sums gradients back.
 
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor, TensorOrScalar } from '../tensor/tensor.js';
 import type { BinaryPrim } from '../backends/backend.js';
 import { dispatch } from '../backends/dispatch.js';
 import { broadcastShapes } from '../tensor/shape.js';
@@ -9,7 +9,7 @@ import { isFloat, promote, type DType } from '../tensor/dtype.js';
 import type { Rules } from './rule.js';
 import { expand } from './movement.js';
 import { cast, log, neg } from './unary.js';
-import { isTensor, scalarDType, scalarFor, type TensorOrScalar } from './util.js';
+import { isTensor, scalarDType, scalarFor } from './util.js';
 
 const elementwise = ([a]: Tensor[]) => ({ shape: [...a.shape], dtype: a.dtype });
 const compare = ([a]: Tensor[]) => ({ shape: [...a.shape], dtype: 'bool' as DType });
@@ -22,20 +22,17 @@ export const binaryRules: Rules<BinaryPrim | 'where'> = {
   add: { shape: elementwise, vjp: (g) => [g, g] }, // d(a+b) = (1, 1)
   sub: { shape: elementwise, vjp: (g) => [g, neg(g)] }, // d(a-b) = (1, -1)
   mul: { shape: elementwise, vjp: (g, [a, b]) => [mul(g, b), mul(g, a)] }, // d(ab) = (b, a)
-  div: { shape: elementwise, vjp: (g, [a, b], out) => [div(g, b), neg(div(mul(g, out), b))] }, // d(a/b) = (1/b, -a/b²)
+  div: { shape: elementwise, vjp: (g, [, b], out) => [div(g, b), neg(div(mul(g, out), b))] }, // d(a/b) = (1/b, -a/b²)
   pow: {
     shape: elementwise,
     // d a^b = (b·a^(b-1), a^b·ln a); the exponent's gradient is 0 where a = 0 (PyTorch's convention)
-    vjp: (g, [a, b], out) => [
-      mul(g, mul(b, pow(a, sub(b, 1)))),
-      mul(g, where(equal(a, 0), 0, mul(out, log(a)))),
-    ],
+    vjp: (g, [a, b], out) => [mul(g, mul(b, pow(a, sub(b, 1)))), mul(g, where(equal(a, 0), 0, mul(out, log(a))))],
   },
   // d max(a,b): to the larger input; ties split the gradient in half (as torch.maximum does)
   maximum: { shape: elementwise, vjp: (g, [a, b]) => splitTies(g, greater(a, b), equal(a, b)) },
   minimum: { shape: elementwise, vjp: (g, [a, b]) => splitTies(g, less(a, b), equal(a, b)) },
-  less: { shape: compare },
-  equal: { shape: compare },
+  less: { shape: compare, vjp: 'none' }, // a bool output: no gradient
+  equal: { shape: compare, vjp: 'none' },
   // d where(c, a, b) = (-, [c], [!c])
   where: {
     shape: ([, a]) => ({ shape: [...a.shape], dtype: a.dtype }),
@@ -52,13 +49,20 @@ function splitTies(g: Tensor, first: Tensor, tie: Tensor): Tensor[] {
 /** Broadcast two operands (numbers take the tensor's dtype) and promote to a common dtype. */
 function operands(op: string, a: TensorOrScalar, b: TensorOrScalar, floatOnly = false): [Tensor, Tensor] {
   let ta: Tensor, tb: Tensor;
-  if (isTensor(a) && isTensor(b)) { ta = a; tb = b; }
-  else if (isTensor(a)) { ta = a; tb = scalarFor(b as number, scalarDType(b as number, a.dtype), a.device); }
-  else if (isTensor(b)) { tb = b; ta = scalarFor(a as number, scalarDType(a as number, b.dtype), b.device); }
-  else throw new Error(`${op}: at least one operand must be a tensor`);
+  if (isTensor(a) && isTensor(b)) {
+    ta = a;
+    tb = b;
+  } else if (isTensor(a)) {
+    ta = a;
+    tb = scalarFor(b as number, scalarDType(b as number, a.dtype), a.device);
+  } else if (isTensor(b)) {
+    tb = b;
+    ta = scalarFor(a as number, scalarDType(a as number, b.dtype), b.device);
+  } else throw new Error(`${op}: at least one operand must be a tensor`);
   let dtype = promote(ta.dtype, tb.dtype);
   if (floatOnly && !isFloat(dtype)) dtype = 'float32';
-  ta = cast(ta, dtype); tb = cast(tb, dtype);
+  ta = cast(ta, dtype);
+  tb = cast(tb, dtype);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
   return [expand(ta, shape), expand(tb, shape)];
 }
@@ -67,8 +71,8 @@ function binary(op: BinaryPrim, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   const arith = op === 'add' || op === 'sub' || op === 'mul' || op === 'maximum' || op === 'minimum';
   const [x, y] = operands(op, a, b, !arith && op !== 'less' && op !== 'equal');
   // bool arithmetic is done in int32 (true + true = 2), except where PyTorch keeps bool logic.
-  if (arith && x.dtype === 'bool') return dispatch(op, [cast(x, 'int32'), cast(y, 'int32')], {});
-  return dispatch(op, [x, y], {});
+  if (arith && x.dtype === 'bool') return dispatch(binaryRules, op, [cast(x, 'int32'), cast(y, 'int32')], {});
+  return dispatch(binaryRules, op, [x, y], {});
 }
 
 /** a + b with broadcasting. @example add(x, 1) */
@@ -120,10 +124,10 @@ export const clamp = (x: Tensor, min?: number | null, max?: number | null): Tens
 
 /** Elementwise choice: cond ? a : b, with broadcasting of all three. */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
-  let [x, y] = isTensor(a) || isTensor(b) ? operands('where', a, b)
-    : [scalarFor(a as number, 'float32', cond.device), scalarFor(b as number, 'float32', cond.device)];
+  let [x, y] = isTensor(a) || isTensor(b) ? operands('where', a, b) : [scalarFor(a as number, 'float32', cond.device), scalarFor(b as number, 'float32', cond.device)];
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
   const c = expand(cast(cond, 'bool'), shape);
-  x = expand(x, shape); y = expand(y, shape);
-  return dispatch('where', [c, x, y], {});
+  x = expand(x, shape);
+  y = expand(y, shape);
+  return dispatch(binaryRules, 'where', [c, x, y], {});
 }

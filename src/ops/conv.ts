@@ -11,7 +11,10 @@ export type WindowParams = Omit<PrimParams['unfold'], 'value'>;
 
 /** Output height and width of windows over an [N, C, H, W] input. */
 export function windowOutput(H: number, W: number, p: WindowParams): [number, number] {
-  const [kh, kw] = p.kernel, [sh, sw] = p.stride, [dh, dw] = p.dilation, [pt, pb, pl, pr] = p.pads;
+  const [kh, kw] = p.kernel,
+    [sh, sw] = p.stride,
+    [dh, dw] = p.dilation,
+    [pt, pb, pl, pr] = p.pads;
   return [Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1, Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1];
 }
 
@@ -39,7 +42,7 @@ export function unfold(x: Tensor, p: PrimParams['unfold']): Tensor {
   if (Ho <= 0 || Wo <= 0 || [...p.kernel, ...p.stride, ...p.dilation].some((v) => !Number.isInteger(v) || v <= 0)) {
     throw new Error(`unfold: kernel ${p.kernel.join('x')} (stride ${p.stride.join('x')}, dilation ${p.dilation.join('x')}) does not fit the padded input ${fmtShape(x.shape)}`);
   }
-  return dispatch('unfold', [x], p);
+  return dispatch(convRules, 'unfold', [x], p);
 }
 
 /** Sum patches [N, Ho, Wo, C, kh, kw] back into an [N, C, H, W] image of `shape`. */
@@ -50,5 +53,5 @@ export function fold(patches: Tensor, shape: [number, number, number, number], p
   if (patches.ndim !== 6 || patches.shape.some((d, i) => d !== want[i])) {
     throw new Error(`fold: patches ${fmtShape(patches.shape)} do not match ${fmtShape(want)} for output ${fmtShape(shape)}`);
   }
-  return dispatch('fold', [patches], { ...p, shape });
+  return dispatch(convRules, 'fold', [patches], { ...p, shape });
 }

@@ -40,7 +40,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   if (index.ndim !== x.ndim || index.shape.some((d, i) => i !== axis && d > x.shape[i])) {
     throw new Error(`gather: index shape ${fmtShape(index.shape)} does not fit input ${fmtShape(x.shape)} at dimension ${axis}`);
   }
-  return dispatch('gather', [x, index], { axis });
+  return dispatch(indexRules, 'gather', [x, index], { axis });
 }
 
 /** zeros(shape).scatter_add_(dim, index, src) (torch.Tensor.scatter_add on a zero tensor). */
@@ -50,7 +50,7 @@ export function scatterAdd(index: Tensor, src: Tensor, dim: number, shape: reado
   if (index.ndim !== src.ndim || index.ndim !== shape.length || index.shape.some((d, i) => d > src.shape[i] || (i !== axis && d > shape[i]))) {
     throw new Error(`scatterAdd: index ${fmtShape(index.shape)}, src ${fmtShape(src.shape)} and output ${fmtShape(shape)} do not fit`);
   }
-  return dispatch('scatterAdd', [index, src], { axis, shape: [...shape] });
+  return dispatch(indexRules, 'scatterAdd', [index, src], { axis, shape: [...shape] });
 }
 
 /**
@@ -62,7 +62,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const axis = normAxis('indexSelect', dim, x.ndim);
   const flat = reshape(index, [-1]);
   // index [n] -> shape of x with axis replaced by n, broadcast over the other dims
-  const idxShape = x.shape.map((d, i) => (i === axis ? flat.shape[0] : 1));
+  const idxShape = x.shape.map((_d, i) => (i === axis ? flat.shape[0] : 1));
   const outShape = x.shape.map((d, i) => (i === axis ? flat.shape[0] : d));
   const r = gather(x, axis, expand(reshape(flat, idxShape), outShape));
   if (index.ndim === 1) return r;

@@ -25,12 +25,14 @@ export const matmulRules: Rules<'matmul'> = {
 
 /** Whether the last two dims are a transposed contiguous matrix (column-major), as x.T is. */
 function isTransposed(t: Tensor): boolean {
-  const n = t.ndim, s = t.strides, sh = t.shape;
+  const n = t.ndim,
+    s = t.strides,
+    sh = t.shape;
   return n >= 2 && sh[n - 1] > 1 && sh[n - 2] > 1 && s[n - 2] === 1 && s[n - 1] === sh[n - 2];
 }
 
 function matmulRaw(a: Tensor, b: Tensor): Tensor {
-  return dispatch('matmul', [a, b], {});
+  return dispatch(matmulRules, 'matmul', [a, b], {});
 }
 
 /**
@@ -39,11 +41,14 @@ function matmulRaw(a: Tensor, b: Tensor): Tensor {
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: both arguments need at least 1 dimension, got ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
-  const k1 = a.shape[a.ndim - 1], k2 = b.shape[b.ndim === 1 ? 0 : b.ndim - 2];
+  const k1 = a.shape[a.ndim - 1],
+    k2 = b.shape[b.ndim === 1 ? 0 : b.ndim - 2];
   if (k1 !== k2) throw new Error(`matmul: inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
   const dtype = promote(a.dtype, b.dtype);
-  let x = cast(a, dtype), y = cast(b, dtype);
-  const aVec = x.ndim === 1, bVec = y.ndim === 1;
+  let x = cast(a, dtype),
+    y = cast(b, dtype);
+  const aVec = x.ndim === 1,
+    bVec = y.ndim === 1;
   if (aVec) x = unsqueeze(x, 0);
   if (bVec) y = unsqueeze(y, 1);
   const batch = broadcastShapes('matmul', x.shape.slice(0, -2), y.shape.slice(0, -2));

@@ -1,12 +1,11 @@
 // Movement ops. Views (reshape, permute, expand, slice, squeeze) only change shape metadata and
 // share storage; copy, concat and pad are primitives. Each has its gradient rule beside it.
 
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, type IndexSpec } from '../tensor/tensor.js';
 import { contiguousStrides, fmtShape, isContiguous, normAxis, sizeOf } from '../tensor/shape.js';
 import { dispatch } from '../backends/dispatch.js';
-import { record } from '../autograd/tape.js';
+import { record } from './tape.js';
 import type { Rules } from './rule.js';
-import { sum } from './reduce.js';
 
 /**
  * Shape and dtype rules and vector-Jacobian products of the copy, concat and pad primitives (used
@@ -26,7 +25,11 @@ export const movementRules: Rules<'copy' | 'concat' | 'pad'> = {
     // d concat / dx_i = the slice of the output that came from x_i
     vjp: (g, xs, _o, { axis }) => {
       let start = 0;
-      return xs.map((x) => { const s = narrow(g, axis, start, x.shape[axis]); start += x.shape[axis]; return s; });
+      return xs.map((x) => {
+        const s = narrow(g, axis, start, x.shape[axis]);
+        start += x.shape[axis];
+        return s;
+      });
     },
   },
   pad: {
@@ -34,7 +37,9 @@ export const movementRules: Rules<'copy' | 'concat' | 'pad'> = {
     // d pad(x) / dx = crop back to the interior
     vjp: (g, [x], _o, { pads }) => {
       let r = g;
-      pads.forEach(([before], d) => { if (r.shape[d] !== x.shape[d]) r = narrow(r, d, before, x.shape[d]); });
+      pads.forEach(([before], d) => {
+        if (r.shape[d] !== x.shape[d]) r = narrow(r, d, before, x.shape[d]);
+      });
       return [r];
     },
   },
@@ -72,7 +77,10 @@ export function viewStrides(oldShape: readonly number[], oldStrides: readonly nu
   if (oldShape.length === 0) return shape.map(() => 1);
   const out = new Array<number>(shape.length).fill(0);
   if (sizeOf(oldShape) === 0) return contiguousStrides(shape);
-  let viewD = shape.length - 1, chunkBase = oldStrides[oldStrides.length - 1], tensorNumel = 1, viewNumel = 1;
+  let viewD = shape.length - 1,
+    chunkBase = oldStrides[oldStrides.length - 1],
+    tensorNumel = 1,
+    viewNumel = 1;
   for (let d = oldShape.length - 1; d >= 0; d--) {
     tensorNumel *= oldShape[d];
     if (d === 0 || (oldShape[d - 1] !== 1 && oldStrides[d - 1] !== tensorNumel * chunkBase)) {
@@ -106,7 +114,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 export function view(x: Tensor, shape: readonly number[]): Tensor {
   const s = resolveShape('view', x, shape);
   const v = reshapeView(x, s);
-  if (!v) throw new Error(`view: the strides of a tensor of shape ${fmtShape(x.shape)} (strides ${fmtShape(x.strides)}) do not allow shape ${fmtShape(s)} without a copy; use reshape()`);
+  if (!v)
+    throw new Error(`view: the strides of a tensor of shape ${fmtShape(x.shape)} (strides ${fmtShape(x.strides)}) do not allow shape ${fmtShape(s)} without a copy; use reshape()`);
   return v;
 }
 
@@ -123,7 +132,8 @@ function reshapeView(x: Tensor, s: number[]): Tensor | null {
  */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
-  const s = normAxis('flatten', startDim, x.ndim), e = normAxis('flatten', endDim, x.ndim);
+  const s = normAxis('flatten', startDim, x.ndim),
+    e = normAxis('flatten', endDim, x.ndim);
   const shape = [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
   return reshape(x, shape);
 }
@@ -135,8 +145,17 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     throw new Error(`permute: dims ${fmtShape(dims)} are not a permutation of ${x.ndim} dimensions`);
   }
   const inv = new Array<number>(d.length);
-  d.forEach((a, i) => { inv[a] = i; });
-  return makeView('permute', x, d.map((a) => x.shape[a]), d.map((a) => x.strides[a]), x.offset, (g) => permute(g, inv));
+  d.forEach((a, i) => {
+    inv[a] = i;
+  });
+  return makeView(
+    'permute',
+    x,
+    d.map((a) => x.shape[a]),
+    d.map((a) => x.strides[a]),
+    x.offset,
+    (g) => permute(g, inv),
+  );
 }
 
 /**
@@ -145,24 +164,36 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
  */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   if (x.ndim < 2) return x;
-  const a = normAxis('transpose', dim0, x.ndim), b = normAxis('transpose', dim1, x.ndim);
+  const a = normAxis('transpose', dim0, x.ndim),
+    b = normAxis('transpose', dim1, x.ndim);
   const dims = x.shape.map((_, i) => i);
-  dims[a] = b; dims[b] = a;
+  dims[a] = b;
+  dims[b] = a;
   return permute(x, dims);
 }
 
 /** Broadcast to a larger shape without copying (stride 0); -1 keeps a dim. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  const n = shape.length, lead = n - x.ndim;
+  const n = shape.length,
+    lead = n - x.ndim;
   if (lead < 0) throw new Error(`expand: cannot expand ${fmtShape(x.shape)} to fewer dimensions ${fmtShape(shape)}`);
-  const outShape: number[] = [], strides: number[] = [];
+  const outShape: number[] = [],
+    strides: number[] = [];
   for (let i = 0; i < n; i++) {
     const src = i - lead;
     const want = shape[i] === -1 && src >= 0 ? x.shape[src] : shape[i];
-    if (src < 0) { outShape.push(want); strides.push(0); continue; }
-    if (x.shape[src] === want) { outShape.push(want); strides.push(x.strides[src]); }
-    else if (x.shape[src] === 1) { outShape.push(want); strides.push(0); }
-    else throw new Error(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
+    if (src < 0) {
+      outShape.push(want);
+      strides.push(0);
+      continue;
+    }
+    if (x.shape[src] === want) {
+      outShape.push(want);
+      strides.push(x.strides[src]);
+    } else if (x.shape[src] === 1) {
+      outShape.push(want);
+      strides.push(0);
+    } else throw new Error(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   }
   if (outShape.every((d, i) => d === x.shape[i - lead]) && lead === 0) return x;
   return makeView('expand', x, outShape, strides, x.offset, (g) => sumTo(g, x.shape));
@@ -174,7 +205,7 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const axes: number[] = [];
   for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   if (axes.length === 0) return g;
-  const r = sum(g, axes, true);
+  const r = g.sum(axes, true); // a method: reduce.ts builds on this file
   return lead > 0 || r.ndim !== shape.length ? reshape(r, shape) : r;
 }
 
@@ -183,10 +214,19 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
  * dim of another size is left as it is).
  */
 export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
-  const dims = dim === undefined ? x.shape.map((_, i) => i).filter((i) => x.shape[i] === 1)
-    : (Array.isArray(dim) ? dim : [dim]).map((d) => normAxis('squeeze', d, x.ndim)).filter((d) => x.shape[d] === 1);
+  const dims =
+    dim === undefined
+      ? x.shape.map((_, i) => i).filter((i) => x.shape[i] === 1)
+      : (Array.isArray(dim) ? dim : [dim]).map((d) => normAxis('squeeze', d, x.ndim)).filter((d) => x.shape[d] === 1);
   const keep = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
-  return makeView('squeeze', x, keep.map((i) => x.shape[i]), keep.map((i) => x.strides[i]), x.offset, (g) => reshape(g, x.shape));
+  return makeView(
+    'squeeze',
+    x,
+    keep.map((i) => x.shape[i]),
+    keep.map((i) => x.strides[i]),
+    x.offset,
+    (g) => reshape(g, x.shape),
+  );
 }
 
 /**
@@ -196,7 +236,8 @@ export function squeeze(x: Tensor, dim?: number | number[]): Tensor {
  */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normAxis('unsqueeze', dim, x.ndim + 1);
-  const shape = [...x.shape], strides = [...x.strides];
+  const shape = [...x.shape],
+    strides = [...x.strides];
   shape.splice(d, 0, 1);
   strides.splice(d, 0, d < x.ndim ? x.strides[d] * x.shape[d] : 1);
   return makeView('unsqueeze', x, shape, strides, x.offset, (g) => reshape(g, x.shape));
@@ -207,12 +248,15 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
  * @example slice(x, 1, 0, -1) // drop the last column
  */
 export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
-  const d = normAxis('slice', dim, x.ndim), n = x.shape[d];
+  const d = normAxis('slice', dim, x.ndim),
+    n = x.shape[d];
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
-  const s = clamp(start), e = Math.max(s, clamp(end ?? n));
+  const s = clamp(start),
+    e = Math.max(s, clamp(end ?? n));
   const len = Math.ceil((e - s) / step);
-  const shape = [...x.shape], strides = [...x.strides];
+  const shape = [...x.shape],
+    strides = [...x.strides];
   shape[d] = len;
   strides[d] = x.strides[d] * step;
   if (s === 0 && len === n && step === 1) return x;
@@ -251,14 +295,12 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 /** x[..., i, ...]: pick index i of dim, removing that dim. */
 export function select(x: Tensor, dim: number, index: number): Tensor {
-  const d = normAxis('select', dim, x.ndim), n = x.shape[d];
+  const d = normAxis('select', dim, x.ndim),
+    n = x.shape[d];
   const i = index < 0 ? index + n : index;
   if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`select: index ${index} is out of range for dimension ${d} of size ${n}`);
   return squeeze(slice(x, d, i, i + 1), d);
 }
-
-/** Index spec per dim: a number (select), [start, end, step?] (slice; null = open), or null (all). */
-export type IndexSpec = number | null | readonly [number | null, (number | null)?, number?];
 
 /**
  * Multi-dimensional basic indexing, like Python's x[1, 2:5, :, ::2].
@@ -266,10 +308,17 @@ export type IndexSpec = number | null | readonly [number | null, (number | null)
  */
 export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   if (specs.length > x.ndim) throw new Error(`index: ${specs.length} indices for a tensor with ${x.ndim} dimensions`);
-  let r = x, d = 0;
+  let r = x,
+    d = 0;
   for (const s of specs) {
-    if (s === null) { d++; continue; }
-    if (typeof s === 'number') { r = select(r, d, s); continue; }
+    if (s === null) {
+      d++;
+      continue;
+    }
+    if (typeof s === 'number') {
+      r = select(r, d, s);
+      continue;
+    }
     r = slice(r, d, s[0] ?? 0, s[1] ?? undefined, s[2] ?? 1);
     d++;
   }
@@ -279,18 +328,19 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
 /** A contiguous tensor with the same values (x itself when already contiguous). */
 export function contiguous(x: Tensor): Tensor {
   if (isContiguous(x.shape, x.strides)) return x;
-  return dispatch('copy', [x], {});
+  return dispatch(movementRules, 'copy', [x], {});
 }
 
 /** A contiguous copy that never shares storage with x (torch.clone). */
 export function clone(x: Tensor): Tensor {
-  return dispatch('copy', [x], {});
+  return dispatch(movementRules, 'copy', [x], {});
 }
 
 /** Join tensors along an existing dim (torch.cat). */
 export function concat(xs: readonly Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new Error('concat: needs at least one tensor');
-  const first = xs[0], d = normAxis('concat', dim, first.ndim);
+  const first = xs[0],
+    d = normAxis('concat', dim, first.ndim);
   for (const x of xs) {
     if (x.ndim !== first.ndim || x.shape.some((s, i) => i !== d && s !== first.shape[i])) {
       throw new Error(`concat: shapes ${fmtShape(first.shape)} and ${fmtShape(x.shape)} differ outside dimension ${d}`);
@@ -298,7 +348,7 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
     if (x.dtype !== first.dtype) throw new Error(`concat: dtypes differ: ${first.dtype} and ${x.dtype}`);
   }
   if (xs.length === 1) return xs[0];
-  return dispatch('concat', [...xs], { axis: d });
+  return dispatch(movementRules, 'concat', [...xs], { axis: d });
 }
 
 /** Join tensors along a new dim (torch.stack). */
@@ -310,16 +360,24 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
     }
   }
   const d = normAxis('stack', dim, xs[0].ndim + 1);
-  return concat(xs.map((x) => unsqueeze(x, d)), d);
+  return concat(
+    xs.map((x) => unsqueeze(x, d)),
+    d,
+  );
 }
 
 /** Split into pieces of `size` along dim (the last may be smaller), or into the given sizes. */
 export function split(x: Tensor, size: number | readonly number[], dim = 0): Tensor[] {
-  const d = normAxis('split', dim, x.ndim), n = x.shape[d];
+  const d = normAxis('split', dim, x.ndim),
+    n = x.shape[d];
   const sizes = typeof size === 'number' ? Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size)) : [...size];
   if (sizes.reduce((a, b) => a + b, 0) !== n) throw new Error(`split: sizes ${fmtShape(sizes)} do not add up to ${n}`);
   let start = 0;
-  return sizes.map((s) => { const r = narrow(x, d, start, s); start += s; return r; });
+  return sizes.map((s) => {
+    const r = narrow(x, d, start, s);
+    start += s;
+    return r;
+  });
 }
 
 /** Split into `chunks` nearly equal pieces (torch.chunk). */
@@ -351,5 +409,5 @@ export function pad(x: Tensor, pads: readonly number[] | readonly [number, numbe
   });
   const pos = perDim.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as [number, number]);
   if (pos.every(([a, b]) => a === 0 && b === 0)) return r;
-  return dispatch('pad', [r], { pads: pos, value });
+  return dispatch(movementRules, 'pad', [r], { pads: pos, value });
 }

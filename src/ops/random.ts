@@ -10,13 +10,12 @@ import type { DType } from '../tensor/dtype.js';
 import type { Rules } from './rule.js';
 import { add, less, mul, sub } from './binary.js';
 import { cos, cast, floor, log, sqrt, neg } from './unary.js';
-import { philoxUniform } from '../backends/js/philox.js';
-import { checkShape, setRequiresGrad } from '../tensor/creation.js';
+import { philoxUniform } from '../tensor/philox.js';
+import { checkShape } from '../tensor/creation.js';
 import { reshape, narrow } from './movement.js';
-import { detach } from '../autograd/tape.js';
 
 export const randomRules: Rules<'random'> = {
-  random: { shape: (_i, { shape, dtype }) => ({ shape: [...shape], dtype }) },
+  random: { shape: (_i, { shape, dtype }) => ({ shape: [...shape], dtype }), vjp: 'none' }, // no inputs
 };
 
 /** A stream of random numbers: a key from the seed and a counter of values drawn so far. */
@@ -85,14 +84,14 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
   const dtype = opts.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`rand: dtype must be float32 or float64, got ${dtype}`);
   const on = opts.device ? requireBackend(opts.device) : undefined;
-  const t = dispatch('random', [], { key: [...gen.key] as [number, number], counter: gen.take(sizeOf(shape)), shape: [...shape], dtype }, on);
-  return opts.requiresGrad ? setRequiresGrad(t, true) : t;
+  const t = dispatch(randomRules, 'random', [], { key: [...gen.key] as [number, number], counter: gen.take(sizeOf(shape)), shape: [...shape], dtype }, on);
+  return opts.requiresGrad ? t.requiresGrad_(true) : t;
 }
 
 /** Uniform [low, high). */
 export function uniform(shape: readonly number[], low = 0, high = 1, opts: RandomOptions = {}): Tensor {
   const t = add(mul(rand(shape, { ...opts, requiresGrad: false }), high - low), low);
-  return opts.requiresGrad ? setRequiresGrad(detach(t), true) : t;
+  return opts.requiresGrad ? t.detach().requiresGrad_(true) : t;
 }
 
 /** Standard normal by the Box–Muller transform of two uniform draws. */
@@ -100,11 +99,12 @@ export function randn(shape: readonly number[], opts: RandomOptions = {}): Tenso
   checkShape('randn', shape);
   const n = sizeOf(shape);
   const u = rand([2, n], { dtype: opts.dtype, generator: opts.generator, device: opts.device });
-  const u1 = narrow(u, 0, 0, 1), u2 = narrow(u, 0, 1, 1);
+  const u1 = narrow(u, 0, 0, 1),
+    u2 = narrow(u, 0, 1, 1);
   // sqrt(-2 ln(1-u1)) cos(2π u2); 1-u1 is in (0, 1], so the log is finite
   const r = sqrt(mul(neg(log(sub(1, u1))), 2));
   const z = reshape(mul(r, cos(mul(u2, 2 * Math.PI))), shape);
-  return opts.requiresGrad ? setRequiresGrad(detach(z), true) : z;
+  return opts.requiresGrad ? z.detach().requiresGrad_(true) : z;
 }
 
 /** Normal with mean and std. */
@@ -135,7 +135,9 @@ export function randpermArray(n: number, generator: Generator = defaultGenerator
   const u = generator.uniformArray(n);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(u[i] * (i + 1));
-    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
   }
   return perm;
 }

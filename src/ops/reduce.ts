@@ -8,7 +8,6 @@ import type { Rules } from './rule.js';
 import { expand, narrow, reshape, squeeze } from './movement.js';
 import { div, equal, mul, sub, add } from './binary.js';
 import { cast, exp, log, neg, sqrt } from './unary.js';
-import { detach } from '../autograd/tape.js';
 
 const keepShape = (x: Tensor, axes: number[]) => x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
@@ -26,25 +25,28 @@ export const reduceRules: Rules<'sum' | 'max' | 'argmax'> = {
     // d max / dx_i = 1 at the maxima, shared evenly among ties (torch.amax)
     vjp: (g, [x], out, { axes }) => {
       const hit = cast(equal(x, expand(out, x.shape)), x.dtype);
-      const count = dispatch('sum', [hit], { axes });
+      const count = dispatch(reduceRules, 'sum', [hit], { axes });
       return [mul(hit, expand(div(g, count), x.shape))];
     },
   },
-  argmax: { shape: ([x], { axis }) => ({ shape: keepShape(x, [axis]), dtype: 'int32' }) },
+  argmax: { shape: ([x], { axis }) => ({ shape: keepShape(x, [axis]), dtype: 'int32' }), vjp: 'none' }, // an index: no gradient
 };
 
 type Axes = number | readonly number[] | null | undefined;
 
 function dropAxes(r: Tensor, axes: number[], keepdim: boolean): Tensor {
   if (keepdim) return r;
-  return reshape(r, r.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    r,
+    r.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** Sum over `dim` (all dims when omitted). @example sum(x, 1, true) */
 export function sum(x: Tensor, dim?: Axes, keepdim = false): Tensor {
   const axes = normAxes('sum', dim, x.ndim);
   if (x.ndim === 0) return x.dtype === 'bool' ? cast(x, 'int32') : x;
-  return dropAxes(dispatch('sum', [x], { axes }), axes, keepdim);
+  return dropAxes(dispatch(reduceRules, 'sum', [x], { axes }), axes, keepdim);
 }
 
 /** Mean over `dim`; integer inputs give float32. */
@@ -60,7 +62,7 @@ export function max(x: Tensor, dim?: Axes, keepdim = false): Tensor {
   const axes = normAxes('max', dim, x.ndim);
   if (x.ndim === 0) return x;
   if (axes.some((a) => x.shape[a] === 0)) throw new Error(`max: cannot reduce over an empty dimension of shape [${x.shape}]`);
-  return dropAxes(dispatch('max', [x], { axes }), axes, keepdim);
+  return dropAxes(dispatch(reduceRules, 'max', [x], { axes }), axes, keepdim);
 }
 
 /** Smallest value over `dim` (torch.amin; all dims when omitted). */
@@ -72,7 +74,7 @@ export function min(x: Tensor, dim?: Axes, keepdim = false): Tensor {
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) return argmax(reshape(x, [-1]), 0);
   const axis = normAxis('argmax', dim, x.ndim);
-  const r = dispatch('argmax', [x], { axis });
+  const r = dispatch(reduceRules, 'argmax', [x], { axis });
   return keepdim ? r : squeeze(r, axis);
 }
 
@@ -100,7 +102,7 @@ export function std(x: Tensor, dim?: Axes, keepdim = false, correction = 1): Ten
 /** log Σ exp(x), stable: the max is subtracted first (and detached: its gradient cancels). */
 export function logsumexp(x: Tensor, dim?: Axes, keepdim = false): Tensor {
   const axes = normAxes('logsumexp', dim, x.ndim);
-  const m = detach(max(x, axes, true));
+  const m = max(x, axes, true).detach();
   const r = add(log(sum(exp(sub(x, m)), axes, true)), m);
   return dropAxes(r, axes, keepdim);
 }

@@ -1,11 +1,10 @@
 // Moving a tensor to another backend (PyTorch's t.to(device)): a copy through host memory,
 // differentiable (the gradient moves back the same way).
 
-import type { Tensor } from '../tensor/tensor.js';
 import { requireBackend, supportsDType } from '../backends/backend.js';
 import type { TypedArray } from '../tensor/dtype.js';
-import { allocTensor } from '../backends/dispatch.js';
-import { record } from '../autograd/tape.js';
+import { allocTensor, type Tensor } from '../tensor/tensor.js';
+import { record } from './tape.js';
 
 /**
  * A copy of t on backend `name` (t itself when it is already there). Needs a synchronous read of

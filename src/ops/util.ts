@@ -1,12 +1,9 @@
 // Small helpers shared by the op families: numbers as tensors, float promotion.
 
-import type { Tensor } from '../tensor/tensor.js';
+import type { Scalar, Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 import { isFloat } from '../tensor/dtype.js';
 import { full } from '../tensor/creation.js';
-
-export type Scalar = number | boolean;
-export type TensorOrScalar = Tensor | Scalar;
 
 export function isTensor(v: unknown): v is Tensor {
   return typeof v === 'object' && v !== null && 'gradNode' in v && 'storage' in v;

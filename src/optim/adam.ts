@@ -3,8 +3,8 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, maximum, mul } from '../ops/binary.js';
 import { neg, sqrt } from '../ops/unary.js';
-import { allocTensor } from '../backends/dispatch.js';
-import { Optimizer, lerp, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
+import { adamStep, lerp } from '../ops/adam.js';
+import { Optimizer, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
 
 /**
  * The hyperparameters of {@link Adam} and {@link AdamW}, per parameter group; `maximize` ascends
@@ -46,8 +46,12 @@ export class Adam extends Optimizer<AdamHyperparams> {
    */
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup & AdamOptions>, opts: AdamOptions = {}) {
     super(params, {
-      lr: opts.lr ?? 1e-3, betas: opts.betas ?? [0.9, 0.999], eps: opts.eps ?? 1e-8,
-      weightDecay: opts.weightDecay ?? 0, amsgrad: opts.amsgrad ?? false, maximize: opts.maximize ?? false,
+      lr: opts.lr ?? 1e-3,
+      betas: opts.betas ?? [0.9, 0.999],
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? 0,
+      amsgrad: opts.amsgrad ?? false,
+      maximize: opts.maximize ?? false,
       decoupledWeightDecay: opts.decoupledWeightDecay ?? false,
     });
   }
@@ -63,14 +67,38 @@ export class Adam extends Optimizer<AdamHyperparams> {
   }
 
   protected update(p: Tensor, grad: Tensor, state: ParamState, group: ResolvedParamGroup<AdamHyperparams>): void {
-    const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize, decoupledWeightDecay } = group;
+    const {
+      lr,
+      betas: [beta1, beta2],
+      eps,
+      weightDecay,
+      amsgrad,
+      maximize,
+      decoupledWeightDecay,
+    } = group;
     const step = ((state.step as number | undefined) ?? 0) + 1;
     state.step = step;
-    if (!amsgrad && !maximize && this.fusedStep(p, grad, state, group, step)) return;
     let g = maximize ? neg(grad) : grad;
+    if (!amsgrad) {
+      // One fused op (a single kernel pass where the backend has one); amsgrad composes below.
+      const [pOut, mOut, vOut] = adamStep(p, g, this.stateOrZeros(state, 'exp_avg', p), this.stateOrZeros(state, 'exp_avg_sq', p), {
+        lr,
+        beta1,
+        beta2,
+        eps,
+        step,
+        weightDecay,
+        decoupled: decoupledWeightDecay,
+      });
+      this.setState(state, 'exp_avg', mOut);
+      this.setState(state, 'exp_avg_sq', vOut);
+      this.setParam(p, pOut);
+      return;
+    }
     let param = p;
     if (weightDecay !== 0) {
-      if (decoupledWeightDecay) param = mul(p, 1 - lr * weightDecay); // param.mul_(1 − lr·wd)
+      if (decoupledWeightDecay)
+        param = mul(p, 1 - lr * weightDecay); // param.mul_(1 − lr·wd)
       else g = add(g, mul(p, weightDecay)); // grad.add(param, alpha=wd)
     }
     // exp_avg.lerp_(g, 1−β₁); exp_avg_sq.mul_(β₂).addcmul_(g, g, value=1−β₂)
@@ -80,40 +108,11 @@ export class Adam extends Optimizer<AdamHyperparams> {
     const biasCorrection2 = 1 - beta2 ** step;
     const stepSize = lr / biasCorrection1;
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
-    let second = v;
-    if (amsgrad) {
-      // torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq), initialized with zeros
-      second = this.setState(state, 'max_exp_avg_sq', maximum(this.stateOrZeros(state, 'max_exp_avg_sq', p), v));
-    }
+    // amsgrad: torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq), initialized with zeros
+    const second = this.setState(state, 'max_exp_avg_sq', maximum(this.stateOrZeros(state, 'max_exp_avg_sq', p), v));
     const denom = add(div(sqrt(second), biasCorrection2Sqrt), eps);
     this.setParam(p, add(param, div(mul(m, -stepSize), denom))); // param.addcdiv_(m, denom, value=−stepSize)
   }
-
-  /**
-   * The same step as one fused backend kernel where the backend has one (wasm, float32): a single
-   * pass over p, g, m and v instead of about eleven elementwise ops. Tested against the composed path.
-   */
-  private fusedStep(p: Tensor, grad: Tensor, state: ParamState, group: ResolvedParamGroup<AdamHyperparams>, step: number): boolean {
-    const backend = p.storage.backend;
-    const kernel = backend.fused?.adam;
-    if (!kernel || Adam.composedOnly || grad.storage.backend !== backend) return false;
-    const { lr, betas: [beta1, beta2], eps, weightDecay, decoupledWeightDecay } = group;
-    const m = this.stateOrZeros(state, 'exp_avg', p), v = this.stateOrZeros(state, 'exp_avg_sq', p);
-    const pOut = allocTensor(backend, p.shape, p.dtype), mOut = allocTensor(backend, p.shape, p.dtype), vOut = allocTensor(backend, p.shape, p.dtype);
-    const mode = weightDecay === 0 ? 0 : decoupledWeightDecay ? 2 : 1;
-    const ok = kernel(p, grad, m, v, pOut.storage, mOut.storage, vOut.storage, {
-      beta1, beta2, stepSize: lr / (1 - beta1 ** step), bc2Sqrt: Math.sqrt(1 - beta2 ** step), eps,
-      weightDecay, mode, decoupledScale: 1 - lr * weightDecay,
-    });
-    if (!ok) return false;
-    this.setState(state, 'exp_avg', mOut);
-    this.setState(state, 'exp_avg_sq', vOut);
-    this.setParam(p, pOut);
-    return true;
-  }
-
-  /** @internal force the composed update (tests compare it with the fused kernels). */
-  static composedOnly = false;
 }
 
 /**

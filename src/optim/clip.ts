@@ -54,7 +54,9 @@ export function getTotalNorm(tensors: Iterable<Tensor>, normType: NormType = 2, 
   const dtype: DType = ts.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
   const total = noGrad(() => scope(() => vectorNorm(stack(ts.map((t) => cast(vectorNorm(t, p), dtype))), p).itemSync()));
   if (errorIfNonfinite && !Number.isFinite(total)) {
-    throw new Error(`clipGradNorm: the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped; pass errorIfNonfinite = false to scale them by it anyway`);
+    throw new Error(
+      `clipGradNorm: the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped; pass errorIfNonfinite = false to scale them by it anyway`,
+    );
   }
   return total;
 }
@@ -85,7 +87,9 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
   const grads = gradsOf(list);
   if (grads.length === 0) return 0;
   if (grads.some((g) => !g.storage.backend.readSync)) {
-    throw new Error(`clipGradNorm: gradients on '${grads.find((g) => !g.storage.backend.readSync)!.device}' cannot be read synchronously; use clipGradNormOnDevice (or clipGrads, which picks)`);
+    throw new Error(
+      `clipGradNorm: gradients on '${grads.find((g) => !g.storage.backend.readSync)!.device}' cannot be read synchronously; use clipGradNormOnDevice (or clipGrads, which picks)`,
+    );
   }
   const total = getTotalNorm(grads, normType, errorIfNonfinite);
   clipGradsWithNorm(list, maxNorm, total);
@@ -102,12 +106,14 @@ export function clipGradNormOnDevice(params: Tensor | Iterable<Tensor>, maxNorm:
   const grads = gradsOf(list);
   if (grads.length === 0) return null;
   const p = normOrder('clipGradNormOnDevice', normType);
-  return noGrad(() => scope(() => {
-    const total = vectorNorm(stack(grads.map((g) => vectorNorm(g, p))), p);
-    const coef = clamp(mul(reciprocal(add(total, 1e-6)), maxNorm), null, 1);
-    for (const g of grads) scope(() => g.assignStorage(mul(g, cast(coef, g.dtype))));
-    return total;
-  }));
+  return noGrad(() =>
+    scope(() => {
+      const total = vectorNorm(stack(grads.map((g) => vectorNorm(g, p))), p);
+      const coef = clamp(mul(reciprocal(add(total, 1e-6)), maxNorm), null, 1);
+      for (const g of grads) scope(() => g.assignStorage(mul(g, cast(coef, g.dtype))));
+      return total;
+    }),
+  );
 }
 
 /** clipGradNorm where gradients read synchronously, else clipGradNormOnDevice (the training loops). */

@@ -51,7 +51,9 @@ export abstract class LRScheduler {
     this.stepCount++;
     this.lastEpoch++;
     const lrs = this.getLr();
-    this.optimizer.paramGroups.forEach((g, i) => { g.lr = lrs[i]; });
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = lrs[i];
+    });
     this.lastLr = this.currentLrs();
   }
 
@@ -89,7 +91,9 @@ export abstract class LRScheduler {
     this.stepCount = s.stepCount;
     this.baseLrs = [...s.baseLrs];
     this.lastLr = [...s.lastLr];
-    this.optimizer.paramGroups.forEach((g, i) => { g.lr = s.lastLr[i]; });
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = s.lastLr[i];
+    });
   }
 }
 
@@ -98,7 +102,11 @@ export abstract class LRScheduler {
  * @example const sched = new StepLR(opt, 30, 0.1) // ×0.1 at epochs 30, 60, ...
  */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: Optimizer, public stepSize: number, public gamma = 0.1) {
+  constructor(
+    optimizer: Optimizer,
+    public stepSize: number,
+    public gamma = 0.1,
+  ) {
     if (!Number.isInteger(stepSize) || stepSize <= 0) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
     super(optimizer);
     this.initialStep();
@@ -118,7 +126,10 @@ export class StepLR extends LRScheduler {
  * @example const sched = new ExponentialLR(opt, 0.95)
  */
 export class ExponentialLR extends LRScheduler {
-  constructor(optimizer: Optimizer, public gamma: number) {
+  constructor(
+    optimizer: Optimizer,
+    public gamma: number,
+  ) {
     if (!Number.isFinite(gamma)) throw new Error(`ExponentialLR: gamma must be a finite number, got ${gamma}`);
     super(optimizer);
     this.initialStep();
@@ -139,14 +150,20 @@ export class ExponentialLR extends LRScheduler {
  * @example const sched = new CosineAnnealingLR(opt, epochs * stepsPerEpoch)
  */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: Optimizer, public tMax: number, public etaMin = 0) {
+  constructor(
+    optimizer: Optimizer,
+    public tMax: number,
+    public etaMin = 0,
+  ) {
     if (!(tMax > 0) || !Number.isFinite(tMax)) throw new Error(`CosineAnnealingLR: tMax must be a positive number of steps, got ${tMax}`);
     super(optimizer);
     this.initialStep();
   }
   protected getLr(): number[] {
     const lrs = this.currentLrs();
-    const e = this.lastEpoch, T = this.tMax, eta = this.etaMin;
+    const e = this.lastEpoch,
+      T = this.tMax,
+      eta = this.etaMin;
     if (e === 0) return lrs;
     if (pyMod(e - 1 - T, 2 * T) === 0) {
       return lrs.map((lr, i) => lr + ((this.baseLrs[i] - eta) * (1 - Math.cos(Math.PI / T))) / 2);
@@ -174,7 +191,9 @@ export class LambdaLR extends LRScheduler {
     const n = optimizer.paramGroups.length;
     if (Array.isArray(lrLambda) && lrLambda.length !== n) throw new Error(`LambdaLR: expected ${n} lr lambdas (one per param group), got ${lrLambda.length}`);
     this.fns = Array.isArray(lrLambda) ? [...lrLambda] : Array.from({ length: n }, () => lrLambda);
-    this.fns.forEach((f, i) => { if (typeof f !== 'function') throw new Error(`LambdaLR: lr lambda ${i} is not a function`); });
+    this.fns.forEach((f, i) => {
+      if (typeof f !== 'function') throw new Error(`LambdaLR: lr lambda ${i} is not a function`);
+    });
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -294,7 +313,10 @@ export class ReduceLROnPlateau {
   lastEpoch = 0;
   private lastLr: number[];
 
-  constructor(readonly optimizer: Optimizer, opts: ReduceLROnPlateauOptions = {}) {
+  constructor(
+    readonly optimizer: Optimizer,
+    opts: ReduceLROnPlateauOptions = {},
+  ) {
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = opts;
     const n = optimizer.paramGroups.length;
     if (!(factor < 1)) throw new Error(`ReduceLROnPlateau: factor must be < 1, got ${factor}`);
@@ -303,8 +325,13 @@ export class ReduceLROnPlateau {
     if (!(patience >= 0)) throw new Error(`ReduceLROnPlateau: patience must be >= 0, got ${patience}`);
     if (!(cooldown >= 0)) throw new Error(`ReduceLROnPlateau: cooldown must be >= 0, got ${cooldown}`);
     if (Array.isArray(minLr) && minLr.length !== n) throw new Error(`ReduceLROnPlateau: expected ${n} minLr values (one per param group), got ${minLr.length}`);
-    this.mode = mode; this.factor = factor; this.patience = patience; this.threshold = threshold;
-    this.thresholdMode = thresholdMode; this.cooldown = cooldown; this.eps = eps;
+    this.mode = mode;
+    this.factor = factor;
+    this.patience = patience;
+    this.threshold = threshold;
+    this.thresholdMode = thresholdMode;
+    this.cooldown = cooldown;
+    this.eps = eps;
     this.minLrs = Array.isArray(minLr) ? [...minLr] : Array.from({ length: n }, () => minLr);
     this.best = this.modeWorse();
     this.lastLr = optimizer.paramGroups.map((g) => g.lr);
@@ -360,7 +387,13 @@ export class ReduceLROnPlateau {
   }
 
   stateDict(): PlateauState {
-    return { best: Number.isFinite(this.best) ? this.best : null, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch, lastLr: [...this.lastLr] };
+    return {
+      best: Number.isFinite(this.best) ? this.best : null,
+      numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter,
+      lastEpoch: this.lastEpoch,
+      lastLr: [...this.lastLr],
+    };
   }
 
   /** Restore stateDict() output; like LRScheduler.loadStateDict, also sets the saved rates. */
@@ -374,6 +407,8 @@ export class ReduceLROnPlateau {
     this.cooldownCounter = s.cooldownCounter;
     this.lastEpoch = s.lastEpoch;
     this.lastLr = [...s.lastLr];
-    this.optimizer.paramGroups.forEach((g, i) => { g.lr = s.lastLr[i]; });
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = s.lastLr[i];
+    });
   }
 }

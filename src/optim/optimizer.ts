@@ -7,7 +7,6 @@ import { scope } from '../tensor/memory.js';
 import { zerosLike } from '../tensor/creation.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { contiguous, clone } from '../ops/movement.js';
-import { add, mul, sub } from '../ops/binary.js';
 import { cast } from '../ops/unary.js';
 import { isTensor } from '../ops/util.js';
 import { detach } from '../autograd/tape.js';
@@ -72,7 +71,9 @@ export abstract class Optimizer<H extends Hyperparams = Hyperparams> {
     const name = this.constructor.name;
     this.defaults = defaults;
     if (isTensor(params) || params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
-      throw new Error(`${name}: params must be an iterable of tensors or of parameter groups, got ${isTensor(params) ? `a single tensor of shape ${fmtShape(params.shape)}` : String(params)}`);
+      throw new Error(
+        `${name}: params must be an iterable of tensors or of parameter groups, got ${isTensor(params) ? `a single tensor of shape ${fmtShape(params.shape)}` : String(params)}`,
+      );
     }
     const list = [...(params as Iterable<Tensor | ParamGroup>)];
     if (list.length === 0) throw new Error(`${name}: got an empty parameter list`);
@@ -272,7 +273,8 @@ export abstract class Optimizer<H extends Hyperparams = Hyperparams> {
         const copy: ParamState = {};
         for (const [k, v] of Object.entries(st)) {
           if (typeof v === 'number') copy[k] = v;
-          else if (k === 'step') copy[k] = v.itemSync(); // a PyTorch checkpoint keeps step as a tensor
+          else if (k === 'step')
+            copy[k] = v.itemSync(); // a PyTorch checkpoint keeps step as a tensor
           else copy[k] = scope(() => detach(contiguous(v.dtype === p.dtype ? v : cast(v, p.dtype))).keep());
         }
         next.set(p, copy);
@@ -283,11 +285,6 @@ export abstract class Optimizer<H extends Hyperparams = Hyperparams> {
     for (const [p, st] of next) this.state.set(p, st);
     merged.forEach((m, i) => Object.assign(this.paramGroups[i], m));
   }
-}
-
-/** torch.lerp's formula, branch included, so results match it to the last bit: a + w(b − a). */
-export function lerp(a: Tensor, b: Tensor, w: number): Tensor {
-  return Math.abs(w) < 0.5 ? add(a, mul(sub(b, a), w)) : sub(b, mul(sub(b, a), 1 - w));
 }
 
 function copyValue(v: unknown): unknown {

@@ -3,7 +3,8 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { add, div, mul, sub } from '../ops/binary.js';
 import { neg, sqrt } from '../ops/unary.js';
-import { Optimizer, lerp, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
+import { Optimizer, type ParamGroup, type ParamState, type ResolvedParamGroup } from './optimizer.js';
+import { lerp } from '../ops/adam.js';
 
 /**
  * The hyperparameters of {@link RMSprop}, per parameter group; `maximize` ascends the objective
@@ -43,8 +44,13 @@ export class RMSprop extends Optimizer<RMSpropHyperparams> {
    */
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup & RMSpropOptions>, opts: RMSpropOptions = {}) {
     super(params, {
-      lr: opts.lr ?? 1e-2, alpha: opts.alpha ?? 0.99, eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? 0,
-      momentum: opts.momentum ?? 0, centered: opts.centered ?? false, maximize: opts.maximize ?? false,
+      lr: opts.lr ?? 1e-2,
+      alpha: opts.alpha ?? 0.99,
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? 0,
+      momentum: opts.momentum ?? 0,
+      centered: opts.centered ?? false,
+      maximize: opts.maximize ?? false,
     });
   }
 

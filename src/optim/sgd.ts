@@ -36,8 +36,12 @@ export class SGD extends Optimizer<SGDHyperparams> {
    */
   constructor(params: Iterable<Tensor> | Iterable<ParamGroup & SGDOptions>, opts: SGDOptions = {}) {
     super(params, {
-      lr: opts.lr ?? 1e-3, momentum: opts.momentum ?? 0, dampening: opts.dampening ?? 0,
-      nesterov: opts.nesterov ?? false, weightDecay: opts.weightDecay ?? 0, maximize: opts.maximize ?? false,
+      lr: opts.lr ?? 1e-3,
+      momentum: opts.momentum ?? 0,
+      dampening: opts.dampening ?? 0,
+      nesterov: opts.nesterov ?? false,
+      weightDecay: opts.weightDecay ?? 0,
+      maximize: opts.maximize ?? false,
     });
   }
 
@@ -57,9 +61,15 @@ export class SGD extends Optimizer<SGDHyperparams> {
     if (weightDecay !== 0) g = add(g, mul(p, weightDecay)); // grad.add(param, alpha=wd)
     if (momentum !== 0) {
       const prev = state.momentum_buffer;
-      const buf = this.setState(state, 'momentum_buffer', typeof prev === 'object'
-        ? add(mul(prev, momentum), mul(g, 1 - dampening)) // buf.mul_(μ).add_(g, alpha=1−dampening)
-        : g === grad ? this.own(g) : g); // first step: buf = clone(g)
+      const buf = this.setState(
+        state,
+        'momentum_buffer',
+        typeof prev === 'object'
+          ? add(mul(prev, momentum), mul(g, 1 - dampening)) // buf.mul_(μ).add_(g, alpha=1−dampening)
+          : g === grad
+            ? this.own(g)
+            : g,
+      ); // first step: buf = clone(g)
       g = nesterov ? add(g, mul(buf, momentum)) : buf;
     }
     this.setParam(p, add(p, mul(g, -lr))); // param.add_(g, alpha=−lr)

@@ -60,11 +60,19 @@ export interface RegularFile {
  */
 export async function openRegularFile(path: string): Promise<RegularFile> {
   let s: Stats;
-  try { s = await stat(path); } catch (e) { throw readError(path, e); }
+  try {
+    s = await stat(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
   if (!s.isFile()) throw new Error(`cannot read ${path}: it is ${kindOf(s)}, not a regular file`);
   // O_NONBLOCK: should the path become a FIFO between stat and open, open does not wait for a writer.
   let fh: FileHandle;
-  try { fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)); } catch (e) { throw readError(path, e); }
+  try {
+    fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw readError(path, e);
+  }
   try {
     s = await fh.stat();
     if (!s.isFile()) throw new Error(`cannot read ${path}: it is ${kindOf(s)}, not a regular file`);
@@ -78,10 +86,18 @@ export async function openRegularFile(path: string): Promise<RegularFile> {
     size: s.size,
     async read(position: number, length: number): Promise<Uint8Array> {
       let out: Uint8Array;
-      try { out = new Uint8Array(length); } catch { throw new Error(`cannot read ${path}: ${length} bytes do not fit in one array`); }
-      for (let got = 0; got < length;) {
+      try {
+        out = new Uint8Array(length);
+      } catch {
+        throw new Error(`cannot read ${path}: ${length} bytes do not fit in one array`);
+      }
+      for (let got = 0; got < length; ) {
         let n: number;
-        try { n = (await handle.read(out, got, length - got, position + got)).bytesRead; } catch (e) { throw readError(path, e); }
+        try {
+          n = (await handle.read(out, got, length - got, position + got)).bytesRead;
+        } catch (e) {
+          throw readError(path, e);
+        }
         if (n === 0) throw new Error(`cannot read ${path}: it ended at byte ${position + got}, before byte ${position + length} (was it changed while being read?)`);
         got += n;
       }
@@ -125,11 +141,21 @@ export async function realPath(path: string): Promise<string> {
  * A JSON file holding an object, read as readTextFile does; errors start with `where` and name the
  * file and what is wrong (unreadable, too large, not JSON, not an object).
  */
+// biome-ignore lint/suspicious/noExplicitAny: JSON of any shape; each caller checks the fields it reads
 export async function readJsonObject(path: string, where: string, maxBytes: number): Promise<Record<string, any>> {
   let text: string;
-  try { text = await readTextFile(path, maxBytes); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+  try {
+    text = await readTextFile(path, maxBytes);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
   let j: unknown;
-  try { j = JSON.parse(text); } catch (e) { throw new Error(`${where}: ${path} is not valid JSON: ${(e as Error).message}`); }
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${where}: ${path} is not valid JSON: ${(e as Error).message}`);
+  }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: ${path} is not a JSON object`);
+  // biome-ignore lint/suspicious/noExplicitAny: as the return type
   return j as Record<string, any>;
 }

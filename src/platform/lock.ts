@@ -5,7 +5,9 @@
 import { openSync, writeSync, closeSync, readFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
-interface Held { count: number }
+interface Held {
+  count: number;
+}
 const held = new Map<string, Held>();
 let exitHook = false;
 
@@ -32,7 +34,15 @@ function alive(pid: number): boolean {
  * it. Returns the function that releases it (once per successful call).
  */
 export function acquireLock(path: string, busy: (holder: string) => Error): () => void {
-  const once = () => { let done = false; return () => { if (!done) { done = true; release(path); } }; };
+  const once = () => {
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        release(path);
+      }
+    };
+  };
   const mine = held.get(path);
   if (mine) {
     mine.count++;
@@ -41,20 +51,36 @@ export function acquireLock(path: string, busy: (holder: string) => Error): () =
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, 'wx');
-      try { writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })); } finally { closeSync(fd); }
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+      } finally {
+        closeSync(fd);
+      }
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const h = holderOf(path);
       const stale = h !== null && h.host === hostname() && h.pid !== process.pid && !alive(h.pid);
       if (!stale || attempt > 0) throw busy(h ? `process ${h.pid} on ${h.host}` : 'another process');
-      try { unlinkSync(path); } catch { /* taken over by someone else in between: retry decides */ }
+      try {
+        unlinkSync(path);
+      } catch {
+        /* taken over by someone else in between: retry decides */
+      }
     }
   }
   held.set(path, { count: 1 });
   if (!exitHook) {
     exitHook = true;
-    process.once('exit', () => { for (const p of held.keys()) { try { unlinkSync(p); } catch { /* already gone */ } } });
+    process.once('exit', () => {
+      for (const p of held.keys()) {
+        try {
+          unlinkSync(p);
+        } catch {
+          /* already gone */
+        }
+      }
+    });
   }
   return once();
 }
@@ -64,5 +90,9 @@ function release(path: string): void {
   if (!h) return;
   if (--h.count > 0) return;
   held.delete(path);
-  try { unlinkSync(path); } catch { /* already gone */ }
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }

@@ -4,7 +4,7 @@
 
 import { isNode } from './workers.js';
 
-declare const process: { env: Record<string, string | undefined>; getBuiltinModule?: (id: string) => any; dlopen?: (m: object, f: string, flags: number) => void } | undefined;
+declare const process: { env: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown; dlopen?: (m: object, f: string, flags: number) => void } | undefined;
 
 /** dlopen flag that keeps a library loaded after the (failed) module registration closes it. */
 const RTLD_NODELETE = 0x1000;
@@ -46,15 +46,19 @@ async function nodeGpu(): Promise<{ gpu: GPU; source: string }> {
   preloadVulkanLoader();
   let mod: { create(flags: string[]): GPU };
   try {
-    mod = await import('webgpu' as string) as { create(flags: string[]): GPU };
+    mod = (await import('webgpu' as string)) as { create(flags: string[]): GPU };
   } catch (e) {
-    throw new Error(`webgpu: the optional package 'webgpu' (Dawn for Node) is not installed or does not load here (${(e as Error).message.split('\n')[0]}); install it with npm install webgpu`);
+    throw new Error(
+      `webgpu: the optional package 'webgpu' (Dawn for Node) is not installed or does not load here (${(e as Error).message.split('\n')[0]}); install it with npm install webgpu`,
+    );
   }
   let version = '';
   try {
     const { createRequire } = process!.getBuiltinModule!('node:module') as { createRequire(u: string): (id: string) => { version: string } };
     version = createRequire(import.meta.url)('webgpu/package.json').version;
-  } catch { /* version is informational */ }
+  } catch {
+    /* version is informational */
+  }
   const gpu = mod.create([]);
   instances.push(gpu);
   return { gpu, source: `webgpu (Dawn) ${version}`.trim() };
@@ -76,9 +80,16 @@ export async function requestGpu(): Promise<GpuHandle> {
     throw new Error(`webgpu: no GPU adapter available${hint}`);
   }
   const limits: Record<string, number> = {};
-  for (const k of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
-    'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
-    'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage'] as const) {
+  for (const k of [
+    'maxBufferSize',
+    'maxStorageBufferBindingSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+    'maxComputeWorkgroupsPerDimension',
+    'maxStorageBuffersPerShaderStage',
+  ] as const) {
     limits[k] = adapter.limits[k];
   }
   const features = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));

@@ -2,12 +2,12 @@
 // or in a browser (Web Workers), and the machine's core count. Node modules are reached through
 // process.getBuiltinModule so that nothing here needs a bundler shim or an async import.
 
-declare const process: { versions?: { node?: string }; getBuiltinModule?: (id: string) => any } | undefined;
+declare const process: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } | undefined;
 
 export const isNode = typeof process !== 'undefined' && !!process?.versions?.node;
 
-function nodeModule<T = any>(id: string): T | null {
-  return isNode && typeof process?.getBuiltinModule === 'function' ? process.getBuiltinModule(id) as T : null;
+function nodeModule<T>(id: string): T | null {
+  return isNode && typeof process?.getBuiltinModule === 'function' ? (process.getBuiltinModule(id) as T) : null;
 }
 
 /** Logical cores available to this process (1 when unknown). */
@@ -37,14 +37,18 @@ export interface WorkerHandle {
  * `data` (structured-cloned: may hold a WebAssembly.Module and a shared WebAssembly.Memory).
  */
 export function startWorker(body: string, data: unknown): WorkerHandle {
-  const wt = nodeModule<{ Worker: new (code: string, opts: object) => any }>('node:worker_threads');
+  const wt = nodeModule<{
+    Worker: new (code: string, opts: object) => { unref(): void; terminate(): unknown; on(ev: 'error', fn: (e: Error) => void): void; postMessage(m: unknown): void };
+  }>('node:worker_threads');
   if (wt) {
-    const code = `const { workerData } = require('node:worker_threads');\n(function (data) {\n${body}\n})(workerData);`;
+    // Not require(): the code runs as an ES module when the process was started with
+    // --input-type=module (workers inherit the flags), and require is missing there.
+    const code = `const { workerData } = process.getBuiltinModule('node:worker_threads');\n(function (data) {\n${body}\n})(workerData);`;
     const w = new wt.Worker(code, { eval: true, workerData: data });
     w.unref();
     return { terminate: () => void w.terminate(), onError: (fn) => w.on('error', fn) };
   }
-  const g = globalThis as unknown as { Worker: new (url: string) => any; Blob: any; URL: any };
+  const g = globalThis as unknown as { Worker: typeof Worker; Blob: typeof Blob; URL: typeof URL };
   const code = `self.onmessage = (e) => { (function (data) {\n${body}\n})(e.data); };`;
   const url = g.URL.createObjectURL(new g.Blob([code], { type: 'text/javascript' }));
   const w = new g.Worker(url);

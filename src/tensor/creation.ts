@@ -1,11 +1,10 @@
 // Creating tensors from data: tensor(), zeros, ones, full, arange, linspace, eye and friends.
 
 import { getBackend, requireBackend, type Backend } from '../backends/backend.js';
-import { allocTensor } from '../backends/dispatch.js';
-import { arrayFor, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from './dtype.js';
+import { arrayFor, checkDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
 import { allocating } from './memory.js';
 import { fmtShape, sizeOf } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { allocTensor, type Tensor } from './tensor.js';
 
 /**
  * Numbers or booleans nested in arrays, one level per dim: `[[1, 2], [3, 4]]` is a [2, 2] tensor's
@@ -50,7 +49,7 @@ function make(op: string, shape: readonly number[], dtype: DType, opts: TensorOp
   const t = allocating(op, shape, dtype, () => allocTensor(backend, shape, dtype));
   try {
     t.storage.backend.write(t.storage, values(t.size));
-    if (opts?.requiresGrad) setRequiresGrad(t, true);
+    if (opts?.requiresGrad) t.requiresGrad_(true);
   } catch (e) {
     t.dispose();
     throw e;
@@ -66,13 +65,6 @@ function convert(data: ArrayLike<number>, dtype: DType): TypedArray {
   return out;
 }
 
-export function setRequiresGrad(t: Tensor, flag: boolean): Tensor {
-  if (flag && !isFloat(t.dtype)) throw new Error(`requiresGrad: only floating-point tensors can require gradients, got ${t.dtype}`);
-  if (!t.isLeaf) throw new Error('requiresGrad: can only be changed on leaf tensors; use detach() first');
-  t.requiresGrad = flag;
-  return t;
-}
-
 /**
  * Make a tensor from nested arrays, a typed array or a number. Integers stay float32 unless a
  * dtype is given (as torch.tensor does for Python floats); booleans become bool.
@@ -86,7 +78,10 @@ export function tensor(data: TensorLike, opts: TensorOptions & { shape?: readonl
   }
   const shape: number[] = [];
   let probe: NestedArray = data;
-  while (Array.isArray(probe)) { shape.push(probe.length); probe = probe[0]; }
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
   const flat: number[] = [];
   let sawBool = false;
   const walk = (v: NestedArray, d: number, path: string): void => {
@@ -150,7 +145,10 @@ export function scalar(value: number, dtype: DType = 'float32', device?: string)
  * integers, float32 otherwise.
  */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
-  if (end === undefined) { end = start; start = 0; }
+  if (end === undefined) {
+    end = start;
+    start = 0;
+  }
   if (step === 0) throw new Error('arange: step must be non-zero');
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');

@@ -9,10 +9,14 @@ export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 /** The typed array each dtype is stored in (bool is one byte of 0/1). */
 export function arrayFor(dtype: DType, n: number): TypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'bool': return new Uint8Array(n);
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'bool':
+      return new Uint8Array(n);
   }
 }
 

@@ -6,9 +6,7 @@ import { contiguousStrides, sizeOf } from './shape.js';
 const EDGE = 3; // elements shown at each end of a summarized dimension
 const THRESHOLD = 1000;
 
-export function formatTensor(
-  data: TypedArray, shape: readonly number[], dtype: DType, requiresGrad: boolean, gradFn?: string,
-): string {
+export function formatTensor(data: TypedArray, shape: readonly number[], dtype: DType, requiresGrad: boolean, gradFn?: string): string {
   const summarize = sizeOf(shape) > THRESHOLD;
   const fmt = formatter(data, dtype);
   const strides = contiguousStrides(shape);
@@ -16,9 +14,8 @@ export function formatTensor(
   const rec = (d: number, off: number, indent: string): string => {
     if (shape.length === 0) return fmt(data[0]);
     const n = shape[d];
-    const idx = summarize && n > 2 * EDGE
-      ? [...Array.from({ length: EDGE }, (_, i) => i), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)]
-      : Array.from({ length: n }, (_, i) => i);
+    const idx =
+      summarize && n > 2 * EDGE ? [...Array.from({ length: EDGE }, (_, i) => i), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)] : Array.from({ length: n }, (_, i) => i);
     if (d === shape.length - 1) {
       return '[' + idx.map((i) => (i < 0 ? '...' : fmt(data[off + i]))).join(', ') + ']';
     }
@@ -27,7 +24,10 @@ export function formatTensor(
   };
   let body = rec(0, 0, ' '.repeat(prefix.length));
   const extras: string[] = [];
-  if (sizeOf(shape) === 0) { body = '[]'; extras.push(`size=[${shape}]`); }
+  if (sizeOf(shape) === 0) {
+    body = '[]';
+    extras.push(`size=[${shape}]`);
+  }
   if (dtype !== 'float32') extras.push(`dtype=${dtype}`);
   if (gradFn) extras.push(`gradFn=<${gradFn}>`);
   else if (requiresGrad) extras.push('requiresGrad=true');
@@ -41,9 +41,13 @@ function formatter(data: TypedArray, dtype: DType): (v: number) => string {
     for (const v of data) width = Math.max(width, String(v).length);
     return (v) => String(v).padStart(width);
   }
-  let maxAbs = 0, allInt = true;
+  let maxAbs = 0,
+    allInt = true;
   for (const v of data) {
-    if (Number.isFinite(v)) { maxAbs = Math.max(maxAbs, Math.abs(v)); if (!Number.isInteger(v)) allInt = false; }
+    if (Number.isFinite(v)) {
+      maxAbs = Math.max(maxAbs, Math.abs(v));
+      if (!Number.isInteger(v)) allInt = false;
+    }
   }
   const sci = maxAbs >= 1e8 || (maxAbs > 0 && maxAbs < 1e-4);
   const one = (v: number): string => {

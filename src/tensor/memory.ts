@@ -1,25 +1,48 @@
 // Explicit lifetimes without manual bookkeeping: scope() frees what a function made except what it
 // returns; and the error of an allocation too large for any backend, named by the op that asked.
 
-import type { Tensor } from './tensor.js';
 import type { Storage } from '../backends/backend.js';
 import { fmtShape, sizeOf } from './shape.js';
 import type { DType } from './dtype.js';
 
-const scopes: Tensor[][] = [];
+/**
+ * A tensor as scope() and the safety net see it (tensor.ts imports this module, so it names the
+ * few fields they use rather than the class).
+ */
+interface Owned {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly kept: boolean;
+  dispose(): void;
+}
+
+const scopes: Owned[][] = [];
 
 /** What the safety net keeps of a tensor: its storage (not the tensor, which would never be collected). */
-export interface Finalizer { storage: Storage; shape: readonly number[]; stack?: string }
+export interface Finalizer {
+  storage: Storage;
+  shape: readonly number[];
+  stack?: string;
+}
 
 /** A tensor that was garbage-collected without dispose() (its memory was freed then). */
-export interface LeakRecord { shape: readonly number[]; dtype: string; device: string; stack?: string }
+export interface LeakRecord {
+  shape: readonly number[];
+  dtype: string;
+  device: string;
+  stack?: string;
+}
 
 /**
  * A buffer larger than a backend can ever hold (what a typed array can hold, the Wasm heap's
  * maximum): thrown by a backend's allocate; `allocating` names the op and shape that asked for it.
  */
 export class AllocationError extends Error {
-  constructor(backend: string, readonly bytes: number, readonly limit: string) {
+  constructor(
+    backend: string,
+    readonly bytes: number,
+    readonly limit: string,
+  ) {
     super(`${backend}: a buffer of ${bytes} bytes is more than ${limit}`);
     this.name = 'AllocationError';
   }
@@ -72,7 +95,7 @@ export function leakReport(): LeakRecord[] {
 }
 
 /** @internal called for every new tensor */
-export function trackTensor(t: Tensor): Finalizer {
+export function trackTensor(t: Owned): Finalizer {
   const top = scopes[scopes.length - 1];
   if (top) top.push(t);
   const f: Finalizer = { storage: t.storage, shape: t.shape };
@@ -82,7 +105,7 @@ export function trackTensor(t: Tensor): Finalizer {
 }
 
 /** @internal dispose() was called: the tensor releases its storage itself. */
-export function untrackTensor(t: Tensor): void {
+export function untrackTensor(t: Owned): void {
   finalizers.unregister(t);
 }
 
@@ -101,15 +124,17 @@ export function scope<T>(fn: () => T): T {
   try {
     result = fn();
     if (result instanceof Promise) {
-      throw new Error('scope: the function must be synchronous (got a Promise): inside it, read a value with itemSync() or dataSync(); '
-        + 'or return the tensor from scope and `await t.item()` / `await t.data()` after it');
+      throw new Error(
+        'scope: the function must be synchronous (got a Promise): inside it, read a value with itemSync() or dataSync(); ' +
+          'or return the tensor from scope and `await t.item()` / `await t.data()` after it',
+      );
     }
   } catch (e) {
     for (const t of scopes.pop()!) if (!t.kept) t.dispose();
     throw e;
   }
   const made = scopes.pop()!;
-  const returned = new Set<Tensor>();
+  const returned = new Set<Owned>();
   collect(result, returned, 0);
   const parent = scopes[scopes.length - 1];
   for (const t of made) {
@@ -119,21 +144,30 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
-function collect(v: unknown, into: Set<Tensor>, depth: number): void {
+function collect(v: unknown, into: Set<Owned>, depth: number): void {
   if (v === null || typeof v !== 'object' || depth > 8) return;
-  if (isTensor(v)) { into.add(v); return; }
-  if (Array.isArray(v)) { for (const x of v) collect(x, into, depth + 1); return; }
-  if (v instanceof Map) { for (const x of v.values()) collect(x, into, depth + 1); return; }
+  if (isTensor(v)) {
+    into.add(v);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const x of v) collect(x, into, depth + 1);
+    return;
+  }
+  if (v instanceof Map) {
+    for (const x of v.values()) collect(x, into, depth + 1);
+    return;
+  }
   if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, into, depth + 1);
 }
 
-function isTensor(v: object): v is Tensor {
+function isTensor(v: object): v is Owned {
   return 'storage' in v && 'strides' in v && 'gradNode' in v;
 }
 
 /** Dispose every tensor found in a value (arrays, objects, Maps). */
 export function dispose(v: unknown): void {
-  const all = new Set<Tensor>();
+  const all = new Set<Owned>();
   collect(v, all, 0);
   for (const t of all) t.dispose();
 }

@@ -90,15 +90,26 @@ export function tokenize13a(line: string): string {
 
 function tokenizeWith(name: BleuTokenizer, line: string): string {
   switch (name) {
-    case '13a': return tokenize13a(line);
-    case 'none': return line;
+    case '13a':
+      return tokenize13a(line);
+    case 'none':
+      return line;
     // every code point a token (Python iterates code points)
-    case 'char': return Array.from(line).join(' ');
-    default: throw new Error(`bleu: unknown tokenizer '${name as string}'; expected '13a', 'none' or 'char'`);
+    case 'char':
+      return Array.from(line).join(' ');
+    default:
+      throw new Error(`bleu: unknown tokenizer '${name as string}'; expected '13a', 'none' or 'char'`);
   }
 }
 
-interface Resolved { tokenize: BleuTokenizer; lowercase: boolean; smoothMethod: BleuSmoothing; smoothValue: number | null; order: number; effectiveOrder: boolean }
+interface Resolved {
+  tokenize: BleuTokenizer;
+  lowercase: boolean;
+  smoothMethod: BleuSmoothing;
+  smoothValue: number | null;
+  order: number;
+  effectiveOrder: boolean;
+}
 
 function resolve(opts: BleuOptions, effectiveDefault: boolean): Resolved {
   const smoothMethod = opts.smoothMethod ?? 'exp';
@@ -106,8 +117,12 @@ function resolve(opts: BleuOptions, effectiveDefault: boolean): Resolved {
   const order = opts.maxNgramOrder ?? 4;
   if (!Number.isInteger(order) || order < 1) throw new Error(`bleu: maxNgramOrder must be a positive integer, got ${order}`);
   return {
-    tokenize: opts.tokenize ?? '13a', lowercase: opts.lowercase ?? false, smoothMethod,
-    smoothValue: opts.smoothValue ?? null, order, effectiveOrder: opts.effectiveOrder ?? effectiveDefault,
+    tokenize: opts.tokenize ?? '13a',
+    lowercase: opts.lowercase ?? false,
+    smoothMethod,
+    smoothValue: opts.smoothValue ?? null,
+    order,
+    effectiveOrder: opts.effectiveOrder ?? effectiveDefault,
   };
 }
 
@@ -131,10 +146,14 @@ function ngramCounts(tokens: string[], order: number): Map<string, number> {
 
 /** The reference length closest to the hypothesis length; ties go to the shorter reference. */
 function closestRefLen(hypLen: number, refLens: number[]): number {
-  let bestDiff = -1, best = -1;
+  let bestDiff = -1,
+    best = -1;
   for (const r of refLens) {
     const d = Math.abs(hypLen - r);
-    if (bestDiff === -1 || d < bestDiff) { bestDiff = d; best = r; } else if (d === bestDiff && r < best) best = r;
+    if (bestDiff === -1 || d < bestDiff) {
+      bestDiff = d;
+      best = r;
+    } else if (d === bestDiff && r < best) best = r;
   }
   return best;
 }
@@ -150,7 +169,8 @@ function segmentStats(hyp: string, refs: string[], o: Resolved): number[] {
     for (const [g, c] of ngramCounts(toks, o.order)) if (c > (refNgrams.get(g) ?? 0)) refNgrams.set(g, c);
   }
   const hypToks = preprocess(hyp, o);
-  const correct = new Array<number>(o.order).fill(0), total = new Array<number>(o.order).fill(0);
+  const correct = new Array<number>(o.order).fill(0),
+    total = new Array<number>(o.order).fill(0);
   for (const [g, c] of ngramCounts(hypToks, o.order)) {
     const n = g.split(' ').length - 1;
     total[n] += c;
@@ -170,7 +190,10 @@ const myLog = (x: number): number => (x === 0 ? -9999999999 : Math.log(x));
  * @example computeBleu([9, 7, 5, 3], [10, 8, 6, 4], 11, 11).score // 83.759...
  */
 export function computeBleu(
-  correct: readonly number[], total: readonly number[], sysLen: number, refLen: number,
+  correct: readonly number[],
+  total: readonly number[],
+  sysLen: number,
+  refLen: number,
   opts: { smoothMethod?: BleuSmoothing; smoothValue?: number | null; effectiveOrder?: boolean; maxNgramOrder?: number } = {},
 ): BleuScore {
   const method = opts.smoothMethod ?? 'none';
@@ -180,7 +203,8 @@ export function computeBleu(
     throw new Error(`computeBleu: expected ${order} counts and totals, got ${correct.length} and ${total.length}`);
   }
   const smoothValue = opts.smoothValue ?? SMOOTH_DEFAULTS[method] ?? 0;
-  const counts = [...correct], totals = [...total];
+  const counts = [...correct],
+    totals = [...total];
   const bp = sysLen < refLen ? (sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0) : 1;
   const precisions = new Array<number>(order).fill(0);
   const ratio = refLen ? sysLen / refLen : 0;
@@ -189,12 +213,17 @@ export function computeBleu(
   let smoothMteval = 1;
   let effOrder = order;
   for (let n = 1; n <= order; n++) {
-    if (method === 'add-k' && n > 1) { counts[n - 1] += smoothValue; totals[n - 1] += smoothValue; }
+    if (method === 'add-k' && n > 1) {
+      counts[n - 1] += smoothValue;
+      totals[n - 1] += smoothValue;
+    }
     if (totals[n - 1] === 0) break;
     if (opts.effectiveOrder) effOrder = n;
     if (counts[n - 1] === 0) {
-      if (method === 'exp') { smoothMteval *= 2; precisions[n - 1] = 100 / (smoothMteval * totals[n - 1]); }
-      else if (method === 'floor') precisions[n - 1] = (100 * smoothValue) / totals[n - 1];
+      if (method === 'exp') {
+        smoothMteval *= 2;
+        precisions[n - 1] = 100 / (smoothMteval * totals[n - 1]);
+      } else if (method === 'floor') precisions[n - 1] = (100 * smoothValue) / totals[n - 1];
     } else {
       precisions[n - 1] = (100 * counts[n - 1]) / totals[n - 1];
     }
@@ -208,14 +237,11 @@ export function computeBleu(
 /** Reference streams from either one stream or a list of them; '' and null mark a missing reference. */
 function toStreams(references: readonly string[] | readonly (readonly (string | null)[])[], n: number): readonly (readonly (string | null)[])[] {
   if (!Array.isArray(references) || references.length === 0) throw new Error('corpusBleu: references must be a non-empty array');
-  const streams = typeof references[0] === 'string' || references[0] === null
-    ? [references as readonly (string | null)[]]
-    : (references as readonly (readonly (string | null)[])[]);
+  const streams = typeof references[0] === 'string' || references[0] === null ? [references as readonly (string | null)[]] : (references as readonly (readonly (string | null)[])[]);
   streams.forEach((s, k) => {
     if (!Array.isArray(s)) throw new Error(`corpusBleu: reference stream ${k} is not an array of strings`);
     if (s.length !== n) {
-      throw new Error(`corpusBleu: reference stream ${k} has ${s.length} lines for ${n} hypotheses ` +
-        "(sacreBLEU's layout: references[k][i] is the k-th reference of hypothesis i)");
+      throw new Error(`corpusBleu: reference stream ${k} has ${s.length} lines for ${n} hypotheses ` + "(sacreBLEU's layout: references[k][i] is the k-th reference of hypothesis i)");
     }
   });
   return streams;
@@ -231,7 +257,10 @@ function bleuFromSegments(hyps: readonly string[], streams: readonly (readonly (
     for (let k = 0; k < st.length; k++) sums[k] += st[k];
   });
   return computeBleu(sums.slice(2, 2 + o.order), sums.slice(2 + o.order), sums[0], sums[1], {
-    smoothMethod: o.smoothMethod, smoothValue: o.smoothValue, effectiveOrder: o.effectiveOrder, maxNgramOrder: o.order,
+    smoothMethod: o.smoothMethod,
+    smoothValue: o.smoothValue,
+    effectiveOrder: o.effectiveOrder,
+    maxNgramOrder: o.order,
   });
 }
 
@@ -242,9 +271,7 @@ function bleuFromSegments(hyps: readonly string[], streams: readonly (readonly (
  * '' or null is missing (hypotheses may have different numbers of references).
  * @example corpusBleu(['The dog bit the man.'], [['The dog bit the man.'], ['The dog had bit the man.']]).score // 100
  */
-export function corpusBleu(
-  hypotheses: readonly string[], references: readonly string[] | readonly (readonly (string | null)[])[], opts: BleuOptions = {},
-): BleuScore {
+export function corpusBleu(hypotheses: readonly string[], references: readonly string[] | readonly (readonly (string | null)[])[], opts: BleuOptions = {}): BleuScore {
   if (!Array.isArray(hypotheses)) throw new Error('corpusBleu: hypotheses must be an array of strings');
   return bleuFromSegments(hypotheses, toStreams(references, hypotheses.length), resolve(opts, false), 'corpusBleu');
 }
@@ -257,7 +284,12 @@ export function corpusBleu(
 export function sentenceBleu(hypothesis: string, references: string | readonly string[], opts: BleuOptions = {}): BleuScore {
   const refs = typeof references === 'string' ? [references] : references;
   if (!Array.isArray(refs) || refs.length === 0) throw new Error('sentenceBleu: references must be a string or a non-empty array of strings');
-  return bleuFromSegments([hypothesis], refs.map((r) => [r]), resolve(opts, true), 'sentenceBleu');
+  return bleuFromSegments(
+    [hypothesis],
+    refs.map((r) => [r]),
+    resolve(opts, true),
+    'sentenceBleu',
+  );
 }
 
 /**

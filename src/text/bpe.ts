@@ -3,17 +3,10 @@
 // merges applied lowest rank first (leftmost on ties) → ids. Decoding maps tokens back to bytes and
 // reads them as UTF-8 (invalid sequences become U+FFFD). Each pre-token's ids are cached.
 
-import {
-  BYTE_ALPHABET, BYTE_TO_CHAR, GPT2_SPLIT_PATTERN, byteLevelTokenBytes, toByteLevel, utf8Decoder, utf8Encoder,
-} from './bytelevel.js';
-import {
-  type Json, type JsonObject, TokenizerFormatError, arrayAt, describe, fail, idAt, objectAt, optBool, optString,
-  stringAt,
-} from './json.js';
-import {
-  Tokenizer, type AddedToken, type PostProcessor, makeAddedToken, parseAddedTokens, parsePostProcessor,
-} from './tokenizer.js';
-import { trainBPE } from './train.js';
+import { BYTE_ALPHABET, BYTE_TO_CHAR, GPT2_SPLIT_PATTERN, byteLevelTokenBytes, toByteLevel, utf8Decoder, utf8Encoder } from './bytelevel.js';
+import { type Json, type JsonObject, TokenizerFormatError, arrayAt, describe, fail, idAt, objectAt, optBool, optString, stringAt } from './tokenizer-json.js';
+import { Tokenizer, type AddedToken, type PostProcessor, makeAddedToken, parseAddedTokens, parsePostProcessor } from './tokenizer.js';
+import { trainBPE } from './bpe-trainer.js';
 
 /** Options of the ByteLevel pre-tokenizer. */
 export interface ByteLevelOptions {
@@ -57,7 +50,9 @@ const CACHE_LIMIT = 1 << 18;
 /** A min-heap of non-negative numbers (merge candidates packed as rank · n + position). */
 class NumberHeap {
   private a: number[] = [];
-  get size(): number { return this.a.length; }
+  get size(): number {
+    return this.a.length;
+  }
   push(v: number): void {
     const a = this.a;
     let i = a.push(v) - 1;
@@ -124,8 +119,13 @@ export class BPETokenizer extends Tokenizer {
     vocab: Map<string, number> | Record<string, number>,
     merges: readonly (readonly [string, string])[],
     opts: ByteLevelOptions & {
-      addedTokens?: AddedToken[]; postProcessor?: PostProcessor; unkToken?: string | null; fuseUnk?: boolean; ignoreMerges?: boolean;
-      extra?: BPETokenizer['extra']; mergeWhere?: (rank: number) => string;
+      addedTokens?: AddedToken[];
+      postProcessor?: PostProcessor;
+      unkToken?: string | null;
+      fuseUnk?: boolean;
+      ignoreMerges?: boolean;
+      extra?: BPETokenizer['extra'];
+      mergeWhere?: (rank: number) => string;
     } = {},
   ) {
     super(opts.addedTokens ?? [], opts.postProcessor ?? null);
@@ -144,7 +144,9 @@ export class BPETokenizer extends Tokenizer {
     this.mergeNew = new Int32Array(merges.length);
     merges.forEach(([a, b], rank) => {
       const where = opts.mergeWhere ? opts.mergeWhere(rank) : `model.merges[${rank}]`;
-      const ia = this.vocab.get(a), ib = this.vocab.get(b), ic = this.vocab.get(a + b);
+      const ia = this.vocab.get(a),
+        ib = this.vocab.get(b),
+        ic = this.vocab.get(a + b);
       if (ia === undefined) fail(where, `token ${JSON.stringify(a)} is not in the vocabulary`);
       if (ib === undefined) fail(where, `token ${JSON.stringify(b)} is not in the vocabulary`);
       if (ic === undefined) fail(where, `the merged token ${JSON.stringify(a + b)} is not in the vocabulary`);
@@ -158,7 +160,9 @@ export class BPETokenizer extends Tokenizer {
     this.extra = opts.extra ?? { preTokenizer: { trim_offsets: true }, decoder: { add_prefix_space: true, trim_offsets: true, use_regex: true }, modelExtra: {} };
   }
 
-  get vocabSize(): number { return this.size; }
+  get vocabSize(): number {
+    return this.size;
+  }
 
   /**
    * Train a byte-level BPE on `text` like Hugging Face's BpeTrainer with a ByteLevel pre-tokenizer:
@@ -176,7 +180,8 @@ export class BPETokenizer extends Tokenizer {
     }
     // A tokenizer with no merges yet, to split out the special tokens and pre-tokenize exactly as encode does.
     const base = new BPETokenizer(new Map(), [], {
-      addPrefixSpace: opts.addPrefixSpace, useRegex: opts.useRegex,
+      addPrefixSpace: opts.addPrefixSpace,
+      useRegex: opts.useRegex,
       addedTokens: specials.map((content, id) => makeAddedToken({ id, content, special: true })),
     });
     const counts = new Map<string, number>();
@@ -190,23 +195,29 @@ export class BPETokenizer extends Tokenizer {
       byteCounts.set(bl, (byteCounts.get(bl) ?? 0) + c);
     }
     const { tokens, merges } = trainBPE(byteCounts, {
-      vocabSize: opts.vocabSize, minFrequency: opts.minFrequency ?? 0, specialTokens: specials, alphabet: BYTE_ALPHABET,
+      vocabSize: opts.vocabSize,
+      minFrequency: opts.minFrequency ?? 0,
+      specialTokens: specials,
+      alphabet: BYTE_ALPHABET,
     });
     const vocab = new Map(tokens.map((t, i) => [t, i]));
-    return new BPETokenizer(vocab, merges.map(([a, b]) => [tokens[a], tokens[b]] as const), {
-      addPrefixSpace: opts.addPrefixSpace, useRegex: opts.useRegex,
-      addedTokens: specials.map((content) => makeAddedToken({ id: vocab.get(content)!, content, special: true })),
-      postProcessor: defaultPostProcessor(),
-    });
+    return new BPETokenizer(
+      vocab,
+      merges.map(([a, b]) => [tokens[a], tokens[b]] as const),
+      {
+        addPrefixSpace: opts.addPrefixSpace,
+        useRegex: opts.useRegex,
+        addedTokens: specials.map((content) => makeAddedToken({ id: vocab.get(content)!, content, special: true })),
+        postProcessor: defaultPostProcessor(),
+      },
+    );
   }
 
   /**
    * GPT-2's files: vocab.json (token → id) and merges.txt ("#version" line, then "a b" per line).
    * Either may be given as file text or already parsed.
    */
-  static fromVocabMerges(
-    vocabJson: string | Record<string, number>, mergesTxt: string | readonly (readonly [string, string])[], opts: FromVocabMergesOptions = {},
-  ): BPETokenizer {
+  static fromVocabMerges(vocabJson: string | Record<string, number>, mergesTxt: string | readonly (readonly [string, string])[], opts: FromVocabMergesOptions = {}): BPETokenizer {
     const vocabObj = typeof vocabJson === 'string' ? parseJsonText(vocabJson, 'vocab.json') : vocabJson;
     const vocab = new Map<string, number>();
     for (const [tok, id] of Object.entries(objectAt(vocabObj, 'vocab.json'))) vocab.set(tok, idAt(id, `vocab.json[${JSON.stringify(tok)}]`));
@@ -217,7 +228,10 @@ export class BPETokenizer extends Tokenizer {
     for (const id of vocab.values()) next = Math.max(next, id + 1);
     const addedTokens = specials.map((content) => makeAddedToken({ id: vocab.get(content) ?? next++, content, special: true, normalized: true }));
     return new BPETokenizer(vocab, merges, {
-      addPrefixSpace: opts.addPrefixSpace, useRegex: opts.useRegex, addedTokens, postProcessor: defaultPostProcessor(),
+      addPrefixSpace: opts.addPrefixSpace,
+      useRegex: opts.useRegex,
+      addedTokens,
+      postProcessor: defaultPostProcessor(),
       mergeWhere: parsed ? (rank) => `merges.txt line ${parsed.lines[rank]}` : (rank) => `merges[${rank}]`,
     });
   }
@@ -261,11 +275,19 @@ export class BPETokenizer extends Tokenizer {
     });
   }
 
+  static {
+    // tokenizer.json files with a BPE model (and vocab.json + merges.txt) load as BPETokenizer.
+    Tokenizer.registerModel('BPE', { fromJSON: (json) => BPETokenizer.fromJSON(json), fromVocabMerges: (vocab, merges) => BPETokenizer.fromVocabMerges(vocab, merges) });
+  }
+
   /** Call `emit` on each pre-token of a piece of text (ByteLevel pre-tokenizer, before the byte mapping). */
   preTokenize(piece: string, emit: (word: string) => void): void {
     if (piece.length === 0) return;
     const text = this.addPrefixSpace && !piece.startsWith(' ') ? ' ' + piece : piece;
-    if (!this.useRegex) { emit(text); return; }
+    if (!this.useRegex) {
+      emit(text);
+      return;
+    }
     const re = this.split;
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) emit(m[0]);
@@ -274,7 +296,10 @@ export class BPETokenizer extends Tokenizer {
   protected encodePiece(piece: string, out: number[]): void {
     if (piece.length === 0) return;
     const text = this.addPrefixSpace && !piece.startsWith(' ') ? ' ' + piece : piece;
-    if (!this.useRegex) { for (const id of this.encodeWord(text)) out.push(id); return; }
+    if (!this.useRegex) {
+      for (const id of this.encodeWord(text)) out.push(id);
+      return;
+    }
     const re = this.split;
     re.lastIndex = 0;
     const cache = this.cache;
@@ -303,7 +328,10 @@ export class BPETokenizer extends Tokenizer {
     for (let i = 0; i < bytes.length; i++) {
       const id = this.byteIds[bytes[i]];
       if (id >= 0) {
-        if (pendingUnk) { sym.push(this.unkId()); pendingUnk = false; }
+        if (pendingUnk) {
+          sym.push(this.unkId());
+          pendingUnk = false;
+        }
         sym.push(id);
       } else if (this.opts.unkToken !== null) {
         if (pendingUnk && !this.opts.fuseUnk) sym.push(this.unkId());
@@ -314,8 +342,13 @@ export class BPETokenizer extends Tokenizer {
     const n = sym.length;
     if (n < 2) return sym;
 
-    const next = new Int32Array(n), prev = new Int32Array(n), alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1; }
+    const next = new Int32Array(n),
+      prev = new Int32Array(n),
+      alive = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
     const heap = new NumberHeap();
     const idx = this.mergeIndex;
     // Candidates are rank·n + position: the smallest rank first, then the leftmost.
@@ -325,7 +358,8 @@ export class BPETokenizer extends Tokenizer {
     }
     while (heap.size > 0) {
       const top = heap.pop();
-      const pos = top % n, rank = (top - pos) / n;
+      const pos = top % n,
+        rank = (top - pos) / n;
       if (!alive[pos]) continue;
       const right = next[pos];
       if (right < 0) continue;
@@ -359,8 +393,12 @@ export class BPETokenizer extends Tokenizer {
     return id;
   }
 
-  protected modelTokenToId(token: string): number | undefined { return this.vocab.get(token); }
-  protected modelIdToToken(id: number): string | undefined { return this.vocabR.get(id); }
+  protected modelTokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+  protected modelIdToToken(id: number): string | undefined {
+    return this.vocabR.get(id);
+  }
 
   /** ByteLevel decoder: tokens → bytes → UTF-8, invalid sequences as U+FFFD. */
   protected decodeTokens(tokens: string[]): string {
@@ -374,7 +412,10 @@ export class BPETokenizer extends Tokenizer {
     }
     const all = new Uint8Array(total);
     let o = 0;
-    for (const p of parts) { all.set(p, o); o += p.length; }
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
     return utf8Decoder.decode(all);
   }
 
@@ -388,8 +429,14 @@ export class BPETokenizer extends Tokenizer {
       post_processor: this.postProcessor.json,
       decoder: { type: 'ByteLevel', ...this.extra.decoder },
       model: {
-        type: 'BPE', dropout: null, unk_token: this.opts.unkToken, continuing_subword_prefix: null, end_of_word_suffix: null,
-        fuse_unk: this.opts.fuseUnk, byte_fallback: false, ignore_merges: this.opts.ignoreMerges,
+        type: 'BPE',
+        dropout: null,
+        unk_token: this.opts.unkToken,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: this.opts.fuseUnk,
+        byte_fallback: false,
+        ignore_merges: this.opts.ignoreMerges,
         ...this.extra.modelExtra,
         vocab,
         merges: this.merges.map(([a, b]) => [a, b]),

@@ -26,8 +26,7 @@ export const BYTE_ALPHABET: readonly string[] = [...BYTE_TO_CHAR].sort((a, b) =>
  * engines behind Hugging Face `tokenizers`), while JavaScript's `\s` differs on U+0085 (not
  * included) and U+FEFF (included).
  */
-export const GPT2_SPLIT_PATTERN =
-  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
+export const GPT2_SPLIT_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
 
 export const utf8Encoder = new TextEncoder();
 /** Lossy UTF-8 decoding (invalid sequences → U+FFFD, like Rust's from_utf8_lossy); keeps a leading BOM. */

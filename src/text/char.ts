@@ -6,10 +6,8 @@
 // decoder that concatenates. Its unk_token is not in the vocabulary, so an unknown character is an
 // error there too.
 
-import { type Json, type JsonObject, describe, fail, idAt, isObject, objectAt } from './json.js';
-import {
-  Tokenizer, type AddedToken, makeAddedToken, parseAddedTokens, parsePostProcessor,
-} from './tokenizer.js';
+import { type Json, type JsonObject, describe, fail, idAt, isObject, objectAt } from './tokenizer-json.js';
+import { Tokenizer, type AddedToken, makeAddedToken, parseAddedTokens, parsePostProcessor } from './tokenizer.js';
 
 /** The pattern of the Split pre-tokenizer of a character tokenizer.json: any one character. */
 export const CHAR_SPLIT_REGEX = '[\\s\\S]';
@@ -55,7 +53,10 @@ export class CharTokenizer extends Tokenizer {
     const chars = [...new Set(text)].sort(byCodePoint);
     const specials = opts.specialTokens ?? [];
     if (new Set(specials).size !== specials.length) throw new Error('CharTokenizer.fromText: specialTokens has duplicates');
-    return new CharTokenizer(chars, specials.map((content, i) => makeAddedToken({ id: chars.length + i, content, special: true })));
+    return new CharTokenizer(
+      chars,
+      specials.map((content, i) => makeAddedToken({ id: chars.length + i, content, special: true })),
+    );
   }
 
   /** A character tokenizer from a parsed tokenizer.json written by `toJSON`. */
@@ -65,7 +66,10 @@ export class CharTokenizer extends Tokenizer {
     const pre = objectAt(json.pre_tokenizer, 'pre_tokenizer');
     const pattern = isObject(pre.pattern) ? pre.pattern.Regex : undefined;
     if (pre.type !== 'Split' || pattern !== CHAR_SPLIT_REGEX || pre.behavior !== 'Isolated' || pre.invert === true) {
-      fail('pre_tokenizer', `a WordLevel model is read only as a character tokenizer, whose pre-tokenizer is {"type": "Split", "pattern": {"Regex": ${JSON.stringify(CHAR_SPLIT_REGEX)}}, "behavior": "Isolated"}`);
+      fail(
+        'pre_tokenizer',
+        `a WordLevel model is read only as a character tokenizer, whose pre-tokenizer is {"type": "Split", "pattern": {"Regex": ${JSON.stringify(CHAR_SPLIT_REGEX)}}, "behavior": "Isolated"}`,
+      );
     }
     const dec = objectAt(json.decoder, 'decoder');
     if (dec.type !== 'Fuse') fail('decoder.type', `a character tokenizer needs the "Fuse" decoder, got ${describe(dec.type)}`);
@@ -86,13 +90,18 @@ export class CharTokenizer extends Tokenizer {
     return new CharTokenizer(chars, added);
   }
 
+  static {
+    // tokenizer.json files with a WordLevel model (written by toJSON) load as CharTokenizer.
+    Tokenizer.registerModel('WordLevel', { fromJSON: (json) => CharTokenizer.fromJSON(json) });
+  }
+
   get vocabSize(): number {
     return Math.max(this.chars.length, this.maxAddedId() + 1);
   }
 
   protected encodePiece(text: string, out: number[]): void {
     const index = this.index;
-    for (let i = 0; i < text.length;) {
+    for (let i = 0; i < text.length; ) {
       const cp = text.codePointAt(i)!;
       const ch = cp > 0xffff ? text.slice(i, i + 2) : text[i];
       const id = index.get(ch);
@@ -105,9 +114,15 @@ export class CharTokenizer extends Tokenizer {
     }
   }
 
-  protected modelTokenToId(token: string): number | undefined { return this.index.get(token); }
-  protected modelIdToToken(id: number): string | undefined { return this.chars[id]; }
-  protected decodeTokens(tokens: string[]): string { return tokens.join(''); }
+  protected modelTokenToId(token: string): number | undefined {
+    return this.index.get(token);
+  }
+  protected modelIdToToken(id: number): string | undefined {
+    return this.chars[id];
+  }
+  protected decodeTokens(tokens: string[]): string {
+    return tokens.join('');
+  }
 
   protected vocabEntries(): [string, number][] {
     return this.chars.map((c, i) => [c, i]);

@@ -2,12 +2,18 @@
 // Hugging Face's tokenizer.json and GPT-2's vocab.json + merges.txt.
 
 export {
-  Tokenizer, type EncodeOptions, type DecodeOptions, type AddedToken, type AddedTokenInit, type Piece,
+  Tokenizer,
+  loadTokenizer,
+  tokenizerFromJSON,
+  type EncodeOptions,
+  type DecodeOptions,
+  type AddedToken,
+  type AddedTokenInit,
+  type Piece,
 } from './tokenizer.js';
 export { BPETokenizer, parseMergesTxt, type ByteLevelOptions, type BPETrainOptions, type FromVocabMergesOptions } from './bpe.js';
 export { CharTokenizer, type CharTokenizerOptions } from './char.js';
-export { loadTokenizer, tokenizerFromJSON } from './load.js';
-export { TokenizerFormatError } from './json.js';
+export { TokenizerFormatError } from './tokenizer-json.js';
 export { BYTE_TO_CHAR, GPT2_SPLIT_PATTERN } from './bytelevel.js';
-export { trainBPE, type TrainBPEOptions, type TrainBPEResult } from './train.js';
+export { trainBPE, type TrainBPEOptions, type TrainBPEResult } from './bpe-trainer.js';
 export * from './bleu.js';

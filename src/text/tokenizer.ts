@@ -2,13 +2,13 @@
 // text first, as Hugging Face's AddedVocabulary does (leftmost-longest match, with its single_word /
 // lstrip / rstrip rules); the model encodes the pieces between them; an optional post-processor
 // (TemplateProcessing) adds the template's special tokens. Subclasses: BPETokenizer, CharTokenizer.
+// Loading: each subclass registers the tokenizer.json model type it reads, so `Tokenizer.fromFile`,
+// `loadTokenizer` and `tokenizerFromJSON` read every kind of file without this module importing them.
 
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../platform/fs.js';
-import {
-  type Json, type JsonObject, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, stringAt, stringifyOrdered,
-} from './json.js';
+import { type Json, type JsonObject, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, stringAt, stringifyOrdered } from './tokenizer-json.js';
+import { type TokenizerReaders, readTokenizerFile, readTokenizerPath } from './tokenizer-files.js';
 
 /** Options of `Tokenizer.encode`. */
 export interface EncodeOptions {
@@ -164,7 +164,9 @@ export function parseAddedTokens(v: Json | undefined, where = 'added_tokens'): A
     if (content.length === 0) fail(`${at}.content`, 'an added token cannot be empty');
     const special = optBool(o, 'special', at, false);
     return {
-      id: idAt(o.id, `${at}.id`), content, special,
+      id: idAt(o.id, `${at}.id`),
+      content,
+      special,
       singleWord: optBool(o, 'single_word', at, false),
       lstrip: optBool(o, 'lstrip', at, false),
       rstrip: optBool(o, 'rstrip', at, false),
@@ -174,18 +176,29 @@ export function parseAddedTokens(v: Json | undefined, where = 'added_tokens'): A
 }
 
 export function addedTokensJson(tokens: readonly AddedToken[]): JsonObject[] {
-  return [...tokens].sort((a, b) => a.id - b.id).map((t) => ({
-    id: t.id, content: t.content, single_word: t.singleWord, lstrip: t.lstrip, rstrip: t.rstrip,
-    normalized: t.normalized, special: t.special,
-  }));
+  return [...tokens]
+    .sort((a, b) => a.id - b.id)
+    .map((t) => ({
+      id: t.id,
+      content: t.content,
+      single_word: t.singleWord,
+      lstrip: t.lstrip,
+      rstrip: t.rstrip,
+      normalized: t.normalized,
+      special: t.special,
+    }));
 }
 
 export function makeAddedToken(init: AddedTokenInit): AddedToken {
   if (init.content.length === 0) throw new Error('added token: the content cannot be empty');
   const special = init.special ?? true;
   return {
-    id: init.id, content: init.content, special,
-    singleWord: init.singleWord ?? false, lstrip: init.lstrip ?? false, rstrip: init.rstrip ?? false,
+    id: init.id,
+    content: init.content,
+    special,
+    singleWord: init.singleWord ?? false,
+    lstrip: init.lstrip ?? false,
+    rstrip: init.rstrip ?? false,
     normalized: init.normalized ?? !special,
   };
 }
@@ -259,7 +272,11 @@ export abstract class Tokenizer {
   /** The tokenizer.json object in Hugging Face's key order. */
   private jsonWith(vocab: Json): JsonObject {
     return {
-      version: '1.0', truncation: null, padding: null, added_tokens: addedTokensJson(this.addedTokens), normalizer: null,
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: addedTokensJson(this.addedTokens),
+      normalizer: null,
       ...this.pipelineJson(vocab),
     };
   }
@@ -275,7 +292,9 @@ export abstract class Tokenizer {
     for (const m of [this.rawMatcher, this.normalizedMatcher]) {
       if (!m) continue;
       const next: Piece[] = [];
-      for (const p of pieces) if (typeof p === 'number') next.push(p); else m.split(p, next);
+      for (const p of pieces)
+        if (typeof p === 'number') next.push(p);
+        else m.split(p, next);
       pieces = next;
     }
     return pieces.filter((p) => p !== '');
@@ -368,11 +387,55 @@ export abstract class Tokenizer {
    * directory holding either.
    */
   static async fromFile(path: string): Promise<Tokenizer> {
-    const { loadTokenizer } = await import('./load.js');
     return loadTokenizer(path);
+  }
+
+  /**
+   * Read tokenizer.json files whose model.type is `type` with `reader` (and GPT-2's vocab.json +
+   * merges.txt with `reader.fromVocabMerges`). Each subclass registers itself when its module loads.
+   */
+  protected static registerModel(type: string, reader: ModelReader): void {
+    MODELS.set(type, reader);
   }
 }
 
-export async function isDirectory(path: string): Promise<boolean> {
-  try { return (await stat(path)).isDirectory(); } catch { return false; }
+/** How a tokenizer class reads its files (see Tokenizer.registerModel). */
+export interface ModelReader {
+  fromJSON(json: JsonObject): Tokenizer;
+  fromVocabMerges?(vocab: Record<string, number>, merges: string): Tokenizer;
+}
+
+/** The registered readers by tokenizer.json model.type (a Map: the name comes from a file). */
+const MODELS = new Map<string, ModelReader>();
+
+/** A tokenizer from a parsed tokenizer.json object (BPE, or a CharTokenizer's WordLevel file). */
+export function tokenizerFromJSON(json: unknown): Tokenizer {
+  const o = objectAt(json, 'tokenizer.json');
+  const model = objectAt(o.model, 'model');
+  const type = model.type === undefined && 'merges' in model ? 'BPE' : model.type;
+  const reader = typeof type === 'string' ? MODELS.get(type) : undefined;
+  if (!reader) return fail('model.type', `unsupported model ${describe(model.type)} (supported: "BPE" with ByteLevel pre-tokenizer, and the character tokenizer's "WordLevel")`);
+  return reader.fromJSON(o);
+}
+
+const READERS: TokenizerReaders<Tokenizer> = {
+  fromJSON: tokenizerFromJSON,
+  fromVocabMerges(vocab, merges) {
+    const bpe = MODELS.get('BPE')?.fromVocabMerges;
+    if (!bpe) throw new Error('vocab.json + merges.txt: no tokenizer class reads them (BPETokenizer is not loaded)');
+    return bpe(vocab, merges);
+  },
+};
+
+/**
+ * Load a tokenizer from `path`: a directory (its tokenizer.json, else its vocab.json + merges.txt),
+ * a tokenizer.json file, or a vocab.json file (with merges.txt in the same directory).
+ */
+export function loadTokenizer(path: string): Promise<Tokenizer> {
+  return readTokenizerPath(path, READERS);
+}
+
+/** A tokenizer.json or vocab.json file (never a directory: its name is read as a file). */
+export function loadTokenizerFile(path: string): Promise<Tokenizer> {
+  return readTokenizerFile(path, READERS);
 }

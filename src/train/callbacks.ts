@@ -1,42 +1,70 @@
-// Keras-style callbacks around the shared training loop: history, early stopping, checkpoints,
-// CSV / JSON-lines logs, learning-rate schedules.
+// Callbacks of the Trainer (train/trainer.ts), Keras-style: history, early stopping, checkpoints
+// (per epoch for Keras, and the resumable training state of `train gpt`), CSV / JSON-lines logs,
+// learning-rate schedules, and closures as callbacks.
 
 import type { Module, StateDict } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { LRScheduler } from '../optim/lr-scheduler.js';
+import type { Generator } from '../ops/random.js';
 import { clone } from '../ops/movement.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { checkSaveTarget } from '../io/checkpoint.js';
+import { checkSaveTarget, saveCheckpoint, type CheckpointContents } from '../io/checkpoint.js';
 
 /** Metric values by name ('loss', 'accuracy', 'val_loss', ...) that fit() passes to callbacks. */
 export type Logs = Record<string, number>;
 
-/** What callbacks can see and steer of a running fit(). */
+/** What callbacks can see and steer of a running fit() (the Trainer itself). */
 export interface TrainerHandle {
   readonly module: Module;
   /** The optimizer (param groups carry `lr`). */
-  readonly optimizer: { paramGroups: { lr: number }[] };
+  readonly optimizer: Optimizer;
   /** Set to true to end training after the current epoch (Keras' model.stop_training). */
   stopTraining: boolean;
+  /** Optimizer steps taken so far; a callback resuming a run sets it in onTrainBegin. */
+  step: number;
+  /** The current epoch (0-based). */
+  readonly epoch: number;
+  /** The mean loss of the last step read from the device (the batch logs' `loss` is the epoch's running mean). */
+  readonly stepLoss: number;
   /** Write a checkpoint of model, config and optimizer to a directory (atomic). */
   saveCheckpoint(dir: string, extra?: Record<string, unknown>): Promise<void>;
 }
 
 /**
  * Base class of Keras-style callbacks: fit() calls the hooks at the start and end of training, of
- * each epoch and of each batch, with the logs so far; override the ones you need. `trainer` lets a
- * callback see the model and optimizer, save checkpoints and stop training.
+ * each epoch and of each batch, and after each evaluation, with the logs so far; override the ones
+ * you need. `trainer` lets a callback see the model and optimizer, save checkpoints and stop training.
  */
 export abstract class Callback {
   protected trainer!: TrainerHandle;
-  setTrainer(t: TrainerHandle): void { this.trainer = t; }
+  setTrainer(t: TrainerHandle): void {
+    this.trainer = t;
+  }
   onTrainBegin(_logs: Logs): void | Promise<void> {}
   onTrainEnd(_logs: Logs): void | Promise<void> {}
   onEpochBegin(_epoch: number, _logs: Logs): void | Promise<void> {}
   onEpochEnd(_epoch: number, _logs: Logs): void | Promise<void> {}
   onBatchBegin(_batch: number, _logs: Logs): void | Promise<void> {}
   onBatchEnd(_batch: number, _logs: Logs): void | Promise<void> {}
+  /** After each evaluation (every `evalEvery` steps, or at each epoch's end), with its logs. */
+  onEvaluate(_step: number, _logs: Logs): void | Promise<void> {}
+}
+
+/** The hooks of a {@link LambdaCallback}: any of Callback's, as plain functions. */
+export type LambdaHooks = Partial<Pick<Callback, 'onTrainBegin' | 'onTrainEnd' | 'onEpochBegin' | 'onEpochEnd' | 'onBatchBegin' | 'onBatchEnd' | 'onEvaluate'>>;
+
+/**
+ * A callback made of functions (Keras' LambdaCallback).
+ * @example new LambdaCallback({ onEpochEnd: (epoch, logs) => console.log(epoch, logs.loss) })
+ */
+export class LambdaCallback extends Callback {
+  constructor(hooks: LambdaHooks) {
+    super();
+    Object.assign(this, hooks);
+  }
 }
 
 /** Records every epoch's logs; fit() returns it. */
@@ -177,10 +205,73 @@ export class ModelCheckpoint extends Callback {
   }
 }
 
+/**
+ * Options of {@link TrainingCheckpoint}: the directory, what else a run needs to continue (its
+ * learning-rate schedule, its random generators, the caller's own state) and, to continue one, the
+ * state loaded from such a checkpoint.
+ */
+export interface TrainingCheckpointOptions {
+  /** The checkpoint directory, checked (checkSaveTarget) and locked (lockCheckpoint) by the caller before training. */
+  dir: string;
+  /** Write the model's files into the directory being built (default: model.safetensors and config.json from `config`). */
+  writeModel?: (dir: string) => Promise<void>;
+  config?: Record<string, unknown>;
+  /** The learning-rate schedule, saved with the optimizer. */
+  scheduler?: LRScheduler;
+  /** Random generators by name; each one's state is saved in trainer_state.json under its name. */
+  generators?: Record<string, Generator>;
+  /** More fields of trainer_state.json (e.g. history and options), read at each save. */
+  state?(): Record<string, unknown>;
+  /** A run to continue (loadTrainingState's result): restored when training begins. */
+  resume?: Pick<CheckpointContents, 'trainerState' | 'optimizerState'>;
+}
+
+/**
+ * The resumable training state, written at every evaluation: the model, `optimizer.safetensors`
+ * and `trainer_state.json` (step, schedule, generators, and `state()`), atomically (see
+ * io/checkpoint.ts). With `resume`, it restores all of that when training begins, so the run
+ * continues bit for bit where the saved one stopped (`nabla train gpt --resume`).
+ * @example new TrainingCheckpoint({ dir: 'runs/gpt', scheduler, generators: { rng: batchGenerator } })
+ */
+export class TrainingCheckpoint extends Callback {
+  constructor(private readonly o: TrainingCheckpointOptions) {
+    super();
+  }
+  override onTrainBegin(): void {
+    const r = this.o.resume;
+    if (!r) return;
+    const ts = r.trainerState ?? {};
+    if (r.optimizerState) this.trainer.optimizer.loadStateDict(r.optimizerState);
+    this.o.scheduler?.loadStateDict(ts.scheduler as never);
+    for (const [name, g] of Object.entries(this.o.generators ?? {})) g.setState(ts[name] as never);
+    this.trainer.step = ts.step as number;
+  }
+  override async onEvaluate(step: number): Promise<void> {
+    const o = this.o;
+    await saveCheckpoint(o.dir, {
+      model: this.trainer.module,
+      optimizer: this.trainer.optimizer,
+      config: o.config ?? {},
+      trainerState: {
+        step,
+        ...(o.scheduler ? { scheduler: o.scheduler.stateDict() } : {}),
+        ...Object.fromEntries(Object.entries(o.generators ?? {}).map(([name, g]) => [name, g.getState()])),
+        ...o.state?.(),
+      },
+      writeModel: o.writeModel,
+    });
+  }
+}
+
 /** One CSV row per epoch (Keras' CSVLogger). */
 export class CSVLogger extends Callback {
   private keys: string[] | null = null;
-  constructor(private readonly path: string, private readonly append = false) { super(); }
+  constructor(
+    private readonly path: string,
+    private readonly append = false,
+  ) {
+    super();
+  }
   override async onTrainBegin(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     if (!this.append) await writeFile(this.path, '');
@@ -197,7 +288,12 @@ export class CSVLogger extends Callback {
 
 /** One JSON object per line per epoch (and per batch with everyBatch). */
 export class JSONLinesLogger extends Callback {
-  constructor(private readonly path: string, private readonly everyBatch = false) { super(); }
+  constructor(
+    private readonly path: string,
+    private readonly everyBatch = false,
+  ) {
+    super();
+  }
   override async onTrainBegin(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     await writeFile(this.path, '');
@@ -211,14 +307,19 @@ export class JSONLinesLogger extends Callback {
 }
 
 /** Any object with step(): torch-style schedulers (StepLR, ...) and ReduceLROnPlateau (step(metric)). */
-export interface SchedulerLike { step(metric?: number): void }
+export interface SchedulerLike {
+  step(metric?: number): void;
+}
 
 /**
  * Set the learning rate each epoch: from a function (epoch, lr) → lr (Keras' LearningRateScheduler),
  * or by stepping a scheduler object once per epoch (ReduceLROnPlateau gets `monitor`'s value).
  */
 export class LearningRateScheduler extends Callback {
-  constructor(private readonly schedule: ((epoch: number, lr: number) => number) | SchedulerLike, private readonly monitor = 'val_loss') {
+  constructor(
+    private readonly schedule: ((epoch: number, lr: number) => number) | SchedulerLike,
+    private readonly monitor = 'val_loss',
+  ) {
     super();
   }
   override onEpochBegin(epoch: number): void {

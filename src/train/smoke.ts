@@ -48,7 +48,10 @@ export function smokeCaps<T extends object>(recipe: SmokeRecipe, opts: T, keep: 
   }
   if (!warned.has(recipe)) {
     warned.add(recipe);
-    const caps = Object.entries(SMOKE_CAPS[recipe]).filter(([k]) => !keep.includes(k)).map(([k, v]) => `${k} ≤ ${v}`).join(', ');
+    const caps = Object.entries(SMOKE_CAPS[recipe])
+      .filter(([k]) => !keep.includes(k))
+      .map(([k, v]) => `${k} ≤ ${v}`)
+      .join(', ');
     console.warn(`${SMOKE_ENV} is set: ${recipe} is shrunk to a smoke run (${caps})`);
   }
   return out as T;

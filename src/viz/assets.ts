@@ -1,5 +1,6 @@
 // Where the PNG rasterizer (resvg's WebAssembly build) and its fonts come from: node_modules in Node,
-// caller-supplied bytes in a browser.
+// caller-supplied bytes in a browser; and the optional packages pictures need, with the error that
+// says what to install when one is missing.
 
 /** What `@resvg/resvg-wasm`'s `initWasm` accepts: bytes, a compiled module, a Response or a URL. */
 export type WasmSource = BufferSource | WebAssembly.Module | Response | URL | string;
@@ -39,6 +40,45 @@ export function configureViz(assets: VizAssets): void {
   if (assets.fonts) fontsPromise = null;
 }
 
+/**
+ * The packages pictures need. They are optional peer dependencies of nabla, so `npm install nabla`
+ * leaves them out (about 35 MB with their dependencies); a project that draws installs them.
+ */
+export const VIZ_PACKAGES = ['vega', 'vega-lite', '@resvg/resvg-wasm', '@expo-google-fonts/roboto', 'fast-png'] as const;
+
+function missingPackage(name: string, cause: unknown): Error {
+  return new Error(`viz: pictures need the optional packages ${VIZ_PACKAGES.join(', ')}, and '${name}' is not installed: ` + `npm install ${VIZ_PACKAGES.join(' ')}`, { cause });
+}
+
+/**
+ * `load()`, a dynamic import of the optional package `name` (a literal specifier there, which
+ * bundlers can see), turning "not found" for that package into an error saying what to install.
+ */
+export async function importOptional<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    // Node: ERR_MODULE_NOT_FOUND "Cannot find package 'vega' ..."; browsers: "Failed to resolve module specifier "vega"".
+    const message = String((e as Error)?.message);
+    if (message.includes(`'${name}'`) || message.includes(`"${name}"`)) throw missingPackage(name, e);
+    throw e;
+  }
+}
+
+/**
+ * Load every picture package now, so that a program whose pictures come at the end of a long run
+ * (`nabla train mnist --plot`) stops at its start when one is missing. Node only (the fonts).
+ */
+export async function loadVizPackages(): Promise<void> {
+  await Promise.all([
+    importOptional('vega', () => import('vega')),
+    importOptional('vega-lite', () => import('vega-lite')),
+    importOptional('@resvg/resvg-wasm', () => import('@resvg/resvg-wasm')),
+    importOptional('fast-png', () => import('fast-png')),
+    loadFonts(),
+  ]);
+}
+
 export function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
@@ -51,16 +91,16 @@ async function readPackageFile(specifier: string): Promise<Uint8Array> {
   let path: string;
   try {
     path = require.resolve(specifier);
-  } catch {
-    throw new Error(`viz: cannot find ${specifier}; is the package installed (npm install)?`);
+  } catch (e) {
+    const parts = specifier.split('/');
+    throw missingPackage(parts.slice(0, specifier.startsWith('@') ? 2 : 1).join('/'), e);
   }
   const b = await readFile(path);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function noAssets(what: string): Error {
-  return new Error(`viz: ${what} is not available outside Node.js until you call nb.viz.configureViz({ wasm, fonts }) ` +
-    `(the SVG output works without it)`);
+  return new Error(`viz: ${what} is not available outside Node.js until you call nb.viz.configureViz({ wasm, fonts }) ` + `(the SVG output works without it)`);
 }
 
 /** The fonts: configured ones, else Roboto Regular and Bold from node_modules (Node only). */

@@ -19,7 +19,13 @@ export interface ConfusionPlotOptions extends RenderOptions {
 /** ColorBrewer's Blues, from near-white (no samples) to dark blue, so a few errors still stand out. */
 const BLUES = ['#f7fbff', '#c6dbef', '#6baed6', '#2171b5', '#08306b'];
 
-interface Cell { actual: string; predicted: string; count: number; value: number; text: string }
+interface Cell {
+  actual: string;
+  predicted: string;
+  count: number;
+  value: number;
+  text: string;
+}
 
 function checkMatrix(matrix: number[][], labels: string[] | undefined): number {
   if (!Array.isArray(matrix) || matrix.length === 0) {
@@ -28,8 +34,10 @@ function checkMatrix(matrix: number[][], labels: string[] | undefined): number {
   const n = matrix.length;
   matrix.forEach((row, i) => {
     if (!Array.isArray(row) || row.length !== n) {
-      throw new Error(`plotConfusionMatrix: row ${i} has ${Array.isArray(row) ? row.length : 'no'} entries, expected ${n}: ` +
-        `the matrix must be square (${n} × ${n}: rows true class, columns predicted)`);
+      throw new Error(
+        `plotConfusionMatrix: row ${i} has ${Array.isArray(row) ? row.length : 'no'} entries, expected ${n}: ` +
+          `the matrix must be square (${n} × ${n}: rows true class, columns predicted)`,
+      );
     }
     row.forEach((v, j) => {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -77,7 +85,10 @@ export function confusionMatrixSpec(matrix: number[][], opts: ConfusionPlotOptio
   const title = opts.title ?? 'Confusion matrix';
   const xy = {
     x: {
-      field: 'predicted', type: 'ordinal', sort: labels, title: 'predicted label',
+      field: 'predicted',
+      type: 'ordinal',
+      sort: labels,
+      title: 'predicted label',
       axis: { ...axisLabels, labelAngle: longest > 2 ? -45 : 0, orient: 'bottom', domain: false, ticks: false },
     },
     y: { field: 'actual', type: 'ordinal', sort: labels, title: 'true label', axis: { ...axisLabels, domain: false, ticks: false } },
@@ -95,21 +106,30 @@ export function confusionMatrixSpec(matrix: number[][], opts: ConfusionPlotOptio
         mark: { type: 'rect', stroke: '#dddddd', strokeWidth: cell >= 16 ? 1 : 0 },
         encoding: {
           color: {
-            field: 'value', type: 'quantitative', title: normalize ? 'fraction of true class' : 'count',
+            field: 'value',
+            type: 'quantitative',
+            title: normalize ? 'fraction of true class' : 'count',
             scale: { domain: [0, top], range: BLUES, interpolate: 'rgb' },
             legend: { gradientLength: Math.max(120, Math.min(300, n * cell)), format: normalize ? '.0%' : '~s', titleOrient: 'left' },
           },
-          tooltip: [{ field: 'actual', title: 'true' }, { field: 'predicted', title: 'predicted' }, { field: 'count' }, ...(normalize ? [{ field: 'value', title: 'fraction', format: '.3f' }] : [])],
+          tooltip: [
+            { field: 'actual', title: 'true' },
+            { field: 'predicted', title: 'predicted' },
+            { field: 'count' },
+            ...(normalize ? [{ field: 'value', title: 'fraction', format: '.3f' }] : []),
+          ],
         },
       },
       ...(showText
-        ? [{
-          mark: { type: 'text', fontSize, baseline: 'middle' },
-          encoding: {
-            text: { field: 'text' },
-            color: { condition: { test: `datum.value > ${mid}`, value: '#ffffff' }, value: '#1a1a1a' },
-          },
-        }]
+        ? [
+            {
+              mark: { type: 'text', fontSize, baseline: 'middle' },
+              encoding: {
+                text: { field: 'text' },
+                color: { condition: { test: `datum.value > ${mid}`, value: '#ffffff' }, value: '#1a1a1a' },
+              },
+            },
+          ]
         : []),
     ],
   } as TopLevelSpec;

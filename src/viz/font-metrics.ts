@@ -50,9 +50,11 @@ export function parseFontMetrics(bytes: Uint8Array): FontMetrics {
 /** code point → glyph index, from the best Unicode subtable: format 12 (full range) or 4 (BMP). */
 function cmapLookup(dv: DataView, cmap: number): (cp: number) => number {
   const n = dv.getUint16(cmap + 2);
-  let fmt4 = -1, fmt12 = -1;
+  let fmt4 = -1,
+    fmt12 = -1;
   for (let i = 0; i < n; i++) {
-    const platform = dv.getUint16(cmap + 4 + 8 * i), encoding = dv.getUint16(cmap + 6 + 8 * i);
+    const platform = dv.getUint16(cmap + 4 + 8 * i),
+      encoding = dv.getUint16(cmap + 6 + 8 * i);
     const sub = cmap + dv.getUint32(cmap + 8 + 8 * i);
     const format = dv.getUint16(sub);
     const unicode = platform === 0 || (platform === 3 && (encoding === 1 || encoding === 10));
@@ -63,10 +65,13 @@ function cmapLookup(dv: DataView, cmap: number): (cp: number) => number {
   if (fmt12 >= 0) {
     const groups = dv.getUint32(fmt12 + 12);
     return (cp) => {
-      let lo = 0, hi = groups - 1;
+      let lo = 0,
+        hi = groups - 1;
       while (lo <= hi) {
-        const mid = (lo + hi) >> 1, g = fmt12 + 16 + 12 * mid;
-        const start = dv.getUint32(g), end = dv.getUint32(g + 4);
+        const mid = (lo + hi) >> 1,
+          g = fmt12 + 16 + 12 * mid;
+        const start = dv.getUint32(g),
+          end = dv.getUint32(g + 4);
         if (cp < start) hi = mid - 1;
         else if (cp > end) lo = mid + 1;
         else return dv.getUint32(g + 8) + (cp - start);
@@ -76,14 +81,18 @@ function cmapLookup(dv: DataView, cmap: number): (cp: number) => number {
   }
   if (fmt4 >= 0) {
     const segCount = dv.getUint16(fmt4 + 6) / 2;
-    const ends = fmt4 + 14, starts = ends + 2 * segCount + 2, deltas = starts + 2 * segCount, ranges = deltas + 2 * segCount;
+    const ends = fmt4 + 14,
+      starts = ends + 2 * segCount + 2,
+      deltas = starts + 2 * segCount,
+      ranges = deltas + 2 * segCount;
     return (cp) => {
       if (cp > 0xffff) return 0;
       for (let s = 0; s < segCount; s++) {
         if (cp > dv.getUint16(ends + 2 * s)) continue;
         const start = dv.getUint16(starts + 2 * s);
         if (cp < start) return 0;
-        const delta = dv.getInt16(deltas + 2 * s), ro = dv.getUint16(ranges + 2 * s);
+        const delta = dv.getInt16(deltas + 2 * s),
+          ro = dv.getUint16(ranges + 2 * s);
         if (ro === 0) return (cp + delta) & 0xffff;
         const g = dv.getUint16(ranges + 2 * s + ro + 2 * (cp - start));
         return g === 0 ? 0 : (g + delta) & 0xffff;

@@ -25,13 +25,19 @@ const SPLITS = ['train', 'validation'] as const;
 const SPLIT_COLOR = { train: '#1f77b4', validation: '#ff7f0e' };
 const SPLIT_DASH = { train: [1, 0], validation: [6, 4] };
 
-interface Row { metric: string; split: 'train' | 'validation'; epoch: number; value: number }
+interface Row {
+  metric: string;
+  split: 'train' | 'validation';
+  epoch: number;
+  value: number;
+}
 
 /** Rows of the chart and the metric families in panel order (loss first, then as they appear). */
 function historyRows(history: HistoryLike): { rows: Row[]; families: string[]; epochs: number } {
-  const h = history && typeof history === 'object' && 'history' in history && !Array.isArray(history.history) && typeof history.history === 'object'
-    ? (history.history as Record<string, ArrayLike<number | null>>)
-    : (history as Record<string, ArrayLike<number | null>>);
+  const h =
+    history && typeof history === 'object' && 'history' in history && !Array.isArray(history.history) && typeof history.history === 'object'
+      ? (history.history as Record<string, ArrayLike<number | null>>)
+      : (history as Record<string, ArrayLike<number | null>>);
   if (!h || typeof h !== 'object') throw new Error(`plotHistory: expected an object like { loss: [...], val_loss: [...] }, got ${h === null ? 'null' : typeof h}`);
   const rows: Row[] = [];
   const families: string[] = [];
@@ -53,8 +59,10 @@ function historyRows(history: HistoryLike): { rows: Row[]; families: string[]; e
   }
   if (rows.length === 0) {
     const keys = Object.keys(h);
-    throw new Error(`plotHistory: the history is empty: ${keys.length ? `no finite value in ${keys.map((k) => `'${k}'`).join(', ')}` : 'no metrics'}` +
-      ` (expected e.g. { loss: [0.9, 0.5], val_loss: [1.0, 0.7] }, one value per epoch)`);
+    throw new Error(
+      `plotHistory: the history is empty: ${keys.length ? `no finite value in ${keys.map((k) => `'${k}'`).join(', ')}` : 'no metrics'}` +
+        ` (expected e.g. { loss: [0.9, 0.5], val_loss: [1.0, 0.7] }, one value per epoch)`,
+    );
   }
   const li = families.indexOf('loss');
   if (li > 0) families.unshift(...families.splice(li, 1));
@@ -68,7 +76,8 @@ function historyRows(history: HistoryLike): { rows: Row[]; families: string[]; e
  */
 export function historySpec(history: HistoryLike, opts: HistoryPlotOptions = {}): TopLevelSpec {
   const { rows, families, epochs } = historyRows(history);
-  const width = opts.width ?? 360, height = opts.height ?? 240;
+  const width = opts.width ?? 360,
+    height = opts.height ?? 240;
   const splits = SPLITS.filter((s) => rows.some((r) => r.split === s));
   const showPoints = epochs <= 50;
   const panel = (metric: string) => ({
@@ -79,13 +88,17 @@ export function historySpec(history: HistoryLike, opts: HistoryPlotOptions = {})
     mark: { type: 'line' as const, strokeWidth: 2, point: showPoints ? { filled: true, size: 36 } : false },
     encoding: {
       x: {
-        field: 'epoch', type: 'quantitative' as const, title: 'epoch',
+        field: 'epoch',
+        type: 'quantitative' as const,
+        title: 'epoch',
         scale: { domain: [1, Math.max(2, epochs)], nice: false },
         axis: { tickMinStep: 1, format: 'd' },
       },
       y: { field: 'value', type: 'quantitative' as const, title: metric, scale: { zero: false } },
       color: {
-        field: 'split', type: 'nominal' as const, title: null,
+        field: 'split',
+        type: 'nominal' as const,
+        title: null,
         scale: { domain: splits, range: splits.map((s) => SPLIT_COLOR[s]) },
         legend: { orient: 'right' as const, symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolSize: 400, labelFontSize: 13 },
       },

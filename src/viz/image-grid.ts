@@ -4,6 +4,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Tensor } from '../tensor/tensor.js';
 import { baseConfig, renderFigure, type Figure, type RenderOptions } from './render.js';
+import { importOptional } from './assets.js';
 
 /** N images: a Tensor [N, H, W], [N, C, H, W], [N, H, W, C] or [N, H*W]; or one flat array per image. */
 export type ImageBatch = Tensor | ArrayLike<number>[] | { data: ArrayLike<number>; shape: readonly number[] };
@@ -31,10 +32,15 @@ export interface ImageGridOptions extends RenderOptions {
 }
 
 /** Images as planar float data in 0..1: n images of c × h × w. */
-interface Planar { n: number; c: number; h: number; w: number; pixels: Float32Array[] }
+interface Planar {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  pixels: Float32Array[];
+}
 
-const isTensor = (x: unknown): x is Tensor =>
-  typeof x === 'object' && x !== null && typeof (x as Tensor).data === 'function' && Array.isArray((x as Tensor).shape);
+const isTensor = (x: unknown): x is Tensor => typeof x === 'object' && x !== null && typeof (x as Tensor).data === 'function' && Array.isArray((x as Tensor).shape);
 
 function imageDims(len: number, imageShape: number[] | undefined): [number, number, number] {
   if (imageShape) {
@@ -51,7 +57,10 @@ function imageDims(len: number, imageShape: number[] | undefined): [number, numb
 
 /** Split the batch into per-image planar arrays (C, H, W) of the first `count` images. */
 function toPlanar(flat: ArrayLike<number>, shape: readonly number[], count: number, opts: ImageGridOptions): Planar {
-  let c: number, h: number, w: number, nhwc = false;
+  let c: number,
+    h: number,
+    w: number,
+    nhwc = false;
   if (shape.length === 2) [c, h, w] = imageDims(shape[1], opts.imageShape);
   else if (shape.length === 3) [c, h, w] = [1, shape[1], shape[2]];
   else if (shape.length === 4) {
@@ -63,7 +72,8 @@ function toPlanar(flat: ArrayLike<number>, shape: readonly number[], count: numb
     throw new Error(`plotImageGrid: expected images of shape [N, H, W], [N, C, H, W], [N, H, W, C] or [N, H*W], got [${shape}]`);
   }
   if (![1, 3, 4].includes(c)) throw new Error(`plotImageGrid: images need 1, 3 or 4 channels, got ${c} (shape [${shape}])`);
-  const per = c * h * w, pixels: Float32Array[] = [];
+  const per = c * h * w,
+    pixels: Float32Array[] = [];
   for (let i = 0; i < count; i++) {
     const img = new Float32Array(per);
     for (let k = 0; k < per; k++) {
@@ -108,7 +118,8 @@ async function readImages(images: ImageBatch, opts: ImageGridOptions): Promise<P
  * batch's min..max (standardized inputs).
  */
 function normalizer(p: Planar): (v: number) => number {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   p.pixels.forEach((img, i) => {
     for (const v of img) {
       if (!Number.isFinite(v)) throw new Error(`plotImageGrid: image ${i} has a non-finite value (${v})`);
@@ -126,7 +137,9 @@ type PngEncode = typeof import('fast-png').encode;
 
 /** One image as a PNG data URL, zoomed `scale` times with nearest neighbour. */
 function imageDataUrl(encode: PngEncode, img: Float32Array, c: number, h: number, w: number, scale: number, norm: (v: number) => number): string {
-  const W = w * scale, H = h * scale, data = new Uint8Array(W * H * c);
+  const W = w * scale,
+    H = h * scale,
+    data = new Uint8Array(W * H * c);
   for (let y = 0; y < H; y++) {
     const sy = Math.floor(y / scale);
     for (let x = 0; x < W; x++) {
@@ -146,7 +159,9 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 export function base64(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i], b = bytes[i + 1], c = bytes[i + 2];
+    const a = bytes[i],
+      b = bytes[i + 1],
+      c = bytes[i + 2];
     const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
     out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (b === undefined ? '=' : B64[(n >> 6) & 63]) + (c === undefined ? '=' : B64[n & 63]);
   }
@@ -184,23 +199,33 @@ function gridSpec(p: Planar, opts: ImageGridOptions, encode: PngEncode): TopLeve
     return '';
   });
   const hasCaption = captions.some((s) => s.length > 0);
-  const fontSize = 12, gapX = 14, gapY = 12;
-  const imgW = w * scale, imgH = h * scale;
+  const fontSize = 12,
+    gapX = 14,
+    gapY = 12;
+  const imgW = w * scale,
+    imgH = h * scale;
   // Room for the longest caption: ~0.58 em per character is generous for Roboto/Helvetica.
   const textW = Math.max(0, ...captions.map((s) => Math.ceil(s.length * fontSize * 0.58)));
-  const cellW = Math.max(imgW, textW) + gapX, cellH = imgH + (hasCaption ? fontSize + 8 : 0) + gapY;
+  const cellW = Math.max(imgW, textW) + gapX,
+    cellH = imgH + (hasCaption ? fontSize + 8 : 0) + gapY;
   const rows = Math.ceil(n / columns);
   const norm = normalizer(p);
   let wrong = 0;
   const items = p.pixels.map((img, i) => {
-    const col = i % columns, row = Math.floor(i / columns);
-    const cx = col * cellW + (cellW - gapX) / 2, top = row * cellH;
+    const col = i % columns,
+      row = Math.floor(i / columns);
+    const cx = col * cellW + (cellW - gapX) / 2,
+      top = row * cellH;
     const isWrong = !!(predicted && actual && predicted[i] !== actual[i]);
     if (isWrong) wrong++;
     return {
       url: imageDataUrl(encode, img, c, h, w, scale, norm),
-      x: cx - imgW / 2, y: top, x2: cx + imgW / 2, y2: top + imgH,
-      cx, ty: top + imgH + 5,
+      x: cx - imgW / 2,
+      y: top,
+      x2: cx + imgW / 2,
+      y2: top + imgH,
+      cx,
+      ty: top + imgH + 5,
       caption: captions[i],
       color: isWrong ? WRONG_COLOR : CAPTION_COLOR,
       wrong: isWrong,
@@ -228,10 +253,12 @@ function gridSpec(p: Planar, opts: ImageGridOptions, encode: PngEncode): TopLeve
         encoding: { x: px('x'), y: px('y'), x2: { field: 'x2' }, y2: { field: 'y2' } },
       },
       ...(hasCaption
-        ? [{
-          mark: { type: 'text', align: 'center', baseline: 'top', fontSize, aria: false },
-          encoding: { x: px('cx'), y: px('ty'), text: { field: 'caption' }, color: { field: 'color', type: 'nominal', scale: null } },
-        }]
+        ? [
+            {
+              mark: { type: 'text', align: 'center', baseline: 'top', fontSize, aria: false },
+              encoding: { x: px('cx'), y: px('ty'), text: { field: 'caption' }, color: { field: 'color', type: 'nominal', scale: null } },
+            },
+          ]
         : []),
     ],
   } as TopLevelSpec;
@@ -242,7 +269,7 @@ function gridSpec(p: Planar, opts: ImageGridOptions, encode: PngEncode): TopLeve
  * Async because a Tensor's values are read with `await t.data()`.
  */
 export async function imageGridSpec(images: ImageBatch, opts: ImageGridOptions = {}): Promise<TopLevelSpec> {
-  const [planar, { encode }] = await Promise.all([readImages(images, opts), import('fast-png')]);
+  const [planar, { encode }] = await Promise.all([readImages(images, opts), importOptional('fast-png', () => import('fast-png'))]);
   return gridSpec(planar, opts, encode);
 }
 

@@ -2,7 +2,7 @@
 // so importing nabla stays cheap.
 
 import type { TopLevelSpec, Config } from 'vega-lite';
-import { loadFonts, loadWasm } from './assets.js';
+import { importOptional, loadFonts, loadWasm } from './assets.js';
 import { parseFontMetrics } from './font-metrics.js';
 
 /** A rendered picture: the Vega-Lite spec it came from, SVG text and PNG bytes. */
@@ -48,7 +48,7 @@ function installTextMetrics(vega: VegaModule): Promise<void> {
     // textMetrics is exported by vega (from vega-scenegraph) but missing from its typings.
     const tm = (vega as unknown as { textMetrics: { width: (item: unknown, text?: unknown) => number; estimateWidth: unknown } }).textMetrics;
     if (tm.width !== tm.estimateWidth) return;
-    let fonts;
+    let fonts: Awaited<ReturnType<typeof loadFonts>>;
     try {
       fonts = await loadFonts();
     } catch {
@@ -75,7 +75,7 @@ function installTextMetrics(vega: VegaModule): Promise<void> {
  *     const svg = await renderSvg({ data: { values }, mark: 'line', encoding: { ... } });
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vl] = await Promise.all([importOptional('vega', () => import('vega')), importOptional('vega-lite', () => import('vega-lite'))]);
   await installTextMetrics(vega);
   const compiled = vl.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
@@ -90,7 +90,7 @@ let resvgReady: Promise<typeof import('@resvg/resvg-wasm')> | null = null;
 
 function resvg(): Promise<typeof import('@resvg/resvg-wasm')> {
   resvgReady ??= (async () => {
-    const mod = await import('@resvg/resvg-wasm');
+    const mod = await importOptional('@resvg/resvg-wasm', () => import('@resvg/resvg-wasm'));
     try {
       await mod.initWasm(await loadWasm());
     } catch (e) {

@@ -6,11 +6,12 @@
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
 import { Heap } from '../../src/backends/wasm/heap.js';
-import { allocTensor } from '../../src/backends/dispatch.js';
+import { allocTensor } from '../../src/tensor/tensor.js';
 import type { WasmBackend } from '../../src/backends/wasm/index.js';
 import { mulberry32 as rng } from '../helpers/rng.js';
 
-const MiB = 2 ** 20, PAGE = 65536;
+const MiB = 2 ** 20,
+  PAGE = 65536;
 
 /** A heap over a fresh memory of at most `maxMiB`, its first 1 KiB reserved as the module's data. */
 function heapOf(maxMiB: number): Heap {
@@ -18,12 +19,13 @@ function heapOf(maxMiB: number): Heap {
   return new Heap(new WebAssembly.Memory({ initial: 1, maximum: maxPages }), 1024, maxPages);
 }
 
-
 describe('wasm heap', () => {
   it('reuses memory freed at one size for another (fill with 1 MiB, free all, take 128 MiB)', () => {
     const heap = heapOf(256);
     const blocks: { ptr: number; cls: number }[] = [];
-    expect(() => { for (;;) blocks.push(heap.alloc(MiB)); }).toThrow(/out of memory/);
+    expect(() => {
+      for (;;) blocks.push(heap.alloc(MiB));
+    }).toThrow(/out of memory/);
     expect(blocks.length).toBeGreaterThan(250);
     for (const b of blocks) heap.release(b.ptr, b.cls);
     const big = heap.alloc(128 * MiB);
@@ -33,7 +35,8 @@ describe('wasm heap', () => {
     heap.release(big.ptr, big.cls);
     const [a, b, c] = [heap.alloc(80 * MiB), heap.alloc(80 * MiB), heap.alloc(80 * MiB)];
     heap.release(b.ptr, b.cls);
-    const d = heap.alloc(40 * MiB), e = heap.alloc(40 * MiB);
+    const d = heap.alloc(40 * MiB),
+      e = heap.alloc(40 * MiB);
     expect([d.ptr, e.ptr]).toEqual([b.ptr, b.ptr + 40 * MiB]);
     for (const x of [a, c, d, e]) heap.release(x.ptr, x.cls);
     expect(heap.stats()).toMatchObject({ liveBuffers: 0, liveBytes: 0 });
@@ -44,7 +47,9 @@ describe('wasm heap', () => {
   it('the same with 64 KiB blocks, which wait in their class list until the memory is full', () => {
     const heap = heapOf(256);
     const blocks: { ptr: number; cls: number }[] = [];
-    expect(() => { for (;;) blocks.push(heap.alloc(64 * 1024)); }).toThrow(/out of memory/);
+    expect(() => {
+      for (;;) blocks.push(heap.alloc(64 * 1024));
+    }).toThrow(/out of memory/);
     for (const b of blocks) heap.release(b.ptr, b.cls);
     expect(heap.stats()).toMatchObject({ liveBuffers: 0, liveBytes: 0, freeBytes: blocks.length * 64 * 1024 });
     expect(heap.alloc(64 * 1024).ptr).toBe(blocks[blocks.length - 1].ptr); // the last freed, first
@@ -57,12 +62,15 @@ describe('wasm heap', () => {
     const rand = rng(14);
     const base = heap.stats().highWater;
     const live = new Map<number, number>(); // ptr → cls
-    let liveBytes = 0, peak = 0;
+    let liveBytes = 0,
+      peak = 0;
     for (let round = 0; round < 10_000; round++) {
       // Phases of small, mid-sized, large, then all blocks (about as many bytes live in each): reuse
       // has to cross size classes.
       const phase = Math.floor(round / 2500) % 4;
-      const lo = [12, 16, 20, 12][phase], hi = [16, 20, 22, 22][phase], most = [600, 150, 30, 150][phase];
+      const lo = [12, 16, 20, 12][phase],
+        hi = [16, 20, 22, 22][phase],
+        most = [600, 150, 30, 150][phase];
       if (live.size > 0 && (rand() < 0.45 || live.size > most)) {
         const ptrs = [...live.keys()];
         const ptr = ptrs[Math.floor(rand() * ptrs.length)];
@@ -103,7 +111,9 @@ describe('wasm heap', () => {
     } catch (e) {
       err = e as Error;
     }
-    expect(err?.message).toMatch(/^wasm: out of memory allocating \d+ bytes \(.*\); the heap holds .* in \d+ live buffers, 64\.0 MiB reserved of at most 64\.0 MiB.*Free tensors with scope\(\) or dispose\(\)/);
+    expect(err?.message).toMatch(
+      /^wasm: out of memory allocating \d+ bytes \(.*\); the heap holds .* in \d+ live buffers, 64\.0 MiB reserved of at most 64\.0 MiB.*Free tensors with scope\(\) or dispose\(\)/,
+    );
     for (const b of blocks) heap.release(b.ptr, b.cls);
     const again = [heap.alloc(40 * MiB), heap.alloc(10 * MiB), heap.alloc(100)];
     expect(heap.stats().liveBuffers).toBe(3);
@@ -121,12 +131,14 @@ describe.skipIf(notWasm)(`the wasm backend's heap with tensors${notWasm ? ` (ski
   it('1 MiB tensors until out of memory, inside a scope: the error frees them and 128 MiB fits after', () => {
     const live = backend.liveBuffers();
     let made = 0;
-    expect(() => nb.scope(() => {
-      for (;;) {
-        allocTensor(backend, [MiB / 4], 'float32'); // 1 MiB, not written (the pages stay untouched)
-        made++;
-      }
-    })).toThrow(/^wasm: out of memory allocating 1048576 bytes/);
+    expect(() =>
+      nb.scope(() => {
+        for (;;) {
+          allocTensor(backend, [MiB / 4], 'float32'); // 1 MiB, not written (the pages stay untouched)
+          made++;
+        }
+      }),
+    ).toThrow(/^wasm: out of memory allocating 1048576 bytes/);
     const reserved = backend.memoryStats().heapBytes;
     expect(made).toBeGreaterThan(reserved / MiB - 8);
     expect(backend.liveBuffers()).toBe(live);

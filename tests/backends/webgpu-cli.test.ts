@@ -5,7 +5,6 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as nb from '../../src/index.js';
 import { webgpuUnavailable } from '../helpers/webgpu.js';
 import { nabla, bin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -13,8 +12,14 @@ import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 import { SLOW_TESTS, slowSkipReason } from '../helpers/slow.js';
 
 const unavailable = await webgpuUnavailable();
-const jsonLines = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+const jsonLines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 
+// biome-ignore lint/suspicious/noIdenticalTestTitle: the suite and its skipped stand-in (which says why) share a title
 describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
   beforeAll(() => {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm test does)`);
@@ -53,13 +58,82 @@ describe.skipIf(!!unavailable)('nabla on --backend webgpu', () => {
     const corpus = SHAKESPEARE_PATH;
     const body = (await readFile(corpus, 'utf8')).slice(0, 20_000);
     await writeFile(text, body);
-    const r = await nabla('train', 'gpt', '--backend', 'webgpu', '--text', text, '--layers', '1', '--heads', '2', '--dim', '32',
-      '--context', '16', '--batch-size', '4', '--steps', '20', '--eval-every', '20', '--eval-iters', '2', '--sample-tokens', '10', '--lr', '3e-3', '--json');
+    const r = await nabla(
+      'train',
+      'gpt',
+      '--backend',
+      'webgpu',
+      '--text',
+      text,
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--dim',
+      '32',
+      '--context',
+      '16',
+      '--batch-size',
+      '4',
+      '--steps',
+      '20',
+      '--eval-every',
+      '20',
+      '--eval-iters',
+      '2',
+      '--sample-tokens',
+      '10',
+      '--lr',
+      '3e-3',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const evals = jsonLines(r.stdout).filter((l) => l.event === 'eval');
     expect(evals.length).toBe(1);
     expect(evals[0].val_loss).toBeLessThan(Math.log(40)); // below a uniform guess over the characters
     expect(typeof evals[0].sample).toBe('string');
+  });
+
+  it('finetune --task classify --backend webgpu trains a classifier (no synchronous read of the loss)', async () => {
+    const dir = await tempDir('nabla-gpu-clf-');
+    const text = join(dir, 'text.txt');
+    await writeFile(text, (await readFile(SHAKESPEARE_PATH, 'utf8')).slice(0, 5_000));
+    const base = join(dir, 'base');
+    const t = await nabla(
+      'train',
+      'gpt',
+      '--text',
+      text,
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--dim',
+      '16',
+      '--context',
+      '16',
+      '--batch-size',
+      '2',
+      '--steps',
+      '1',
+      '--eval-every',
+      '1',
+      '--eval-iters',
+      '1',
+      '--sample-tokens',
+      '0',
+      '--save',
+      base,
+      '--json',
+    ); // the base model, on the CPU
+    expect(t.code, t.stderr).toBe(0);
+    const data = join(dir, 'data.jsonl');
+    await writeFile(data, Array.from({ length: 12 }, (_, i) => JSON.stringify({ text: i % 2 ? 'the king is kind' : 'the duke is vile', label: i % 2 ? 'good' : 'bad' })).join('\n'));
+    const r = await nabla('finetune', base, '--task', 'classify', '--backend', 'webgpu', '--data', data, '--epochs', '1', '--batch-size', '4', '--save', join(dir, 'clf'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    expect(Number.isFinite(lines.find((l) => l.event === 'epoch')?.loss), r.stdout).toBe(true);
+    expect(lines.find((l) => l.event === 'end')?.labels).toEqual(['bad', 'good']);
   });
 });
 

@@ -45,7 +45,8 @@ async function checkGrads([name, f, makers]: Case): Promise<void> {
     nb.sum(nb.mul(out, weight.to(device))).backward();
     return { out: await out.data(), grads: await Promise.all(xs.map((x) => x.grad?.data() ?? null)) };
   };
-  const a = await run('webgpu'), b = await run('js');
+  const a = await run('webgpu'),
+    b = await run('js');
   close(a.out, b.out, `${name} forward`);
   a.grads.forEach((gw, i) => {
     const gj = b.grads[i];
@@ -55,7 +56,7 @@ async function checkGrads([name, f, makers]: Case): Promise<void> {
 }
 
 describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () => {
-  for (const prim of ['gather', 'scatterAdd', 'concat', 'pad', 'unfold', 'fold', 'random']) {
+  for (const prim of ['gather', 'scatterAdd', 'concat', 'pad', 'unfold', 'fold', 'random'] as const) {
     for (const c of cases[prim]) it(`conformance case with gradients: ${prim}: ${c[0]}`, () => checkGrads(c));
   }
   for (const c of composites.filter(([n]) => /conv2d|maxPool/.test(n))) it(`composite with gradients: ${c[0]}`, () => checkGrads(c));
@@ -67,7 +68,7 @@ describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () =>
     await same('gather with a sliced index', (x, i) => nb.gather(x, 2, i.slice(2, 1, 4)), [rn([3, 4, 6]), ri([3, 4, 5], 0, 6)]);
   });
 
-  it('an out-of-range index in gather or scatterAdd throws js\'s error at the next read or sync, and only once', async () => {
+  it("an out-of-range index in gather or scatterAdd throws js's error at the next read or sync, and only once", async () => {
     const x = nb.tensor([1, 2, 3], { device: 'webgpu' });
     const i = nb.tensor([2, 3, -1, 0], { device: 'webgpu', dtype: 'int32' });
     const g = nb.gather(x, 0, i);
@@ -80,7 +81,10 @@ describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () =>
     const src = nb.tensor([1, 2, 3, 4, 5], { device: 'webgpu' });
     nb.scatterAdd(nb.tensor([0, 5, 1, 1, 1], { device: 'webgpu', dtype: 'int32' }), src, 0, [3]);
     await expect(nb.webgpuBackend().sync()).rejects.toThrow('scatterAdd: index 5 is out of range for dimension 0 of size 3 (found on the GPU, reported at sync)');
-    const ids = nb.tensor(Array.from({ length: 40 }, (_, k) => (k === 17 ? 300 : k % 7)), { device: 'webgpu', dtype: 'int32' });
+    const ids = nb.tensor(
+      Array.from({ length: 40 }, (_, k) => (k === 17 ? 300 : k % 7)),
+      { device: 'webgpu', dtype: 'int32' },
+    );
     const rows = nb.scatterAdd(ids.reshape([40, 1]).expand([40, 4]), nb.ones([40, 4], { device: 'webgpu' }), 0, [7, 4]);
     await expect(rows.data()).rejects.toThrow('scatterAdd: index 300 is out of range for dimension 0 of size 7 (found on the GPU, reported at read)');
     await nb.webgpuBackend().sync();
@@ -92,7 +96,8 @@ describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () =>
     const f = (i: nb.Tensor, s: nb.Tensor) => nb.scatterAdd(i.reshape([5000, 1]).expand([5000, 16]), s, 0, [300, 16]);
     await same('scatterAdd 5000 → 300x16', f, [idx, src]);
     // Deterministic: two runs agree bit for bit.
-    const a = await f(idx.to('webgpu'), src.to('webgpu')).data(), b = await f(idx.to('webgpu'), src.to('webgpu')).data();
+    const a = await f(idx.to('webgpu'), src.to('webgpu')).data(),
+      b = await f(idx.to('webgpu'), src.to('webgpu')).data();
     expect(Array.from(a)).toEqual(Array.from(b));
   });
 
@@ -126,7 +131,13 @@ describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () =>
   });
 
   it('unfold: a 2x3x28x28 image, same padding, strided/dilated -inf padding, a permuted view', async () => {
-    const opts = { kernel: [3, 3] as [number, number], stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number], value: 0 };
+    const opts = {
+      kernel: [3, 3] as [number, number],
+      stride: [1, 1] as [number, number],
+      dilation: [1, 1] as [number, number],
+      pads: [1, 1, 1, 1] as [number, number, number, number],
+      value: 0,
+    };
     await same('unfold 3x3 same of 2x3x28x28', (x) => nb.unfold(x, opts), [rn([2, 3, 28, 28])]);
     await same('unfold -inf', (x) => nb.unfold(x, { kernel: [2, 3], stride: [2, 3], dilation: [2, 1], pads: [1, 2, 0, 1], value: -Infinity }), [rn([2, 2, 17, 13])]);
     await same('unfold of NHWC permuted to NCHW', (x) => nb.unfold(x.permute(0, 3, 1, 2), { ...opts, kernel: [5, 5], pads: [2, 2, 2, 2] }), [rn([2, 12, 12, 3])]);
@@ -135,13 +146,17 @@ describe.skipIf(!!unavailable)('webgpu index and window kernels match js', () =>
   it('fold: bit-identical sums for overlapping, strided and dilated windows, from a strided view', async () => {
     await same('fold 3x3 same', (g) => nb.fold(g, [2, 3, 14, 14], { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pads: [1, 1, 1, 1] }), [rn([2, 14, 14, 3, 3, 3])]);
     await same('fold stride 2 dilation 2', (g) => nb.fold(g, [1, 2, 11, 9], { kernel: [3, 2], stride: [2, 2], dilation: [2, 3], pads: [1, 0, 2, 1] }), [rn([1, 4, 5, 2, 3, 2])]);
-    await same('fold of a permuted view', (g) => nb.fold(g.permute(0, 1, 2, 5, 3, 4), [1, 2, 6, 6], { kernel: [2, 2], stride: [1, 1], dilation: [1, 1], pads: [0, 0, 0, 0] }), [rn([1, 5, 5, 2, 2, 2])]);
+    await same('fold of a permuted view', (g) => nb.fold(g.permute(0, 1, 2, 5, 3, 4), [1, 2, 6, 6], { kernel: [2, 2], stride: [1, 1], dilation: [1, 1], pads: [0, 0, 0, 0] }), [
+      rn([1, 5, 5, 2, 2, 2]),
+    ]);
   });
 
   it('conv2d forward and gradients through unfold/fold on a larger image', async () => {
-    const x = rn([2, 3, 16, 16]), w = rn([4, 3, 3, 3]);
+    const x = rn([2, 3, 16, 16]),
+      w = rn([4, 3, 3, 3]);
     const run = async (device: string) => {
-      const xs = x.to(device).detach().requiresGrad_(), ws = w.to(device).detach().requiresGrad_();
+      const xs = x.to(device).detach().requiresGrad_(),
+        ws = w.to(device).detach().requiresGrad_();
       const y = nb.nn.functional.conv2d(xs, ws, null, { padding: 1, stride: 2 });
       nb.sum(nb.mul(y, y)).backward();
       return [await y.data(), await xs.grad!.data(), await ws.grad!.data()];

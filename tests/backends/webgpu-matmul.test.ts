@@ -25,6 +25,7 @@ async function same(name: string, f: (...xs: nb.Tensor[]) => nb.Tensor, inputs: 
   }
 }
 
+// biome-ignore lint/suspicious/noIdenticalTestTitle: the suite and its skipped stand-in (which says why) share a title
 describe.skipIf(!!unavailable)('webgpu matmul', () => {
   afterEach(() => Object.assign(matmulTuning, tuning));
 
@@ -32,7 +33,10 @@ describe.skipIf(!!unavailable)('webgpu matmul', () => {
     const tile = big ? '128×128 tile' : '64×64 tile';
     it(`${tile}: ragged 130×257 @ 257×70 in every operand layout`, async () => {
       if (big) matmulTuning.bigTileMin = 0;
-      const a = rn([130, 257]), b = rn([257, 70]), at = rn([257, 130]), bt = rn([70, 257]);
+      const a = rn([130, 257]),
+        b = rn([257, 70]),
+        at = rn([257, 130]),
+        bt = rn([70, 257]);
       await same('A @ B', (x, y) => nb.matmul(x, y), [a, b], 257);
       await same('A @ Bᵀ', (x, y) => nb.matmul(x, y.t()), [a, bt], 257);
       await same('Aᵀ @ B', (x, y) => nb.matmul(x.t(), y), [at, b], 257);
@@ -41,7 +45,9 @@ describe.skipIf(!!unavailable)('webgpu matmul', () => {
 
     it(`${tile}: batched Q·Kᵀ (attention scores) and scores·V`, async () => {
       if (big) matmulTuning.bigTileMin = 0;
-      const q = rn([2, 3, 67, 16]), k = rn([2, 3, 67, 16]), v = rn([2, 3, 67, 16]);
+      const q = rn([2, 3, 67, 16]),
+        k = rn([2, 3, 67, 16]),
+        v = rn([2, 3, 67, 16]);
       await same('Q Kᵀ', (x, y) => nb.matmul(x, y.transpose(-2, -1)), [q, k], 16);
       const p = rn([2, 3, 67, 67]);
       await same('P V', (x, y) => nb.matmul(x, y), [p, v], 67);
@@ -75,16 +81,22 @@ describe.skipIf(!!unavailable)('webgpu matmul', () => {
   });
 
   it('int32 is exact (wrapping like the js Int32Array)', async () => {
-    const a = nb.randint(-50, 50, [33, 21], { device: 'js', generator: g }), b = nb.randint(-50, 50, [21, 19], { device: 'js', generator: g });
-    for (const [name, f] of [['GEMM', (x: nb.Tensor, y: nb.Tensor) => nb.matmul(x, y)], ['GEMV', (x: nb.Tensor, y: nb.Tensor) => nb.matmul(x.slice(0, 0, 2), y)]] as const) {
-      const want = await f(a, b).data(), got = await f(a.to('webgpu'), b.to('webgpu')).data();
+    const a = nb.randint(-50, 50, [33, 21], { device: 'js', generator: g }),
+      b = nb.randint(-50, 50, [21, 19], { device: 'js', generator: g });
+    for (const [name, f] of [
+      ['GEMM', (x: nb.Tensor, y: nb.Tensor) => nb.matmul(x, y)],
+      ['GEMV', (x: nb.Tensor, y: nb.Tensor) => nb.matmul(x.slice(0, 0, 2), y)],
+    ] as const) {
+      const want = await f(a, b).data(),
+        got = await f(a.to('webgpu'), b.to('webgpu')).data();
       expect(got.constructor.name, name).toBe('Int32Array');
       expect(Array.from(got), name).toEqual(Array.from(want));
     }
   });
 
   it('an empty inner dimension gives zeros', async () => {
-    const a = nb.zeros([5, 0], { device: 'webgpu' }), b = nb.zeros([0, 6], { device: 'webgpu' });
+    const a = nb.zeros([5, 0], { device: 'webgpu' }),
+      b = nb.zeros([0, 6], { device: 'webgpu' });
     const garbage = nb.full([5, 6], 3, { device: 'webgpu' });
     garbage.dispose(); // its buffer goes back to the pool: the product's fresh buffer may reuse it
     expect(Array.from(await nb.matmul(a, b).data())).toEqual(new Array(30).fill(0));
@@ -96,7 +108,10 @@ describe.skipIf(!!unavailable)('webgpu matmul', () => {
     const grads = async (device: string, f: (x: nb.Tensor, y: nb.Tensor) => nb.Tensor, ins: nb.Tensor[]) => {
       const xs = ins.map((x) => x.to(device).detach().requiresGrad_());
       const out = f(xs[0], xs[1]);
-      const w = nb.cos(nb.arange(0, out.size, 1, { device: 'js', dtype: 'float32' })).reshape(out.shape).to(device);
+      const w = nb
+        .cos(nb.arange(0, out.size, 1, { device: 'js', dtype: 'float32' }))
+        .reshape(out.shape)
+        .to(device);
       nb.sum(nb.mul(out, w)).backward();
       return Promise.all(xs.map((x) => x.grad!.data()));
     };

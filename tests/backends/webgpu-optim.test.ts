@@ -36,20 +36,32 @@ function gradOnJs(values: Float32Array, shape: number[]): Float32Array {
   return p.grad!.dataSync() as Float32Array;
 }
 
-interface Run { params: Float32Array[]; fusedPerStep: number[] }
+interface Run {
+  params: Float32Array[];
+  fusedPerStep: number[];
+}
 
 /** Runs fn, counting the calls of the webgpu backend's fused Adam kernel that took the step. */
 function countingFused(fn: () => void): number {
-  const fused = gpu().fused!, kernel = fused.adam!;
+  const fused = gpu().fused!,
+    kernel = fused.adam!;
   let n = 0;
-  fused.adam = (...args) => { const ok = kernel(...args); if (ok) n++; return ok; };
-  try { fn(); } finally { fused.adam = kernel; }
+  fused.adam = (...args) => {
+    const ok = kernel(...args);
+    if (ok) n++;
+    return ok;
+  };
+  try {
+    fn();
+  } finally {
+    fused.adam = kernel;
+  }
   return n;
 }
 
 /** Five optimizer steps on `device`; `composed` forces the composed update. */
 async function adamRun(device: string, make: Make, composed: boolean, shapes = SHAPES): Promise<Run> {
-  nb.optim.Adam.composedOnly = composed;
+  const before = nb.setFusedMode(composed ? 'composed' : 'fused');
   try {
     const ps = initial(shapes).map((a, i) => nb.tensor(a, { shape: shapes[i], device }).requiresGrad_());
     const opt = make(ps);
@@ -68,14 +80,18 @@ async function adamRun(device: string, make: Make, composed: boolean, shapes = S
     ps.forEach((p) => p.dispose());
     return { params, fusedPerStep };
   } finally {
-    nb.optim.Adam.composedOnly = false;
+    nb.setFusedMode(before);
   }
 }
 
 /** How many elements are bit-identical (reported: the kernel aims at the composed path's bits). */
 function same(a: Float32Array[], b: Float32Array[]): string {
-  let eq = 0, n = 0;
-  a.forEach((x, i) => { n += x.length; for (let k = 0; k < x.length; k++) if (Object.is(x[k], b[i][k])) eq++; });
+  let eq = 0,
+    n = 0;
+  a.forEach((x, i) => {
+    n += x.length;
+    for (let k = 0; k < x.length; k++) if (Object.is(x[k], b[i][k])) eq++;
+  });
   return `${eq}/${n}`;
 }
 
@@ -96,10 +112,11 @@ describe.skipIf(!!unavailable)('webgpu fused optimizer steps', () => {
 
   it('fused step with transposed, offset and broadcast gradients matches the composed one', async () => {
     const run = async (device: string, composed: boolean) => {
-      nb.optim.Adam.composedOnly = composed;
+      const before = nb.setFusedMode(composed ? 'composed' : 'fused');
       try {
         const [a, b] = initial([[37, 5], [5]]);
-        const p0 = nb.tensor(a, { shape: [37, 5], device }).requiresGrad_(), p1 = nb.tensor(b, { shape: [5], device }).requiresGrad_();
+        const p0 = nb.tensor(a, { shape: [37, 5], device }).requiresGrad_(),
+          p1 = nb.tensor(b, { shape: [5], device }).requiresGrad_();
         const opt = new nb.optim.AdamW([p0, p1], { lr: 0.02, weightDecay: 0.1 });
         const gen = new nb.Generator(11);
         const calls: number[] = [];
@@ -107,7 +124,11 @@ describe.skipIf(!!unavailable)('webgpu fused optimizer steps', () => {
           opt.zeroGrad();
           const big = nb.randn([6, 40], { device: 'js', generator: gen }).dataSync();
           // [37, 5] with strides [1, 40] at offset 43: a sliced transpose
-          p0.grad = nb.tensor(big, { shape: [6, 40], device }).slice(0, 1, 6).slice(1, 3, 40).t();
+          p0.grad = nb
+            .tensor(big, { shape: [6, 40], device })
+            .slice(0, 1, 6)
+            .slice(1, 3, 40)
+            .t();
           // [5] with stride 0: one value broadcast
           p1.grad = nb.tensor([0.25 * (s + 1)], { device }).expand([5]);
           expect(p0.grad.strides).toEqual([1, 40]);
@@ -116,17 +137,24 @@ describe.skipIf(!!unavailable)('webgpu fused optimizer steps', () => {
         }
         return { params: [(await p0.data()) as Float32Array, (await p1.data()) as Float32Array], calls };
       } finally {
-        nb.optim.Adam.composedOnly = false;
+        nb.setFusedMode(before);
       }
     };
-    const fused = await run('webgpu', false), composed = await run('webgpu', true), js = await run('js', false);
+    const fused = await run('webgpu', false),
+      composed = await run('webgpu', true),
+      js = await run('js', false);
     expect(fused.calls).toEqual([2, 2, 2]);
     fused.params.forEach((f, i) => close(f, composed.params[i], `parameter ${i} (fused vs composed webgpu)`));
     fused.params.forEach((f, i) => close(f, js.params[i], `parameter ${i} (fused webgpu vs js)`));
   });
 
   it('an empty parameter is a no-op, and live buffers stay flat over steps', async () => {
-    const p = nb.randn([300], { device: 'js', generator: new nb.Generator(5) }).to('webgpu').requiresGrad_(), start = await p.data(), e = nb.zeros([0], { device: 'webgpu' }).requiresGrad_();
+    const p = nb
+        .randn([300], { device: 'js', generator: new nb.Generator(5) })
+        .to('webgpu')
+        .requiresGrad_(),
+      start = await p.data(),
+      e = nb.zeros([0], { device: 'webgpu' }).requiresGrad_();
     const opt = new nb.optim.Adam([p, e], { lr: 0.01 });
     let at = -1;
     for (let s = 0; s < 6; s++) {
@@ -134,7 +162,10 @@ describe.skipIf(!!unavailable)('webgpu fused optimizer steps', () => {
       p.grad = nb.onesLike(p);
       e.grad = nb.zerosLike(e);
       opt.step();
-      if (s === 2) { await settleGarbage(); at = gpu().liveBuffers(); }
+      if (s === 2) {
+        await settleGarbage();
+        at = gpu().liveBuffers();
+      }
     }
     await settleGarbage();
     expect(gpu().liveBuffers()).toBe(at);

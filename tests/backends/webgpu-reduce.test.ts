@@ -12,7 +12,8 @@ const unavailable = await webgpuUnavailable();
 function near(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
   expect(a.length, what).toBe(b.length);
   for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
+    const x = a[i],
+      y = b[i];
     if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
     if (!(Math.abs(x - y) <= 2e-5 * Math.max(1, Math.abs(x), Math.abs(y)))) expect.fail(`${what}: element ${i}: ${x} vs ${y}`);
   }
@@ -20,12 +21,14 @@ function near(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
 
 /** f on webgpu and on js from the same js-made input: forward values compared. */
 async function same(name: string, x: nb.Tensor, f: (x: nb.Tensor) => nb.Tensor): Promise<void> {
-  const gpu = f(x.to('webgpu')), ref = f(x.to('js'));
+  const gpu = f(x.to('webgpu')),
+    ref = f(x.to('js'));
   expect(gpu.dtype, name).toBe(ref.dtype);
   expect(gpu.shape, name).toEqual(ref.shape);
   near(await gpu.data(), await ref.data(), name);
 }
 
+// biome-ignore lint/suspicious/noIdenticalTestTitle: the suite and its skipped stand-in (which says why) share a title
 describe.skipIf(!!unavailable)('webgpu reductions', () => {
   const g = new nb.Generator(11);
   const randn = (shape: number[]) => nb.randn(shape, { device: 'js', generator: g });
@@ -46,8 +49,12 @@ describe.skipIf(!!unavailable)('webgpu reductions', () => {
     // NaN, ties and −∞ columns across the chunks of a column
     const v = Float32Array.from(await x.data());
     const c = (r: number, col: number) => r * 1030 + col;
-    v[c(10, 0)] = NaN; v[c(599, 1)] = NaN; v[c(300, 1)] = NaN;
-    v[c(5, 2)] = 50; v[c(400, 2)] = 50; v[c(590, 2)] = 50;
+    v[c(10, 0)] = NaN;
+    v[c(599, 1)] = NaN;
+    v[c(300, 1)] = NaN;
+    v[c(5, 2)] = 50;
+    v[c(400, 2)] = 50;
+    v[c(590, 2)] = 50;
     for (let r = 0; r < 600; r++) v[c(r, 3)] = -Infinity;
     const y = nb.tensor(v, { device: 'js', shape: [600, 1030] });
     await same('max over 0 with NaN', y, (t) => nb.max(t, 0));
@@ -80,8 +87,13 @@ describe.skipIf(!!unavailable)('webgpu reductions', () => {
   it('argmax: first index on ties, first NaN wins, long rows, either axis, int32 and bool', async () => {
     const n = 9000;
     const v = Float32Array.from({ length: 3 * n }, (_, i) => Math.sin(i * 0.37));
-    v[5000] = 7; v[7000] = 7; v[200] = 7; v[100] = 6; // row 0: ties → 200
-    v[n + 8000] = NaN; v[n + 8500] = NaN; v[n + 10] = 9; // row 1: the first NaN
+    v[5000] = 7;
+    v[7000] = 7;
+    v[200] = 7;
+    v[100] = 6; // row 0: ties → 200
+    v[n + 8000] = NaN;
+    v[n + 8500] = NaN;
+    v[n + 10] = 9; // row 1: the first NaN
     for (let i = 2 * n; i < 3 * n; i++) v[i] = -Infinity; // row 2: all −∞ → 0
     const x = nb.tensor(v, { device: 'js', shape: [3, n] });
     const got = await nb.argmax(x.to('webgpu'), -1).data();
@@ -90,13 +102,19 @@ describe.skipIf(!!unavailable)('webgpu reductions', () => {
     await same('argmax columns', x, (t) => nb.argmax(t, 0));
     await same('argmax of a transposed view', randn([40, 1100]), (t) => nb.argmax(t.t(), 1));
     await same('argmax of a short axis', randn([2000, 3]), (t) => nb.argmax(t, -1));
-    const ints = nb.tensor(Int32Array.from({ length: 2 * 5000 }, (_, i) => (i * 7919) % 1000), { device: 'js', shape: [2, 5000] });
+    const ints = nb.tensor(
+      Int32Array.from({ length: 2 * 5000 }, (_, i) => (i * 7919) % 1000),
+      { device: 'js', shape: [2, 5000] },
+    );
     await same('argmax of int32', ints, (t) => nb.argmax(t, -1));
     await same('argmax of bool', nb.less(randn([3, 700]), 2), (t) => nb.argmax(t, -1));
   });
 
   it('int32 and bool sums count exactly (into int32), int32 max', async () => {
-    const ints = nb.tensor(Int32Array.from({ length: 4 * 6000 }, (_, i) => ((i * 7919) % 20001) - 10000), { device: 'js', shape: [4, 6000] });
+    const ints = nb.tensor(
+      Int32Array.from({ length: 4 * 6000 }, (_, i) => ((i * 7919) % 20001) - 10000),
+      { device: 'js', shape: [4, 6000] },
+    );
     await same('int32 sum rows', ints, (t) => nb.sum(t, -1));
     await same('int32 sum columns', ints, (t) => nb.sum(t, 0));
     await same('int32 max rows', ints, (t) => nb.max(t, -1));
@@ -112,7 +130,8 @@ describe.skipIf(!!unavailable)('webgpu reductions', () => {
 
   it('is deterministic: the same bits on every run', async () => {
     const x = randn([5, 20000]).to('webgpu');
-    const a = Array.from(await nb.sum(x, -1).data()), b = Array.from(await nb.sum(x, -1).data());
+    const a = Array.from(await nb.sum(x, -1).data()),
+      b = Array.from(await nb.sum(x, -1).data());
     expect(b).toEqual(a);
   });
 });
@@ -124,17 +143,18 @@ describe.skipIf(!!unavailable)('webgpu fused softmax', () => {
       const x = nb.mul(nb.randn([7, 1001], { device: 'webgpu', generator: gen }), 30); // logits up to ~±150
       const rows = nb.concat([x, nb.full([1, 1001], -1e30, { device: 'webgpu' }).add(nb.arange(0, 1001, 1, { device: 'webgpu', dtype: 'float32' }))], 0);
       const run = async (composed: boolean) => {
-        nb.softmaxOptions.composedOnly = composed;
+        const before = nb.setFusedMode(composed ? 'composed' : 'fused');
         try {
           const xi = rows.detach().requiresGrad_();
           const y = isLog ? nb.logSoftmax(xi, -1) : nb.softmax(xi, -1);
           nb.sum(nb.mul(y, nb.cos(nb.arange(0, y.size, 1, { device: 'webgpu', dtype: 'float32' })).reshape(y.shape))).backward();
           return { y: await y.data(), g: await xi.grad!.data() };
         } finally {
-          nb.softmaxOptions.composedOnly = false;
+          nb.setFusedMode(before);
         }
       };
-      const fused = await run(false), composed = await run(true);
+      const fused = await run(false),
+        composed = await run(true);
       close(fused.y, composed.y, 'values');
       close(fused.g, composed.g, 'gradients');
     });
@@ -142,9 +162,15 @@ describe.skipIf(!!unavailable)('webgpu fused softmax', () => {
 
   it('fused softmax gives exactly 0 for −∞ (masked) entries and NaN for an all −∞ row, as the composed one', async () => {
     const m = -Infinity;
-    const x = nb.tensor([[0, m, 1, m, 2, m, m, 3, 0.5], [m, m, m, m, m, m, m, m, m]], { device: 'webgpu' });
+    const x = nb.tensor(
+      [
+        [0, m, 1, m, 2, m, m, 3, 0.5],
+        [m, m, m, m, m, m, m, m, m],
+      ],
+      { device: 'webgpu' },
+    );
     for (const composed of [false, true]) {
-      nb.softmaxOptions.composedOnly = composed;
+      const before = nb.setFusedMode(composed ? 'composed' : 'fused');
       try {
         const y = await nb.softmax(x, -1).data();
         for (const i of [1, 3, 5, 6]) expect(y[i]).toBe(0);
@@ -154,7 +180,7 @@ describe.skipIf(!!unavailable)('webgpu fused softmax', () => {
         for (const i of [1, 3, 5, 6]) expect(l[i]).toBe(-Infinity);
         for (let i = 9; i < 18; i++) expect(l[i]).toBeNaN();
       } finally {
-        nb.softmaxOptions.composedOnly = false;
+        nb.setFusedMode(before);
       }
     }
   });
@@ -172,8 +198,12 @@ describe.skipIf(!!unavailable)('webgpu fused softmax', () => {
     for (const [name, x] of inputs) {
       for (const isLog of [false, true]) {
         const f = (composed: boolean) => {
-          nb.softmaxOptions.composedOnly = composed;
-          try { return isLog ? nb.logSoftmax(x, -1) : nb.softmax(x, -1); } finally { nb.softmaxOptions.composedOnly = false; }
+          const before = nb.setFusedMode(composed ? 'composed' : 'fused');
+          try {
+            return isLog ? nb.logSoftmax(x, -1) : nb.softmax(x, -1);
+          } finally {
+            nb.setFusedMode(before);
+          }
         };
         near(await f(false).data(), await f(true).data(), `${isLog ? 'logSoftmax' : 'softmax'} ${name}`);
       }

@@ -39,7 +39,14 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
   });
 
   it('random draws are bit-identical to js at any counter (block edges, 32-bit wrap)', async () => {
-    for (const [skip, n] of [[0, 37], [1, 50], [2, 3], [3, 70], [5, 1], [4294967290 * 4 - 3, 40]]) {
+    for (const [skip, n] of [
+      [0, 37],
+      [1, 50],
+      [2, 3],
+      [3, 70],
+      [5, 1],
+      [4294967290 * 4 - 3, 40],
+    ]) {
       const draw = async (device: string) => {
         const gen = new nb.Generator(9);
         gen.take(skip);
@@ -56,14 +63,23 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
     const x = nb.tensor(Float32Array.from(xs), { device: 'webgpu' });
     const pos = nb.tensor(Float32Array.from(xs.map(Math.abs)), { device: 'webgpu' });
     const ops: [string, nb.Tensor, (x: nb.Tensor) => nb.Tensor, (x: number) => number][] = [
-      ['exp', x, nb.exp, Math.exp], ['tanh', x, nb.tanh, Math.tanh], ['sin', x, nb.sin, Math.sin], ['cos', x, nb.cos, Math.cos],
-      ['log', pos, nb.log, Math.log], ['sqrt', pos, nb.sqrt, Math.sqrt],
+      ['exp', x, nb.exp, Math.exp],
+      ['tanh', x, nb.tanh, Math.tanh],
+      ['sin', x, nb.sin, Math.sin],
+      ['cos', x, nb.cos, Math.cos],
+      ['log', pos, nb.log, Math.log],
+      ['sqrt', pos, nb.sqrt, Math.sqrt],
     ];
     for (const [name, input, f, ref] of ops) {
-      const src = await input.data(), y = await f(input).data();
+      const src = await input.data(),
+        y = await f(input).data();
       for (let i = 0; i < y.length; i++) {
-        const want = Math.fround(ref(src[i])), got = y[i];
-        if (!Number.isFinite(want)) { expect(got, `${name}(${src[i]})`).toBe(want); continue; }
+        const want = Math.fround(ref(src[i])),
+          got = y[i];
+        if (!Number.isFinite(want)) {
+          expect(got, `${name}(${src[i]})`).toBe(want);
+          continue;
+        }
         if (!(Math.abs(got - want) <= 4e-6 * Math.max(1, Math.abs(want)))) expect.fail(`${name}(${src[i]}) = ${got}, want ${want}`);
       }
     }
@@ -77,8 +93,8 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
   for (const approximate of ['none', 'tanh'] as const) {
     it(`fused GELU (${approximate}) matches the composed one, forward, backward and second derivative`, async () => {
       const x0 = nb.mul(nb.randn([5, 33], { device: 'webgpu', generator: g }), 3);
-      const run = async (opts: { composedOnly: boolean; composedBackward: boolean }) => {
-        Object.assign(nb.geluOptions, opts);
+      const run = async (mode: nb.FusedMode) => {
+        const before = nb.setFusedMode(mode);
         try {
           const x = x0.detach().requiresGrad_();
           const y = nb.gelu(x, approximate);
@@ -88,11 +104,11 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
           nb.sum(nb.mul(nb.gelu(x2, approximate), x0)).backward(); // the fused backward (nothing recorded)
           return { y: await y.data(), dx: await dx.data(), ddx: await ddx.data(), g: await x2.grad!.data() };
         } finally {
-          Object.assign(nb.geluOptions, { composedOnly: false, composedBackward: false });
+          nb.setFusedMode(before);
         }
       };
-      const fused = await run({ composedOnly: false, composedBackward: false });
-      const composed = await run({ composedOnly: true, composedBackward: false });
+      const fused = await run('fused');
+      const composed = await run('composed');
       for (const k of ['y', 'dx', 'ddx', 'g'] as const) close(fused[k], composed[k], `gelu ${approximate} ${k}`);
       expect(nb.webgpuBackend().fused?.gelu).toBeTypeOf('function');
     });
@@ -118,7 +134,8 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
     nb.manualSeed(1);
     const model = new nb.nn.Sequential(new nb.nn.Linear(20, 32), new nb.nn.ReLU(), new nb.nn.Linear(32, 4)).to('webgpu');
     const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
-    const x = nb.randn([16, 20], { device: 'webgpu' }), y = nb.randint(0, 4, [16], { device: 'webgpu' });
+    const x = nb.randn([16, 20], { device: 'webgpu' }),
+      y = nb.randint(0, 4, [16], { device: 'webgpu' });
     let at = -1;
     for (let i = 0; i < 60; i++) {
       const loss = nb.scope(() => {
@@ -130,7 +147,10 @@ describe.skipIf(!!unavailable)('webgpu matches js', () => {
       });
       if (i % 20 === 19) await loss.data();
       loss.dispose();
-      if (i === 19) { await settleGarbage(); at = gpu().liveBuffers(); }
+      if (i === 19) {
+        await settleGarbage();
+        at = gpu().liveBuffers();
+      }
     }
     await settleGarbage();
     expect(gpu().liveBuffers()).toBe(at);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_THREADS } from '../../src/backends/wasm/pool.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(existsSync);
@@ -16,13 +17,18 @@ async function openPage<T>(page: string, args: string[]): Promise<T> {
   // Cross-origin isolation (COOP + COEP) is what lets a page share Wasm memory with workers.
   const server = createServer((req, res) => {
     const path = normalize(join(root, decodeURIComponent((req.url ?? '/').split('?')[0])));
-    if (!path.startsWith(root) || !existsSync(path)) { res.writeHead(404).end(); return; }
+    if (!path.startsWith(root) || !existsSync(path)) {
+      res.writeHead(404).end();
+      return;
+    }
     const ext = path.slice(path.lastIndexOf('.'));
-    res.writeHead(200, {
-      'Content-Type': TYPES[ext] ?? 'application/octet-stream',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-    }).end(readFileSync(path));
+    res
+      .writeHead(200, {
+        'Content-Type': TYPES[ext] ?? 'application/octet-stream',
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+      })
+      .end(readFileSync(path));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -49,7 +55,7 @@ describe('wasm backend in a browser', () => {
     expect(result.isolated).toBe(true);
     expect(result.backend).toBe('wasm');
     expect(result.info.variant).toMatch(/Threads$/);
-    expect(result.info.threads).toBe(Math.max(1, result.cores));
+    expect(result.info.threads).toBe(Math.min(Math.max(1, result.cores), DEFAULT_MAX_THREADS));
     expect(result.maxErr).toBeLessThan(1e-4);
     expect(result.gradOk).toBe(true);
     console.log(`browser: ${JSON.stringify(result.info)}`);
@@ -58,7 +64,14 @@ describe('wasm backend in a browser', () => {
 
 describe('webgpu backend in a browser', () => {
   // Chromium's own SwiftShader stands in for a GPU (WebGPU on Linux is behind a flag).
-  const flags = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader', '--disable-vulkan-surface'];
+  const flags = [
+    '--enable-unsafe-webgpu',
+    '--enable-features=Vulkan',
+    '--use-vulkan=swiftshader',
+    '--use-webgpu-adapter=swiftshader',
+    '--use-angle=swiftshader',
+    '--disable-vulkan-surface',
+  ];
   it.skipIf(!chromium)(`runs on navigator.gpu and matches js${chromium ? '' : ' (skipped: no Chromium installed)'}`, async () => {
     const result = await openPage<Record<string, any>>('webgpu.html', flags);
     expect(result.error).toBeUndefined();

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { nabla, bin } from '../helpers/cli.js';
+import { DEFAULT_MAX_THREADS } from '../../src/backends/wasm/pool.js';
 
 describe('nabla CLI', () => {
   beforeAll(() => {
@@ -16,7 +17,10 @@ describe('nabla CLI', () => {
     const ckpt = join(dir, 'mnist');
     const r = await nabla('train', 'mnist', '--epochs', '1', '--limit', '20000', '--json', '--save', ckpt, '--seed', '1');
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.event)).toEqual(['epoch', 'end']);
     expect(Object.keys(lines[0]).sort()).toEqual(['acc', 'epoch', 'event', 'loss', 'seconds', 'val_acc', 'val_loss']);
     expect(lines[1].test_acc).toBeGreaterThan(0.9);
@@ -36,7 +40,10 @@ describe('nabla CLI', () => {
     const ckpt = join(dir, 'cnn');
     const r = await nabla('train', 'mnist', '--model', 'cnn', '--epochs', '2', '--limit', '2000', '--test-limit', '1000', '--json', '--save', ckpt, '--plot', join(dir, 'history'));
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.event)).toEqual(['epoch', 'epoch', 'end', 'plot']);
     expect(lines[2].test_acc).toBeGreaterThan(0.6);
     expect(lines[3].files).toEqual([join(dir, 'history.svg'), join(dir, 'history.png')]);
@@ -88,7 +95,7 @@ describe('nabla CLI', () => {
     expect(Object.keys(info.backends)).toEqual(expect.arrayContaining(['js', 'wasm']));
     expect(info.backend).toBe('wasm');
     expect(info.backends.wasm.simd).toBe(true);
-    expect(info.backends.wasm.threads).toBe(info.cores);
+    expect(info.backends.wasm.threads).toBe(Math.min(info.cores, DEFAULT_MAX_THREADS));
     const human = await nabla('info');
     expect(human.stdout).toMatch(/backend in use: wasm/);
     expect(human.stdout).toMatch(/wasm: variant=\w+/);

@@ -11,11 +11,16 @@ import { fromPretrained } from '../../src/models/pretrained.js';
 import type { GPTClassifier } from '../../src/models/gpt-classifier.js';
 
 const corpus = SHAKESPEARE_PATH;
-const jsonLines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
+const jsonLines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 const small = ['--layers', '2', '--heads', '2', '--dim', '32', '--context', '32', '--batch-size', '8', '--eval-iters', '4', '--sample-tokens', '40', '--threads', '1'];
 
 describe('nabla train gpt / generate / eval / finetune', () => {
-  let dir = '', text = '';
+  let dir = '',
+    text = '';
   beforeAll(async () => {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build (npm test does)`);
     dir = await tempDir('nabla-lm-');
@@ -24,7 +29,7 @@ describe('nabla train gpt / generate / eval / finetune', () => {
   });
 
   it('trains a char GPT, checkpoints in the HF layout; resuming a finished run is a no-op and a changed option is refused', async () => {
-    const full = join(dir, 'full'), half = join(dir, 'half');
+    const full = join(dir, 'full');
     const a = await nabla('train', 'gpt', '--text', text, ...small, '--steps', '40', '--eval-every', '20', '--save', full, '--json');
     expect(a.code, a.stderr).toBe(0);
     const lines = jsonLines(a.stdout);
@@ -70,7 +75,25 @@ describe('nabla train gpt / generate / eval / finetune', () => {
     // characters the char model has not seen would be refused (with the character named), so keep to its alphabet
     const seen = new Set(await readFile(text, 'utf8'));
     await writeFile(other, [...(await readFile(corpus, 'utf8')).slice(200_000, 230_000)].filter((ch) => seen.has(ch)).join(''));
-    const f = await nabla('finetune', model, '--text', other, '--save', join(dir, 'tuned'), '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--json');
+    const f = await nabla(
+      'finetune',
+      model,
+      '--text',
+      other,
+      '--save',
+      join(dir, 'tuned'),
+      '--steps',
+      '10',
+      '--eval-every',
+      '10',
+      '--batch-size',
+      '8',
+      '--eval-iters',
+      '2',
+      '--sample-tokens',
+      '0',
+      '--json',
+    );
     expect(f.code, f.stderr).toBe(0);
     expect(jsonLines(f.stdout).at(-1).event).toBe('end');
     expect(existsSync(join(dir, 'tuned', 'model.safetensors'))).toBe(true);
@@ -101,7 +124,9 @@ describe('nabla train gpt / generate / eval / finetune', () => {
 });
 
 describe('nabla finetune with LoRA and for classification', () => {
-  let dir = '', text = '', base = '';
+  let dir = '',
+    text = '',
+    base = '';
   beforeAll(async () => {
     dir = await tempDir('nabla-ft-');
     text = join(dir, 'shakespeare-40k.txt');
@@ -113,9 +138,36 @@ describe('nabla finetune with LoRA and for classification', () => {
 
   it('--lora trains adapters only and saves them in the PEFT layout; generate loads base + adapter; --merge saves a whole model', async () => {
     const out = join(dir, 'lora');
-    const r = await nabla('finetune', base, '--text', text, '--lora', '4', '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--save', out, '--json');
+    const r = await nabla(
+      'finetune',
+      base,
+      '--text',
+      text,
+      '--lora',
+      '4',
+      '--steps',
+      '10',
+      '--eval-every',
+      '10',
+      '--batch-size',
+      '8',
+      '--eval-iters',
+      '2',
+      '--sample-tokens',
+      '0',
+      '--save',
+      out,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
-    expect((await readdir(out)).filter((f) => !f.startsWith('.')).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'nabla-checkpoint.json', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    expect((await readdir(out)).filter((f) => !f.startsWith('.')).sort()).toEqual([
+      'adapter_config.json',
+      'adapter_model.safetensors',
+      'nabla-checkpoint.json',
+      'optimizer.safetensors',
+      'tokenizer.json',
+      'trainer_state.json',
+    ]);
     const cfg = JSON.parse(await readFile(join(out, 'adapter_config.json'), 'utf8'));
     expect(cfg.peft_type).toBe('LORA');
     expect(cfg.r).toBe(4);
@@ -136,7 +188,28 @@ describe('nabla finetune with LoRA and for classification', () => {
     expect(JSON.parse(gm.stdout).text).toBe(JSON.parse(g.stdout).text);
 
     const merged = join(dir, 'merged');
-    const m = await nabla('finetune', base, '--text', text, '--lora', '4', '--merge', '--steps', '10', '--eval-every', '10', '--batch-size', '8', '--eval-iters', '2', '--sample-tokens', '0', '--save', merged, '--json');
+    const m = await nabla(
+      'finetune',
+      base,
+      '--text',
+      text,
+      '--lora',
+      '4',
+      '--merge',
+      '--steps',
+      '10',
+      '--eval-every',
+      '10',
+      '--batch-size',
+      '8',
+      '--eval-iters',
+      '2',
+      '--sample-tokens',
+      '0',
+      '--save',
+      merged,
+      '--json',
+    );
     expect(m.code, m.stderr).toBe(0);
     expect(existsSync(join(merged, 'model.safetensors'))).toBe(true);
     expect(existsSync(join(merged, 'adapter_config.json'))).toBe(false);
@@ -146,11 +219,13 @@ describe('nabla finetune with LoRA and for classification', () => {
   });
 
   it('--task classify fine-tunes a classification head and reports held-out accuracy and F1', async () => {
-    const pos = ['sweet', 'merry', 'fair', 'noble', 'gentle', 'kind'], neg = ['foul', 'vile', 'wicked', 'cruel', 'base', 'false'];
+    const pos = ['sweet', 'merry', 'fair', 'noble', 'gentle', 'kind'],
+      neg = ['foul', 'vile', 'wicked', 'cruel', 'base', 'false'];
     const who = ['the king', 'my lord', 'thy brother', 'the duke', 'her father', 'this knight'];
     const lines: string[] = [];
     for (let i = 0; i < 240; i++) {
-      const good = i % 2 === 0, words = good ? pos : neg;
+      const good = i % 2 === 0,
+        words = good ? pos : neg;
       lines.push(JSON.stringify({ text: `${who[(i >> 1) % who.length]} is ${words[(i * 7) % words.length]}`, label: good ? 'positive' : 'negative' }));
     }
     const data = join(dir, 'sentiment.jsonl');
@@ -182,7 +257,12 @@ describe('nabla finetune with LoRA and for classification', () => {
     await writeFile(file, 'my lord is gentle\n\nthe king is cruel\n');
     const f = await nabla('classify', out, '--file', file);
     expect(f.code, f.stderr).toBe(0);
-    expect(f.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['positive', 'negative']);
+    expect(
+      f.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['positive', 'negative']);
     const { task, model, tokenizer } = await fromPretrained(out);
     expect(task).toBe('text-classification');
     const [lib] = await (model as GPTClassifier).classify('the duke is noble', tokenizer!);
@@ -195,6 +275,8 @@ describe('nabla finetune with LoRA and for classification', () => {
     const lm = await nabla('classify', base, '--text', 'hello');
     expect(lm.stderr).toMatch(/holds a language model, not a text classifier/);
     const mnist = await nabla('eval', 'mnist', '--load', base);
-    expect(mnist.stderr).toMatch(/holds a Hugging Face 'gpt2' model \(config\.json model_type\), e\.g\. a language model: evaluate it with `nabla eval DIR --text FILE`; expected an MNIST checkpoint \(mlp or cnn/);
+    expect(mnist.stderr).toMatch(
+      /holds a Hugging Face 'gpt2' model \(config\.json model_type\), e\.g\. a language model: evaluate it with `nabla eval DIR --text FILE`; expected an MNIST checkpoint \(mlp or cnn/,
+    );
   });
 });

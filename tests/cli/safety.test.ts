@@ -11,14 +11,15 @@ import { tempDir } from '../helpers/tmp.js';
 const tiny = ['--layers', '1', '--heads', '2', '--dim', '16', '--context', '8', '--batch-size', '2', '--eval-iters', '1', '--sample-tokens', '0'];
 
 describe('nabla train gpt --save / --resume / --threads / --preset', () => {
-  let root = '', text = '';
+  let root = '',
+    text = '';
   beforeAll(async () => {
     root = await tempDir('nabla-cli-safety-');
     text = join(root, 'small.txt');
     await writeFile(text, 'To be, or not to be, that is the question. '.repeat(60));
   });
 
-  it('--save onto a directory of the user\'s is refused before training and deletes nothing', async () => {
+  it("--save onto a directory of the user's is refused before training and deletes nothing", async () => {
     const d = join(root, 'd');
     await mkdir(join(d, 'sub'), { recursive: true });
     await writeFile(join(d, 'thesis.txt'), 'draft');
@@ -69,7 +70,10 @@ describe('nabla train gpt --save / --resume / --threads / --preset', () => {
 
   it('a binary --text is refused', async () => {
     const binary = join(root, 'weights.bin');
-    await writeFile(binary, Uint8Array.from({ length: 2048 }, (_, i) => (i * 97 + 13) % 256));
+    await writeFile(
+      binary,
+      Uint8Array.from({ length: 2048 }, (_, i) => (i * 97 + 13) % 256),
+    );
     const r = await nabla('train', 'gpt', '--text', binary, ...tiny, '--steps', '1');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/weights\.bin is not UTF-8 text/);

@@ -3,8 +3,20 @@
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
 import {
-  TensorDataset, Subset, randomSplit, DataLoader, defaultCollate, type Dataset,
-  normalize, standardize, minMaxScale, toCategorical, trainTestSplit, shuffleArrays, loadMnist, loadMnistRaw,
+  TensorDataset,
+  Subset,
+  randomSplit,
+  DataLoader,
+  defaultCollate,
+  type Dataset,
+  normalize,
+  standardize,
+  minMaxScale,
+  toCategorical,
+  trainTestSplit,
+  shuffleArrays,
+  loadMnist,
+  loadMnistRaw,
 } from '../../src/data/index.js';
 
 const live = (): number => nb.getBackend().liveBuffers();
@@ -12,7 +24,10 @@ const live = (): number => nb.getBackend().liveBuffers();
 /** x[i] = [i, 10 i], y[i] = i: every row says which index it came from. */
 function indexed(n: number): { x: nb.Tensor; y: nb.Tensor } {
   const xs = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) { xs[2 * i] = i; xs[2 * i + 1] = 10 * i; }
+  for (let i = 0; i < n; i++) {
+    xs[2 * i] = i;
+    xs[2 * i + 1] = 10 * i;
+  }
   return { x: nb.tensor(xs, { shape: [n, 2] }), y: nb.arange(0, n) };
 }
 
@@ -40,7 +55,12 @@ describe('TensorDataset', () => {
     const [xb, yb] = ds.getBatch(Int32Array.of(4, 0, 2, 2));
     expect(xb.shape).toEqual([4, 2]);
     expect(xb.dtype).toBe('float32');
-    expect(xb.tolistSync()).toEqual([[4, 40], [0, 0], [2, 20], [2, 20]]);
+    expect(xb.tolistSync()).toEqual([
+      [4, 40],
+      [0, 0],
+      [2, 20],
+      [2, 20],
+    ]);
     expect(yb.dtype).toBe('int32');
     expect(yb.tolistSync()).toEqual([4, 0, 2, 2]);
   });
@@ -49,7 +69,16 @@ describe('TensorDataset', () => {
     const t = nb.arange(0, 24).reshape([4, 2, 3]);
     const [b] = new TensorDataset(t).getBatch(Int32Array.of(3, 1));
     expect(b.shape).toEqual([2, 2, 3]);
-    expect(b.tolistSync()).toEqual([[[18, 19, 20], [21, 22, 23]], [[6, 7, 8], [9, 10, 11]]]);
+    expect(b.tolistSync()).toEqual([
+      [
+        [18, 19, 20],
+        [21, 22, 23],
+      ],
+      [
+        [6, 7, 8],
+        [9, 10, 11],
+      ],
+    ]);
   });
 
   it('getBatch frees its index tensor', () => {
@@ -140,8 +169,10 @@ describe('DataLoader', () => {
   it('shuffles deterministically per seed, differently across epochs, covering every index once', () => {
     const a = new DataLoader(ds, { batchSize: 3, shuffle: true, generator: new nb.Generator(42) });
     const b = new DataLoader(ds, { batchSize: 3, shuffle: true, seed: 42 });
-    const a1 = epochOrder(a), a2 = epochOrder(a);
-    const b1 = epochOrder(b), b2 = epochOrder(b);
+    const a1 = epochOrder(a),
+      a2 = epochOrder(a);
+    const b1 = epochOrder(b),
+      b2 = epochOrder(b);
     expect(a1).toEqual(b1);
     expect(a2).toEqual(b2);
     expect(a1.flat()).not.toEqual(a2.flat());
@@ -170,7 +201,10 @@ describe('DataLoader', () => {
     const batches = [...new DataLoader(items, { batchSize: 2 })];
     expect(batches.length).toBe(3);
     const [xb, yb] = batches[0];
-    expect(xb.tolistSync()).toEqual([[0, 0], [1, 1]]);
+    expect(xb.tolistSync()).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
     expect(yb.dtype).toBe('int32');
     expect(yb.tolistSync()).toEqual([0, 2]);
     expect(batches[2][0].shape).toEqual([1, 2]);
@@ -219,7 +253,7 @@ describe('DataLoader', () => {
     }
     expect(live()).toBe(before);
     // sum over all rows of (i + 10 i) + i
-    expect(total).toBe(12 * (99 * 100) / 2);
+    expect(total).toBe((12 * (99 * 100)) / 2);
 
     // the per-item path leaks nothing either
     const perItem = new DataLoader(new TensorDataset(bx, by), { batchSize: 8, collate: defaultCollate });
@@ -237,16 +271,35 @@ describe('DataLoader', () => {
 
 describe('transforms', () => {
   it('normalize with a scalar and per-feature statistics', () => {
-    const x = nb.tensor([[1, 10], [3, 30]]);
-    expect(normalize(x, 1, 2).tolistSync()).toEqual([[0, 4.5], [1, 14.5]]);
-    expect(normalize(x, [2, 20], [1, 10]).tolistSync()).toEqual([[-1, -1], [1, 1]]);
-    expect(normalize(x, nb.tensor([2, 20]), nb.tensor([1, 10])).tolistSync()).toEqual([[-1, -1], [1, 1]]);
+    const x = nb.tensor([
+      [1, 10],
+      [3, 30],
+    ]);
+    expect(normalize(x, 1, 2).tolistSync()).toEqual([
+      [0, 4.5],
+      [1, 14.5],
+    ]);
+    expect(normalize(x, [2, 20], [1, 10]).tolistSync()).toEqual([
+      [-1, -1],
+      [1, 1],
+    ]);
+    expect(normalize(x, nb.tensor([2, 20]), nb.tensor([1, 10])).tolistSync()).toEqual([
+      [-1, -1],
+      [1, 1],
+    ]);
     expect(normalize(nb.tensor([2, 4], { dtype: 'int32' }), 2, 2).dtype).toBe('float32');
     expect(() => normalize(x, [1, 2, 3], 1)).toThrow(/mean has 3 values but x \[2,2\] has last dimension 2/);
   });
 
   it('standardize fits on train data and normalize applies it to test data', () => {
-    const train = nb.tensor([[1, 5, 7], [3, 5, 9], [5, 5, 11]], { dtype: 'float64' });
+    const train = nb.tensor(
+      [
+        [1, 5, 7],
+        [3, 5, 9],
+        [5, 5, 11],
+      ],
+      { dtype: 'float64' },
+    );
     const { x, mean, std } = standardize(train);
     expect(mean.shape).toEqual([3]);
     expect(mean.tolistSync()).toEqual([3, 5, 9]);
@@ -266,12 +319,24 @@ describe('transforms', () => {
   });
 
   it('minMaxScale maps each feature to the range and reapplies fitted values', () => {
-    const x = nb.tensor([[0, 10, 4], [5, 20, 4], [10, 30, 4]]);
+    const x = nb.tensor([
+      [0, 10, 4],
+      [5, 20, 4],
+      [10, 30, 4],
+    ]);
     const r = minMaxScale(x);
-    expect(r.x.tolistSync()).toEqual([[0, 0, 0], [0.5, 0.5, 0], [1, 1, 0]]);
+    expect(r.x.tolistSync()).toEqual([
+      [0, 0, 0],
+      [0.5, 0.5, 0],
+      [1, 1, 0],
+    ]);
     expect(r.min.tolistSync()).toEqual([0, 10, 4]);
     expect(r.max.tolistSync()).toEqual([10, 30, 4]);
-    expect(minMaxScale(x, { featureRange: [-1, 1] }).x.tolistSync()).toEqual([[-1, -1, -1], [0, 0, -1], [1, 1, -1]]);
+    expect(minMaxScale(x, { featureRange: [-1, 1] }).x.tolistSync()).toEqual([
+      [-1, -1, -1],
+      [0, 0, -1],
+      [1, 1, -1],
+    ]);
     const t = minMaxScale(nb.tensor([[20, 20, 4]]), { min: r.min, max: r.max });
     expect(t.x.tolistSync()).toEqual([[2, 0.5, 0]]);
     expect(minMaxScale(nb.tensor([[5], [15]]), { min: 5, max: 25 }).x.tolistSync()).toEqual([[0], [0.5]]);
@@ -280,10 +345,17 @@ describe('transforms', () => {
   it('toCategorical one-hot encodes as float32', () => {
     const a = toCategorical([0, 2, 1], 3);
     expect(a.dtype).toBe('float32');
-    expect(a.tolistSync()).toEqual([[1, 0, 0], [0, 0, 1], [0, 1, 0]]);
+    expect(a.tolistSync()).toEqual([
+      [1, 0, 0],
+      [0, 0, 1],
+      [0, 1, 0],
+    ]);
     const b = toCategorical(nb.tensor([1, 3], { dtype: 'int32' }));
     expect(b.shape).toEqual([2, 4]);
-    expect(b.tolistSync()).toEqual([[0, 1, 0, 0], [0, 0, 0, 1]]);
+    expect(b.tolistSync()).toEqual([
+      [0, 1, 0, 0],
+      [0, 0, 0, 1],
+    ]);
     expect(toCategorical(nb.tensor([[1], [0]]), 2).shape).toEqual([2, 2]); // [n, 1] squeezed, like Keras
     expect(toCategorical(nb.tensor([[1, 0]], { dtype: 'int32' }), 2).shape).toEqual([1, 2, 2]);
     expect(() => toCategorical([0, 5], 3)).toThrow(/label 5 is out of range for 3 classes/);
@@ -297,7 +369,10 @@ describe('transforms', () => {
     expect(xTe.shape).toEqual([3, 2]); // ceil(0.25 * 10)
     expect(yTr.shape).toEqual([7]);
     expect(yTe.shape).toEqual([3]);
-    for (const [xs, ys] of [[xTr, yTr], [xTe, yTe]]) {
+    for (const [xs, ys] of [
+      [xTr, yTr],
+      [xTe, yTe],
+    ]) {
       const ids = Array.from(ys.dataSync());
       expect(xs.tolistSync()).toEqual(ids.map((i) => [i, 10 * i]));
     }
@@ -348,8 +423,12 @@ describe('loadMnist', () => {
     expect(y.shape).toEqual([100]);
     expect(y.dtype).toBe('int32');
     const xs = x.dataSync();
-    let lo = Infinity, hi = -Infinity;
-    for (const v of xs) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of xs) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     expect(lo).toBe(0);
     expect(hi).toBe(1);
     const raw = await loadMnistRaw();

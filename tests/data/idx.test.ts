@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeIdx, parseIdx, readIdx, type IdxArray } from '../../src/data/idx.js';
-import { clearMnistCache, loadMnistRaw, mnistFiles } from '../../src/data/mnist.js';
+import { clearMnistCache, loadMnistRaw, mnistFiles } from '../../src/data/mnist-raw.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -21,6 +21,7 @@ const samples: IdxArray[] = [
   { type: 'int8', shape: [4], data: Int8Array.from([-128, -1, 0, 127]) },
   { type: 'int16', shape: [2, 2], data: Int16Array.from([-32768, -2, 258, 32767]) },
   { type: 'int32', shape: [3], data: Int32Array.from([-2147483648, 16909060, 2147483647]) },
+  // biome-ignore lint/suspicious/noApproximativeNumericConstant: a float32 test value, not π
   { type: 'float32', shape: [1, 5], data: Float32Array.from([1.5, -0, Infinity, NaN, 3.14159]) },
   { type: 'float64', shape: [2, 1, 2], data: Float64Array.from([Math.PI, -1e300, 5e-324, -Infinity]) },
   { type: 'uint8', shape: [], data: Uint8Array.from([42]) }, // 0-dim scalar
@@ -57,9 +58,7 @@ describe('encodeIdx / parseIdx', () => {
     expect(Array.from(parseIdx(Uint8Array.from([...hdr(0x0c, 1), 0xff, 0xff, 0xff, 0xfe])).data)).toEqual([-2]);
     expect(Array.from(parseIdx(Uint8Array.from([...hdr(0x0c, 1), 1, 2, 3, 4])).data)).toEqual([0x01020304]);
     expect(Array.from(parseIdx(Uint8Array.from([...hdr(0x0d, 1), 0x3f, 0xc0, 0, 0])).data)).toEqual([1.5]);
-    expect(Array.from(parseIdx(Uint8Array.from([...hdr(0x0d, 1), 0xc0, 0x49, 0x0f, 0xdb])).data)).toEqual([
-      Math.fround(-Math.PI),
-    ]);
+    expect(Array.from(parseIdx(Uint8Array.from([...hdr(0x0d, 1), 0xc0, 0x49, 0x0f, 0xdb])).data)).toEqual([Math.fround(-Math.PI)]);
     const shape = parseIdx(Uint8Array.from([0, 0, 8, 2, 0, 0, 1, 0, 0, 0, 0, 0])).shape;
     expect(shape).toEqual([256, 0]);
   });
@@ -86,16 +85,12 @@ describe('encodeIdx / parseIdx', () => {
   it('rejects truncated headers', () => {
     expect(() => parseIdx(Uint8Array.from([0, 0]), 'f')).toThrow(/^idx: f: truncated header/);
     expect(() => parseIdx(new Uint8Array(0), 'f')).toThrow(/^idx: f: truncated header/);
-    expect(() => parseIdx(Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0]), 'f')).toThrow(
-      /^idx: f: truncated header: 3 dims need 16 header bytes, got 10/,
-    );
+    expect(() => parseIdx(Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0]), 'f')).toThrow(/^idx: f: truncated header: 3 dims need 16 header bytes, got 10/);
   });
 
   it('rejects data length mismatches with expected and actual byte counts', () => {
     const enc = encodeIdx({ type: 'int32', shape: [2, 3], data: new Int32Array(6) });
-    expect(() => parseIdx(enc.subarray(0, enc.length - 1), 'f')).toThrow(
-      /^idx: f: data length mismatch: shape \[2, 3\] of int32 needs 24 data bytes, got 23/,
-    );
+    expect(() => parseIdx(enc.subarray(0, enc.length - 1), 'f')).toThrow(/^idx: f: data length mismatch: shape \[2, 3\] of int32 needs 24 data bytes, got 23/);
     const longer = new Uint8Array(enc.length + 4);
     longer.set(enc);
     expect(() => parseIdx(longer, 'f')).toThrow(/needs 24 data bytes, got 28/);

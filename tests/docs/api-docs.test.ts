@@ -5,7 +5,11 @@
 import { describe, it, expect } from 'vitest';
 import { undocumented } from '../../tools/undocumented.mjs';
 
-interface Missing { name: string; file: string; line: number }
+interface Missing {
+  name: string;
+  file: string;
+  line: number;
+}
 
 describe('API docs', () => {
   it('every public export has a doc comment', () => {

@@ -28,7 +28,15 @@ const root = process.cwd();
 const execFileP = promisify(execFile);
 
 type Kind = 'module' | 'shell' | 'skip' | 'bad';
-interface Block { file: string; line: number; lang: string; code: string; kind: Kind; why: string; gpu: boolean }
+interface Block {
+  file: string;
+  line: number;
+  lang: string;
+  code: string;
+  kind: Kind;
+  why: string;
+  gpu: boolean;
+}
 
 const MODULE = new Set(['js', 'javascript', 'mjs', 'ts', 'typescript']);
 const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
@@ -54,7 +62,8 @@ function fencedBlocks(file: string, markdown: string): Block[] {
     const marker = k >= 0 ? /^\s*<!--\s*not run:?\s*(.*?)\s*-->\s*$/.exec(lines[k]) : null;
     const lang = info.toLowerCase();
     const code = body.join('\n');
-    let kind: Kind, why = '';
+    let kind: Kind,
+      why = '';
     if (marker) [kind, why] = marker[1] ? ['skip', marker[1]] : ['bad', 'a <!-- not run --> comment must say why'];
     else if (MODULE.has(lang) || SHELL.has(lang)) kind = MODULE.has(lang) ? 'module' : 'shell';
     else if (DATA.has(lang)) [kind, why] = ['skip', `\`\`\`${lang}: not a program`];
@@ -65,7 +74,13 @@ function fencedBlocks(file: string, markdown: string): Block[] {
   return blocks;
 }
 
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const perFile = files.map((f) => ({ file: f, blocks: fencedBlocks(f, readFileSync(join(root, f), 'utf8')) }));
 
 // The scratch folder: snippet modules, the npx shim, README's working directory.
@@ -78,18 +93,22 @@ const env: NodeJS.ProcessEnv = {
   PATH: [shims, dirname(process.execPath), process.env.PATH].join(':'),
 };
 let gpuEnv: NodeJS.ProcessEnv | { reason: string } | null = null;
-const ran: string[] = [], skipped: string[] = [];
+const ran: string[] = [],
+  skipped: string[] = [];
 const started = performance.now();
 
 beforeAll(() => {
   mkdirSync(shims);
   const bin = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin.nabla as string;
-  writeFileSync(join(shims, 'npx'), [
-    '#!/bin/sh',
-    `if [ "$1" = nabla ]; then shift; exec '${process.execPath}' '${join(root, bin)}' "$@"; fi`,
-    'echo "docs snippets: only \'npx nabla\' is provided here, not \'npx $*\'" >&2; exit 127',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(shims, 'npx'),
+    [
+      '#!/bin/sh',
+      `if [ "$1" = nabla ]; then shift; exec '${process.execPath}' '${join(root, bin)}' "$@"; fi`,
+      "echo \"docs snippets: only 'npx nabla' is provided here, not 'npx $*'\" >&2; exit 127",
+      '',
+    ].join('\n'),
+  );
   chmodSync(join(shims, 'npx'), 0o755);
 });
 
@@ -97,7 +116,9 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
   const s = ((performance.now() - started) / 1000).toFixed(1);
   const none = perFile.filter((f) => f.blocks.length === 0).map((f) => f.file);
-  console.log(`docs snippets: ${ran.length} run, ${skipped.length} skipped, ${s} s${none.length ? ` (no fenced blocks: ${none.join(', ')})` : ''}\n  run:\n    ${ran.join('\n    ')}\n  skipped:\n    ${skipped.join('\n    ')}`);
+  console.log(
+    `docs snippets: ${ran.length} run, ${skipped.length} skipped, ${s} s${none.length ? ` (no fenced blocks: ${none.join(', ')})` : ''}\n  run:\n    ${ran.join('\n    ')}\n  skipped:\n    ${skipped.join('\n    ')}`,
+  );
 });
 
 /** The environment for blocks that use webgpu: this machine's GPU, else SwiftShader, else a reason to skip. */
@@ -159,11 +180,17 @@ for (const { file, blocks } of perFile.filter((f) => f.blocks.length > 0)) {
     });
 
     for (const b of blocks) {
-      const first = b.code.split('\n').find((l) => l.trim() && !l.trim().startsWith('//') && !l.trim().startsWith('#'))?.trim() ?? '';
+      const first =
+        b.code
+          .split('\n')
+          .find((l) => l.trim() && !l.trim().startsWith('//') && !l.trim().startsWith('#'))
+          ?.trim() ?? '';
       const where = `${b.file}:${b.line}`;
       const title = `${where} ${first.length > 90 ? `${first.slice(0, 90)}…` : first}`;
       if (b.kind === 'bad') {
-        it(`${where} is tagged`, () => { throw new Error(`${where}: ${b.why}`); });
+        it(`${where} is tagged`, () => {
+          throw new Error(`${where}: ${b.why}`);
+        });
         continue;
       }
       if (b.kind === 'skip') {
@@ -184,17 +211,20 @@ for (const { file, blocks } of perFile.filter((f) => f.blocks.length > 0)) {
         }
         const t0 = performance.now();
         const base = join(scratch, `${b.file.replace(/[^\w]+/g, '-')}-L${b.line}`);
-        let r;
+        let r: { code: number; stdout: string; stderr: string };
         if (b.kind === 'module') {
-          const js = b.lang.startsWith('t')
-            ? ts.transpileModule(b.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
-            : b.code;
+          const js = b.lang.startsWith('t') ? ts.transpileModule(b.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText : b.code;
           writeFileSync(`${base}.mjs`, js);
           r = await run(process.execPath, [`${base}.mjs`], cwd, e);
         } else {
-          const script = b.lang === 'console'
-            ? b.code.split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2)).join('\n')
-            : b.code;
+          const script =
+            b.lang === 'console'
+              ? b.code
+                  .split('\n')
+                  .filter((l) => l.startsWith('$ '))
+                  .map((l) => l.slice(2))
+                  .join('\n')
+              : b.code;
           writeFileSync(`${base}.sh`, `set -e -o pipefail\n${script}\n`);
           r = await run('bash', [`${base}.sh`], cwd, e);
         }

@@ -4,22 +4,42 @@ import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { SHAKESPEARE_PATH } from '../helpers/corpus.js';
 
 const run = promisify(execFile);
-// The example's default text, kept in the repository.
-const corpus = SHAKESPEARE_PATH;
 
 describe('char-lstm example', () => {
   it('learns well below the uniform loss and prints a sample of the requested length', async () => {
     const prompt = 'ROMEO:\n';
-    const { stdout: out } = await run(process.execPath, [
-      join(process.cwd(), 'examples', 'char-lstm.js'),
-      '--chars', '200000', '--steps', '60', '--seq', '32', '--batch', '16', '--hidden', '64', '--embed', '16',
-      '--lr', '0.01', '--log', '20', '--sample', '120', '--prompt', prompt,
-      // One thread: matrices this small gain nothing from the worker pool, which a busy machine stalls.
-      '--threads', '1',
-    ], { maxBuffer: 1 << 24, timeout: 60_000 });
+    const { stdout: out } = await run(
+      process.execPath,
+      [
+        join(process.cwd(), 'examples', 'char-lstm.js'),
+        '--chars',
+        '200000',
+        '--steps',
+        '60',
+        '--seq',
+        '32',
+        '--batch',
+        '16',
+        '--hidden',
+        '64',
+        '--embed',
+        '16',
+        '--lr',
+        '0.01',
+        '--log',
+        '20',
+        '--sample',
+        '120',
+        '--prompt',
+        prompt,
+        // One thread: matrices this small gain nothing from the worker pool, which a busy machine stalls.
+        '--threads',
+        '1',
+      ],
+      { maxBuffer: 1 << 24, timeout: 60_000 },
+    );
 
     const vocab = Number(/vocabulary of (\d+)/.exec(out)![1]);
     const uniform = Math.log(vocab);

@@ -5,8 +5,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 
 const run = promisify(execFile);
-const example = async (name: string, ...args: string[]) =>
-  (await run(process.execPath, [join(process.cwd(), 'examples', name), ...args], { maxBuffer: 1 << 24 })).stdout;
+const example = async (name: string, ...args: string[]) => (await run(process.execPath, [join(process.cwd(), 'examples', name), ...args], { maxBuffer: 1 << 24 })).stdout;
 
 describe('examples', () => {
   it('linear regression learns y = 2x and predicts about 10 for x = 5', async () => {

@@ -10,7 +10,9 @@ describe('examples/transformer-sort.js', () => {
   it('learns to sort digit sequences well above the input-blind baseline in 50 steps', async () => {
     const { stdout } = await run(process.execPath, [join(process.cwd(), 'examples', 'transformer-sort.js'), '--steps', '50', '--test', '300'], { maxBuffer: 1 << 24 });
     const num = (re: RegExp) => Number(re.exec(stdout)![1]);
-    const base = num(/baseline token accuracy ([\d.]+)%/), token = num(/^token accuracy ([\d.]+)%/m), seq = num(/^sequence accuracy ([\d.]+)%/m);
+    const base = num(/baseline token accuracy ([\d.]+)%/),
+      token = num(/^token accuracy ([\d.]+)%/m),
+      seq = num(/^sequence accuracy ([\d.]+)%/m);
     // Chance is 10% per token; predicting each position's most frequent digit gets about 33%.
     expect(base).toBeGreaterThan(25);
     expect(base).toBeLessThan(40);

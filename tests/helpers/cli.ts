@@ -20,5 +20,8 @@ async function runWith(env: NodeJS.ProcessEnv | undefined, args: string[]): Prom
 
 /** Runs `nabla ...args`; `nabla.withEnv(env)(...args)` runs it with another environment. */
 export const nabla = Object.assign((...args: string[]): Promise<Result> => runWith(undefined, args), {
-  withEnv: (env: NodeJS.ProcessEnv) => (...args: string[]): Promise<Result> => runWith(env, args),
+  withEnv:
+    (env: NodeJS.ProcessEnv) =>
+    (...args: string[]): Promise<Result> =>
+      runWith(env, args),
 });

@@ -26,23 +26,31 @@ function rawFile(headerJson: string, data: Uint8Array): Uint8Array {
 const fifos: string[] = [];
 afterAll(async () => {
   // Should a reader still be blocked on a FIFO (before the fix), a writer that opens and closes it lets it go.
-  for (const f of fifos) await open(f, constants.O_WRONLY | constants.O_NONBLOCK).then((h) => h.close(), () => {});
+  for (const f of fifos)
+    await open(f, constants.O_WRONLY | constants.O_NONBLOCK).then(
+      (h) => h.close(),
+      () => {},
+    );
 });
 
 describe('safetensors files', () => {
-  it.skipIf(!posix)('refuses a FIFO, a device and a directory at once, naming the path and what it is', async () => {
-    const dir = await tempDir('nabla-stf-');
-    const fifo = join(dir, 'fifo.safetensors');
-    execFileSync('mkfifo', [fifo]);
-    fifos.push(fifo);
-    await expect(nb.io.loadSafetensors(fifo)).rejects.toThrow(`cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`);
-    const zero = join(dir, 'zero.safetensors');
-    await symlink('/dev/zero', zero);
-    await expect(nb.io.loadSafetensors(zero)).rejects.toThrow(`cannot read ${zero}: it is a character device, not a regular file`);
-    await mkdir(join(dir, 'd.safetensors'));
-    await expect(nb.io.loadSafetensors(join(dir, 'd.safetensors'))).rejects.toThrow(/d\.safetensors: it is a directory, not a regular file/);
-    await expect(readFileBytes(fifo)).rejects.toThrow(/FIFO/);
-  }, 10_000);
+  it.skipIf(!posix)(
+    'refuses a FIFO, a device and a directory at once, naming the path and what it is',
+    async () => {
+      const dir = await tempDir('nabla-stf-');
+      const fifo = join(dir, 'fifo.safetensors');
+      execFileSync('mkfifo', [fifo]);
+      fifos.push(fifo);
+      await expect(nb.io.loadSafetensors(fifo)).rejects.toThrow(`cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`);
+      const zero = join(dir, 'zero.safetensors');
+      await symlink('/dev/zero', zero);
+      await expect(nb.io.loadSafetensors(zero)).rejects.toThrow(`cannot read ${zero}: it is a character device, not a regular file`);
+      await mkdir(join(dir, 'd.safetensors'));
+      await expect(nb.io.loadSafetensors(join(dir, 'd.safetensors'))).rejects.toThrow(/d\.safetensors: it is a directory, not a regular file/);
+      await expect(readFileBytes(fifo)).rejects.toThrow(/FIFO/);
+    },
+    10_000,
+  );
 
   it('checks the file size against the header before reading the data', async () => {
     const dir = await tempDir('nabla-stf-');
@@ -50,9 +58,13 @@ describe('safetensors files', () => {
     const n = good.length - 16 - 8;
     const p = join(dir, 'a.safetensors');
     await writeFile(p, good.subarray(0, good.length - 3));
-    await expect(readSafetensorsFile(p)).rejects.toThrow(`safetensors: ${p}: the file is ${good.length - 3} bytes, but its header (${n} bytes) describes 16 bytes of tensor data: 8 + ${n} + 16 = ${good.length} bytes; the file is truncated`);
+    await expect(readSafetensorsFile(p)).rejects.toThrow(
+      `safetensors: ${p}: the file is ${good.length - 3} bytes, but its header (${n} bytes) describes 16 bytes of tensor data: 8 + ${n} + 16 = ${good.length} bytes; the file is truncated`,
+    );
     await writeFile(p, new Uint8Array([...good, 0, 0]));
-    await expect(readSafetensorsFile(p)).rejects.toThrow(`the file is ${good.length + 2} bytes, but its header (${n} bytes) describes 16 bytes of tensor data: 8 + ${n} + 16 = ${good.length} bytes; 2 bytes after the last tensor belong to no tensor`);
+    await expect(readSafetensorsFile(p)).rejects.toThrow(
+      `the file is ${good.length + 2} bytes, but its header (${n} bytes) describes 16 bytes of tensor data: 8 + ${n} + 16 = ${good.length} bytes; 2 bytes after the last tensor belong to no tensor`,
+    );
     // A header claiming a huge tensor in a small file fails on sizes, before any allocation.
     const huge = rawFile(JSON.stringify({ x: { dtype: 'F32', shape: [2 ** 40], data_offsets: [0, 2 ** 42] } }), new Uint8Array(8));
     await writeFile(p, huge);

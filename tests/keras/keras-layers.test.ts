@@ -26,8 +26,9 @@ describe('keras conv, pooling, normalization and recurrent layers', () => {
     expect(s).toMatch(/\(None, 64\)\s+0/);
     const y = model.predict(nb.rand([3, 28, 28, 1]));
     expect(y.shape).toEqual([3, 10]);
-    expect(() => new keras.Sequential([new keras.Input({ shape: [28, 28] }), new keras.Conv2D(4, 3)]).summary({ print: false }))
-      .toThrow('Conv2D: expects inputs of 3 dims per example (channels last), got [28,28]');
+    expect(() => new keras.Sequential([new keras.Input({ shape: [28, 28] }), new keras.Conv2D(4, 3)]).summary({ print: false })).toThrow(
+      'Conv2D: expects inputs of 3 dims per example (channels last), got [28,28]',
+    );
   });
 
   it('Conv2D with padding same and stride 2 matches a hand-padded nn conv2d on NCHW', () => {
@@ -37,7 +38,8 @@ describe('keras conv, pooling, normalization and recurrent layers', () => {
     const got = model.predict(x);
     expect(got.shape).toEqual([2, 3, 3, 3]);
     const sd = model.module!.stateDict();
-    const w = Object.entries(sd).find(([k]) => k.endsWith('weight'))![1], b = Object.entries(sd).find(([k]) => k.endsWith('bias'))![1];
+    const w = Object.entries(sd).find(([k]) => k.endsWith('weight'))![1],
+      b = Object.entries(sd).find(([k]) => k.endsWith('bias'))![1];
     // Keras 'same', stride 2: total padding max((3−1)·2 + 3 − 6, 0) = 1 rows (0 before, 1 after); columns (2·2 + 3 − 5) = 2 (1, 1)
     const nchw = nb.pad(nb.permute(x, [0, 3, 1, 2]), [1, 1, 0, 1]);
     const want = nb.permute(nb.nn.functional.conv2d(nchw, w, b, { stride: 2 }), [0, 2, 3, 1]);
@@ -63,12 +65,11 @@ describe('keras conv, pooling, normalization and recurrent layers', () => {
   it('an Embedding → LSTM → Dense text classifier learns which of two tokens a sequence contains', async () => {
     nb.manualSeed(5);
     const g = new nb.Generator(6);
-    const n = 256, T = 6;
+    const n = 256,
+      T = 6;
     const ids = nb.cast(nb.floor(nb.mul(nb.rand([n, T], { generator: g }), 8)), 'int32'); // tokens 0-7
     const label = nb.cast(nb.greater(nb.sum(nb.equal(ids, 7), 1), 0), 'int32'); // does the sequence contain a 7?
-    const model = new keras.Sequential([
-      new keras.Input({ shape: [T] }), new keras.Embedding(8, 8), new keras.LSTM(16), new keras.Dense(2, { activation: 'softmax' }),
-    ]);
+    const model = new keras.Sequential([new keras.Input({ shape: [T] }), new keras.Embedding(8, 8), new keras.LSTM(16), new keras.Dense(2, { activation: 'softmax' })]);
     model.compile({ optimizer: keras.optimizers.Adam({ learningRate: 0.02 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     const h = await model.fit(ids, label, { epochs: 25, batchSize: 32, verbose: 0 });
     expect(h.history.accuracy.at(-1)!).toBeGreaterThan(0.95);
@@ -79,13 +80,23 @@ describe('keras conv, pooling, normalization and recurrent layers', () => {
     const g = new nb.Generator(8);
     // 8x8 images with a bright 2x2 block either in the left or the right half
     const n = 128;
-    const imgs = new Float32Array(n * 64), labels = new Int32Array(n), u = g.uniformArray(2 * n);
+    const imgs = new Float32Array(n * 64),
+      labels = new Int32Array(n),
+      u = g.uniformArray(2 * n);
     for (let i = 0; i < n; i++) {
       labels[i] = i % 2;
-      const r = Math.floor(u[2 * i] * 7), c = (labels[i] ? 4 : 0) + Math.floor(u[2 * i + 1] * 3);
-      for (const [dr, dc] of [[0, 0], [0, 1], [1, 0], [1, 1]]) imgs[i * 64 + (r + dr) * 8 + c + dc] = 1;
+      const r = Math.floor(u[2 * i] * 7),
+        c = (labels[i] ? 4 : 0) + Math.floor(u[2 * i + 1] * 3);
+      for (const [dr, dc] of [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+        [1, 1],
+      ])
+        imgs[i * 64 + (r + dr) * 8 + c + dc] = 1;
     }
-    const x = nb.tensor(imgs, { shape: [n, 8, 8, 1] }), y = nb.tensor(labels);
+    const x = nb.tensor(imgs, { shape: [n, 8, 8, 1] }),
+      y = nb.tensor(labels);
     const model = new keras.Sequential([
       new keras.Input({ shape: [8, 8, 1] }),
       new keras.Conv2D(4, 3, { activation: 'relu', padding: 'same' }),
@@ -99,7 +110,8 @@ describe('keras conv, pooling, normalization and recurrent layers', () => {
     const dir = await tempDir('keras-cnn');
     await model.save(dir);
     const back = await keras.loadModel(dir);
-    const a = model.predict(x).dataSync(), b = back.predict(x).dataSync();
+    const a = model.predict(x).dataSync(),
+      b = back.predict(x).dataSync();
     Array.from(a).forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
   });
 });

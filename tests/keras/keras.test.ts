@@ -9,7 +9,8 @@ const { keras } = nb;
 function blobs(n: number, seed: number): { x: nb.Tensor; y: nb.Tensor } {
   // Two separable 2-D clusters, labels 0/1.
   const g = new nb.Generator(seed);
-  const x0 = nb.randn([n, 2], { generator: g }).sub(2), x1 = nb.randn([n, 2], { generator: g }).add(2);
+  const x0 = nb.randn([n, 2], { generator: g }).sub(2),
+    x1 = nb.randn([n, 2], { generator: g }).add(2);
   return { x: nb.concat([x0, x1]), y: nb.concat([nb.zeros([n], { dtype: 'int32' }), nb.ones([n], { dtype: 'int32' })]) };
 }
 
@@ -33,10 +34,7 @@ describe('keras.Sequential', () => {
   it('fits a classifier, reports history with validation, evaluates and predicts', async () => {
     nb.manualSeed(0);
     const { x, y } = blobs(100, 1);
-    const model = new keras.Sequential([
-      new keras.Dense(8, { activation: 'relu', inputShape: [2] }),
-      new keras.Dense(2, { activation: 'softmax' }),
-    ]);
+    const model = new keras.Sequential([new keras.Dense(8, { activation: 'relu', inputShape: [2] }), new keras.Dense(2, { activation: 'softmax' })]);
     model.compile({ optimizer: keras.optimizers.Adam({ learningRate: 0.05 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     const h = await model.fit(x, y, { epochs: 5, batchSize: 16, validationSplit: 0.2, verbose: 0, seed: 3 });
     expect(Object.keys(h.history)).toEqual(['loss', 'accuracy', 'val_loss', 'val_accuracy']);
@@ -99,7 +97,7 @@ describe('keras.Sequential', () => {
     expect(Array.from(latest.predict(x).dataSync())).toEqual(Array.from(model.predict(x).dataSync()));
   });
 
-  it('linear regression y = 2x (the articles\' first example)', async () => {
+  it("linear regression y = 2x (the articles' first example)", async () => {
     nb.manualSeed(0);
     const model = new keras.Sequential([new keras.Dense(1, { inputShape: [1] })]);
     model.compile({ optimizer: keras.optimizers.SGD({ learningRate: 0.05 }), loss: 'mse' });
@@ -108,11 +106,11 @@ describe('keras.Sequential', () => {
   });
 
   it('stops with epoch and step named when the loss becomes NaN', async () => {
-    const x = nb.tensor([[1], [2], [NaN], [4]]), y = nb.tensor([[1], [2], [3], [4]]);
+    const x = nb.tensor([[1], [2], [NaN], [4]]),
+      y = nb.tensor([[1], [2], [3], [4]]);
     const model = new keras.Sequential([new keras.Dense(1, { inputShape: [1] })]);
     model.compile({ optimizer: 'sgd', loss: 'mse' });
-    await expect(model.fit(x, y, { epochs: 2, batchSize: 1, shuffle: false, verbose: 0 }))
-      .rejects.toThrow('training stopped: the loss became NaN at epoch 1, step 3');
+    await expect(model.fit(x, y, { epochs: 2, batchSize: 1, shuffle: false, verbose: 0 })).rejects.toThrow('training stopped: the loss became NaN at epoch 1, step 3');
   });
 
   it('L2 kernel regularizer adds its penalty to the loss', async () => {

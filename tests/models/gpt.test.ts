@@ -6,8 +6,11 @@ import { readFile, readdir, writeFile, copyFile, rm } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as nb from '../../src/index.js';
-import { GPT, GPT_PRESETS, Conv1D, processLogits, sampleNext, type GPTConfig, type LayerCache } from '../../src/models/gpt.js';
-import { fromPretrained, gpt2ConfigFromHF, gpt2ConfigToHF } from '../../src/models/pretrained.js';
+import { GPT, Conv1D } from '../../src/models/gpt.js';
+import { GPT_PRESETS, type GPTConfig } from '../../src/models/gpt-config.js';
+import { processLogits, sampleNext, type LayerCache } from '../../src/models/generation.js';
+import { gpt2ConfigFromHF, gpt2ConfigToHF } from '../../src/models/gpt2-files.js';
+import { fromPretrained, type PretrainedLM } from '../../src/models/pretrained.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors-format.js';
 import { CharTokenizer } from '../../src/text/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -23,7 +26,8 @@ const SMALL: Partial<GPTConfig> = { vocabSize: 11, nPositions: 16, nEmbd: 8, nLa
 function expectClose(actual: Arr, expected: Arr, tol = 1e-4): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     if (!(Math.abs(a - e) <= tol * (1 + Math.abs(e)))) expect(a, `element ${i}`).toBe(e);
   }
 }
@@ -52,7 +56,8 @@ function host(m: GPT): Record<string, number[]> {
 }
 
 function layerNormRef(x: number[], w: number[], b: number[], eps: number): number[] {
-  const n = x.length, mu = x.reduce((s, v) => s + v, 0) / n;
+  const n = x.length,
+    mu = x.reduce((s, v) => s + v, 0) / n;
   const v = x.reduce((s, xi) => s + (xi - mu) ** 2, 0) / n;
   return x.map((xi, i) => ((xi - mu) / Math.sqrt(v + eps)) * w[i] + b[i]);
 }
@@ -66,23 +71,34 @@ const geluNew = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Ma
 
 /** Logits [T][V] of one sequence. */
 function refLogits(sd: Record<string, number[]>, c: GPTConfig, seq: number[], act: (x: number) => number = geluNew): number[][] {
-  const C = c.nEmbd, H = c.nHead, D = C / H, V = c.vocabSize, I = 4 * C, T = seq.length;
+  const C = c.nEmbd,
+    H = c.nHead,
+    D = C / H,
+    V = c.vocabSize,
+    I = 4 * C,
+    T = seq.length;
   let x = seq.map((tok, t) => Array.from({ length: C }, (_, j) => sd['transformer.wte.weight'][tok * C + j] + sd['transformer.wpe.weight'][t * C + j]));
   for (let l = 0; l < c.nLayer; l++) {
     const p = (k: string) => sd[`transformer.h.${l}.${k}`];
     const qkv = x.map((xt) => conv1dRef(layerNormRef(xt, p('ln_1.weight'), p('ln_1.bias'), c.layerNormEps), p('attn.c_attn.weight'), p('attn.c_attn.bias'), 3 * C));
     const y = qkv.map(() => new Array<number>(C).fill(0));
-    for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) {
-      const s: number[] = [];
-      for (let u = 0; u <= t; u++) {
-        let dot = 0;
-        for (let d = 0; d < D; d++) dot += qkv[t][h * D + d] * qkv[u][C + h * D + d];
-        s.push(dot / Math.sqrt(D));
+    for (let h = 0; h < H; h++)
+      for (let t = 0; t < T; t++) {
+        const s: number[] = [];
+        for (let u = 0; u <= t; u++) {
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += qkv[t][h * D + d] * qkv[u][C + h * D + d];
+          s.push(dot / Math.sqrt(D));
+        }
+        const mx = Math.max(...s),
+          e = s.map((v) => Math.exp(v - mx)),
+          z = e.reduce((a, b) => a + b, 0);
+        for (let d = 0; d < D; d++) y[t][h * D + d] = e.reduce((acc, w, u) => acc + (w / z) * qkv[u][2 * C + h * D + d], 0);
       }
-      const mx = Math.max(...s), e = s.map((v) => Math.exp(v - mx)), z = e.reduce((a, b) => a + b, 0);
-      for (let d = 0; d < D; d++) y[t][h * D + d] = e.reduce((acc, w, u) => acc + (w / z) * qkv[u][2 * C + h * D + d], 0);
-    }
-    x = x.map((xt, t) => { const o = conv1dRef(y[t], p('attn.c_proj.weight'), p('attn.c_proj.bias'), C); return xt.map((v, j) => v + o[j]); });
+    x = x.map((xt, t) => {
+      const o = conv1dRef(y[t], p('attn.c_proj.weight'), p('attn.c_proj.bias'), C);
+      return xt.map((v, j) => v + o[j]);
+    });
     x = x.map((xt) => {
       const hdn = conv1dRef(layerNormRef(xt, p('ln_2.weight'), p('ln_2.bias'), c.layerNormEps), p('mlp.c_fc.weight'), p('mlp.c_fc.bias'), I).map(act);
       const o = conv1dRef(hdn, p('mlp.c_proj.weight'), p('mlp.c_proj.bias'), C);
@@ -95,17 +111,23 @@ function refLogits(sd: Record<string, number[]>, c: GPTConfig, seq: number[], ac
   });
 }
 
-const argmax = (a: Arr): number => { let b = 0; for (let j = 1; j < a.length; j++) if (a[j] > a[b]) b = j; return b; };
+const argmax = (a: Arr): number => {
+  let b = 0;
+  for (let j = 1; j < a.length; j++) if (a[j] > a[b]) b = j;
+  return b;
+};
 
 /** Greedy continuation by full forward passes over the last nPositions tokens (nanoGPT's loop). */
 function greedyByForward(m: GPT, prompt: number[], n: number): number[] {
   const seq = [...prompt];
   for (let i = 0; i < n; i++) {
-    const next = nb.noGrad(() => nb.scope(() => {
-      const window = seq.slice(-m.config.nPositions);
-      const { logits } = m.forward(ids([window]));
-      return argmax(vals(nb.select(logits, 1, window.length - 1)));
-    }));
+    const next = nb.noGrad(() =>
+      nb.scope(() => {
+        const window = seq.slice(-m.config.nPositions);
+        const { logits } = m.forward(ids([window]));
+        return argmax(vals(nb.select(logits, 1, window.length - 1)));
+      }),
+    );
     seq.push(next);
   }
   return seq;
@@ -118,17 +140,20 @@ describe('GPT: structure', () => {
     const m = new GPT(SMALL);
     const names = [...m.namedParameters()].map(([k, p]) => `${k} [${p.shape}]`);
     const block = (i: number) => [
-      `transformer.h.${i}.ln_1.weight [8]`, `transformer.h.${i}.ln_1.bias [8]`,
-      `transformer.h.${i}.attn.c_attn.weight [8,24]`, `transformer.h.${i}.attn.c_attn.bias [24]`,
-      `transformer.h.${i}.attn.c_proj.weight [8,8]`, `transformer.h.${i}.attn.c_proj.bias [8]`,
-      `transformer.h.${i}.ln_2.weight [8]`, `transformer.h.${i}.ln_2.bias [8]`,
-      `transformer.h.${i}.mlp.c_fc.weight [8,32]`, `transformer.h.${i}.mlp.c_fc.bias [32]`,
-      `transformer.h.${i}.mlp.c_proj.weight [32,8]`, `transformer.h.${i}.mlp.c_proj.bias [8]`,
+      `transformer.h.${i}.ln_1.weight [8]`,
+      `transformer.h.${i}.ln_1.bias [8]`,
+      `transformer.h.${i}.attn.c_attn.weight [8,24]`,
+      `transformer.h.${i}.attn.c_attn.bias [24]`,
+      `transformer.h.${i}.attn.c_proj.weight [8,8]`,
+      `transformer.h.${i}.attn.c_proj.bias [8]`,
+      `transformer.h.${i}.ln_2.weight [8]`,
+      `transformer.h.${i}.ln_2.bias [8]`,
+      `transformer.h.${i}.mlp.c_fc.weight [8,32]`,
+      `transformer.h.${i}.mlp.c_fc.bias [32]`,
+      `transformer.h.${i}.mlp.c_proj.weight [32,8]`,
+      `transformer.h.${i}.mlp.c_proj.bias [8]`,
     ];
-    expect(names).toEqual([
-      'transformer.wte.weight [11,8]', 'transformer.wpe.weight [16,8]', ...block(0), ...block(1),
-      'transformer.ln_f.weight [8]', 'transformer.ln_f.bias [8]',
-    ]);
+    expect(names).toEqual(['transformer.wte.weight [11,8]', 'transformer.wpe.weight [16,8]', ...block(0), ...block(1), 'transformer.ln_f.weight [8]', 'transformer.ln_f.bias [8]']);
     // The state dict lists the tied head too, as PyTorch's does.
     expect(Object.keys(m.stateDict())).toContain('lm_head.weight');
     const attn = m.transformer.h[0].attn.c_attn;
@@ -143,7 +168,8 @@ describe('GPT: structure', () => {
       const m = new GPT({ ...SMALL, ...extra });
       expect(m.numParams(), JSON.stringify(extra)).toBe(GPT.countParams({ ...SMALL, ...extra }));
     }
-    const tiny = GPT_PRESETS.tiny, sc = GPT_PRESETS['small-char'];
+    const tiny = GPT_PRESETS.tiny,
+      sc = GPT_PRESETS['small-char'];
     expect([tiny.nLayer, tiny.nHead, tiny.nEmbd, tiny.nPositions]).toEqual([4, 4, 128, 64]);
     expect([sc.nLayer, sc.nHead, sc.nEmbd, sc.nPositions]).toEqual([6, 6, 384, 256]);
     expect(GPT_PRESETS.gpt2).toMatchObject({ vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12 });
@@ -180,12 +206,19 @@ describe('GPT: structure', () => {
 describe('GPT: forward', () => {
   it('gives the logits of a plain float64 GPT-2 (batch of 2, biases and gains random)', () => {
     const m = smallModel(5);
-    const seqs = [[1, 4, 9, 0, 3, 10, 2], [7, 7, 2, 5, 1, 0, 6]];
+    const seqs = [
+      [1, 4, 9, 0, 3, 10, 2],
+      [7, 7, 2, 5, 1, 0, 6],
+    ];
     const { logits, loss } = m.forward(ids(seqs));
     expect(logits.shape).toEqual([2, 7, 11]);
     expect(loss).toBeNull();
     const sd = host(m);
-    expectClose(vals(logits), seqs.flatMap((s) => refLogits(sd, m.config, s).flat()), 2e-4);
+    expectClose(
+      vals(logits),
+      seqs.flatMap((s) => refLogits(sd, m.config, s).flat()),
+      2e-4,
+    );
   });
 
   it('also without biases and with untied weights and relu / exact gelu', () => {
@@ -194,9 +227,17 @@ describe('GPT: forward', () => {
       const sd = host(m);
       // The reference knows only biases and gelu_new: fill in zeros and the activation.
       const C = 8;
-      for (let l = 0; l < 2; l++) for (const [k, n] of [['ln_1.bias', C], ['attn.c_attn.bias', 3 * C], ['attn.c_proj.bias', C], ['ln_2.bias', C], ['mlp.c_fc.bias', 4 * C], ['mlp.c_proj.bias', C]] as const) {
-        sd[`transformer.h.${l}.${k}`] ??= new Array(n).fill(0);
-      }
+      for (let l = 0; l < 2; l++)
+        for (const [k, n] of [
+          ['ln_1.bias', C],
+          ['attn.c_attn.bias', 3 * C],
+          ['attn.c_proj.bias', C],
+          ['ln_2.bias', C],
+          ['mlp.c_fc.bias', 4 * C],
+          ['mlp.c_proj.bias', C],
+        ] as const) {
+          sd[`transformer.h.${l}.${k}`] ??= new Array(n).fill(0);
+        }
       sd['transformer.ln_f.bias'] ??= new Array(C).fill(0);
       const seq = [3, 1, 4, 1, 5, 9];
       const { logits } = m.forward(ids([seq]));
@@ -212,14 +253,23 @@ describe('GPT: forward', () => {
 
   it('computes the mean cross-entropy over all positions, ignoring −100', () => {
     const m = smallModel(7);
-    const x = [[1, 2, 3, 4], [5, 6, 7, 8]], y = [[2, 3, 4, 5], [6, -100, 8, 9]];
+    const x = [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+      ],
+      y = [
+        [2, 3, 4, 5],
+        [6, -100, 8, 9],
+      ];
     const { logits, loss } = m.forward(ids(x), ids(y));
     const L = vals(logits);
-    let total = 0, count = 0;
+    let total = 0,
+      count = 0;
     for (let r = 0; r < 8; r++) {
       const t = y[Math.floor(r / 4)][r % 4];
       if (t === -100) continue;
-      const row = L.slice(r * 11, r * 11 + 11), mx = Math.max(...row);
+      const row = L.slice(r * 11, r * 11 + 11),
+        mx = Math.max(...row);
       total += mx + Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0)) - row[t];
       count++;
     }
@@ -228,7 +278,8 @@ describe('GPT: forward', () => {
 
   it('is causal: changing a later token leaves earlier logits unchanged', () => {
     const m = smallModel(8);
-    const a = vals(m.forward(ids([[1, 2, 3, 4, 5, 6]])).logits), b = vals(m.forward(ids([[1, 2, 3, 10, 0, 6]])).logits);
+    const a = vals(m.forward(ids([[1, 2, 3, 4, 5, 6]])).logits),
+      b = vals(m.forward(ids([[1, 2, 3, 10, 0, 6]])).logits);
     expectClose(b.slice(0, 3 * 11), a.slice(0, 3 * 11), 1e-6);
     expect(b.slice(3 * 11, 4 * 11)).not.toEqual(a.slice(3 * 11, 4 * 11));
   });
@@ -238,7 +289,8 @@ describe('GPT: forward', () => {
     const plain = smallModel(9, { dropout: 0 });
     const x = ids([[1, 2, 3, 4, 5]]);
     m.eval();
-    const e1 = vals(m.forward(x).logits), e2 = vals(m.forward(x).logits);
+    const e1 = vals(m.forward(x).logits),
+      e2 = vals(m.forward(x).logits);
     expect(e1).toEqual(e2);
     expectClose(e1, vals(plain.forward(x).logits), 1e-6);
     m.train();
@@ -253,7 +305,8 @@ describe('GPT: forward', () => {
     const sd = tied.stateDict();
     untied.loadStateDict(sd); // lm_head.weight gets wte's values
     expect(tied.lm_head.weight).toBe(tied.transformer.wte.weight);
-    const x = ids([[1, 2, 3, 4]]), y = ids([[2, 3, 4, 5]]);
+    const x = ids([[1, 2, 3, 4]]),
+      y = ids([[2, 3, 4, 5]]);
     tied.forward(x, y).loss!.backward();
     untied.forward(x, y).loss!.backward();
     const sum = vals(nb.add(untied.transformer.wte.weight.grad!, untied.lm_head.weight.grad!));
@@ -266,17 +319,27 @@ describe('GPT: forward', () => {
     const m = new GPT({ ...SMALL, vocabSize: 5, nEmbd: 4, nLayer: 1, nPositions: 4 });
     randomize(m, 11);
     m.double();
-    const x = ids([[1, 0, 3]]), y = ids([[0, 3, 2]]);
+    const x = ids([[1, 0, 3]]),
+      y = ids([[0, 3, 2]]);
     const block = m.transformer.h[0];
-    const r = nb.gradcheck((wte, wAttn, wFc) => {
-      const keep = [m.transformer.wte.weight, block.attn.c_attn.weight, block.mlp.c_fc.weight];
-      (m.transformer.wte as any).weight = wte; (m.lm_head as any).weight = wte;
-      (block.attn.c_attn as any).weight = wAttn; (block.mlp.c_fc as any).weight = wFc;
-      try { return m.forward(x, y).loss!; } finally {
-        (m.transformer.wte as any).weight = keep[0]; (m.lm_head as any).weight = keep[0];
-        (block.attn.c_attn as any).weight = keep[1]; (block.mlp.c_fc as any).weight = keep[2];
-      }
-    }, [m.transformer.wte.weight, block.attn.c_attn.weight, block.mlp.c_fc.weight].map((p) => nb.detach(p)));
+    const r = nb.gradcheck(
+      (wte, wAttn, wFc) => {
+        const keep = [m.transformer.wte.weight, block.attn.c_attn.weight, block.mlp.c_fc.weight];
+        (m.transformer.wte as any).weight = wte;
+        (m.lm_head as any).weight = wte;
+        (block.attn.c_attn as any).weight = wAttn;
+        (block.mlp.c_fc as any).weight = wFc;
+        try {
+          return m.forward(x, y).loss!;
+        } finally {
+          (m.transformer.wte as any).weight = keep[0];
+          (m.lm_head as any).weight = keep[0];
+          (block.attn.c_attn as any).weight = keep[1];
+          (block.mlp.c_fc as any).weight = keep[2];
+        }
+      },
+      [m.transformer.wte.weight, block.attn.c_attn.weight, block.mlp.c_fc.weight].map((p) => nb.detach(p)),
+    );
     expect(r.ok, r.message).toBe(true);
   });
 
@@ -301,9 +364,11 @@ describe('GPT: forward', () => {
     const gen = new nb.Generator(4);
     const data = Array.from(gen.uniformArray(4 * 17), (u) => Math.floor(u * 16));
     const rows = [0, 1, 2, 3].map((b) => data.slice(b * 17, b * 17 + 17));
-    const x = ids(rows.map((r) => r.slice(0, 16))), y = ids(rows.map((r) => r.slice(1)));
+    const x = ids(rows.map((r) => r.slice(0, 16))),
+      y = ids(rows.map((r) => r.slice(1)));
     const opt = m.configureOptimizer({ weightDecay: 0, lr: 1e-2 });
-    let first = 0, last = 0;
+    let first = 0,
+      last = 0;
     for (let step = 0; step < 100; step++) {
       const l = nb.scope(() => {
         opt.zeroGrad();
@@ -323,7 +388,14 @@ describe('GPT: forward', () => {
 /** erf to ~1e-7 (Numerical Recipes' erfc Chebyshev fit). */
 function erf(x: number): number {
   const t = 1 / (1 + 0.5 * Math.abs(x));
-  const y = 1 - t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const y =
+    1 -
+    t *
+      Math.exp(
+        -x * x -
+          1.26551223 +
+          t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      );
   return x >= 0 ? y : -y;
 }
 
@@ -402,7 +474,10 @@ describe('GPT: generate', () => {
 
   it('with the cache equals without it for seeded sampling, batched; the seed fixes the tokens', () => {
     const m = smallModel(22, {}, 1);
-    const prompt = ids([[1, 2, 3], [4, 5, 6]]);
+    const prompt = ids([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const opts = { maxNewTokens: 12, temperature: 0.9, topK: 6, topP: 0.95, repetitionPenalty: 1.2, seed: 7 };
     const a = vals(m.generate(prompt, opts));
     expect(vals(m.generate(prompt, { ...opts, useCache: false }))).toEqual(a);
@@ -440,9 +515,15 @@ describe('GPT: generate', () => {
     expect(at).toBeGreaterThan(2);
     expect(vals(m.generate([[1, 2]], { ...opts, stop: [[99, 98], stop] }))).toEqual(free.slice(0, at + 1));
     // Greedy batch: each row as alone, cut at its stop and padded until every row stopped (or maxNewTokens).
-    const prompts = [[3, 1, 4, 1, 5], [2, 7, 2, 7, 2]];
+    const prompts = [
+      [3, 1, 4, 1, 5],
+      [2, 7, 2, 7, 2],
+    ];
     const alone = prompts.map((p) => vals(m.generate([p], { maxNewTokens: 10, temperature: 0 })));
-    const stops = [[0, 5], [5, 0]];
+    const stops = [
+      [0, 5],
+      [5, 0],
+    ];
     const ends = alone.map((seq) => Math.min(...stops.map((st) => stopAt(seq, 5, st)).filter((i) => i >= 0), seq.length - 1));
     const out = m.generate(prompts, { maxNewTokens: 10, temperature: 0, stop: stops, padTokenId: 10 });
     const L = Math.max(...ends) + 1;
@@ -458,17 +539,30 @@ describe('GPT: generate', () => {
     const opts = { maxNewTokens: 8, temperature: 0.8, seed: 5 };
     const out = vals(m.generate([[3, 4]], opts));
     const seen: number[] = [];
-    vals(m.generate([[3, 4]], { ...opts, onToken: (id, row) => { expect(row).toBe(0); seen.push(id); } }));
+    vals(
+      m.generate([[3, 4]], {
+        ...opts,
+        onToken: (id, row) => {
+          expect(row).toBe(0);
+          seen.push(id);
+        },
+      }),
+    );
     expect(seen).toEqual(out.slice(2));
     const streamed: number[] = [];
     for await (const id of m.stream(ids([[3, 4]]), opts)) streamed.push(id);
     expect(streamed).toEqual(out.slice(2));
     const before = live();
     const partial: number[] = [];
-    for await (const id of m.stream([3, 4], opts)) { partial.push(id); if (partial.length === 3) break; }
+    for await (const id of m.stream([3, 4], opts)) {
+      partial.push(id);
+      if (partial.length === 3) break;
+    }
     expect(partial).toEqual(out.slice(2, 5));
     expect(live()).toBe(before);
-    await expect(async () => { for await (const _ of m.stream([[1], [2]], opts)) void _; }).rejects.toThrow(/streams one sequence, got a batch of 2/);
+    await expect(async () => {
+      for await (const _ of m.stream([[1], [2]], opts)) void _;
+    }).rejects.toThrow(/streams one sequence, got a batch of 2/);
   });
 
   it('keeps memory flat across generate calls and restores the training mode', () => {
@@ -476,7 +570,14 @@ describe('GPT: generate', () => {
     m.train();
     m.generate([[1, 2, 3]], { maxNewTokens: 3 }).dispose(); // warm-up
     const before = live();
-    for (let i = 0; i < 3; i++) m.generate([[1, 2, 3], [3, 2, 1]], { maxNewTokens: 20, temperature: 0.7, seed: i }).dispose();
+    for (let i = 0; i < 3; i++)
+      m.generate(
+        [
+          [1, 2, 3],
+          [3, 2, 1],
+        ],
+        { maxNewTokens: 20, temperature: 0.7, seed: i },
+      ).dispose();
     expect(live()).toBe(before);
     expect([...m.modules()].every((x) => x.training)).toBe(true);
   });
@@ -503,14 +604,37 @@ describe('GPT: Hugging Face directories', () => {
     const m = smallModel(30, { eosTokenId: 3, bosTokenId: 3 });
     const dir = await tempDir('nabla-gpt-');
     let tokenizerPath = '';
-    await m.savePretrained(dir, { tokenizer: { save: async (p: string) => { tokenizerPath = p; await writeFile(p, '{}'); } } });
+    await m.savePretrained(dir, {
+      tokenizer: {
+        save: async (p: string) => {
+          tokenizerPath = p;
+          await writeFile(p, '{}');
+        },
+      },
+    });
     expect((await readdir(dir)).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
     expect(tokenizerPath).toBe(join(dir, 'tokenizer.json'));
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     expect(config).toMatchObject({
-      model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: 11, n_positions: 16, n_embd: 8, n_layer: 2, n_head: 2,
-      n_inner: null, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0,
-      bos_token_id: 3, eos_token_id: 3, tie_word_embeddings: true, torch_dtype: 'float32', scale_attn_weights: true, initializer_range: 0.02,
+      model_type: 'gpt2',
+      architectures: ['GPT2LMHeadModel'],
+      vocab_size: 11,
+      n_positions: 16,
+      n_embd: 8,
+      n_layer: 2,
+      n_head: 2,
+      n_inner: null,
+      activation_function: 'gelu_new',
+      layer_norm_epsilon: 1e-5,
+      resid_pdrop: 0,
+      embd_pdrop: 0,
+      attn_pdrop: 0,
+      bos_token_id: 3,
+      eos_token_id: 3,
+      tie_word_embeddings: true,
+      torch_dtype: 'float32',
+      scale_attn_weights: true,
+      initializer_range: 0.02,
     });
     const { tensors, metadata } = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'model.safetensors'))));
     expect(metadata).toEqual({ format: 'pt' });
@@ -524,7 +648,7 @@ describe('GPT: Hugging Face directories', () => {
     expect(vals(back.forward(x).logits)).toEqual(vals(m.forward(x).logits));
     // models.fromPretrained picks the class by model_type; no tokenizer files here → null.
     await rm(join(dir, 'tokenizer.json'));
-    const loaded = await fromPretrained(dir);
+    const loaded = (await fromPretrained(dir)) as PretrainedLM;
     expect(loaded.model).toBeInstanceOf(GPT);
     expect(loaded.tokenizer).toBeNull();
     expect(vals(loaded.model.forward(x).logits)).toEqual(vals(m.forward(x).logits));
@@ -535,7 +659,7 @@ describe('GPT: Hugging Face directories', () => {
     const m = smallModel(35, { vocabSize: tok.vocabSize });
     const dir = await tempDir('nabla-gpt-');
     await m.savePretrained(dir, { tokenizer: tok });
-    const { model, tokenizer } = await fromPretrained(dir);
+    const { model, tokenizer } = (await fromPretrained(dir)) as PretrainedLM;
     expect(tokenizer).not.toBeNull();
     expect(tokenizer!.encode('hello')).toEqual(tok.encode('hello'));
     const prompt = tok.encode('he');
@@ -601,13 +725,22 @@ describe('GPT: Hugging Face directories', () => {
     const m = smallModel(34);
     const dir = await tempDir('nabla-gpt-');
     await m.savePretrained(dir);
-    await rewrite(dir, (t) => { t.delete('transformer.h.1.mlp.c_fc.bias'); return t; });
+    await rewrite(dir, (t) => {
+      t.delete('transformer.h.1.mlp.c_fc.bias');
+      return t;
+    });
     await expect(GPT.fromPretrained(dir)).rejects.toThrow(`has no tensor 'transformer.h.1.mlp.c_fc.bias' (nor 'h.1.mlp.c_fc.bias')`);
     await m.savePretrained(dir);
-    await rewrite(dir, (t) => { t.set('transformer.h.0.attn.c_attn.weight', { dtype: 'float32', shape: [24, 8], data: new Float32Array(192) }); return t; });
+    await rewrite(dir, (t) => {
+      t.set('transformer.h.0.attn.c_attn.weight', { dtype: 'float32', shape: [24, 8], data: new Float32Array(192) });
+      return t;
+    });
     await expect(GPT.fromPretrained(dir)).rejects.toThrow(`'transformer.h.0.attn.c_attn.weight' has shape [24,8] in ${dir}, but config.json gives [8,24]`);
     await m.savePretrained(dir);
-    await rewrite(dir, (t) => { t.set('score.weight', { dtype: 'float32', shape: [2], data: new Float32Array(2) }); return t; });
+    await rewrite(dir, (t) => {
+      t.set('score.weight', { dtype: 'float32', shape: [2], data: new Float32Array(2) });
+      return t;
+    });
     await expect(GPT.fromPretrained(dir)).rejects.toThrow(/tensors GPT does not use: score.weight/);
     expect((await GPT.fromPretrained(dir, { strict: false })).numParams()).toBe(m.numParams());
     // Other model types, and directories without safetensors.
@@ -621,7 +754,12 @@ describe('GPT: Hugging Face directories', () => {
 
   it('reads transformers configs: defaults, n_ctx, per-site dropout, unsupported variants', () => {
     expect(gpt2ConfigFromHF({ model_type: 'gpt2' })).toMatchObject({ ...GPT_PRESETS.gpt2, embdPdrop: 0.1, attnPdrop: 0.1, residPdrop: 0.1 });
-    expect(gpt2ConfigFromHF({ n_ctx: 512, n_inner: 100, attn_pdrop: 0.3, tie_word_embeddings: false })).toMatchObject({ nPositions: 512, nInner: 100, attnPdrop: 0.3, tieWeights: false });
+    expect(gpt2ConfigFromHF({ n_ctx: 512, n_inner: 100, attn_pdrop: 0.3, tie_word_embeddings: false })).toMatchObject({
+      nPositions: 512,
+      nInner: 100,
+      attnPdrop: 0.3,
+      tieWeights: false,
+    });
     expect(() => gpt2ConfigFromHF({ scale_attn_by_inverse_layer_idx: true })).toThrow(/scale_attn_by_inverse_layer_idx/);
     expect(() => gpt2ConfigFromHF({ activation_function: 'swish' })).toThrow(/activation_function 'swish' is not supported/);
     expect(() => gpt2ConfigFromHF({ n_embd: '768' })).toThrow(/needs a number n_embd/);
@@ -632,15 +770,25 @@ describe('GPT: Hugging Face directories', () => {
   // Golden logits from transformers, written by tools/hf-golden.py where torch and transformers are installed.
   const fixture = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/gpt/tiny-hf');
   const haveFixture = existsSync(join(fixture, 'golden.json'));
-  it.skipIf(!haveFixture)(`matches transformers' GPT2LMHeadModel logits, loss and greedy continuation${haveFixture ? '' : ' (skipped: no tests/fixtures/gpt/tiny-hf; run tools/hf-golden.py with torch + transformers)'}`, async () => {
-    const golden = JSON.parse(readFileSync(join(fixture, 'golden.json'), 'utf8')) as { input_ids: number[][]; logits: number[][][]; loss: number; greedy: number[][]; max_new_tokens: number };
-    const { model } = await fromPretrained(fixture);
-    const x = ids(golden.input_ids);
-    expectClose(vals(model.forward(x).logits), golden.logits.flat(2), 1e-4);
-    // HF shifts labels inside; nabla takes the next tokens as targets.
-    const T = golden.input_ids[0].length;
-    const inp = golden.input_ids.map((r) => r.slice(0, T - 1)), tgt = golden.input_ids.map((r) => r.slice(1));
-    expect(model.forward(ids(inp), ids(tgt)).loss!.itemSync()).toBeCloseTo(golden.loss, 4);
-    expect(vals(model.generate(x, { maxNewTokens: golden.max_new_tokens, temperature: 0 }))).toEqual(golden.greedy.flat());
-  });
+  it.skipIf(!haveFixture)(
+    `matches transformers' GPT2LMHeadModel logits, loss and greedy continuation${haveFixture ? '' : ' (skipped: no tests/fixtures/gpt/tiny-hf; run tools/hf-golden.py with torch + transformers)'}`,
+    async () => {
+      const golden = JSON.parse(readFileSync(join(fixture, 'golden.json'), 'utf8')) as {
+        input_ids: number[][];
+        logits: number[][][];
+        loss: number;
+        greedy: number[][];
+        max_new_tokens: number;
+      };
+      const { model } = (await fromPretrained(fixture)) as PretrainedLM;
+      const x = ids(golden.input_ids);
+      expectClose(vals(model.forward(x).logits), golden.logits.flat(2), 1e-4);
+      // HF shifts labels inside; nabla takes the next tokens as targets.
+      const T = golden.input_ids[0].length;
+      const inp = golden.input_ids.map((r) => r.slice(0, T - 1)),
+        tgt = golden.input_ids.map((r) => r.slice(1));
+      expect(model.forward(ids(inp), ids(tgt)).loss!.itemSync()).toBeCloseTo(golden.loss, 4);
+      expect(vals(model.generate(x, { maxNewTokens: golden.max_new_tokens, temperature: 0 }))).toEqual(golden.greedy.flat());
+    },
+  );
 });

@@ -11,7 +11,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as nb from '../../src/index.js';
-import { GPT, type GPTConfig } from '../../src/models/gpt.js';
+import { GPT } from '../../src/models/gpt.js';
+import type { GPTConfig } from '../../src/models/gpt-config.js';
 import { GPTClassifier } from '../../src/models/gpt-classifier.js';
 import { injectLora } from '../../src/nn/lora.js';
 import { BPETokenizer } from '../../src/text/index.js';
@@ -37,68 +38,82 @@ function randomize(m: nb.nn.Module, seed: number, scale: number, only: (name: st
 const CONFIG: Partial<GPTConfig> = { vocabSize: 50, nPositions: 24, nEmbd: 16, nLayer: 2, nHead: 2, dropout: 0, bosTokenId: null, eosTokenId: null };
 
 describe('Hugging Face libraries load what nabla writes', () => {
-  it.skipIf(!python)(`transformers, peft and tokenizers give nabla's outputs${python ? '' : ' (skipped: set NABLA_HF_PYTHON to a Python with torch, transformers, peft and tokenizers)'}`, async () => {
-    const dir = await tempDir('nabla-hf-');
-    const spec: Record<string, unknown> = { tolerance: 1e-4 };
+  it.skipIf(!python)(
+    `transformers, peft and tokenizers give nabla's outputs${python ? '' : ' (skipped: set NABLA_HF_PYTHON to a Python with torch, transformers, peft and tokenizers)'}`,
+    async () => {
+      const dir = await tempDir('nabla-hf-');
+      const spec: Record<string, unknown> = { tolerance: 1e-4 };
 
-    // GPT-2 language model: logits and the greedy continuation.
-    nb.manualSeed(5);
-    const gpt = new GPT(CONFIG);
-    randomize(gpt, 105, 0.3);
-    gpt.eval();
-    const prompt = [[3, 14, 15, 9, 26, 5], [1, 2, 3, 4, 5, 6]];
-    const lmDir = join(dir, 'lm');
-    await gpt.savePretrained(lmDir);
-    spec.causal_lm = {
-      dir: lmDir, input_ids: prompt, logits: gpt.forward(ids(prompt)).logits.tolistSync(),
-      max_new_tokens: 10, greedy: rows(gpt.generate(ids(prompt), { maxNewTokens: 10, temperature: 0 })),
-    };
+      // GPT-2 language model: logits and the greedy continuation.
+      nb.manualSeed(5);
+      const gpt = new GPT(CONFIG);
+      randomize(gpt, 105, 0.3);
+      gpt.eval();
+      const prompt = [
+        [3, 14, 15, 9, 26, 5],
+        [1, 2, 3, 4, 5, 6],
+      ];
+      const lmDir = join(dir, 'lm');
+      await gpt.savePretrained(lmDir);
+      spec.causal_lm = {
+        dir: lmDir,
+        input_ids: prompt,
+        logits: gpt.forward(ids(prompt)).logits.tolistSync(),
+        max_new_tokens: 10,
+        greedy: rows(gpt.generate(ids(prompt), { maxNewTokens: 10, temperature: 0 })),
+      };
 
-    // LoRA on every projection, with non-zero B (fresh adapters are the identity), saved for PEFT.
-    const lora = injectLora(gpt, { r: 4, alpha: 8, dropout: 0.1, targetModules: ['c_attn', 'c_proj', 'c_fc'] });
-    randomize(gpt, 106, 0.2, (k) => k.includes('lora_'));
-    gpt.eval();
-    const adapterDir = join(dir, 'adapter');
-    await lora.saveAdapter(adapterDir);
-    spec.peft = { base: lmDir, dir: adapterDir, input_ids: prompt, logits: gpt.forward(ids(prompt)).logits.tolistSync() };
-    lora.unload();
+      // LoRA on every projection, with non-zero B (fresh adapters are the identity), saved for PEFT.
+      const lora = injectLora(gpt, { r: 4, alpha: 8, dropout: 0.1, targetModules: ['c_attn', 'c_proj', 'c_fc'] });
+      randomize(gpt, 106, 0.2, (k) => k.includes('lora_'));
+      gpt.eval();
+      const adapterDir = join(dir, 'adapter');
+      await lora.saveAdapter(adapterDir);
+      spec.peft = { base: lmDir, dir: adapterDir, input_ids: prompt, logits: gpt.forward(ids(prompt)).logits.tolistSync() };
+      lora.unload();
 
-    // Sequence classifier on the same trunk, right-padded rows (pad id 0 never occurs in the text).
-    nb.manualSeed(7);
-    const clf = GPTClassifier.fromLanguageModel(gpt, ['negative', 'neutral', 'positive']);
-    randomize(clf, 107, 0.3, (k) => k.startsWith('score'));
-    clf.eval();
-    const padded = [[4, 8, 15, 16, 23, 42], [7, 7, 9, 0, 0, 0], [11, 0, 0, 0, 0, 0]];
-    const clfDir = join(dir, 'classifier');
-    await clf.savePretrained(clfDir);
-    spec.classifier = { dir: clfDir, input_ids: padded, labels: clf.labels, logits: clf.forward(ids(padded), [6, 3, 1]).logits.tolistSync() };
+      // Sequence classifier on the same trunk, right-padded rows (pad id 0 never occurs in the text).
+      nb.manualSeed(7);
+      const clf = GPTClassifier.fromLanguageModel(gpt, ['negative', 'neutral', 'positive']);
+      randomize(clf, 107, 0.3, (k) => k.startsWith('score'));
+      clf.eval();
+      const padded = [
+        [4, 8, 15, 16, 23, 42],
+        [7, 7, 9, 0, 0, 0],
+        [11, 0, 0, 0, 0, 0],
+      ];
+      const clfDir = join(dir, 'classifier');
+      await clf.savePretrained(clfDir);
+      spec.classifier = { dir: clfDir, input_ids: padded, labels: clf.labels, logits: clf.forward(ids(padded), [6, 3, 1]).logits.tolistSync() };
 
-    // Byte-level BPE trained here on Shakespeare, saved as tokenizer.json.
-    const text = readFileSync(corpus, 'utf8').slice(0, 200_000);
-    const tok = BPETokenizer.train(text, { vocabSize: 600, specialTokens: ['<|endoftext|>'] });
-    const tokFile = join(dir, 'tokenizer.json');
-    await tok.save(tokFile);
-    const texts = ['ROMEO:\nBut, soft! what light through yonder window breaks?', '  spaces   and\ttabs\n\n', 'naïve café — 東京 🎭', "it's <|endoftext|>the end", ''];
-    const encoded = texts.map((s) => tok.encode(s));
-    spec.tokenizer = { file: tokFile, texts, ids: encoded, decoded: encoded.map((e) => tok.decode(e)) };
+      // Byte-level BPE trained here on Shakespeare, saved as tokenizer.json.
+      const text = readFileSync(corpus, 'utf8').slice(0, 200_000);
+      const tok = BPETokenizer.train(text, { vocabSize: 600, specialTokens: ['<|endoftext|>'] });
+      const tokFile = join(dir, 'tokenizer.json');
+      await tok.save(tokFile);
+      const texts = ['ROMEO:\nBut, soft! what light through yonder window breaks?', '  spaces   and\ttabs\n\n', 'naïve café — 東京 🎭', "it's <|endoftext|>the end", ''];
+      const encoded = texts.map((s) => tok.encode(s));
+      spec.tokenizer = { file: tokFile, texts, ids: encoded, decoded: encoded.map((e) => tok.decode(e)) };
 
-    const specFile = join(dir, 'spec.json');
-    await writeFile(specFile, JSON.stringify(spec));
-    let out: string;
-    try {
-      ({ stdout: out } = await promisify(execFile)(python!, [join(root, 'tools/hf-check.py'), specFile], { maxBuffer: 1 << 24 }));
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`tools/hf-check.py failed: ${err.stdout || ''}\n${(err.stderr || err.message).slice(-3000)}`);
-    }
-    const res = JSON.parse(out.trim().split('\n').pop()!);
-    expect(res.causal_lm.max_abs_diff).toBeLessThan(1e-4);
-    expect(res.causal_lm.greedy).toEqual((spec.causal_lm as { greedy: number[][] }).greedy);
-    expect(res.peft.max_abs_diff).toBeLessThan(1e-4);
-    expect(res.peft.merged_max_abs_diff).toBeLessThan(1e-4);
-    expect(res.classifier.max_abs_diff).toBeLessThan(1e-4);
-    expect(res.classifier.labels).toEqual(['negative', 'neutral', 'positive']);
-    expect(res.tokenizer).toEqual({ ids_equal: true, decode_equal: true });
-    expect(res.ok).toBe(true);
-  }, 120_000);
+      const specFile = join(dir, 'spec.json');
+      await writeFile(specFile, JSON.stringify(spec));
+      let out: string;
+      try {
+        ({ stdout: out } = await promisify(execFile)(python!, [join(root, 'tools/hf-check.py'), specFile], { maxBuffer: 1 << 24 }));
+      } catch (e) {
+        const err = e as { stdout?: string; stderr?: string; message: string };
+        throw new Error(`tools/hf-check.py failed: ${err.stdout || ''}\n${(err.stderr || err.message).slice(-3000)}`);
+      }
+      const res = JSON.parse(out.trim().split('\n').pop()!);
+      expect(res.causal_lm.max_abs_diff).toBeLessThan(1e-4);
+      expect(res.causal_lm.greedy).toEqual((spec.causal_lm as { greedy: number[][] }).greedy);
+      expect(res.peft.max_abs_diff).toBeLessThan(1e-4);
+      expect(res.peft.merged_max_abs_diff).toBeLessThan(1e-4);
+      expect(res.classifier.max_abs_diff).toBeLessThan(1e-4);
+      expect(res.classifier.labels).toEqual(['negative', 'neutral', 'positive']);
+      expect(res.tokenizer).toEqual({ ids_equal: true, decode_equal: true });
+      expect(res.ok).toBe(true);
+    },
+    120_000,
+  );
 });

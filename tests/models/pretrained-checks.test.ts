@@ -6,9 +6,11 @@ import { describe, it, expect } from 'vitest';
 import { mkdir, readFile, writeFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nb from '../../src/index.js';
-import { GPT, GPT_PRESETS, type GPTConfig } from '../../src/models/gpt.js';
+import { GPT } from '../../src/models/gpt.js';
+import { GPT_PRESETS, type GPTConfig } from '../../src/models/gpt-config.js';
 import { MLP } from '../../src/models/mlp.js';
-import { fromPretrained, gpt2ConfigFromHF } from '../../src/models/pretrained.js';
+import { fromPretrained, type PretrainedLM } from '../../src/models/pretrained.js';
+import { gpt2ConfigFromHF } from '../../src/models/gpt2-files.js';
 import { injectLora, mergeAndUnload } from '../../src/nn/lora.js';
 import { CharTokenizer } from '../../src/text/index.js';
 import { layerFromConfig } from '../../src/keras/layers.js';
@@ -40,9 +42,17 @@ async function editConfig(dir: string, edit: (c: Record<string, unknown>) => voi
 /** Resolves to the error (or null) within `ms`, else says the call is still running. */
 async function settle(p: Promise<unknown>, ms = 2000): Promise<Error | null | 'timeout'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ms); });
+  const timeout = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), ms);
+  });
   try {
-    return await Promise.race([p.then(() => null, (e: Error) => e), timeout]);
+    return await Promise.race([
+      p.then(
+        () => null,
+        (e: Error) => e,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -86,7 +96,13 @@ describe('config.json against the weights', () => {
       [{ n_layer: 1 }, /config\.json has n_layer 1, but the weights in .* hold 2 layers/],
     ];
     for (const [edit, msg] of cases) {
-      const path = await editConfig(dir, (c) => { c.n_layer = 2; c.vocab_size = 11; c.n_positions = 16; c.n_inner = null; Object.assign(c, edit); });
+      await editConfig(dir, (c) => {
+        c.n_layer = 2;
+        c.vocab_size = 11;
+        c.n_positions = 16;
+        c.n_inner = null;
+        Object.assign(c, edit);
+      });
       const t0 = Date.now();
       const err = await settle(fromPretrained(dir));
       expect(err, JSON.stringify(edit)).toBeInstanceOf(Error);
@@ -110,7 +126,7 @@ describe('config.json against the weights', () => {
       [{ attn_pdrop: 2 }, 'attn_pdrop must be in [0, 1], got 2'],
       [{ tie_word_embeddings: 'yes' }, 'tie_word_embeddings must be true or false, got "yes"'],
       [{ eos_token_id: -1 }, 'eos_token_id must be null or a non-negative integer, got -1'],
-      [{ activation_function: 7 }, "activation_function 7 is not supported"],
+      [{ activation_function: 7 }, 'activation_function 7 is not supported'],
     ];
     const original = await readFile(join(dir, 'config.json'), 'utf8');
     for (const [edit, msg] of cases) {
@@ -129,7 +145,9 @@ describe('config.json against the weights', () => {
   it("says unsupported model_type for names that are Object.prototype's members", async () => {
     const dir = await modelDir(5);
     for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
-      const path = await editConfig(dir, (c) => { c.model_type = type; });
+      const path = await editConfig(dir, (c) => {
+        c.model_type = type;
+      });
       const err = await settle(fromPretrained(dir));
       expect(err, type).toBeInstanceOf(Error);
       expect((err as Error).message, type).toBe(`fromPretrained: ${path} has model_type ${JSON.stringify(type)}; supported: gpt2`);
@@ -151,7 +169,7 @@ describe('config.json against the weights', () => {
 
 describe('adapter directories', () => {
   async function adapterDir(base: string, seed: number, name = 'adapter'): Promise<{ dir: string; y: number[] }> {
-    const { model } = await fromPretrained(base);
+    const { model } = (await fromPretrained(base)) as PretrainedLM;
     if (Object.keys(model.stateDict()).some((k) => k.includes('lora_'))) mergeAndUnload(model); // as fromPretrained does with a stacked adapter
     const lora = injectLora(model, { r: 2, targetModules: ['c_attn'] });
     const gen = new nb.Generator(seed);
@@ -187,7 +205,7 @@ describe('adapter directories', () => {
     const base = await modelDir(7);
     const inner = await adapterDir(base, 3, 'inner');
     const outer = await adapterDir(inner.dir, 4, 'outer');
-    const { model } = await fromPretrained(outer.dir);
+    const { model } = (await fromPretrained(outer.dir)) as PretrainedLM;
     const y = vals(model.forward(nb.tensor([[1, 2, 3]], { dtype: 'int32' })).logits);
     y.forEach((v, i) => expect(Math.abs(v - outer.y[i])).toBeLessThan(1e-4));
   });
@@ -225,7 +243,8 @@ describe('tokenizer against the model', () => {
     const dir = await modelDir(9, false);
     await CharTokenizer.fromText('abcdefghijklmnop').save(join(dir, 'tokenizer.json')); // 16 ids > 11
     await expect(fromPretrained(dir)).rejects.toThrow(
-      `fromPretrained: ${join(dir, 'tokenizer.json')} has token ids up to 15 (16 tokens), but ${join(dir, 'config.json')} has vocab_size 11`);
+      `fromPretrained: ${join(dir, 'tokenizer.json')} has token ids up to 15 (16 tokens), but ${join(dir, 'config.json')} has vocab_size 11`,
+    );
     // special tokens count
     await CharTokenizer.fromText('abcdefghij', { specialTokens: ['<a>', '<b>'] }).save(join(dir, 'tokenizer.json')); // ids 0..11
     await expect(fromPretrained(dir)).rejects.toThrow(/has token ids up to 11 \(12 tokens\)/);

@@ -5,25 +5,42 @@ import * as nb from '../../src/index.js';
 describe('conv2d', () => {
   /** Direct definition: out[n,o,y,x] = b[o] + Σ w[o,c,i,j] · in[n,c,y·s−p+i·d, x·s−p+j·d]. */
   function direct(x: nb.Tensor, w: nb.Tensor, b: nb.Tensor, s: number, p: number, d: number): number[] {
-    const [N, C, H, W] = x.shape, [O, , kh, kw] = w.shape;
-    const xs = x.dataSync(), ws = w.dataSync(), bs = b.dataSync();
-    const Ho = Math.floor((H + 2 * p - d * (kh - 1) - 1) / s) + 1, Wo = Math.floor((W + 2 * p - d * (kw - 1) - 1) / s) + 1;
+    const [N, C, H, W] = x.shape,
+      [O, , kh, kw] = w.shape;
+    const xs = x.dataSync(),
+      ws = w.dataSync(),
+      bs = b.dataSync();
+    const Ho = Math.floor((H + 2 * p - d * (kh - 1) - 1) / s) + 1,
+      Wo = Math.floor((W + 2 * p - d * (kw - 1) - 1) / s) + 1;
     const out: number[] = [];
-    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let yy = 0; yy < Ho; yy++) for (let xx = 0; xx < Wo; xx++) {
-      let acc = bs[o];
-      for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-        const r = yy * s - p + i * d, q = xx * s - p + j * d;
-        if (r >= 0 && r < H && q >= 0 && q < W) acc += ws[((o * C + c) * kh + i) * kw + j] * xs[((n * C + c) * H + r) * W + q];
-      }
-      out.push(acc);
-    }
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < O; o++)
+        for (let yy = 0; yy < Ho; yy++)
+          for (let xx = 0; xx < Wo; xx++) {
+            let acc = bs[o];
+            for (let c = 0; c < C; c++)
+              for (let i = 0; i < kh; i++)
+                for (let j = 0; j < kw; j++) {
+                  const r = yy * s - p + i * d,
+                    q = xx * s - p + j * d;
+                  if (r >= 0 && r < H && q >= 0 && q < W) acc += ws[((o * C + c) * kh + i) * kw + j] * xs[((n * C + c) * H + r) * W + q];
+                }
+            out.push(acc);
+          }
     return out;
   }
 
   it('matches the direct definition for strides, padding and dilation', () => {
     const gen = new nb.Generator(2);
-    for (const [s, p, d] of [[1, 0, 1], [2, 1, 1], [1, 2, 2], [3, 1, 1]]) {
-      const x = nb.randn([2, 3, 8, 7], { generator: gen }), w = nb.randn([4, 3, 3, 2], { generator: gen }), b = nb.randn([4], { generator: gen });
+    for (const [s, p, d] of [
+      [1, 0, 1],
+      [2, 1, 1],
+      [1, 2, 2],
+      [3, 1, 1],
+    ]) {
+      const x = nb.randn([2, 3, 8, 7], { generator: gen }),
+        w = nb.randn([4, 3, 3, 2], { generator: gen }),
+        b = nb.randn([4], { generator: gen });
       const y = nb.nn.functional.conv2d(x, w, b, { stride: s, padding: p, dilation: d });
       const want = direct(x, w, b, s, p, d);
       expect(y.size).toBe(want.length);
@@ -38,7 +55,12 @@ describe('conv2d', () => {
 
   it("padding 'same' keeps the size for odd and even kernels and dilation", () => {
     const x = nb.randn([1, 2, 7, 6], { generator: new nb.Generator(4) });
-    for (const [k, d] of [[3, 1], [4, 1], [3, 2], [2, 3]]) {
+    for (const [k, d] of [
+      [3, 1],
+      [4, 1],
+      [3, 2],
+      [2, 3],
+    ]) {
       const w = nb.randn([3, 2, k, k], { generator: new nb.Generator(k) });
       expect(nb.nn.functional.conv2d(x, w, null, { padding: 'same', dilation: d }).shape).toEqual([1, 3, 7, 6]);
     }
@@ -49,26 +71,47 @@ describe('conv2d', () => {
 describe('convTranspose2d', () => {
   /** Direct definition: each input pixel adds x[n,c,i,j]·w[c,o,a,b] at output (i·s − p + a·d, j·s − p + b·d). */
   function direct(x: nb.Tensor, w: nb.Tensor, b: nb.Tensor | null, s: number, p: number, op: number, d: number, g: number): { shape: number[]; data: number[] } {
-    const [N, C, H, W] = x.shape, [, Cg, kh, kw] = w.shape, Co = Cg * g;
-    const Ho = (H - 1) * s - 2 * p + d * (kh - 1) + op + 1, Wo = (W - 1) * s - 2 * p + d * (kw - 1) + op + 1;
-    const xs = x.dataSync(), ws = w.dataSync(), bs = b?.dataSync();
+    const [N, C, H, W] = x.shape,
+      [, Cg, kh, kw] = w.shape,
+      Co = Cg * g;
+    const Ho = (H - 1) * s - 2 * p + d * (kh - 1) + op + 1,
+      Wo = (W - 1) * s - 2 * p + d * (kw - 1) + op + 1;
+    const xs = x.dataSync(),
+      ws = w.dataSync(),
+      bs = b?.dataSync();
     const out = new Array(N * Co * Ho * Wo).fill(0);
     for (let n = 0; n < N; n++) for (let o = 0; o < Co; o++) for (let r = 0; r < Ho; r++) for (let q = 0; q < Wo; q++) out[((n * Co + o) * Ho + r) * Wo + q] = bs ? bs[o] : 0;
-    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) {
-      const grp = Math.floor(c / (C / g));
-      for (let o = 0; o < Cg; o++) for (let a = 0; a < kh; a++) for (let bb = 0; bb < kw; bb++) {
-        const r = i * s - p + a * d, q = j * s - p + bb * d;
-        if (r < 0 || r >= Ho || q < 0 || q >= Wo) continue;
-        out[((n * Co + grp * Cg + o) * Ho + r) * Wo + q] += xs[((n * C + c) * H + i) * W + j] * ws[((c * Cg + o) * kh + a) * kw + bb];
-      }
-    }
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let i = 0; i < H; i++)
+          for (let j = 0; j < W; j++) {
+            const grp = Math.floor(c / (C / g));
+            for (let o = 0; o < Cg; o++)
+              for (let a = 0; a < kh; a++)
+                for (let bb = 0; bb < kw; bb++) {
+                  const r = i * s - p + a * d,
+                    q = j * s - p + bb * d;
+                  if (r < 0 || r >= Ho || q < 0 || q >= Wo) continue;
+                  out[((n * Co + grp * Cg + o) * Ho + r) * Wo + q] += xs[((n * C + c) * H + i) * W + j] * ws[((c * Cg + o) * kh + a) * kw + bb];
+                }
+          }
     return { shape: [N, Co, Ho, Wo], data: out };
   }
 
   it('matches the direct definition for stride, padding, output padding, dilation and groups', () => {
     const gen = new nb.Generator(9);
-    for (const [s, p, op, d, g] of [[1, 0, 0, 1, 1], [2, 0, 0, 1, 1], [2, 1, 1, 1, 1], [3, 1, 2, 1, 1], [2, 0, 1, 1, 1], [1, 1, 0, 2, 1], [2, 1, 0, 1, 2]]) {
-      const x = nb.randn([2, 4, 5, 4], { generator: gen }), w = nb.randn([4, 3, 3, 2], { generator: gen }), b = nb.randn([3 * g], { generator: gen });
+    for (const [s, p, op, d, g] of [
+      [1, 0, 0, 1, 1],
+      [2, 0, 0, 1, 1],
+      [2, 1, 1, 1, 1],
+      [3, 1, 2, 1, 1],
+      [2, 0, 1, 1, 1],
+      [1, 1, 0, 2, 1],
+      [2, 1, 0, 1, 2],
+    ]) {
+      const x = nb.randn([2, 4, 5, 4], { generator: gen }),
+        w = nb.randn([4, 3, 3, 2], { generator: gen }),
+        b = nb.randn([3 * g], { generator: gen });
       const y = nb.nn.functional.convTranspose2d(x, w, b, { stride: s, padding: p, outputPadding: op, dilation: d, groups: g });
       const want = direct(x, w, b, s, p, op, d, g);
       expect(y.shape, `s${s} p${p} op${op} d${d} g${g}`).toEqual(want.shape);
@@ -78,17 +121,21 @@ describe('convTranspose2d', () => {
 
   it('is the adjoint of conv2d, and its gradients pass gradcheck in float64', () => {
     const f64 = { dtype: 'float64' as const, generator: new nb.Generator(3) };
-    const w = nb.randn([3, 2, 3, 3], f64), u = nb.randn([1, 3, 4, 4], f64), z = nb.randn([1, 2, 8, 8], f64);
+    const w = nb.randn([3, 2, 3, 3], f64),
+      u = nb.randn([1, 3, 4, 4], f64),
+      z = nb.randn([1, 2, 8, 8], f64);
     // <conv2d(z, w), u> = <z, convT(u, w)> with the same stride and padding
     const lhs = nb.sum(nb.mul(nb.nn.functional.conv2d(z, w, null, { stride: 2, padding: 1 }), u)).itemSync();
     const rhs = nb.sum(nb.mul(z, nb.nn.functional.convTranspose2d(u, w, null, { stride: 2, padding: 1, outputPadding: 1 }))).itemSync();
     expect(lhs).toBeCloseTo(rhs, 10);
-    const r = nb.gradcheck((x, wt, b) => nb.nn.functional.convTranspose2d(x, wt, b, { stride: 2, padding: 1, outputPadding: 1 }),
-      [nb.randn([1, 2, 3, 3], f64), nb.randn([2, 3, 2, 2], f64), nb.randn([3], f64)]);
+    const r = nb.gradcheck(
+      (x, wt, b) => nb.nn.functional.convTranspose2d(x, wt, b, { stride: 2, padding: 1, outputPadding: 1 }),
+      [nb.randn([1, 2, 3, 3], f64), nb.randn([2, 3, 2, 2], f64), nb.randn([3], f64)],
+    );
     expect(r.message).toBe('');
   });
 
-  it('ConvTranspose2d has PyTorch\'s weight layout, init bounds and output size', () => {
+  it("ConvTranspose2d has PyTorch's weight layout, init bounds and output size", () => {
     nb.manualSeed(0);
     const m = new nb.nn.ConvTranspose2d(16, 8, 2, { stride: 2 });
     expect(m.weight.shape).toEqual([16, 8, 2, 2]);

@@ -2,9 +2,7 @@
 // the formulas of PyG's GCNConv, SAGEConv and GATConv), gradchecks, scatter helpers and errors.
 import { describe, it, expect, afterEach } from 'vitest';
 import * as nb from '../../src/index.js';
-import {
-  GCNConv, SAGEConv, GATConv, addSelfLoops, degree, gcnNorm, scatterSoftmax, scatter, propagate, graphOptions,
-} from '../../src/nn/layers/graph.js';
+import { GCNConv, SAGEConv, GATConv, addSelfLoops, degree, gcnNorm, scatterSoftmax, scatter, propagate, graphOptions } from '../../src/nn/layers/graph.js';
 
 const f64 = { dtype: 'float64' as const };
 type Edge = [number, number]; // [source j, target i]
@@ -14,7 +12,8 @@ const idx = (v: number[]) => nb.tensor(v, { dtype: 'int32' });
 const mat = (t: nb.Tensor) => t.tolistSync() as number[][];
 
 function expectClose(actual: nb.Tensor, expected: number[][] | number[], tol = 1e-5): void {
-  const a = Array.from(actual.dataSync()), e = (expected as unknown[]).flat(3) as number[];
+  const a = Array.from(actual.dataSync()),
+    e = (expected as unknown[]).flat(3) as number[];
   expect(a.length).toBe(e.length);
   for (let k = 0; k < e.length; k++) expect(Math.abs(a[k] - e[k]), `element ${k}: ${a[k]} vs ${e[k]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(e[k])));
 }
@@ -47,15 +46,37 @@ function gcnMatrix(N: number, edges: Edge[], weights: number[] | null, fill: num
 
 // Five nodes: a loop already on node 2, a repeated edge 0 → 1, and node 4 isolated.
 const N5 = 5;
-const E5: Edge[] = [[0, 1], [1, 0], [1, 2], [2, 1], [2, 3], [3, 2], [2, 2], [0, 1], [3, 0]];
+const E5: Edge[] = [
+  [0, 1],
+  [1, 0],
+  [1, 2],
+  [2, 1],
+  [2, 3],
+  [3, 2],
+  [2, 2],
+  [0, 1],
+  [3, 0],
+];
 const W5 = [0.5, 1.5, 2, 1, 0.25, 3, 0.7, 1.2, 0.8];
 
-afterEach(() => { graphOptions.denseSegmentMax = false; });
+afterEach(() => {
+  graphOptions.denseSegmentMax = false;
+});
 
 describe('helpers', () => {
   it('addSelfLoops appends one loop per node (keeping existing ones) and fills their weights', () => {
-    const [ei, w] = addSelfLoops(edgeIndexOf([[0, 1], [1, 1]]), 3, { edgeWeight: nb.tensor([2, 3]), fillValue: 0.5 });
-    expect(ei.tolistSync()).toEqual([[0, 1, 0, 1, 2], [1, 1, 0, 1, 2]]);
+    const [ei, w] = addSelfLoops(
+      edgeIndexOf([
+        [0, 1],
+        [1, 1],
+      ]),
+      3,
+      { edgeWeight: nb.tensor([2, 3]), fillValue: 0.5 },
+    );
+    expect(ei.tolistSync()).toEqual([
+      [0, 1, 0, 1, 2],
+      [1, 1, 0, 1, 2],
+    ]);
     expect(w!.tolistSync()).toEqual([2, 3, 0.5, 0.5, 0.5]);
     expect(addSelfLoops(edgeIndexOf([[0, 1]]), 2)[1]).toBeNull();
   });
@@ -63,23 +84,69 @@ describe('helpers', () => {
   it('degree counts occurrences; scatter sums, averages and takes maxima by index', () => {
     expect(degree(idx([1, 0, 1, 3, 1]), 5).tolistSync()).toEqual([1, 3, 0, 1, 0]);
     expect(degree(idx([0, 0]), 2, 'int32').dtype).toBe('int32');
-    const src = nb.tensor([[1, -2], [3, 4], [-5, 6], [7, 0.5]]), index = idx([2, 0, 2, 2]);
-    expect(scatter(src, index, 4).tolistSync()).toEqual([[3, 4], [0, 0], [3, 4.5], [0, 0]]);
-    expect(scatter(src, index, 4, 'add').tolistSync()).toEqual([[3, 4], [0, 0], [3, 4.5], [0, 0]]);
-    expectClose(scatter(src, index, 4, 'mean'), [[3, 4], [0, 0], [1, 4.5 / 3], [0, 0]]);
+    const src = nb.tensor([
+        [1, -2],
+        [3, 4],
+        [-5, 6],
+        [7, 0.5],
+      ]),
+      index = idx([2, 0, 2, 2]);
+    expect(scatter(src, index, 4).tolistSync()).toEqual([
+      [3, 4],
+      [0, 0],
+      [3, 4.5],
+      [0, 0],
+    ]);
+    expect(scatter(src, index, 4, 'add').tolistSync()).toEqual([
+      [3, 4],
+      [0, 0],
+      [3, 4.5],
+      [0, 0],
+    ]);
+    expectClose(scatter(src, index, 4, 'mean'), [
+      [3, 4],
+      [0, 0],
+      [1, 4.5 / 3],
+      [0, 0],
+    ]);
     // max: nodes with no rows give 0 (also when every value is negative elsewhere)
-    expect(scatter(src, index, 4, 'max').tolistSync()).toEqual([[3, 4], [0, 0], [7, 6], [0, 0]]);
+    expect(scatter(src, index, 4, 'max').tolistSync()).toEqual([
+      [3, 4],
+      [0, 0],
+      [7, 6],
+      [0, 0],
+    ]);
     expect(scatter(nb.tensor([-3, -1]), idx([1, 1]), 3, 'max').tolistSync()).toEqual([0, -1, 0]);
     graphOptions.denseSegmentMax = true;
-    expect(scatter(src, index, 4, 'max').tolistSync()).toEqual([[3, 4], [0, 0], [7, 6], [0, 0]]);
+    expect(scatter(src, index, 4, 'max').tolistSync()).toEqual([
+      [3, 4],
+      [0, 0],
+      [7, 6],
+      [0, 0],
+    ]);
     expect(scatter(nb.tensor([-3, -1]), idx([1, 1]), 3, 'max').tolistSync()).toEqual([0, -1, 0]);
   });
 
   it('propagate sends x_j along each edge to a target set of numNodes', () => {
     // 2 source rows, 3 targets: out_i = Σ_{j → i} w_ji x_j
-    const x = nb.tensor([[1, 2], [10, 20]]);
-    const y = propagate(edgeIndexOf([[0, 2], [1, 2], [1, 0]]), x, { numNodes: 3, edgeWeight: nb.tensor([1, 0.5, 2]) });
-    expect(y.tolistSync()).toEqual([[20, 40], [0, 0], [6, 12]]);
+    const x = nb.tensor([
+      [1, 2],
+      [10, 20],
+    ]);
+    const y = propagate(
+      edgeIndexOf([
+        [0, 2],
+        [1, 2],
+        [1, 0],
+      ]),
+      x,
+      { numNodes: 3, edgeWeight: nb.tensor([1, 0.5, 2]) },
+    );
+    expect(y.tolistSync()).toEqual([
+      [20, 40],
+      [0, 0],
+      [6, 12],
+    ]);
     expect(() => propagate(edgeIndexOf([[0, 3]]), x, { numNodes: 3 })).toThrow('propagate: edgeIndex refers to node 3 (target of edge 0) but the graph has 3 target nodes');
     expect(() => propagate(edgeIndexOf([[2, 0]]), x, { numNodes: 3 })).toThrow('propagate: edgeIndex refers to node 2 (source of edge 0) but the graph has 2 nodes');
   });
@@ -99,12 +166,19 @@ describe('helpers', () => {
   });
 
   it('gcnNorm matches D̂^-1/2 (A + I) D̂^-1/2 with in-degrees at the target, weights, existing loops and isolated nodes', () => {
-    for (const [weights, improved] of [[null, false], [W5, false], [W5, true], [null, true]] as const) {
+    for (const [weights, improved] of [
+      [null, false],
+      [W5, false],
+      [W5, true],
+      [null, true],
+    ] as const) {
       const [ei, w] = gcnNorm(edgeIndexOf(E5), N5, { edgeWeight: weights ? nb.tensor(weights as number[], f64) : null, improved, dtype: 'float64' });
       expect(ei.shape).toEqual([2, E5.length + N5]);
       expect(w.dtype).toBe('float64');
       // scatter the normalized weights back into a dense matrix and compare
-      const src = ei.dataSync(), ww = w.dataSync(), E = ei.shape[1];
+      const src = ei.dataSync(),
+        ww = w.dataSync(),
+        E = ei.shape[1];
       const D = Array.from({ length: N5 }, () => new Array(N5).fill(0));
       for (let e = 0; e < E; e++) D[src[E + e]][src[e]] += ww[e];
       const ref = gcnMatrix(N5, E5, weights as number[] | null, improved ? 2 : 1);
@@ -118,7 +192,14 @@ describe('helpers', () => {
 
   it('scatterSoftmax sums to 1 over each target, is stable for large scores, and agrees on both layouts', () => {
     const index = idx([0, 2, 2, 0, 2, 3]);
-    const s = nb.tensor([[1, 1000], [2, 1001], [3, 999], [0.5, 998], [-1, 1000], [4, -5]]);
+    const s = nb.tensor([
+      [1, 1000],
+      [2, 1001],
+      [3, 999],
+      [0.5, 998],
+      [-1, 1000],
+      [4, -5],
+    ]);
     for (const dense of [false, true]) {
       graphOptions.denseSegmentMax = dense;
       const a = scatterSoftmax(s, index, 5);
@@ -126,7 +207,13 @@ describe('helpers', () => {
       const rows = mat(a);
       expect(rows.flat().every(Number.isFinite)).toBe(true);
       const sums = mat(scatter(a, index, 5));
-      expectClose(nb.tensor(sums), [[1, 1], [0, 0], [1, 1], [1, 1], [0, 0]]);
+      expectClose(nb.tensor(sums), [
+        [1, 1],
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]);
       // node 2's second head: softmax of [1001, 999, 1000] = softmax of [2, 0, 1]
       const z = Math.exp(2) + 1 + Math.exp(1);
       expectClose(nb.tensor([rows[1][1], rows[2][1], rows[4][1]]), [Math.exp(2) / z, 1 / z, Math.exp(1) / z]);
@@ -144,7 +231,8 @@ describe('GCNConv', () => {
     expect(Object.keys(sd)).toEqual(['bias', 'lin.weight']);
     expect(sd['lin.weight'].shape).toEqual([20, 30]);
     expect(sd.bias.tolistSync()).toEqual(new Array(20).fill(0));
-    const w = Array.from(conv.lin.weight.dataSync()), bound = Math.sqrt(6 / 50);
+    const w = Array.from(conv.lin.weight.dataSync()),
+      bound = Math.sqrt(6 / 50);
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
     expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.9 * bound);
     expect(Object.keys(new GCNConv(3, 2, { bias: false }).stateDict())).toEqual(['lin.weight']);
@@ -157,7 +245,11 @@ describe('GCNConv', () => {
     nb.manualSeed(1);
     const x = nb.randn([N5, 4]);
     const ei = edgeIndexOf(E5);
-    for (const [weights, improved] of [[null, false], [W5, false], [W5, true]] as const) {
+    for (const [weights, improved] of [
+      [null, false],
+      [W5, false],
+      [W5, true],
+    ] as const) {
       const conv = new GCNConv(4, 3, { improved });
       conv.loadStateDict({ bias: nb.tensor([0.1, -0.2, 0.3]) }, { strict: false });
       const y = conv.forward(x, ei, weights ? nb.tensor(weights as number[]) : undefined);
@@ -166,7 +258,11 @@ describe('GCNConv', () => {
       const ref = matmulRef(gcnMatrix(N5, E5, weights as number[] | null, improved ? 2 : 1), H).map((r) => r.map((v, c) => v + [0.1, -0.2, 0.3][c]));
       expectClose(y, ref, 1e-5);
       // the isolated node 4 sees only its own loop: Â = fill, d̂ = fill, so x'_4 = Θ x_4 + b
-      expectClose(nb.tensor(mat(y)[4]), H[4].map((v, c) => v + [0.1, -0.2, 0.3][c]), 1e-5);
+      expectClose(
+        nb.tensor(mat(y)[4]),
+        H[4].map((v, c) => v + [0.1, -0.2, 0.3][c]),
+        1e-5,
+      );
     }
   });
 
@@ -176,7 +272,9 @@ describe('GCNConv', () => {
     expect(conv.addSelfLoops).toBe(false);
     const x = nb.randn([N5, 3]);
     const A = Array.from({ length: N5 }, () => new Array(N5).fill(0));
-    E5.forEach(([j, i], e) => { A[i][j] += W5[e]; });
+    E5.forEach(([j, i], e) => {
+      A[i][j] += W5[e];
+    });
     expectClose(conv.forward(x, edgeIndexOf(E5), nb.tensor(W5)), matmulRef(A, linearRef(mat(x), mat(conv.lin.weight))));
     // a graph without edges still gets its self loops when normalizing
     const c2 = new GCNConv(3, 2);
@@ -188,9 +286,11 @@ describe('GCNConv', () => {
     const ei = edgeIndexOf(E5);
     const g = new nb.Generator(7);
     const inputs = [nb.randn([N5, 3], { ...f64, generator: g }), nb.randn([2, 3], { ...f64, generator: g }), nb.randn([2], { ...f64, generator: g }), nb.tensor(W5, f64)];
-    const lin = conv.lin as unknown as { weight: nb.Tensor }, self = conv as unknown as { bias: nb.Tensor };
+    const lin = conv.lin as unknown as { weight: nb.Tensor },
+      self = conv as unknown as { bias: nb.Tensor };
     const r = nb.gradcheck((x, w, b, ew) => {
-      lin.weight = w; self.bias = b;
+      lin.weight = w;
+      self.bias = b;
       return conv.forward(x, ei, ew);
     }, inputs);
     expect(r.message).toBe('');
@@ -201,7 +301,8 @@ describe('GCNConv', () => {
 describe('SAGEConv', () => {
   it('has PyG names and computes lin_l(aggr_j x_j) + lin_r(x_i) for mean, sum and max', () => {
     nb.manualSeed(3);
-    const x = nb.randn([N5, 4]), X = mat(x);
+    const x = nb.randn([N5, 4]),
+      X = mat(x);
     const ei = edgeIndexOf(E5);
     for (const aggr of ['mean', 'sum', 'max'] as const) {
       const conv = new SAGEConv(4, 3, { aggr });
@@ -225,7 +326,13 @@ describe('SAGEConv', () => {
       // normalize: unit rows
       const unit = new SAGEConv(4, 3, { aggr, normalize: true });
       unit.loadStateDict(conv.stateDict());
-      expectClose(unit.forward(x, ei), ref.map((row) => { const n = Math.hypot(...row); return row.map((v) => v / n); }));
+      expectClose(
+        unit.forward(x, ei),
+        ref.map((row) => {
+          const n = Math.hypot(...row);
+          return row.map((v) => v / n);
+        }),
+      );
     }
     const noRoot = new SAGEConv(4, 3, { rootWeight: false, bias: false });
     expect(Object.keys(noRoot.stateDict())).toEqual(['lin_l.weight']);
@@ -242,7 +349,10 @@ function gatRef(X: number[][], edges: Edge[], W: number[][], attSrc: number[][],
   for (let hd = 0; hd < H; hd++) {
     const hv = (n: number) => h[n].slice(hd * C, hd * C + C);
     const dot = (a: number[], b: number[]) => a.reduce((s, v, k) => s + v * b[k], 0);
-    const score = es.map(([j, i]) => { const v = dot(hv(j), attSrc[hd]) + dot(hv(i), attDst[hd]); return v > 0 ? v : slope * v; });
+    const score = es.map(([j, i]) => {
+      const v = dot(hv(j), attSrc[hd]) + dot(hv(i), attDst[hd]);
+      return v > 0 ? v : slope * v;
+    });
     const out = Array.from({ length: N }, () => new Array(C).fill(0));
     for (let i = 0; i < N; i++) {
       const into = es.map((e, k) => [e, k] as const).filter(([e]) => e[1] === i);
@@ -251,7 +361,9 @@ function gatRef(X: number[][], edges: Edge[], W: number[][], attSrc: number[][],
       for (const [[j], k] of into) {
         const a = Math.exp(score[k] - m) / z;
         alphas[k][hd] = a;
-        hv(j).forEach((v, c) => { out[i][c] += a * v; });
+        hv(j).forEach((v, c) => {
+          out[i][c] += a * v;
+        });
       }
     }
     outs.push(out);
@@ -280,10 +392,16 @@ describe('GATConv', () => {
 
   it('equals the dense attention formula: one and several heads, concat and mean, loops replaced, isolated node', () => {
     nb.manualSeed(5);
-    const x = nb.randn([N5, 3]), X = mat(x);
-    for (const [heads, concat] of [[1, true], [3, true], [2, false]] as const) {
+    const x = nb.randn([N5, 3]),
+      X = mat(x);
+    for (const [heads, concat] of [
+      [1, true],
+      [3, true],
+      [2, false],
+    ] as const) {
       const conv = new GATConv(3, 2, { heads, concat });
-      const C = 2, bias = Array.from({ length: concat ? heads * C : C }, (_, k) => 0.1 * (k + 1));
+      const C = 2,
+        bias = Array.from({ length: concat ? heads * C : C }, (_, k) => 0.1 * (k + 1));
       conv.loadStateDict({ bias: nb.tensor(bias) }, { strict: false });
       const ref = gatRef(X, E5, mat(conv.lin.weight), mat(nb.squeeze(conv.att_src, 0)), mat(nb.squeeze(conv.att_dst, 0)), heads, C, concat, bias);
       const [y, [ei, alpha]] = conv.forward(x, edgeIndexOf(E5), { returnAttentionWeights: true });
@@ -293,7 +411,8 @@ describe('GATConv', () => {
       // attention: [E + N, heads]; the old loop (edge 6) gets 0, the rest match the reference
       expect(ei.shape).toEqual([2, E5.length + N5]);
       expect(alpha.shape).toEqual([E5.length + N5, heads]);
-      const A = mat(alpha), eiv = mat(ei);
+      const A = mat(alpha),
+        eiv = mat(ei);
       expect(A[6]).toEqual(new Array(heads).fill(0));
       ref.edges.forEach(([j, i], k) => {
         const pos = eiv[0].findIndex((s, p) => p !== 6 && s === j && eiv[1][p] === i && (j !== i || p >= E5.length));
@@ -308,7 +427,15 @@ describe('GATConv', () => {
     nb.manualSeed(6);
     const conv = new GATConv(3, 2, { addSelfLoops: false });
     conv.loadStateDict({ bias: nb.tensor([1, 2]) }, { strict: false });
-    const y = mat(conv.forward(nb.randn([3, 3]), edgeIndexOf([[0, 1], [2, 1]])));
+    const y = mat(
+      conv.forward(
+        nb.randn([3, 3]),
+        edgeIndexOf([
+          [0, 1],
+          [2, 1],
+        ]),
+      ),
+    );
     expect(y[0]).toEqual([1, 2]);
     expect(y[2]).toEqual([1, 2]);
   });
@@ -316,12 +443,14 @@ describe('GATConv', () => {
   it('drops attention coefficients in training only, scaling the kept ones by 1/(1-p)', () => {
     nb.manualSeed(7);
     const conv = new GATConv(3, 2, { heads: 2, dropout: 0.5 });
-    const x = nb.randn([N5, 3]), ei = edgeIndexOf(E5);
+    const x = nb.randn([N5, 3]),
+      ei = edgeIndexOf(E5);
     conv.eval();
     const [, [, a0]] = conv.forward(x, ei, { returnAttentionWeights: true });
     conv.train();
     const [, [, a1]] = conv.forward(x, ei, { returnAttentionWeights: true });
-    const e = Array.from(a0.dataSync()), t = Array.from(a1.dataSync());
+    const e = Array.from(a0.dataSync()),
+      t = Array.from(a1.dataSync());
     let dropped = 0;
     t.forEach((v, k) => {
       if (v === 0) dropped++;
@@ -338,7 +467,10 @@ describe('GATConv', () => {
     const inputs = [[N5, 3], [4, 3], [1, 2, 2], [1, 2, 2], [4]].map((s) => nb.randn(s, { ...f64, generator: g }));
     const m = conv as unknown as { lin: { weight: nb.Tensor }; att_src: nb.Tensor; att_dst: nb.Tensor; bias: nb.Tensor };
     const r = nb.gradcheck((x, w, as, ad, b) => {
-      m.lin.weight = w; m.att_src = as; m.att_dst = ad; m.bias = b;
+      m.lin.weight = w;
+      m.att_src = as;
+      m.att_dst = ad;
+      m.bias = b;
       return conv.forward(x, ei);
     }, inputs);
     expect(r.message).toBe('');
@@ -350,11 +482,14 @@ describe('memory', () => {
   it('a training step of every layer inside scope() leaves only the gradients behind', () => {
     nb.manualSeed(12);
     const layers = [new GCNConv(3, 4), new SAGEConv(4, 4, { aggr: 'max' }), new GATConv(4, 2, { heads: 2, dropout: 0.3 })];
-    const x = nb.randn([N5, 3]), ei = edgeIndexOf(E5), w = nb.tensor(W5);
-    const step = () => nb.scope(() => {
-      const h = (layers[1] as SAGEConv).forward((layers[0] as GCNConv).forward(x, ei, w), ei);
-      nb.sum(nb.mul((layers[2] as GATConv).forward(h, ei), h.shape[0])).backward();
-    });
+    const x = nb.randn([N5, 3]),
+      ei = edgeIndexOf(E5),
+      w = nb.tensor(W5);
+    const step = () =>
+      nb.scope(() => {
+        const h = (layers[1] as SAGEConv).forward((layers[0] as GCNConv).forward(x, ei, w), ei);
+        nb.sum(nb.mul((layers[2] as GATConv).forward(h, ei), h.shape[0])).backward();
+      });
     step(); // gradients are created by the first step
     const live = nb.getBackend().liveBuffers();
     for (let k = 0; k < 3; k++) step();
@@ -367,9 +502,25 @@ describe('errors', () => {
   it('names the layer and the shapes or indices involved', () => {
     const x = nb.randn([5, 3]);
     const conv = new GCNConv(3, 2);
-    expect(() => conv.forward(x, nb.tensor([[0, 1], [1, 0]]))).toThrow('GCNConv: edgeIndex must be an int32 tensor of shape [2, E] (row 0 sources, row 1 targets), got float32 [2,2]');
+    expect(() =>
+      conv.forward(
+        x,
+        nb.tensor([
+          [0, 1],
+          [1, 0],
+        ]),
+      ),
+    ).toThrow('GCNConv: edgeIndex must be an int32 tensor of shape [2, E] (row 0 sources, row 1 targets), got float32 [2,2]');
     expect(() => conv.forward(x, idx([0, 1, 2]))).toThrow('GCNConv: edgeIndex must be an int32 tensor of shape [2, E]');
-    expect(() => conv.forward(x, edgeIndexOf([[0, 1], [1, 5]]))).toThrow('GCNConv: edgeIndex refers to node 5 (target of edge 1) but the graph has 5 nodes (valid indices 0 to 4)');
+    expect(() =>
+      conv.forward(
+        x,
+        edgeIndexOf([
+          [0, 1],
+          [1, 5],
+        ]),
+      ),
+    ).toThrow('GCNConv: edgeIndex refers to node 5 (target of edge 1) but the graph has 5 nodes (valid indices 0 to 4)');
     expect(() => new GATConv(3, 2).forward(x, edgeIndexOf([[-1, 1]]))).toThrow('GATConv: edgeIndex refers to node -1 (source of edge 0)');
     expect(() => conv.forward(nb.randn([5, 4]), edgeIndexOf([[0, 1]]))).toThrow('GCNConv: expected node features [N, 3], got [5,4]');
     expect(() => new SAGEConv(3, 2).forward(nb.randn([3]), edgeIndexOf([[0, 1]]))).toThrow('SAGEConv: expected node features [N, 3], got [3]');

@@ -4,10 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nb from '../../src/index.js';
-import {
-  LoraLinear, LoraModel, injectLora, loadAdapter, mergeAndUnload, matchesTarget,
-  ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME,
-} from '../../src/nn/lora.js';
+import { LoraLinear, LoraModel, injectLora, loadAdapter, mergeAndUnload, matchesTarget, ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME } from '../../src/nn/lora.js';
 import { Linear } from '../../src/nn/layers/linear.js';
 import { LayerNorm } from '../../src/nn/layers/norm.js';
 import { Sequential } from '../../src/nn/layers/container.js';
@@ -31,7 +28,11 @@ class StandInConv1D extends Module {
   readonly fanInFanOut = true;
   weight: Parameter;
   bias: Parameter | null;
-  constructor(readonly nf: number, readonly nx: number, opts: { dtype?: nb.DType } = {}) {
+  constructor(
+    readonly nf: number,
+    readonly nx: number,
+    opts: { dtype?: nb.DType } = {},
+  ) {
     super();
     const dtype = opts.dtype ?? 'float32';
     this.weight = new Parameter(nb.mul(nb.randn([nx, nf], { dtype }), 0.3));
@@ -44,7 +45,8 @@ class StandInConv1D extends Module {
   }
 }
 
-const C = 4, V = 7;
+const C = 4,
+  V = 7;
 class Attn extends Module {
   c_attn = new StandInConv1D(3 * C, C);
   c_proj = new StandInConv1D(C, C);
@@ -56,7 +58,9 @@ class Attn extends Module {
 class MLP extends Module {
   c_fc = new StandInConv1D(2 * C, C);
   c_proj = new StandInConv1D(C, 2 * C);
-  forward(x: T): T { return this.c_proj.forward(nb.tanh(this.c_fc.forward(x))); }
+  forward(x: T): T {
+    return this.c_proj.forward(nb.tanh(this.c_fc.forward(x)));
+  }
 }
 class Block extends Module {
   ln_1 = new LayerNorm(C);
@@ -79,7 +83,9 @@ class Body extends Module {
 class TinyLM extends Module {
   transformer = new Body();
   lm_head = new Linear(C, V);
-  forward(x: T): T { return this.lm_head.forward(this.transformer.forward(x)); }
+  forward(x: T): T {
+    return this.lm_head.forward(this.transformer.forward(x));
+  }
 }
 
 const TARGETS = ['c_attn', 'c_proj', 'c_fc'];
@@ -92,7 +98,10 @@ function tinyLM(seed: number): TinyLM {
   nb.manualSeed(seed);
   return new TinyLM();
 }
-const input = () => { nb.manualSeed(99); return nb.randn([2, 3, C]); };
+const input = () => {
+  nb.manualSeed(99);
+  return nb.randn([2, 3, C]);
+};
 
 /** x·Wᵀ + b + s·B·A·x in float64 loops; W [out, in] or, with fanInFanOut, [in, out]. */
 function loraRef(x: number[], rows: number, W: number[], b: number[] | null, A: number[], B: number[], inF: number, outF: number, r: number, s: number, fanInFanOut: boolean): number[] {
@@ -180,8 +189,10 @@ describe('LoraLinear', () => {
       const inputs = [nb.randn([2, 4], f64), nb.randn(l.weight.shape as number[], f64), nb.randn([3], f64), nb.randn([2, 4], f64), nb.randn([3, 2], f64)];
       const b = base as unknown as { weight: T; bias: T };
       const r = nb.gradcheck((x, w, bias, A, B) => {
-        b.weight = w; b.bias = bias;
-        (l.lora_A as any).weight = A; (l.lora_B as any).weight = B;
+        b.weight = w;
+        b.bias = bias;
+        (l.lora_A as any).weight = A;
+        (l.lora_B as any).weight = B;
         return l.forward(x);
       }, inputs);
       expect(r.ok, r.message).toBe(true);
@@ -214,7 +225,9 @@ describe('LoraLinear', () => {
       setAdapter(l, 9);
       const x = nb.randn([4, 5]);
       const y = vals(l.forward(x));
-      const W0 = vals(l.weight), A = vals(l.lora_A.weight), B = vals(l.lora_B.weight);
+      const W0 = vals(l.weight),
+        A = vals(l.lora_A.weight),
+        B = vals(l.lora_B.weight);
       l.merge();
       expect(l.merged).toBe(true);
       // W' = W + 2.5·(B·A) in the base's layout
@@ -280,13 +293,15 @@ describe('injectLora', () => {
     const opt = new nb.optim.Adam(model.parameters(), { lr: 0.05 }); // frozen ones get no gradient
     const losses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      losses.push(nb.scope(() => {
-        opt.zeroGrad();
-        const loss = nb.nn.functional.mseLoss(model.forward(x), target);
-        loss.backward();
-        opt.step();
-        return loss.itemSync();
-      }));
+      losses.push(
+        nb.scope(() => {
+          opt.zeroGrad();
+          const loss = nb.nn.functional.mseLoss(model.forward(x), target);
+          loss.backward();
+          opt.step();
+          return loss.itemSync();
+        }),
+      );
     }
     expect(losses[5]).toBeLessThan(losses[0]);
     const sd = model.stateDict();
@@ -403,8 +418,13 @@ describe('merging the adapters into the model', () => {
     class Tied extends Module {
       wte = new Linear(3, 3, { bias: false });
       lm_head = new Linear(3, 3, { bias: false });
-      constructor() { super(); this.lm_head.weight = this.wte.weight; }
-      forward(x: T): T { return this.lm_head.forward(this.wte.forward(x)); }
+      constructor() {
+        super();
+        this.lm_head.weight = this.wte.weight;
+      }
+      forward(x: T): T {
+        return this.lm_head.forward(this.wte.forward(x));
+      }
     }
     const m = new Tied();
     const lora = injectLora(m, { targetModules: ['lm_head'] });
@@ -423,9 +443,23 @@ describe('PEFT adapter files', () => {
 
     const cfg = JSON.parse(await readFile(join(dir, ADAPTER_CONFIG_NAME), 'utf8'));
     expect(cfg).toMatchObject({
-      peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: TARGETS,
-      fan_in_fan_out: true, bias: 'none', inference_mode: true, base_model_name_or_path: 'tiny-gpt', modules_to_save: null,
-      use_rslora: false, use_dora: false, init_lora_weights: true, rank_pattern: {}, alpha_pattern: {}, layers_to_transform: null,
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      r: 2,
+      lora_alpha: 4,
+      lora_dropout: 0,
+      target_modules: TARGETS,
+      fan_in_fan_out: true,
+      bias: 'none',
+      inference_mode: true,
+      base_model_name_or_path: 'tiny-gpt',
+      modules_to_save: null,
+      use_rslora: false,
+      use_dora: false,
+      init_lora_weights: true,
+      rank_pattern: {},
+      alpha_pattern: {},
+      layers_to_transform: null,
     });
     expect(Object.keys(cfg)).toEqual([...Object.keys(cfg)].sort()); // json.dumps(sort_keys=True)
 
@@ -474,7 +508,11 @@ describe('PEFT adapter files', () => {
     const cases: [string, Record<string, T>, RegExp, string?][] = [
       ['missing', rest, /missing keys: base_model\.model\.transformer\.h\.0\.attn\.c_attn\.lora_A\.weight/],
       ['unexpected', { ...sd, 'base_model.model.extra.lora_A.weight': nb.zeros([2, 2]) }, /unexpected keys: base_model\.model\.extra\.lora_A\.weight/],
-      ['shape', { ...sd, [keyA]: nb.zeros([3, C]) }, /size mismatch for base_model\.model\.transformer\.h\.0\.attn\.c_attn\.lora_A\.weight: the file has shape \[3,4\], the model needs \[2,4\]/],
+      [
+        'shape',
+        { ...sd, [keyA]: nb.zeros([3, C]) },
+        /size mismatch for base_model\.model\.transformer\.h\.0\.attn\.c_attn\.lora_A\.weight: the file has shape \[3,4\], the model needs \[2,4\]/,
+      ],
       ['target', sd, /target modules \["q_proj"\] not found/, cfgText.replace(/"c_attn",\s*"c_proj",\s*"c_fc"/, '"q_proj"')],
       ['dora', sd, /uses use_dora/, cfgText.replace('"use_dora": false', '"use_dora": true')],
       ['ia3', sd, /peft_type "IA3"; only LORA/, cfgText.replace('"peft_type": "LORA"', '"peft_type": "IA3"')],
@@ -485,7 +523,10 @@ describe('PEFT adapter files', () => {
       const keys = Object.keys(m.stateDict());
       await expect(loadAdapter(m, d), name).rejects.toThrow(re);
       expect(Object.keys(m.stateDict()), name).toEqual(keys);
-      expect(m.parameters().every((p) => p.requiresGrad), name).toBe(true);
+      expect(
+        m.parameters().every((p) => p.requiresGrad),
+        name,
+      ).toBe(true);
     }
     await expect(loadAdapter(tinyLM(33), join(root, 'nowhere'))).rejects.toThrow(/cannot read .*adapter_config\.json: no such file/);
   });

@@ -6,22 +6,23 @@ const { nn } = nb;
 class Block extends nn.Module {
   fc = new nn.Linear(4, 3);
   act = new nn.ReLU();
-  forward(x: nb.Tensor) { return this.act.forward(this.fc.forward(x)); }
+  forward(x: nb.Tensor) {
+    return this.act.forward(this.fc.forward(x));
+  }
 }
 class Net extends nn.Module {
   embed = new nn.Linear(2, 4, { bias: false });
   h = [new Block(), new Block()];
   head = new nn.Sequential(new nn.Linear(3, 3), new nn.Tanh(), new nn.Linear(3, 1));
-  forward(x: nb.Tensor) { return this.head.forward(this.h[0].forward(this.embed.forward(x))); }
+  forward(x: nb.Tensor) {
+    return this.head.forward(this.h[0].forward(this.embed.forward(x)));
+  }
 }
 
 describe('Module', () => {
   it('registers parameters in definition order with PyTorch dotted names', () => {
     const names = [...new Net().namedParameters()].map(([n]) => n);
-    expect(names).toEqual([
-      'embed.weight', 'h.0.fc.weight', 'h.0.fc.bias', 'h.1.fc.weight', 'h.1.fc.bias',
-      'head.0.weight', 'head.0.bias', 'head.2.weight', 'head.2.bias',
-    ]);
+    expect(names).toEqual(['embed.weight', 'h.0.fc.weight', 'h.0.fc.bias', 'h.1.fc.weight', 'h.1.fc.bias', 'head.0.weight', 'head.0.bias', 'head.2.weight', 'head.2.bias']);
   });
 
   it('Linear has weight [out, in] and PyTorch init bounds 1/sqrt(in)', () => {
@@ -29,7 +30,8 @@ describe('Module', () => {
     const l = new nn.Linear(100, 20);
     expect(l.weight.shape).toEqual([20, 100]);
     expect(l.bias!.shape).toEqual([20]);
-    const w = l.weight.dataSync(), b = l.bias!.dataSync();
+    const w = l.weight.dataSync(),
+      b = l.bias!.dataSync();
     const bound = 1 / Math.sqrt(100);
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
     expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.9 * bound);
@@ -47,7 +49,8 @@ describe('Module', () => {
 
   it('stateDict round trip gives identical outputs', () => {
     nb.manualSeed(1);
-    const a = new Net(), b = new Net();
+    const a = new Net(),
+      b = new Net();
     const x = nb.randn([5, 2]);
     expect(Array.from(a.forward(x).dataSync())).not.toEqual(Array.from(b.forward(x).dataSync()));
     const pa = b.parameters();
@@ -84,13 +87,9 @@ describe('Module', () => {
 
   it('prints like PyTorch', () => {
     const seq = new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 10));
-    expect(seq.toString()).toBe([
-      'Sequential(',
-      '  (0): Linear(in_features=784, out_features=512, bias=True)',
-      '  (1): ReLU()',
-      '  (2): Linear(in_features=512, out_features=10, bias=True)',
-      ')',
-    ].join('\n'));
+    expect(seq.toString()).toBe(
+      ['Sequential(', '  (0): Linear(in_features=784, out_features=512, bias=True)', '  (1): ReLU()', '  (2): Linear(in_features=512, out_features=10, bias=True)', ')'].join('\n'),
+    );
     expect(seq.numParams()).toBe(784 * 512 + 512 + 512 * 10 + 10);
   });
 

@@ -1,9 +1,7 @@
 // Normalization layers against hand-computed values and PyTorch's formulas, names and defaults.
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
-import {
-  BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm, GroupNorm, batchNorm, layerNorm, rmsNorm, groupNorm,
-} from '../../src/nn/layers/norm.js';
+import { BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm, GroupNorm, batchNorm, layerNorm, rmsNorm, groupNorm } from '../../src/nn/layers/norm.js';
 
 const f64 = { dtype: 'float64' as const };
 
@@ -17,7 +15,8 @@ const vals = (t: nb.Tensor): number[] => Array.from(t.dataSync());
 /** x = 0..15 as [2, 2, 2, 2]: channel 0 holds 0-3 and 8-11 (mean 5.5), channel 1 holds 4-7 and 12-15 (mean 9.5). */
 const x16 = () => nb.reshape(nb.arange(0, 16), [2, 2, 2, 2]);
 /** Σ(x − mean)² per channel = 2·(5.5² + 4.5² + 3.5² + 2.5²) = 138 over n = 8 values. */
-const BIASED = 138 / 8, UNBIASED = 138 / 7;
+const BIASED = 138 / 8,
+  UNBIASED = 138 / 7;
 
 /** Per-channel normalization of NCHW data in plain JS. */
 function bnRef(x: ArrayLike<number>, shape: number[], mean: number[], v: number[], w = [1, 1], b = [0, 0], eps = 1e-5): number[] {
@@ -82,7 +81,9 @@ describe('BatchNorm2d', () => {
     expect(bn.num_batches_tracked!.itemSync()).toBe(0);
     const [rm, rv, nbt] = [bn.running_mean, bn.running_var, bn.num_batches_tracked];
     const x = nb.randn([4, 3, 2, 2], { generator: new nb.Generator(1) });
-    nb.scope(() => { bn.forward(x); });
+    nb.scope(() => {
+      bn.forward(x);
+    });
     expect(bn.running_mean).toBe(rm);
     expect(bn.running_var).toBe(rv);
     expect(bn.num_batches_tracked).toBe(nbt);
@@ -130,7 +131,8 @@ describe('BatchNorm2d', () => {
     expect(train.ok).toBe(true);
     bn.eval();
     expect(nb.gradcheck((x) => bn.forward(x), [rn([2, 3, 2, 2])]).ok).toBe(true);
-    const rm = rn([2]), rv = nb.add(nb.abs(rn([2])), 0.5);
+    const rm = rn([2]),
+      rv = nb.add(nb.abs(rn([2])), 0.5);
     expect(nb.gradcheck((x, w, b) => batchNorm(x, rm, rv, { weight: w, bias: b }), [rn([3, 2, 2]), rn([2]), rn([2])]).ok).toBe(true);
     // through the module: d Σy / d bias = number of values per channel
     const m = new BatchNorm2d(2);
@@ -149,7 +151,11 @@ describe('BatchNorm2d', () => {
 
 describe('BatchNorm1d', () => {
   it('normalizes [N, C] and [N, C, L] per feature', () => {
-    const x2 = nb.tensor([[1, 10], [3, 20], [8, 60]]); // feature 0: mean 4, Σd² = 26; feature 1: mean 30, Σd² = 1400
+    const x2 = nb.tensor([
+      [1, 10],
+      [3, 20],
+      [8, 60],
+    ]); // feature 0: mean 4, Σd² = 26; feature 1: mean 30, Σd² = 1400
     const bn = new BatchNorm1d(2);
     const y = vals(bn.forward(x2));
     const ref = [[1, 3, 8].map((v) => (v - 4) / Math.sqrt(26 / 3 + 1e-5)), [10, 20, 60].map((v) => (v - 30) / Math.sqrt(1400 / 3 + 1e-5))];
@@ -184,7 +190,8 @@ describe('LayerNorm', () => {
     expect(vals(ln.weight!)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(vals(ln.bias!)).toEqual([0, 0, 0, 0, 0, 0]);
     expectClose(vals(ln.forward(x)), groupsRef(x.dataSync(), 6, 1e-5));
-    const w = [1, 2, 3, -1, 0.5, 0], b = [0, 1, -1, 2, 0, 3];
+    const w = [1, 2, 3, -1, 0.5, 0],
+      b = [0, 1, -1, 2, 0, 3];
     ln.loadStateDict({ weight: nb.tensor([w.slice(0, 3), w.slice(3)]), bias: nb.tensor([b.slice(0, 3), b.slice(3)]) });
     const ref = groupsRef(x.dataSync(), 6, 1e-5).map((v, i) => v * w[i % 6] + b[i % 6]);
     expectClose(vals(ln.forward(x)), ref);
@@ -228,7 +235,10 @@ describe('RMSNorm', () => {
     expect(want).toBeLessThan(0.3); // without eps it would be 1
     const w = [2, -1, 0.5, 3];
     rms.loadStateDict({ weight: nb.tensor(w) });
-    expectClose(vals(rms.forward(x)), groupsRef(x.dataSync(), 4, 1.1920928955078125e-7, true).map((v, i) => v * w[i % 4]));
+    expectClose(
+      vals(rms.forward(x)),
+      groupsRef(x.dataSync(), 4, 1.1920928955078125e-7, true).map((v, i) => v * w[i % 4]),
+    );
     const rms2 = new RMSNorm([3, 4], { eps: 0.5, elementwiseAffine: false });
     expect(rms2.weight).toBe(null);
     expectClose(vals(rms2.forward(x)), groupsRef(x.dataSync(), 12, 0.5, true));
@@ -252,7 +262,8 @@ describe('GroupNorm', () => {
     expect(Object.keys(gn.stateDict())).toEqual(['weight', 'bias']);
     // NCL is contiguous, so each group of 2 channels is a run of 2·3 = 6 values
     expectClose(vals(gn.forward(x)), groupsRef(x.dataSync(), 6, 1e-5));
-    const w = [1, 2, -1, 0.5], b = [0, 1, 2, 3];
+    const w = [1, 2, -1, 0.5],
+      b = [0, 1, 2, 3];
     gn.loadStateDict({ weight: nb.tensor(w), bias: nb.tensor(b) });
     const ref = groupsRef(x.dataSync(), 6, 1e-5).map((v, i) => v * w[Math.floor(i / 3) % 4] + b[Math.floor(i / 3) % 4]);
     expectClose(vals(gn.forward(x)), ref);

@@ -25,7 +25,8 @@ const flat = (v: any): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v]);
 
 function expectClose(actual: nb.Tensor, expected: any, shape: number[], tol = 1e-5): void {
   expect(actual.shape).toEqual(shape);
-  const a = vals(actual), e = flat(expected);
+  const a = vals(actual),
+    e = flat(expected);
   expect(a.length).toBe(e.length);
   let worst = 0;
   for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]));
@@ -34,7 +35,8 @@ function expectClose(actual: nb.Tensor, expected: any, shape: number[], tol = 1e
 
 /** y = W v (+ b) for W [G, F] given row-major. */
 function affine(w: number[], b: number[] | null, v: number[]): number[] {
-  const F = v.length, G = w.length / F;
+  const F = v.length,
+    G = w.length / F;
   return Array.from({ length: G }, (_, g) => {
     let s = b ? b[g] : 0;
     for (let f = 0; f < F; f++) s += w[g * F + f] * v[f];
@@ -42,23 +44,33 @@ function affine(w: number[], b: number[] | null, v: number[]): number[] {
   });
 }
 
-interface CellParams { wih: number[]; whh: number[]; bih: number[] | null; bhh: number[] | null }
+interface CellParams {
+  wih: number[];
+  whh: number[];
+  bih: number[] | null;
+  bhh: number[] | null;
+}
 
 /** One step of PyTorch's documented cell equations for one sample; returns [h', c']. */
 function refCell(mode: RNNMode, p: CellParams, x: number[], h: number[], c: number[]): [number[], number[]] {
   const H = h.length;
-  const gi = affine(p.wih, p.bih, x), gh = affine(p.whh, p.bhh, h);
-  const out = new Array<number>(H), c2 = new Array<number>(H);
+  const gi = affine(p.wih, p.bih, x),
+    gh = affine(p.whh, p.bhh, h);
+  const out = new Array<number>(H),
+    c2 = new Array<number>(H);
   for (let j = 0; j < H; j++) {
     if (mode === 'RNN_TANH') out[j] = Math.tanh(gi[j] + gh[j]);
     else if (mode === 'RNN_RELU') out[j] = Math.max(0, gi[j] + gh[j]);
     else if (mode === 'LSTM') {
-      const i = sigmoid(gi[j] + gh[j]), f = sigmoid(gi[H + j] + gh[H + j]);
-      const g = Math.tanh(gi[2 * H + j] + gh[2 * H + j]), o = sigmoid(gi[3 * H + j] + gh[3 * H + j]);
+      const i = sigmoid(gi[j] + gh[j]),
+        f = sigmoid(gi[H + j] + gh[H + j]);
+      const g = Math.tanh(gi[2 * H + j] + gh[2 * H + j]),
+        o = sigmoid(gi[3 * H + j] + gh[3 * H + j]);
       c2[j] = f * c[j] + i * g;
       out[j] = o * Math.tanh(c2[j]);
     } else {
-      const r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[H + j] + gh[H + j]);
+      const r = sigmoid(gi[j] + gh[j]),
+        z = sigmoid(gi[H + j] + gh[H + j]);
       const n = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
       out[j] = (1 - z) * n + z * h[j];
     }
@@ -68,11 +80,15 @@ function refCell(mode: RNNMode, p: CellParams, x: number[], h: number[], c: numb
 
 /** The whole multi-layer, maybe bidirectional network, time-major, from the module's own parameters. */
 function refNet(m: RNNBase, x: Seq, h0?: Seq, c0?: Seq): { out: Seq; hN: Seq; cN: Seq } {
-  const H = m.hiddenSize, D = m.bidirectional ? 2 : 1, T = x.length, B = x[0].length;
+  const H = m.hiddenSize,
+    D = m.bidirectional ? 2 : 1,
+    T = x.length,
+    B = x[0].length;
   const sd = m.stateDict();
   const get = (n: string) => (sd[n] ? vals(sd[n]) : null);
   const zero = () => Array.from({ length: B }, () => new Array<number>(H).fill(0));
-  const hN: Seq = [], cN: Seq = [];
+  const hN: Seq = [],
+    cN: Seq = [];
   let input = x;
   for (let l = 0; l < m.numLayers; l++) {
     const out: Seq = Array.from({ length: T }, () => Array.from({ length: B }, () => [] as number[]));
@@ -80,7 +96,8 @@ function refNet(m: RNNBase, x: Seq, h0?: Seq, c0?: Seq): { out: Seq; hN: Seq; cN
       const sfx = `_l${l}${d ? '_reverse' : ''}`;
       const p: CellParams = { wih: get('weight_ih' + sfx)!, whh: get('weight_hh' + sfx)!, bih: get('bias_ih' + sfx), bhh: get('bias_hh' + sfx) };
       const k = l * D + d;
-      let h = h0 ? h0[k] : zero(), c = c0 ? c0[k] : zero();
+      let h = h0 ? h0[k] : zero(),
+        c = c0 ? c0[k] : zero();
       for (let j = 0; j < T; j++) {
         const t = d === 0 ? j : T - 1 - j;
         const next = input[t].map((xb, b) => refCell(m.mode, p, xb, h[b], c[b]));
@@ -100,7 +117,7 @@ const swap01 = (s: any[][]): any[][] => s[0].map((_, i) => s.map((row) => row[i]
 const randSeq = (shape: number[], gen: nb.Generator) => nb.randn(shape, { generator: gen });
 
 describe('parameters', () => {
-  it('are named, shaped and ordered as PyTorch\'s state dict', () => {
+  it("are named, shaped and ordered as PyTorch's state dict", () => {
     const lstm = new LSTM(3, 5, { numLayers: 2, bidirectional: true });
     const sd = lstm.stateDict();
     const names = Object.keys(sd);
@@ -155,7 +172,8 @@ describe('forward against the reference equations', () => {
     nb.manualSeed(2);
     const gen = new nb.Generator(10);
     const m = new RNN(3, 4, { numLayers: 2, bidirectional: true });
-    const x = randSeq([5, 2, 3], gen), h0 = randSeq([4, 2, 4], gen);
+    const x = randSeq([5, 2, 3], gen),
+      h0 = randSeq([4, 2, 4], gen);
     const [out, hN] = m.forward(x, h0);
     const ref = refNet(m, nested(x), nested(h0));
     expectClose(out, ref.out, [5, 2, 8]);
@@ -177,7 +195,9 @@ describe('forward against the reference equations', () => {
     nb.manualSeed(4);
     const gen = new nb.Generator(12);
     const m = new LSTM(3, 4, { numLayers: 2, bidirectional: true, batchFirst: true });
-    const x = randSeq([2, 6, 3], gen), h0 = randSeq([4, 2, 4], gen), c0 = randSeq([4, 2, 4], gen);
+    const x = randSeq([2, 6, 3], gen),
+      h0 = randSeq([4, 2, 4], gen),
+      c0 = randSeq([4, 2, 4], gen);
     const [out, [hN, cN]] = m.forward(x, [h0, c0]);
     const ref = refNet(m, swap01(nested(x)), nested(h0), nested(c0));
     expectClose(out, swap01(ref.out), [2, 6, 8]);
@@ -200,16 +220,26 @@ describe('forward against the reference equations', () => {
     nb.manualSeed(6);
     const gen = new nb.Generator(14);
     const m = new LSTM(3, 4, { bidirectional: true });
-    const x = randSeq([5, 3], gen), h0 = randSeq([2, 4], gen), c0 = randSeq([2, 4], gen);
+    const x = randSeq([5, 3], gen),
+      h0 = randSeq([2, 4], gen),
+      c0 = randSeq([2, 4], gen);
     const [out, [hN, cN]] = m.forward(x, [h0, c0]);
-    const ref = refNet(m, nested(x).map((r: number[]) => [r]), nested(h0).map((r: number[]) => [r]), nested(c0).map((r: number[]) => [r]));
+    const ref = refNet(
+      m,
+      nested(x).map((r: number[]) => [r]),
+      nested(h0).map((r: number[]) => [r]),
+      nested(c0).map((r: number[]) => [r]),
+    );
     expectClose(out, ref.out, [5, 8]);
     expectClose(hN, ref.hN, [2, 4]);
     expectClose(cN, ref.cN, [2, 4]);
     // batch first does not change unbatched input ([T, F]); no state means zeros
     const r = new RNN(3, 4, { batchFirst: true });
     const [o2, h2] = r.forward(x);
-    const ref2 = refNet(r, nested(x).map((row: number[]) => [row]));
+    const ref2 = refNet(
+      r,
+      nested(x).map((row: number[]) => [row]),
+    );
     expectClose(o2, ref2.out, [5, 4]);
     expectClose(h2, ref2.hN, [1, 4]);
   });
@@ -218,15 +248,20 @@ describe('forward against the reference equations', () => {
     nb.manualSeed(7);
     const gen = new nb.Generator(15);
     const m = new GRU(3, 4, { numLayers: 2, bidirectional: true });
-    const x = randSeq([4, 2, 3], gen), h0 = randSeq([4, 2, 4], gen);
+    const x = randSeq([4, 2, 3], gen),
+      h0 = randSeq([4, 2, 4], gen);
     const [out, hN] = m.forward(x, h0);
     const ref = refNet(m, nested(x), nested(h0));
     expectClose(out, ref.out, [4, 2, 8]);
     expectClose(hN, ref.hN, [4, 2, 4]);
     // the bias b_hn inside the reset gate matters: moving it to b_in changes the result
     const sd = m.stateDict();
-    const bih = vals(sd.bias_ih_l0), bhh = vals(sd.bias_hh_l0);
-    for (let j = 8; j < 12; j++) { bih[j] += bhh[j]; bhh[j] = 0; }
+    const bih = vals(sd.bias_ih_l0),
+      bhh = vals(sd.bias_hh_l0);
+    for (let j = 8; j < 12; j++) {
+      bih[j] += bhh[j];
+      bhh[j] = 0;
+    }
     m.loadStateDict({ bias_ih_l0: nb.tensor(bih), bias_hh_l0: nb.tensor(bhh) }, { strict: false });
     const [out2] = m.forward(x, h0);
     expectClose(out2, refNet(m, nested(x), nested(h0)).out, [4, 2, 8]);
@@ -257,17 +292,20 @@ describe('forward against the reference equations', () => {
 });
 
 describe('cells', () => {
-  it('stepping a cell over time gives the single-layer module\'s output', () => {
+  it("stepping a cell over time gives the single-layer module's output", () => {
     nb.manualSeed(20);
     const gen = new nb.Generator(21);
-    const x = randSeq([4, 2, 3], gen), h0 = randSeq([1, 2, 5], gen), c0 = randSeq([1, 2, 5], gen);
+    const x = randSeq([4, 2, 3], gen),
+      h0 = randSeq([1, 2, 5], gen),
+      c0 = randSeq([1, 2, 5], gen);
     const steps = (t: nb.Tensor) => Array.from({ length: 4 }, (_, i) => nb.select(t, 0, i));
     const cellWeights = (m: RNNBase) => {
       const sd = m.stateDict();
       return { weight_ih: sd.weight_ih_l0, weight_hh: sd.weight_hh_l0, bias_ih: sd.bias_ih_l0, bias_hh: sd.bias_hh_l0 };
     };
 
-    const lstm = new LSTM(3, 5), lcell = new LSTMCell(3, 5);
+    const lstm = new LSTM(3, 5),
+      lcell = new LSTMCell(3, 5);
     lcell.loadStateDict(cellWeights(lstm));
     let hc: [nb.Tensor, nb.Tensor] = [nb.select(h0, 0, 0), nb.select(c0, 0, 0)];
     const hs = steps(x).map((xt) => (hc = lcell.forward(xt, hc))[0]);
@@ -276,7 +314,10 @@ describe('cells', () => {
     expectClose(hc[1], nested(cN)[0], [2, 5]);
     expectClose(hc[0], nested(hN)[0], [2, 5]);
 
-    for (const [layer, cell] of [[new GRU(3, 5), new GRUCell(3, 5)], [new RNN(3, 5, { nonlinearity: 'relu' }), new RNNCell(3, 5, { nonlinearity: 'relu' })]] as const) {
+    for (const [layer, cell] of [
+      [new GRU(3, 5), new GRUCell(3, 5)],
+      [new RNN(3, 5, { nonlinearity: 'relu' }), new RNNCell(3, 5, { nonlinearity: 'relu' })],
+    ] as const) {
       cell.loadStateDict(cellWeights(layer));
       let h = nb.select(h0, 0, 0);
       const outs = steps(x).map((xt) => (h = cell.forward(xt, h)));
@@ -309,7 +350,11 @@ describe('gradients (float64 gradcheck)', () => {
       const self = m as Record<string, unknown>;
       const saved = self[name];
       self[name] = w;
-      try { return fn(); } finally { self[name] = saved; }
+      try {
+        return fn();
+      } finally {
+        self[name] = saved;
+      }
     };
   }
 
@@ -320,7 +365,9 @@ describe('gradients (float64 gradcheck)', () => {
       const [out, [, cN]] = m.forward(x, [h0, c0]);
       return nb.concat([nb.reshape(out, [-1]), nb.reshape(cN, [-1])]);
     };
-    const x = f64([3, 2, 2], 31), h0 = f64([4, 2, 2], 32), c0 = f64([4, 2, 2], 33);
+    const x = f64([3, 2, 2], 31),
+      h0 = f64([4, 2, 2], 32),
+      c0 = f64([4, 2, 2], 33);
     expect(nb.gradcheck(fOut, [x, h0, c0]).message).toBe('');
     for (const name of ['weight_hh_l0', 'weight_ih_l1_reverse', 'bias_hh_l1']) {
       const w = nb.detach(nb.clone(m.stateDict()[name]));
@@ -332,7 +379,10 @@ describe('gradients (float64 gradcheck)', () => {
   it('GRU with respect to the input and weights (batch first, bidirectional)', () => {
     nb.manualSeed(34);
     const m = new GRU(3, 2, { batchFirst: true, bidirectional: true, dtype: 'float64' });
-    const f = (x: nb.Tensor) => { const [out, hN] = m.forward(x); return nb.concat([nb.reshape(out, [-1]), nb.reshape(hN, [-1])]); };
+    const f = (x: nb.Tensor) => {
+      const [out, hN] = m.forward(x);
+      return nb.concat([nb.reshape(out, [-1]), nb.reshape(hN, [-1])]);
+    };
     const x = f64([2, 3, 3], 35);
     expect(nb.gradcheck(f, [x]).message).toBe('');
     for (const name of ['weight_hh_l0', 'bias_hh_l0', 'weight_ih_l0_reverse']) {
@@ -345,8 +395,11 @@ describe('gradients (float64 gradcheck)', () => {
     nb.manualSeed(36);
     const rnn = new RNN(2, 3, { numLayers: 2, dtype: 'float64' });
     expect(nb.gradcheck((x) => rnn.forward(x)[0], [f64([4, 1, 2], 37)]).message).toBe('');
-    const lc = new LSTMCell(2, 3, { dtype: 'float64' }), gc = new GRUCell(2, 3, { dtype: 'float64' });
-    const x = f64([2, 2], 38), h = f64([2, 3], 39), c = f64([2, 3], 40);
+    const lc = new LSTMCell(2, 3, { dtype: 'float64' }),
+      gc = new GRUCell(2, 3, { dtype: 'float64' });
+    const x = f64([2, 2], 38),
+      h = f64([2, 3], 39),
+      c = f64([2, 3], 40);
     expect(nb.gradcheck((a, b, d) => nb.concat(lc.forward(a, [b, d]), 1), [x, h, c]).message).toBe('');
     expect(nb.gradcheck((a, b) => gc.forward(a, b), [x, h]).message).toBe('');
     const w = nb.detach(nb.clone(gc.weight_hh));
@@ -376,7 +429,8 @@ describe('gradients (float64 gradcheck)', () => {
 describe('dropout between layers', () => {
   it('is applied to the outputs of all but the last layer, in training only', () => {
     nb.manualSeed(50);
-    const x = randSeq([4, 2, 3], new nb.Generator(51)), x2 = randSeq([4, 2, 3], new nb.Generator(52));
+    const x = randSeq([4, 2, 3], new nb.Generator(51)),
+      x2 = randSeq([4, 2, 3], new nb.Generator(52));
     // p = 1 zeroes the first layer's output: the second layer then sees zeros whatever the input
     const m = new LSTM(3, 4, { numLayers: 2, dropout: 1 });
     expect(vals(m.forward(x)[0])).toEqual(vals(m.forward(x2)[0]));
@@ -387,7 +441,8 @@ describe('dropout between layers', () => {
 
     // p = 0.5: training output differs from eval and from the reference; a single layer has nothing to drop
     const g = new GRU(3, 4, { numLayers: 2, dropout: 0.5 });
-    const train1 = vals(g.forward(x)[0]), train2 = vals(g.forward(x)[0]);
+    const train1 = vals(g.forward(x)[0]),
+      train2 = vals(g.forward(x)[0]);
     expect(train1).not.toEqual(train2); // fresh masks each call
     g.eval();
     expectClose(g.forward(x)[0], refNet(g, nested(x)).out, [4, 2, 4]);
@@ -402,7 +457,8 @@ describe('errors', () => {
     expect(() => lstm.forward(nb.zeros([2, 3, 4, 3]))).toThrow('LSTM: expected input to be 2-D (unbatched [T, 3]) or 3-D, got 4-D input of shape [2,3,4,3]');
     expect(() => lstm.forward(nb.zeros([5, 2, 6]))).toThrow('LSTM: input.size(-1) must be equal to inputSize: expected 3, got 6 (input of shape [5,2,6])');
     expect(() => lstm.forward(nb.zeros([5, 2, 3]), [nb.zeros([1, 2, 4]), nb.zeros([2, 2, 4])])).toThrow(
-      'LSTM: expected h0 of shape [2,2,4] (numLayers·directions, batch, hiddenSize) for batched input, got [1,2,4]');
+      'LSTM: expected h0 of shape [2,2,4] (numLayers·directions, batch, hiddenSize) for batched input, got [1,2,4]',
+    );
     expect(() => lstm.forward(nb.zeros([5, 2, 3]), [nb.zeros([2, 2, 4]), nb.zeros([2, 3, 4])])).toThrow(/LSTM: expected c0 of shape \[2,2,4\].*got \[2,3,4\]/);
     expect(() => lstm.forward(nb.zeros([5, 3]), [nb.zeros([2, 1, 4]), nb.zeros([2, 1, 4])])).toThrow(/expected h0 of shape \[2,4\] .*unbatched input, got \[2,1,4\]/);
     expect(() => lstm.forward(nb.zeros([5, 2, 3]), nb.zeros([2, 2, 4]) as any)).toThrow('LSTM: hx must be a pair [h0, c0]');

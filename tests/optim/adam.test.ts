@@ -1,26 +1,36 @@
 // Adam and AdamW against torch.optim's formula, worked out by hand on f(w) = Σ ½aw² + bw (helpers.ts).
 import { describe, it, expect } from 'vitest';
-import * as nb from '../../src/index.js';
+import type * as nb from '../../src/index.js';
 import { optim } from '../../src/index.js';
 import { runLib, runByHand, expectAllClose, makeParam, trainStep } from './helpers.js';
 
-interface AdamRefOptions { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number; decoupled?: boolean; amsgrad?: boolean; maximize?: boolean }
+interface AdamRefOptions {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  decoupled?: boolean;
+  amsgrad?: boolean;
+  maximize?: boolean;
+}
 
 /** torch.optim.Adam / AdamW on one element, in plain numbers. */
-const adamRef = (o: AdamRefOptions) => (w0: number, grad: number, st: Record<string, number>, t: number): number => {
-  const { lr, betas: [b1, b2] = [0.9, 0.999], eps = 1e-8, weightDecay = 0, decoupled = false, amsgrad = false, maximize = false } = o;
-  let w = w0;
-  let g = maximize ? -grad : grad;
-  if (decoupled) w = w * (1 - lr * weightDecay);
-  else g = g + weightDecay * w;
-  st.m = b1 * (st.m ?? 0) + (1 - b1) * g;
-  st.v = b2 * (st.v ?? 0) + (1 - b2) * g * g;
-  st.vmax = Math.max(st.vmax ?? 0, st.v);
-  const bias1 = 1 - b1 ** t;
-  const bias2 = 1 - b2 ** t;
-  const denom = Math.sqrt(amsgrad ? st.vmax : st.v) / Math.sqrt(bias2) + eps;
-  return w - (lr / bias1) * (st.m / denom);
-};
+const adamRef =
+  (o: AdamRefOptions) =>
+  (w0: number, grad: number, st: Record<string, number>, t: number): number => {
+    const { lr, betas: [b1, b2] = [0.9, 0.999], eps = 1e-8, weightDecay = 0, decoupled = false, amsgrad = false, maximize = false } = o;
+    let w = w0;
+    let g = maximize ? -grad : grad;
+    if (decoupled) w = w * (1 - lr * weightDecay);
+    else g = g + weightDecay * w;
+    st.m = b1 * (st.m ?? 0) + (1 - b1) * g;
+    st.v = b2 * (st.v ?? 0) + (1 - b2) * g * g;
+    st.vmax = Math.max(st.vmax ?? 0, st.v);
+    const bias1 = 1 - b1 ** t;
+    const bias2 = 1 - b2 ** t;
+    const denom = Math.sqrt(amsgrad ? st.vmax : st.v) / Math.sqrt(bias2) + eps;
+    return w - (lr / bias1) * (st.m / denom);
+  };
 
 describe('Adam', () => {
   it('first step by hand: m = 0.1g, v = 0.001g², p −= (lr/0.1)·m/(√v/√0.001 + ε)', () => {
@@ -34,7 +44,10 @@ describe('Adam', () => {
 
   it('later steps, other betas and eps', () => {
     const o = { lr: 0.05, betas: [0.8, 0.99] as [number, number], eps: 1e-6 };
-    expectAllClose(runLib((p) => new optim.Adam(p, o), 4), runByHand(adamRef(o), 4));
+    expectAllClose(
+      runLib((p) => new optim.Adam(p, o), 4),
+      runByHand(adamRef(o), 4),
+    );
   });
 
   it('weightDecay is an L2 term added to the gradient', () => {
@@ -60,7 +73,10 @@ describe('Adam', () => {
 
   it('maximize', () => {
     const o = { lr: 0.01, weightDecay: 0.1, maximize: true };
-    expectAllClose(runLib((p) => new optim.Adam(p, o)), runByHand(adamRef(o)));
+    expectAllClose(
+      runLib((p) => new optim.Adam(p, o)),
+      runByHand(adamRef(o)),
+    );
   });
 
   it('float32 parameters stay float32 and follow the float64 values', () => {

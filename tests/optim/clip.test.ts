@@ -36,13 +36,13 @@ describe('clipGradNorm', () => {
     expectAllClose([optim.clipGradNorm(withGrads([3, -7], [4]), 100, 3)], [Math.cbrt(27 + 343 + 64)]);
     const ps = withGrads([3, -7], [4]);
     optim.clipGradNorm(ps, 3.5, Infinity); // coef = 3.5 / (7 + 1e-6)
-    expectAllClose(gradValues(ps)[0]!, [3 * 3.5 / (7 + 1e-6), -7 * 3.5 / (7 + 1e-6)]);
+    expectAllClose(gradValues(ps)[0]!, [(3 * 3.5) / (7 + 1e-6), (-7 * 3.5) / (7 + 1e-6)]);
   });
 
   it('skips parameters without grad; no gradients gives 0; a single tensor is accepted', () => {
     const ps = withGrads(null, [6, 8]);
     expectAllClose([optim.clipGradNorm(ps, 5)], [10]);
-    expectAllClose(gradValues(ps)[1]!, [6 * 5 / (10 + 1e-6), 8 * 5 / (10 + 1e-6)]);
+    expectAllClose(gradValues(ps)[1]!, [(6 * 5) / (10 + 1e-6), (8 * 5) / (10 + 1e-6)]);
     expect(gradValues(ps)[0]).toBeNull();
     expect(optim.clipGradNorm(withGrads(null), 1)).toBe(0);
     expectAllClose([optim.clipGradNorm(withGrads([0.6, 0.8])[0], 2)], [1]);
@@ -67,7 +67,10 @@ describe('clipGradNorm', () => {
     const ps = withGrads([3, 0], [4]);
     optim.clipGradNorm(ps, 1);
     const live = nb.getBackend().liveBuffers();
-    for (let i = 0; i < 50; i++) { optim.clipGradNorm(ps, 0.5); optim.clipGradValue(ps, 0.1); }
+    for (let i = 0; i < 50; i++) {
+      optim.clipGradNorm(ps, 0.5);
+      optim.clipGradValue(ps, 0.1);
+    }
     expect(nb.getBackend().liveBuffers()).toBe(live);
   });
 });

@@ -7,7 +7,11 @@ import { expectAllClose } from './helpers.js';
 const sgd = (...lrs: number[]) => new optim.SGD(lrs.map((lr) => ({ params: [nb.zeros([1]).requiresGrad_()], lr })));
 /** The first rate of each epoch 0..n−1: read, then step. */
 const sequence = (s: { step(): void; getLastLr(): number[] }, n: number, group = 0) =>
-  Array.from({ length: n }, () => { const lr = s.getLastLr()[group]; s.step(); return lr; });
+  Array.from({ length: n }, () => {
+    const lr = s.getLastLr()[group];
+    s.step();
+    return lr;
+  });
 const c = Math.SQRT1_2; // cos(π/4)
 
 describe('LR schedulers', () => {
@@ -16,7 +20,10 @@ describe('LR schedulers', () => {
     const s = new optim.StepLR(opt, 2, 0.5);
     expectAllClose(sequence(s, 7), [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125]);
     expectAllClose(s.getLastLr(), [0.125, 0.05]);
-    expectAllClose(opt.paramGroups.map((g) => g.lr), [0.125, 0.05]); // the rates live in the groups
+    expectAllClose(
+      opt.paramGroups.map((g) => g.lr),
+      [0.125, 0.05],
+    ); // the rates live in the groups
     expect(() => new optim.StepLR(sgd(1), 0)).toThrow('StepLR: stepSize must be a positive integer, got 0');
   });
 
@@ -26,7 +33,7 @@ describe('LR schedulers', () => {
 
   it('CosineAnnealingLR: ηmin + (base − ηmin)(1 + cos(πe/T))/2, rising again past T', () => {
     const s = new optim.CosineAnnealingLR(sgd(1), 4, 0.1);
-    const expected = [1, 0.1 + 0.9 * (1 + c) / 2, 0.55, 0.1 + 0.9 * (1 - c) / 2, 0.1, 0.1 + 0.9 * (1 - c) / 2, 0.55, 0.1 + 0.9 * (1 + c) / 2, 1];
+    const expected = [1, 0.1 + (0.9 * (1 + c)) / 2, 0.55, 0.1 + (0.9 * (1 - c)) / 2, 0.1, 0.1 + (0.9 * (1 - c)) / 2, 0.55, 0.1 + (0.9 * (1 + c)) / 2, 1];
     expectAllClose(sequence(s, 9), expected);
     expect(() => new optim.CosineAnnealingLR(sgd(1), 0)).toThrow('CosineAnnealingLR: tMax must be a positive number of steps, got 0');
   });
@@ -34,11 +41,13 @@ describe('LR schedulers', () => {
   it('cosineWithWarmup: linear from 0, then cosine to minLr, then flat', () => {
     const s = optim.cosineWithWarmup(sgd(1), { warmupSteps: 2, totalSteps: 6, minLr: 0.1 });
     // steps 0, 1: 0, 1/2; then progress (s−2)/4 = 0, ¼, ½, ¾, 1, 1
-    const expected = [0, 0.5, 1, 0.1 + 0.9 * (1 + c) / 2, 0.55, 0.1 + 0.9 * (1 - c) / 2, 0.1, 0.1];
+    const expected = [0, 0.5, 1, 0.1 + (0.9 * (1 + c)) / 2, 0.55, 0.1 + (0.9 * (1 - c)) / 2, 0.1, 0.1];
     expectAllClose(sequence(s, 8), expected);
     const two = optim.cosineWithWarmup(sgd(1, 0.01), { warmupSteps: 4, totalSteps: 8 }); // minLr 0
-    expectAllClose(sequence(two, 9, 1), [0, 0.0025, 0.005, 0.0075, 0.01, 0.01 * (1 + c) / 2, 0.005, 0.01 * (1 - c) / 2, 0]);
-    expect(() => optim.cosineWithWarmup(sgd(1), { warmupSteps: 10, totalSteps: 5 })).toThrow('cosineWithWarmup: need integers 0 <= warmupSteps <= totalSteps and totalSteps > 0, got warmupSteps 10, totalSteps 5');
+    expectAllClose(sequence(two, 9, 1), [0, 0.0025, 0.005, 0.0075, 0.01, (0.01 * (1 + c)) / 2, 0.005, (0.01 * (1 - c)) / 2, 0]);
+    expect(() => optim.cosineWithWarmup(sgd(1), { warmupSteps: 10, totalSteps: 5 })).toThrow(
+      'cosineWithWarmup: need integers 0 <= warmupSteps <= totalSteps and totalSteps > 0, got warmupSteps 10, totalSteps 5',
+    );
   });
 
   it('LambdaLR: base·fn(epoch), one function per group', () => {
@@ -56,7 +65,8 @@ describe('LR schedulers', () => {
     expect(opt.paramGroups[0].initialLr).toBe(1);
     expect(b.baseLrs).toEqual([1]);
     expectAllClose(b.getLastLr(), [0.5]); // epoch 0 keeps the current rate
-    a.step(); b.step();
+    a.step();
+    b.step();
     expectAllClose([opt.paramGroups[0].lr], [0.125]);
   });
 
@@ -82,7 +92,10 @@ describe('ReduceLROnPlateau', () => {
     // best 10 → 9; three epochs without a 1e-4 relative gain → ×0.5; one cooldown epoch is not
     // counted; 8 improves; three more bad epochs → ×0.5
     const metrics = [10, 9, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8];
-    const lrs = metrics.map((m) => { s.step(m); return opt.paramGroups[0].lr; });
+    const lrs = metrics.map((m) => {
+      s.step(m);
+      return opt.paramGroups[0].lr;
+    });
     expect(lrs).toEqual([1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25]);
     expect(s.getLastLr()).toEqual([0.25]);
   });
@@ -91,7 +104,10 @@ describe('ReduceLROnPlateau', () => {
     const opt = sgd(1);
     const s = new optim.ReduceLROnPlateau(opt, { mode: 'max', thresholdMode: 'abs', threshold: 0.1, patience: 0, factor: 0.5, minLr: 0.3 });
     // 0.55 is not > 0.5 + 0.1 → ×0.5; 0.7 improves; then 0.5 → max(0.25, 0.3) = 0.3, and no lower
-    const lrs = [0.5, 0.55, 0.7, 0.7, 0.7, 0.7].map((m) => { s.step(nb.scalar(m, 'float64')); return opt.paramGroups[0].lr; });
+    const lrs = [0.5, 0.55, 0.7, 0.7, 0.7, 0.7].map((m) => {
+      s.step(nb.scalar(m, 'float64'));
+      return opt.paramGroups[0].lr;
+    });
     expect(lrs).toEqual([1, 0.5, 0.5, 0.3, 0.3, 0.3]);
   });
 
@@ -114,7 +130,10 @@ describe('ReduceLROnPlateau', () => {
     const optB = sgd(1);
     const b = new optim.ReduceLROnPlateau(optB, { patience: 1 });
     b.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())));
-    for (const m of [4, 3, 3, 3]) { a.step(m); b.step(m); }
+    for (const m of [4, 3, 3, 3]) {
+      a.step(m);
+      b.step(m);
+    }
     expect(optB.paramGroups[0].lr).toBe(optA.paramGroups[0].lr);
     expect(b.numBadEpochs).toBe(a.numBadEpochs);
   });

@@ -11,9 +11,17 @@ describe('parameter groups', () => {
     const a = makeParam([1]);
     const b = makeParam([1]);
     const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.5, momentum: 0.9 }], { lr: 0.1 });
-    expect(opt.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([[0.1, 0], [0.5, 0.9]]);
+    expect(opt.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([
+      [0.1, 0],
+      [0.5, 0.9],
+    ]);
     expect(opt.defaults.lr).toBe(0.1);
-    const step = () => nb.scope(() => { opt.zeroGrad(); nb.add(nb.sum(a), nb.sum(b)).backward(); opt.step(); });
+    const step = () =>
+      nb.scope(() => {
+        opt.zeroGrad();
+        nb.add(nb.sum(a), nb.sum(b)).backward();
+        opt.step();
+      });
     step(); // grads are 1: a = 1 − 0.1, b = 1 − 0.5
     expectAllClose([values(a)[0], values(b)[0]], [0.9, 0.5]);
     opt.paramGroups[0].lr = 0.2;
@@ -100,7 +108,10 @@ describe('stateDict / loadStateDict', () => {
       b.paramGroups[0].lr = 123; // replaced by the saved hyperparameters
       b.loadStateDict(a.stateDict());
       expect(b.paramGroups[0].lr).toBe(a.paramGroups[0].lr);
-      for (let i = 0; i < 2; i++) { trainStep(a, w); trainStep(b, w2); }
+      for (let i = 0; i < 2; i++) {
+        trainStep(a, w);
+        trainStep(b, w2);
+      }
       expect(values(w2)).toEqual(values(w));
     });
   }
@@ -108,7 +119,10 @@ describe('stateDict / loadStateDict', () => {
   it('is keyed by parameter index over all groups, with hyperparameters, and JSON + named tensors', () => {
     const [x, y, z] = [makeParam(), makeParam([1, 2]), makeParam([3])];
     const opt = new optim.Adam([{ params: [x, y] }, { params: [z], lr: 0.5 }], { lr: 0.1 });
-    nb.scope(() => { nb.add(nb.sum(x), nb.sum(z)).backward(); opt.step(); }); // y has no grad
+    nb.scope(() => {
+      nb.add(nb.sum(x), nb.sum(z)).backward();
+      opt.step();
+    }); // y has no grad
     const sd = opt.stateDict();
     expect(sd.paramGroups.map((g) => g.params)).toEqual([[0, 1], [2]]);
     expect(sd.paramGroups[1]).toMatchObject({ lr: 0.5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false });
@@ -126,7 +140,9 @@ describe('stateDict / loadStateDict', () => {
     const m = opt2.state.get(opt2.paramGroups[0].params[0])!.exp_avg as nb.Tensor;
     expect(m.dtype).toBe('float64'); // cast to the parameter's dtype, as PyTorch
     expectAllClose(values(m), [0.1, 0.1, 0.1], 1e-7);
-    expect(() => optim.unflattenOptimizerState({ 'exp_avg.0': copied['state.0.exp_avg'] }, meta)).toThrow("unflattenOptimizerState: unexpected tensor name 'exp_avg.0', expected state.<index>.<name>");
+    expect(() => optim.unflattenOptimizerState({ 'exp_avg.0': copied['state.0.exp_avg'] }, meta)).toThrow(
+      "unflattenOptimizerState: unexpected tensor name 'exp_avg.0', expected state.<index>.<name>",
+    );
   });
 
   it('loading checks groups, parameter counts and shapes before changing anything', () => {
@@ -136,7 +152,9 @@ describe('stateDict / loadStateDict', () => {
     const sd = a.stateDict();
     const b = new optim.Adam([makeParam()], { lr: 0.5 });
     expect(() => b.loadStateDict({ state: {}, paramGroups: [] })).toThrow('Adam.loadStateDict: the state has 0 param groups, the optimizer 1');
-    expect(() => b.loadStateDict({ ...sd, paramGroups: [{ ...sd.paramGroups[0], params: [0, 1] }] })).toThrow('Adam.loadStateDict: param group 0 has 2 parameters in the state, 1 in the optimizer');
+    expect(() => b.loadStateDict({ ...sd, paramGroups: [{ ...sd.paramGroups[0], params: [0, 1] }] })).toThrow(
+      'Adam.loadStateDict: param group 0 has 2 parameters in the state, 1 in the optimizer',
+    );
     expect(() => b.loadStateDict({ ...sd, state: { 5: sd.state['0'] } })).toThrow('Adam.loadStateDict: the state has an entry for parameter 5, which no param group lists');
     const c = new optim.Adam([makeParam([1, 2])], { lr: 0.5 });
     expect(() => c.loadStateDict(sd)).toThrow("Adam.loadStateDict: state 'exp_avg' of parameter 0 has shape [3], the parameter [2]");
@@ -173,13 +191,14 @@ describe('memory', () => {
       const opt = make(model.parameters());
       const sched = new optim.CosineAnnealingLR(opt, 200);
       const x = nb.randn([16, 8]).keep();
-      const step = () => nb.scope(() => {
-        opt.zeroGrad(!toZeros);
-        nb.mean(nb.square(model.forward(x))).backward();
-        optim.clipGradNorm(model.parameters(), 0.01);
-        opt.step();
-        sched.step();
-      });
+      const step = () =>
+        nb.scope(() => {
+          opt.zeroGrad(!toZeros);
+          nb.mean(nb.square(model.forward(x))).backward();
+          optim.clipGradNorm(model.parameters(), 0.01);
+          opt.step();
+          sched.step();
+        });
       for (let i = 0; i < 3; i++) step();
       const live = nb.getBackend().liveBuffers();
       for (let i = 0; i < 200; i++) step();

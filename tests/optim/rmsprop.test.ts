@@ -3,27 +3,37 @@ import { describe, it, expect } from 'vitest';
 import { optim } from '../../src/index.js';
 import { runLib, runByHand, expectAllClose, makeParam, trainStep } from './helpers.js';
 
-interface RmsRefOptions { lr: number; alpha?: number; eps?: number; weightDecay?: number; momentum?: number; centered?: boolean; maximize?: boolean }
+interface RmsRefOptions {
+  lr: number;
+  alpha?: number;
+  eps?: number;
+  weightDecay?: number;
+  momentum?: number;
+  centered?: boolean;
+  maximize?: boolean;
+}
 
 /** torch.optim.RMSprop on one element, in plain numbers. */
-const rmsRef = (o: RmsRefOptions) => (w: number, grad: number, st: Record<string, number>): number => {
-  const { lr, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false, maximize = false } = o;
-  let g = maximize ? -grad : grad;
-  g = g + weightDecay * w;
-  st.sq = alpha * (st.sq ?? 0) + (1 - alpha) * g * g;
-  let avg: number;
-  if (centered) {
-    st.ga = alpha * (st.ga ?? 0) + (1 - alpha) * g;
-    avg = Math.sqrt(st.sq - st.ga * st.ga) + eps;
-  } else {
-    avg = Math.sqrt(st.sq) + eps;
-  }
-  if (momentum > 0) {
-    st.buf = momentum * (st.buf ?? 0) + g / avg;
-    return w - lr * st.buf;
-  }
-  return w - (lr * g) / avg;
-};
+const rmsRef =
+  (o: RmsRefOptions) =>
+  (w: number, grad: number, st: Record<string, number>): number => {
+    const { lr, alpha = 0.99, eps = 1e-8, weightDecay = 0, momentum = 0, centered = false, maximize = false } = o;
+    let g = maximize ? -grad : grad;
+    g = g + weightDecay * w;
+    st.sq = alpha * (st.sq ?? 0) + (1 - alpha) * g * g;
+    let avg: number;
+    if (centered) {
+      st.ga = alpha * (st.ga ?? 0) + (1 - alpha) * g;
+      avg = Math.sqrt(st.sq - st.ga * st.ga) + eps;
+    } else {
+      avg = Math.sqrt(st.sq) + eps;
+    }
+    if (momentum > 0) {
+      st.buf = momentum * (st.buf ?? 0) + g / avg;
+      return w - lr * st.buf;
+    }
+    return w - (lr * g) / avg;
+  };
 
 describe('RMSprop', () => {
   it('plain: s = αs + (1−α)g², p −= lr·g/(√s + ε)', () => {
@@ -47,14 +57,23 @@ describe('RMSprop', () => {
 
   it('momentum: b = μb + g/avg, p −= lr·b', () => {
     const o = { lr: 0.01, momentum: 0.5 };
-    expectAllClose(runLib((p) => new optim.RMSprop(p, o)), runByHand(rmsRef(o)));
+    expectAllClose(
+      runLib((p) => new optim.RMSprop(p, o)),
+      runByHand(rmsRef(o)),
+    );
   });
 
   it('centered with momentum, weight decay, other alpha; maximize', () => {
     const o = { lr: 0.02, alpha: 0.9, eps: 1e-6, momentum: 0.9, weightDecay: 0.1, centered: true };
-    expectAllClose(runLib((p) => new optim.RMSprop(p, o), 4), runByHand(rmsRef(o), 4));
+    expectAllClose(
+      runLib((p) => new optim.RMSprop(p, o), 4),
+      runByHand(rmsRef(o), 4),
+    );
     const m = { lr: 0.01, maximize: true, weightDecay: 0.05 };
-    expectAllClose(runLib((p) => new optim.RMSprop(p, m)), runByHand(rmsRef(m)));
+    expectAllClose(
+      runLib((p) => new optim.RMSprop(p, m)),
+      runByHand(rmsRef(m)),
+    );
   });
 
   it('state names follow PyTorch', () => {

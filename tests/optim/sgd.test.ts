@@ -1,11 +1,12 @@
 // SGD against torch.optim.SGD's rule, worked out by hand on f(w) = Σ ½aw² + bw (see helpers.ts).
 import { describe, it, expect } from 'vitest';
-import * as nb from '../../src/index.js';
+import type * as nb from '../../src/index.js';
 import { optim } from '../../src/index.js';
 import { runLib, runByHand, expectAllClose, makeParam, trainStep } from './helpers.js';
 
 /** torch.optim.SGD on one element, in plain numbers. */
-const sgdRef = (o: { lr: number; momentum?: number; dampening?: number; nesterov?: boolean; weightDecay?: number; maximize?: boolean }) =>
+const sgdRef =
+  (o: { lr: number; momentum?: number; dampening?: number; nesterov?: boolean; weightDecay?: number; maximize?: boolean }) =>
   (w: number, grad: number, st: Record<string, number>): number => {
     const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0, maximize = false } = o;
     let g = maximize ? -grad : grad;
@@ -21,7 +22,10 @@ describe('SGD', () => {
   it('plain: p ← p − lr·g (element 0: w=0.5, g=w+0.1)', () => {
     const got = runLib((p) => new optim.SGD(p, { lr: 0.1 }));
     // step 1: g = 0.6 → 0.5 − 0.06 = 0.44; step 2: g = 0.54 → 0.386; step 3: g = 0.486 → 0.3374
-    expectAllClose(got.map((r) => r[0]), [0.44, 0.386, 0.3374]);
+    expectAllClose(
+      got.map((r) => r[0]),
+      [0.44, 0.386, 0.3374],
+    );
     expectAllClose(got, runByHand(sgdRef({ lr: 0.1 })));
   });
 
@@ -29,14 +33,20 @@ describe('SGD', () => {
     const got = runLib((p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9 }));
     // s1: g=0.6, buf=0.6, w=0.44; s2: g=0.54, buf=0.9·0.6+0.54=1.08, w=0.44−0.108=0.332;
     // s3: g=0.432, buf=0.972+0.432=1.404, w=0.332−0.1404=0.1916
-    expectAllClose(got.map((r) => r[0]), [0.44, 0.332, 0.1916]);
+    expectAllClose(
+      got.map((r) => r[0]),
+      [0.44, 0.332, 0.1916],
+    );
     expectAllClose(got, runByHand(sgdRef({ lr: 0.1, momentum: 0.9 })));
   });
 
   it('dampening applies from the second step', () => {
     const got = runLib((p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, dampening: 0.5 }));
     // s1: buf = g = 0.6 (undamped), w = 0.44; s2: g=0.54, buf = 0.54 + 0.5·0.54 = 0.81, w = 0.44 − 0.081 = 0.359
-    expectAllClose(got.slice(0, 2).map((r) => r[0]), [0.44, 0.359]);
+    expectAllClose(
+      got.slice(0, 2).map((r) => r[0]),
+      [0.44, 0.359],
+    );
     expectAllClose(got, runByHand(sgdRef({ lr: 0.1, momentum: 0.9, dampening: 0.5 })));
   });
 
@@ -44,7 +54,10 @@ describe('SGD', () => {
     const got = runLib((p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true }));
     // s1: buf=0.6, d=0.6+0.54=1.14, w=0.5−0.114=0.386; s2: g=0.486, buf=0.54+0.486=1.026,
     // d=0.486+0.9234=1.4094, w=0.386−0.14094=0.24506
-    expectAllClose(got.slice(0, 2).map((r) => r[0]), [0.386, 0.24506]);
+    expectAllClose(
+      got.slice(0, 2).map((r) => r[0]),
+      [0.386, 0.24506],
+    );
     expectAllClose(got, runByHand(sgdRef({ lr: 0.1, momentum: 0.9, nesterov: true })));
   });
 
@@ -54,7 +67,10 @@ describe('SGD', () => {
     expectAllClose([got[0][1]], [-1.155]);
     expectAllClose(got, runByHand(sgdRef({ lr: 0.1, weightDecay: 0.1 })));
     const all = { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.01 };
-    expectAllClose(runLib((p) => new optim.SGD(p, all)), runByHand(sgdRef(all)));
+    expectAllClose(
+      runLib((p) => new optim.SGD(p, all)),
+      runByHand(sgdRef(all)),
+    );
   });
 
   it('maximize ascends', () => {

@@ -9,9 +9,9 @@ import * as nb from '../../src/index.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, checkSaveTarget, CHECKPOINT_MARKER } from '../../src/io/checkpoint.js';
 import { fromPretrained } from '../../src/models/pretrained.js';
 import { GPT } from '../../src/models/gpt.js';
-import { trainGpt, type GptTrainOptions } from '../../src/train/gpt.js';
-import { trainMnist } from '../../src/train/mnist.js';
-import { DivergedLossError } from '../../src/train/loop.js';
+import { trainGpt, type GptTrainOptions } from '../../src/recipes/gpt.js';
+import { trainMnist } from '../../src/recipes/mnist.js';
+import { DivergedLossError } from '../../src/train/loss-guard.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const sentence = 'To be, or not to be, that is the question: whether tis nobler in the mind to suffer. ';
@@ -21,8 +21,7 @@ function smallModel() {
   return new nb.nn.Sequential(new nb.nn.Linear(3, 4), new nb.nn.ReLU(), new nb.nn.Linear(4, 2));
 }
 
-const save = (dir: string, step: number, model = smallModel()) =>
-  saveCheckpoint(dir, { model, config: { type: 'seq' }, trainerState: { step } });
+const save = (dir: string, step: number, model = smallModel()) => saveCheckpoint(dir, { model, config: { type: 'seq' }, trainerState: { step } });
 
 async function stepOf(dir: string): Promise<unknown> {
   return (await loadTrainingState(dir)).trainerState?.step;
@@ -30,9 +29,11 @@ async function stepOf(dir: string): Promise<unknown> {
 
 describe('saving never deletes what is not a checkpoint', () => {
   let root = '';
-  beforeAll(async () => { root = await tempDir('nabla-safe-save-'); });
+  beforeAll(async () => {
+    root = await tempDir('nabla-safe-save-');
+  });
 
-  it('refuses a directory of the user\'s and leaves every file in it', async () => {
+  it("refuses a directory of the user's and leaves every file in it", async () => {
     const d = join(root, 'd');
     await mkdir(join(d, 'sub'), { recursive: true });
     await writeFile(join(d, 'thesis.txt'), 'draft');
@@ -61,20 +62,33 @@ describe('saving never deletes what is not a checkpoint', () => {
     expect((await readdir(root)).filter((n) => n.startsWith('.empty'))).toEqual([]);
   });
 
-  it('trainGpt refuses a --save directory of the user\'s before training', async () => {
+  it("trainGpt refuses a --save directory of the user's before training", async () => {
     const d = join(root, 'thesis');
     await mkdir(join(d, 'sub'), { recursive: true });
     await writeFile(join(d, 'thesis.txt'), 'draft');
     const text = join(root, 'small.txt');
     await writeFile(text, sentence.repeat(40));
     let steps = 0;
-    await expect(trainGpt({ text, layers: 1, heads: 2, dim: 16, context: 8, batchSize: 2, steps: 2, save: d, onStep: () => { steps++; } }))
-      .rejects.toThrow(/train gpt --save: .*thesis already exists and is not a nabla checkpoint/);
+    await expect(
+      trainGpt({
+        text,
+        layers: 1,
+        heads: 2,
+        dim: 16,
+        context: 8,
+        batchSize: 2,
+        steps: 2,
+        save: d,
+        onStep: () => {
+          steps++;
+        },
+      }),
+    ).rejects.toThrow(/train gpt --save: .*thesis already exists and is not a nabla checkpoint/);
     expect(steps).toBe(0);
     expect((await readdir(d)).sort()).toEqual(['sub', 'thesis.txt']);
   });
 
-  it('trainMnist refuses a --save directory of the user\'s before training', async () => {
+  it("trainMnist refuses a --save directory of the user's before training", async () => {
     const d = join(root, 'mnist-user');
     await mkdir(d);
     await writeFile(join(d, 'notes.md'), '# notes');
@@ -90,8 +104,18 @@ describe('a resumed run saves where the user says', () => {
     const root = await tempDir('nabla-resume-copy-');
     const text = join(root, 'small.txt');
     await writeFile(text, sentence.repeat(40));
-    const a = join(root, 'a'), b = join(root, 'b'), victim = join(root, 'victim');
-    await expect(trainGpt({ ...opts(text), save: a, onStep: (s) => { if (s.step === 3) throw new Error('cut'); } })).rejects.toThrow('cut');
+    const a = join(root, 'a'),
+      b = join(root, 'b'),
+      victim = join(root, 'victim');
+    await expect(
+      trainGpt({
+        ...opts(text),
+        save: a,
+        onStep: (s) => {
+          if (s.step === 3) throw new Error('cut');
+        },
+      }),
+    ).rejects.toThrow('cut');
     expect(await stepOf(a)).toBe(2);
     await cp(a, b, { recursive: true });
     // A checkpoint from someone else, its stored save path pointed at a directory of the user's.
@@ -114,8 +138,17 @@ describe('a resumed run saves where the user says', () => {
     const root = await tempDir('nabla-resume-save-');
     const text = join(root, 'small.txt');
     await writeFile(text, sentence.repeat(40));
-    const a = join(root, 'a'), c = join(root, 'c');
-    await expect(trainGpt({ ...opts(text), save: a, onStep: (s) => { if (s.step === 3) throw new Error('cut'); } })).rejects.toThrow('cut');
+    const a = join(root, 'a'),
+      c = join(root, 'c');
+    await expect(
+      trainGpt({
+        ...opts(text),
+        save: a,
+        onStep: (s) => {
+          if (s.step === 3) throw new Error('cut');
+        },
+      }),
+    ).rejects.toThrow('cut');
     const r = await trainGpt({ text, resume: a, save: c });
     expect(r.saved).toBe(c);
     expect(await stepOf(c)).toBe(4);
@@ -168,13 +201,16 @@ describe('a save cut short', () => {
 });
 
 describe('one writer at a time', () => {
-  it('a second process saving to the same directory is refused with a clear message; a dead holder\'s lock is taken over', async () => {
+  it("a second process saving to the same directory is refused with a clear message; a dead holder's lock is taken over", async () => {
     const root = await tempDir('nabla-lock-');
     const d = join(root, 'run');
     await save(d, 1);
     const lock = join(root, '.run.lock');
     // Another live process holds the lock (as a training run does for its whole length).
-    const holder = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(lock)}, JSON.stringify({ pid: process.pid, host: require('os').hostname() })); setTimeout(() => {}, 60000)`]);
+    const holder = spawn(process.execPath, [
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(lock)}, JSON.stringify({ pid: process.pid, host: require('os').hostname() })); setTimeout(() => {}, 60000)`,
+    ]);
     try {
       for (let i = 0; i < 100 && !(await readdir(root)).includes('.run.lock'); i++) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 100));
@@ -209,7 +245,10 @@ describe('runs that cannot go on stop with a message', () => {
   it('a --text that is not UTF-8 is refused before training', async () => {
     const root = await tempDir('nabla-binary-text-');
     const bin = join(root, 'model.bin');
-    await writeFile(bin, Uint8Array.from({ length: 4096 }, (_, i) => (i * 151) % 256));
+    await writeFile(
+      bin,
+      Uint8Array.from({ length: 4096 }, (_, i) => (i * 151) % 256),
+    );
     await expect(trainGpt({ text: bin, steps: 1 })).rejects.toThrow(/model\.bin is not UTF-8 text/);
     const nul = join(root, 'zeros.txt');
     await writeFile(nul, new Uint8Array(1000));

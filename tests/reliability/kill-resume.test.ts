@@ -14,21 +14,58 @@ import { bin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const ROUNDS = Number(process.env.NABLA_KILL_ROUNDS ?? 4);
-const STEPS = 40, EVERY = 2;
-const train = ['train', 'gpt', '--layers', '1', '--heads', '2', '--dim', '16', '--context', '16', '--batch-size', '4',
-  '--steps', String(STEPS), '--eval-every', String(EVERY), '--eval-iters', '1', '--sample-tokens', '0', '--seed', '7', '--json'];
+const STEPS = 40,
+  EVERY = 2;
+const train = [
+  'train',
+  'gpt',
+  '--layers',
+  '1',
+  '--heads',
+  '2',
+  '--dim',
+  '16',
+  '--context',
+  '16',
+  '--batch-size',
+  '4',
+  '--steps',
+  String(STEPS),
+  '--eval-every',
+  String(EVERY),
+  '--eval-iters',
+  '1',
+  '--sample-tokens',
+  '0',
+  '--seed',
+  '7',
+  '--json',
+];
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Run `nabla ...args`, killed with SIGKILL after `killAfterMs` when given. */
 function nabla(args: string[], killAfterMs?: number): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args]);
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const timer = killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('close', (code, signal) => { if (timer) clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -44,12 +81,16 @@ function lastEval(stdout: string): number {
 }
 
 describe('kill at random during training, then load and resume', () => {
-  let root = '', text = '', reference: Uint8Array, wallMs = 0;
+  let root = '',
+    text = '',
+    reference: Uint8Array,
+    wallMs = 0;
   beforeAll(async () => {
     root = await tempDir('nabla-kill-');
     text = join(root, 'text.txt');
     const words = 'the king shall speak and all the lords of england follow him to war tomorrow night when stars are bright'.split(' ');
-    const g = new Generator(3), u = g.uniformArray(400 * 12);
+    const g = new Generator(3),
+      u = g.uniformArray(400 * 12);
     const lines = Array.from({ length: 400 }, (_, i) => Array.from({ length: 12 }, (_, j) => words[Math.floor(u[i * 12 + j] * words.length)]).join(' '));
     await writeFile(text, lines.join('\n'));
     const t0 = performance.now();
@@ -64,7 +105,8 @@ describe('kill at random during training, then load and resume', () => {
     const outcomes: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const dir = join(root, `run-${round}`);
-      let kills = 0, known = 0;
+      let kills = 0,
+        known = 0;
       let args = [...train, '--text', text, '--save', dir];
       for (;;) {
         // Kill anywhere from the end of start-up to the end of a whole run; after three kills, let it finish.

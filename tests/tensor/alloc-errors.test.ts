@@ -8,8 +8,7 @@ import * as nb from '../../src/index.js';
 const backend = nb.getBackend();
 /** What the backend under test says it cannot exceed. */
 const limit = backend.name === 'wasm' ? "the wasm heap's maximum of \\d+ MiB" : 'a typed array can hold here';
-const says = (op: string, what: string, bytes: string, max = limit) =>
-  new RegExp(`^${op}: ${what.replace(/[[\]]/g, '\\$&')} needs ${bytes} bytes, more than ${max}$`);
+const says = (op: string, what: string, bytes: string, max = limit) => new RegExp(`^${op}: ${what.replace(/[[\]]/g, '\\$&')} needs ${bytes} bytes, more than ${max}$`);
 
 describe(`impossible allocations on ${backend.name}`, () => {
   it('creation ops name the op, the shape and the bytes', () => {
@@ -32,7 +31,7 @@ describe(`impossible allocations on ${backend.name}`, () => {
     expect(backend.liveBuffers()).toBe(live);
   });
 
-  it('an op that allocates through dispatch gets the backend\'s own message', () => {
+  it("an op that allocates through dispatch gets the backend's own message", () => {
     const live = backend.liveBuffers();
     const own = backend.name === 'wasm' ? "the wasm heap's maximum of \\d+ MiB" : 'a typed array can hold here';
     expect(() => nb.ones([1]).expand([1e6, 1e6]).contiguous()).toThrow(new RegExp(`^${backend.name}: a buffer of 4000000000000 bytes is more than ${own}$`));
@@ -42,12 +41,14 @@ describe(`impossible allocations on ${backend.name}`, () => {
   it('scope() disposes what its function made when it throws, except kept tensors', () => {
     const live = backend.liveBuffers();
     let kept: nb.Tensor | undefined;
-    expect(() => nb.scope(() => {
-      nb.ones([4]);
-      kept = nb.zeros([2]).keep();
-      nb.scope(() => nb.ones([3])); // returned to the outer scope
-      nb.zeros([1e6, 1e6]);
-    })).toThrow(/^zeros: /);
+    expect(() =>
+      nb.scope(() => {
+        nb.ones([4]);
+        kept = nb.zeros([2]).keep();
+        nb.scope(() => nb.ones([3])); // returned to the outer scope
+        nb.zeros([1e6, 1e6]);
+      }),
+    ).toThrow(/^zeros: /);
     expect(backend.liveBuffers()).toBe(live + 1);
     expect(Array.from(kept!.dataSync())).toEqual([0, 0]);
     kept!.dispose();
@@ -57,6 +58,8 @@ describe(`impossible allocations on ${backend.name}`, () => {
 
 describe('scope with an async function', () => {
   it('is refused with how to read a value instead', () => {
-    expect(() => nb.scope((async () => nb.zeros([2])) as never)).toThrow(/scope: the function must be synchronous \(got a Promise\): inside it, read a value with itemSync\(\) or dataSync\(\); or return the tensor from scope and `await t\.item\(\)`/);
+    expect(() => nb.scope((async () => nb.zeros([2])) as never)).toThrow(
+      /scope: the function must be synchronous \(got a Promise\): inside it, read a value with itemSync\(\) or dataSync\(\); or return the tensor from scope and `await t\.item\(\)`/,
+    );
   });
 });

@@ -6,7 +6,12 @@ const vals = (t: nb.Tensor) => Array.from(t.dataSync());
 
 describe('tensors', () => {
   it('creation and dtypes', () => {
-    expect(nb.tensor([[1, 2], [3, 4]]).dtype).toBe('float32');
+    expect(
+      nb.tensor([
+        [1, 2],
+        [3, 4],
+      ]).dtype,
+    ).toBe('float32');
     expect(nb.tensor([true, false]).dtype).toBe('bool');
     expect(nb.arange(5).dtype).toBe('int32');
     expect(vals(nb.arange(1, 2, 0.25))).toEqual([1, 1.25, 1.5, 1.75]);
@@ -17,7 +22,8 @@ describe('tensors', () => {
   });
 
   it('broadcasting and dtype promotion follow PyTorch', () => {
-    const a = nb.tensor([[1], [2], [3]]), b = nb.tensor([10, 20]);
+    const a = nb.tensor([[1], [2], [3]]),
+      b = nb.tensor([10, 20]);
     expect(nb.add(a, b).shape).toEqual([3, 2]);
     expect(vals(nb.add(a, b))).toEqual([11, 21, 12, 22, 13, 23]);
     const i = nb.tensor([1, 2], { dtype: 'int32' });
@@ -47,11 +53,36 @@ describe('tensors', () => {
   it('reshape is a view wherever the strides allow one, as torch.reshape / view (cases from PyTorch 2.13)', () => {
     // [shape, strides, new shape, torch's strides for it or null when it must copy]
     const cases: [number[], number[], number[], number[] | null][] = [
-      [[3, 1, 1, 3], [3, 12, 3, 1], [3, 1, 3, 1], [3, 3, 1, 1]],
-      [[2, 5, 1], [5, 1, 5], [1, 10], [10, 1]],
-      [[1, 3, 4, 3], [1, 1, 12, 4], [3, 12], [1, 4]],
-      [[5, 1, 2, 3], [6, 6, 3, 1], [3, 1, 10], [10, 10, 1]],
-      [[32, 64, 128], [24576, 384, 1], [32, 64, 4, 32], [24576, 384, 32, 1]], // one head split of q from qkv
+      [
+        [3, 1, 1, 3],
+        [3, 12, 3, 1],
+        [3, 1, 3, 1],
+        [3, 3, 1, 1],
+      ],
+      [
+        [2, 5, 1],
+        [5, 1, 5],
+        [1, 10],
+        [10, 1],
+      ],
+      [
+        [1, 3, 4, 3],
+        [1, 1, 12, 4],
+        [3, 12],
+        [1, 4],
+      ],
+      [
+        [5, 1, 2, 3],
+        [6, 6, 3, 1],
+        [3, 1, 10],
+        [10, 10, 1],
+      ],
+      [
+        [32, 64, 128],
+        [24576, 384, 1],
+        [32, 64, 4, 32],
+        [24576, 384, 32, 1],
+      ], // one head split of q from qkv
       [[2, 1, 3, 5], [5, 1, 10, 1], [1, 1, 6, 5], null],
       [[5, 4, 4, 1], [1, 5, 20, 1], [2, 1, 1, 40], null],
       [[3, 5, 4, 2], [50, 2, 10, 1], [1, 2, 1, 20, 3], null],
@@ -60,10 +91,17 @@ describe('tensors', () => {
     for (const [shape, strides, to, want] of cases) {
       const got = nb.viewStrides(shape, strides, to);
       if (want === null) expect(got, `${shape} ${strides} -> ${to}`).toBeNull();
-      else expect(got!.filter((_, i) => to[i] !== 1), `${shape} ${strides} -> ${to}`).toEqual(want.filter((_, i) => to[i] !== 1));
+      else
+        expect(
+          got!.filter((_, i) => to[i] !== 1),
+          `${shape} ${strides} -> ${to}`,
+        ).toEqual(want.filter((_, i) => to[i] !== 1));
     }
     // A slice of the last dim split into heads: no copy, same values, gradients back into the slice.
-    const qkv = nb.arange(0, 2 * 3 * 12, 1, { dtype: 'float32' }).reshape([2, 3, 12]).requiresGrad_();
+    const qkv = nb
+      .arange(0, 2 * 3 * 12, 1, { dtype: 'float32' })
+      .reshape([2, 3, 12])
+      .requiresGrad_();
     const q = nb.split(qkv, 4, 2)[1];
     const heads = q.reshape([2, 3, 2, 2]);
     expect(heads.storage).toBe(q.storage);
@@ -75,12 +113,15 @@ describe('tensors', () => {
     // A transpose merged into one dim needs a copy; view refuses it.
     const tr = nb.arange(6).reshape(2, 3).t();
     expect(tr.reshape(6).storage).not.toBe(tr.storage);
-    expect(() => nb.view(nb.arange(6).reshape(2, 3).t(), [6])).toThrow('view: the strides of a tensor of shape [3,2] (strides [1,3]) do not allow shape [6] without a copy; use reshape()');
+    expect(() => nb.view(nb.arange(6).reshape(2, 3).t(), [6])).toThrow(
+      'view: the strides of a tensor of shape [3,2] (strides [1,3]) do not allow shape [6] without a copy; use reshape()',
+    );
     expect(nb.view(q, [2, 3, 2, 2]).strides).toEqual([36, 12, 2, 1]);
   });
 
   it('concat, stack, split, chunk, pad', () => {
-    const a = nb.tensor([[1, 2]]), b = nb.tensor([[3, 4]]);
+    const a = nb.tensor([[1, 2]]),
+      b = nb.tensor([[3, 4]]);
     expect(vals(nb.concat([a, b], 0))).toEqual([1, 2, 3, 4]);
     expect(nb.stack([a, b], 1).shape).toEqual([1, 2, 2]);
     expect(nb.split(nb.arange(5), 2).map(vals)).toEqual([[0, 1], [2, 3], [4]]);
@@ -89,7 +130,10 @@ describe('tensors', () => {
   });
 
   it('reductions, argmax and NaN', () => {
-    const x = nb.tensor([[1, 5, 5], [7, 0, -1]]);
+    const x = nb.tensor([
+      [1, 5, 5],
+      [7, 0, -1],
+    ]);
     expect(vals(nb.sum(x, 1))).toEqual([11, 6]);
     expect(vals(nb.argmax(x, 1))).toEqual([1, 0]); // first of tied maxima
     expect(vals(nb.max(x, 0))).toEqual([7, 5, 5]);
@@ -98,8 +142,17 @@ describe('tensors', () => {
   });
 
   it('gather, scatterAdd, indexSelect, oneHot', () => {
-    const x = nb.tensor([[1, 2], [3, 4]]);
-    const i = nb.tensor([[0, 0], [1, 0]], { dtype: 'int32' });
+    const x = nb.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
+    const i = nb.tensor(
+      [
+        [0, 0],
+        [1, 0],
+      ],
+      { dtype: 'int32' },
+    );
     expect(vals(nb.gather(x, 1, i))).toEqual([1, 1, 4, 3]);
     expect(vals(nb.scatterAdd(i, x, 1, [2, 3]))).toEqual([3, 0, 0, 4, 3, 0]);
     expect(vals(nb.indexSelect(x, 0, nb.tensor([1, 1, 0], { dtype: 'int32' })))).toEqual([3, 4, 3, 4, 1, 2]);
@@ -120,15 +173,27 @@ describe('tensors', () => {
     expect(vals(nb.gather(x, 1, dense))).toEqual(want);
     const src = nb.arange(1, 19, 1, { dtype: 'float32' }).reshape([2, 3, 3]);
     const summed = new Array(24).fill(0);
-    for (let a = 0; a < 2; a++) rows.forEach((k, i) => { for (let j = 0; j < 3; j++) summed[a * 12 + k * 3 + j] += a * 9 + i * 3 + j + 1; });
+    for (let a = 0; a < 2; a++)
+      rows.forEach((k, i) => {
+        for (let j = 0; j < 3; j++) summed[a * 12 + k * 3 + j] += a * 9 + i * 3 + j + 1;
+      });
     expect(vals(nb.scatterAdd(nb.expand(idx.reshape([1, 3, 1]), [2, 3, 3]), src, 1, [2, 4, 3]))).toEqual(summed);
     expect(vals(nb.scatterAdd(dense, src, 1, [2, 4, 3]))).toEqual(summed);
     expect(() => nb.indexSelect(x, 1, nb.tensor([4], { dtype: 'int32' }))).toThrow('gather: index 4 is out of range for dimension 1 of size 4');
-    expect(() => nb.scatterAdd(nb.expand(nb.tensor([[-1]], { dtype: 'int32' }), [1, 3]), nb.ones([1, 3]), 0, [2, 3])).toThrow('scatterAdd: index -1 is out of range for dimension 0 of size 2');
+    expect(() => nb.scatterAdd(nb.expand(nb.tensor([[-1]], { dtype: 'int32' }), [1, 3]), nb.ones([1, 3]), 0, [2, 3])).toThrow(
+      'scatterAdd: index -1 is out of range for dimension 0 of size 2',
+    );
   });
 
   it('prints like PyTorch', () => {
-    expect(nb.tensor([[1, 2], [3, 4.5]]).toString()).toBe('tensor([[1.0000, 2.0000],\n        [3.0000, 4.5000]])');
+    expect(
+      nb
+        .tensor([
+          [1, 2],
+          [3, 4.5],
+        ])
+        .toString(),
+    ).toBe('tensor([[1.0000, 2.0000],\n        [3.0000, 4.5000]])');
     expect(nb.arange(3).toString()).toBe('tensor([0, 1, 2], dtype=int32)');
     expect(nb.tensor([1, 2]).requiresGrad_().toString()).toBe('tensor([1., 2.], requiresGrad=true)');
     expect(nb.zeros([2000]).toString()).toBe('tensor([0., 0., 0., ..., 0., 0., 0.])');
@@ -238,7 +303,8 @@ describe('memory', () => {
     nb.manualSeed(0);
     const model = new nb.nn.Sequential(new nb.nn.Linear(8, 16), new nb.nn.ReLU(), new nb.nn.Dropout(0.1), new nb.nn.Linear(16, 3));
     const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
-    const x = nb.randn([32, 8]), y = nb.randint(0, 3, [32]);
+    const x = nb.randn([32, 8]),
+      y = nb.randint(0, 3, [32]);
     const b = nb.getBackend();
     let after10 = 0;
     for (let i = 0; i < 2000; i++) {
@@ -259,7 +325,9 @@ describe('memory', () => {
     const model = new nb.nn.Linear(4, 4);
     const b = nb.getBackend();
     const start = b.liveBuffers();
-    nb.scope(() => { nb.sum(model.forward(nb.ones([2, 4]))); });
+    nb.scope(() => {
+      nb.sum(model.forward(nb.ones([2, 4])));
+    });
     expect(b.liveBuffers()).toBe(start);
   });
 });
@@ -274,7 +342,9 @@ describe('garbage-collection safety net', () => {
     nb.setDebugMemory(true);
     try {
       const start = b.liveBuffers();
-      (() => { nb.ones([64, 64]).mul(3); })(); // tensors never disposed
+      (() => {
+        nb.ones([64, 64]).mul(3);
+      })(); // tensors never disposed
       expect(b.liveBuffers()).toBeGreaterThanOrEqual(start + 2);
       for (let i = 0; i < 10 && b.liveBuffers() > start; i++) {
         gc();

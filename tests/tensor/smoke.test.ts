@@ -3,7 +3,13 @@ import * as nb from '../../src/index.js';
 
 describe('smoke', () => {
   it('basic ops and grad', () => {
-    const x = nb.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const x = nb.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const y = x.mul(x).sum();
     y.backward();
     expect(Array.from(x.grad!.dataSync())).toEqual([2, 4, 6, 8]);

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { BPETokenizer } from '../../src/text/bpe.js';
 import { CharTokenizer } from '../../src/text/char.js';
-import { Tokenizer } from '../../src/text/tokenizer.js';
-import { loadTokenizer, tokenizerFromJSON } from '../../src/text/load.js';
-import { TokenizerFormatError } from '../../src/text/json.js';
+import { Tokenizer, loadTokenizer, tokenizerFromJSON } from '../../src/text/tokenizer.js';
+import { TokenizerFormatError } from '../../src/text/tokenizer-json.js';
 import { tempDir } from '../helpers/tmp.js';
 import { mulberry32, randomText, shakespeare, tinyShakespeare } from './util.js';
 
@@ -24,9 +23,15 @@ function byteTable(): string[] {
   for (let b = 174; b <= 255; b++) bs.push(b);
   const cs = [...bs];
   let n = 0;
-  for (let b = 0; b < 256; b++) if (!bs.includes(b)) { bs.push(b); cs.push(256 + n++); }
+  for (let b = 0; b < 256; b++)
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n++);
+    }
   const table: string[] = [];
-  bs.forEach((b, i) => { table[b] = String.fromCharCode(cs[i]); });
+  bs.forEach((b, i) => {
+    table[b] = String.fromCharCode(cs[i]);
+  });
   return table;
 }
 const TABLE = byteTable();
@@ -46,21 +51,32 @@ function naiveTrain(text: string, vocabSize: number, specials: string[]): [strin
   while (tokens.length < vocabSize) {
     const pc = new Map<string, number>();
     for (const { s, c } of words) for (let i = 0; i + 1 < s.length; i++) pc.set(`${s[i]},${s[i + 1]}`, (pc.get(`${s[i]},${s[i + 1]}`) ?? 0) + c);
-    let best: [number, number] | null = null, bestCount = 0;
+    let best: [number, number] | null = null,
+      bestCount = 0;
     for (const [k, c] of pc) {
       const [a, b] = k.split(',').map(Number);
-      if (c > bestCount || (c === bestCount && best && (a < best[0] || (a === best[0] && b < best[1])))) { best = [a, b]; bestCount = c; }
+      if (c > bestCount || (c === bestCount && best && (a < best[0] || (a === best[0] && b < best[1])))) {
+        best = [a, b];
+        bestCount = c;
+      }
     }
     if (!best) break;
     const [a, b] = best;
     const t = tokens[a] + tokens[b];
     let nid = id.get(t);
-    if (nid === undefined) { nid = tokens.length; tokens.push(t); id.set(t, nid); }
+    if (nid === undefined) {
+      nid = tokens.length;
+      tokens.push(t);
+      id.set(t, nid);
+    }
     merges.push([tokens[a], tokens[b]]);
     for (const w of words) {
       const out: number[] = [];
-      for (let i = 0; i < w.s.length;) {
-        if (w.s[i] === a && w.s[i + 1] === b) { out.push(nid); i += 2; } else out.push(w.s[i++]);
+      for (let i = 0; i < w.s.length; ) {
+        if (w.s[i] === a && w.s[i + 1] === b) {
+          out.push(nid);
+          i += 2;
+        } else out.push(w.s[i++]);
       }
       w.s = out;
     }
@@ -95,7 +111,11 @@ describe('BPE training', () => {
 
   it('breaks count ties by pair ids: "abcd" merges a+b, then c+d, then ab+cd', () => {
     const tok = BPETokenizer.train('abcd', { vocabSize: 259 });
-    expect(tok.merges).toEqual([['a', 'b'], ['c', 'd'], ['ab', 'cd']]);
+    expect(tok.merges).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+      ['ab', 'cd'],
+    ]);
     expect(tok.encode('abcd')).toEqual([258]);
     expect(tok.encode('abc d')).toEqual([256, 66, 220, 67]);
   });
@@ -104,7 +124,12 @@ describe('BPE training', () => {
     expect(sk2k.vocabSize).toBe(2000);
     expect(sk2k.merges.length).toBe(2000 - 257);
     expect(sk2k.specialTokens).toEqual({ [EOT]: 0 });
-    expect(sk2k.merges.slice(0, 4)).toEqual([['Ġ', 't'], ['h', 'e'], ['Ġ', 'a'], ['o', 'u']]);
+    expect(sk2k.merges.slice(0, 4)).toEqual([
+      ['Ġ', 't'],
+      ['h', 'e'],
+      ['Ġ', 'a'],
+      ['o', 'u'],
+    ]);
     const again = BPETokenizer.train(tinyShakespeare(), { vocabSize: 2000, specialTokens: [EOT] });
     expect(again.toJSONString()).toBe(sk2k.toJSONString());
     console.log(`BPE training: 2000-token vocabulary on ${tinyShakespeare().length} chars in ${trainMs.toFixed(0)} ms`);
@@ -176,10 +201,13 @@ describe('BPE encode / decode', () => {
 /** A tiny byte-level BPE tokenizer.json over a, b, c (plus what `extra` adds). */
 function tinyJson(model: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    version: '1.0', added_tokens: [], normalizer: null,
+    version: '1.0',
+    added_tokens: [],
+    normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: null, decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', vocab: { a: 0, b: 1, c: 2, bc: 3, abc: 4, '<unk>': 5, ab: 6, 'Ġ': 7 }, merges: ['b c', 'a b'], ...model },
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', vocab: { a: 0, b: 1, c: 2, bc: 3, abc: 4, '<unk>': 5, ab: 6, Ġ: 7 }, merges: ['b c', 'a b'], ...model },
     ...top,
   };
 }
@@ -273,29 +301,138 @@ describe('files', () => {
 
   it('rejects malformed files with what is wrong and where', async () => {
     const good = tinyJson();
-    const bad = (patch: (j: any) => void) => { const j = structuredClone(good) as any; patch(j); return j; };
+    const bad = (patch: (j: any) => void) => {
+      const j = structuredClone(good) as any;
+      patch(j);
+      return j;
+    };
     const cases: [object, RegExp][] = [
-      [bad((j) => { delete j.model; }), /^model: expected an object, got/],
-      [bad((j) => { j.model.type = 'Unigram'; }), /model\.type: unsupported model the string "Unigram"/],
-      [bad((j) => { j.model.vocab.b = -1; }), /model\.vocab\["b"\]: expected a non-negative integer token id, got number -1/],
-      [bad((j) => { j.model.vocab.b = '1'; }), /model\.vocab\["b"\]: expected a non-negative integer token id, got the string "1"/],
-      [bad((j) => { j.model.vocab.b = 0; }), /model\.vocab: tokens "a" and "b" share id 0/],
-      [bad((j) => { j.model.merges = ['b c d']; }), /model\.merges\[0\]: expected "left right"/],
-      [bad((j) => { j.model.merges = ['b c', ['a']]; }), /model\.merges\[1\]: expected a pair \[left, right\], got 1 elements/],
-      [bad((j) => { j.model.merges = ['b c', 'a z']; }), /model\.merges\[1\]: token "z" is not in the vocabulary/],
-      [bad((j) => { j.model.merges = ['c a']; }), /model\.merges\[0\]: the merged token "ca" is not in the vocabulary/],
-      [bad((j) => { j.model.merges = 'b c'; }), /model\.merges: expected an array, got the string/],
-      [bad((j) => { j.pre_tokenizer = { type: 'Metaspace' }; }), /pre_tokenizer\.type: unsupported pre-tokenizer the string "Metaspace"/],
-      [bad((j) => { j.decoder = null; }), /decoder: expected an object, got null/],
-      [bad((j) => { j.normalizer = { type: 'NFC' }; }), /normalizer: unsupported normalizer the string "NFC"/],
-      [bad((j) => { j.model.dropout = 0.1; }), /model\.dropout: BPE dropout is not supported/],
-      [bad((j) => { j.model.byte_fallback = true; }), /model\.byte_fallback/],
-      [bad((j) => { j.model.continuing_subword_prefix = '##'; }), /model\.continuing_subword_prefix: must be empty/],
-      [bad((j) => { j.added_tokens = [{ content: 'x' }]; }), /added_tokens\[0\]\.id: expected a non-negative integer token id, got undefined/],
-      [bad((j) => { j.added_tokens = [{ id: 9, content: '' }]; }), /added_tokens\[0\]\.content: an added token cannot be empty/],
-      [bad((j) => { j.added_tokens = [{ id: 9, content: 'x', lstrip: 'yes' }]; }), /added_tokens\[0\]\.lstrip: expected true or false/],
-      [bad((j) => { j.post_processor = { type: 'BertProcessing' }; }), /post_processor\.type: unsupported post-processor/],
-      [bad((j) => { j.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: 'X' } }, { Sequence: { id: 'A' } }], special_tokens: {} }; }), /post_processor\.single\[0\]\.SpecialToken\.id: "X" is not in post_processor\.special_tokens/],
+      [
+        bad((j) => {
+          delete j.model;
+        }),
+        /^model: expected an object, got/,
+      ],
+      [
+        bad((j) => {
+          j.model.type = 'Unigram';
+        }),
+        /model\.type: unsupported model the string "Unigram"/,
+      ],
+      [
+        bad((j) => {
+          j.model.vocab.b = -1;
+        }),
+        /model\.vocab\["b"\]: expected a non-negative integer token id, got number -1/,
+      ],
+      [
+        bad((j) => {
+          j.model.vocab.b = '1';
+        }),
+        /model\.vocab\["b"\]: expected a non-negative integer token id, got the string "1"/,
+      ],
+      [
+        bad((j) => {
+          j.model.vocab.b = 0;
+        }),
+        /model\.vocab: tokens "a" and "b" share id 0/,
+      ],
+      [
+        bad((j) => {
+          j.model.merges = ['b c d'];
+        }),
+        /model\.merges\[0\]: expected "left right"/,
+      ],
+      [
+        bad((j) => {
+          j.model.merges = ['b c', ['a']];
+        }),
+        /model\.merges\[1\]: expected a pair \[left, right\], got 1 elements/,
+      ],
+      [
+        bad((j) => {
+          j.model.merges = ['b c', 'a z'];
+        }),
+        /model\.merges\[1\]: token "z" is not in the vocabulary/,
+      ],
+      [
+        bad((j) => {
+          j.model.merges = ['c a'];
+        }),
+        /model\.merges\[0\]: the merged token "ca" is not in the vocabulary/,
+      ],
+      [
+        bad((j) => {
+          j.model.merges = 'b c';
+        }),
+        /model\.merges: expected an array, got the string/,
+      ],
+      [
+        bad((j) => {
+          j.pre_tokenizer = { type: 'Metaspace' };
+        }),
+        /pre_tokenizer\.type: unsupported pre-tokenizer the string "Metaspace"/,
+      ],
+      [
+        bad((j) => {
+          j.decoder = null;
+        }),
+        /decoder: expected an object, got null/,
+      ],
+      [
+        bad((j) => {
+          j.normalizer = { type: 'NFC' };
+        }),
+        /normalizer: unsupported normalizer the string "NFC"/,
+      ],
+      [
+        bad((j) => {
+          j.model.dropout = 0.1;
+        }),
+        /model\.dropout: BPE dropout is not supported/,
+      ],
+      [
+        bad((j) => {
+          j.model.byte_fallback = true;
+        }),
+        /model\.byte_fallback/,
+      ],
+      [
+        bad((j) => {
+          j.model.continuing_subword_prefix = '##';
+        }),
+        /model\.continuing_subword_prefix: must be empty/,
+      ],
+      [
+        bad((j) => {
+          j.added_tokens = [{ content: 'x' }];
+        }),
+        /added_tokens\[0\]\.id: expected a non-negative integer token id, got undefined/,
+      ],
+      [
+        bad((j) => {
+          j.added_tokens = [{ id: 9, content: '' }];
+        }),
+        /added_tokens\[0\]\.content: an added token cannot be empty/,
+      ],
+      [
+        bad((j) => {
+          j.added_tokens = [{ id: 9, content: 'x', lstrip: 'yes' }];
+        }),
+        /added_tokens\[0\]\.lstrip: expected true or false/,
+      ],
+      [
+        bad((j) => {
+          j.post_processor = { type: 'BertProcessing' };
+        }),
+        /post_processor\.type: unsupported post-processor/,
+      ],
+      [
+        bad((j) => {
+          j.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: 'X' } }, { Sequence: { id: 'A' } }], special_tokens: {} };
+        }),
+        /post_processor\.single\[0\]\.SpecialToken\.id: "X" is not in post_processor\.special_tokens/,
+      ],
       [[1, 2], /tokenizer\.json: expected an object, got an array/],
     ];
     for (const [json, re] of cases) {

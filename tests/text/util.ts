@@ -12,7 +12,9 @@ export function tinyShakespeare(): string {
 
 /** `n` consecutive lines (with their newlines) starting at line 1000·k. */
 export function shakespeare(n: number, k: number): string[] {
-  return tinyShakespeare().split(/(?<=\n)/).slice(1000 * k, 1000 * k + n);
+  return tinyShakespeare()
+    .split(/(?<=\n)/)
+    .slice(1000 * k, 1000 * k + n);
 }
 
 export { mulberry32 } from '../helpers/rng.js';

@@ -6,11 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as nb from '../../src/index.js';
 import { History } from '../../src/train/callbacks.js';
-import { confusionMatrix } from '../../src/train/metrics.js';
-import {
-  plotHistory, historySpec, plotConfusionMatrix, confusionMatrixSpec, plotImageGrid, imageGridSpec,
-  saveFigure, svgToPng, type Figure,
-} from '../../src/viz/index.js';
+import { confusionMatrix } from '../../src/metrics/index.js';
+import { plotHistory, historySpec, plotConfusionMatrix, confusionMatrixSpec, plotImageGrid, imageGridSpec, saveFigure, svgToPng, type Figure } from '../../src/viz/index.js';
 import { parseFontMetrics } from '../../src/viz/font-metrics.js';
 import { base64 } from '../../src/viz/image-grid.js';
 import { loadFonts } from '../../src/viz/assets.js';
@@ -41,7 +38,13 @@ function expectWellFormed(svg: string): void {
 /** The text content of every <text> element, unescaped. */
 function texts(svg: string): string[] {
   return [...svg.matchAll(/<text\b[^>]*>([^<]*)<\/text>/g)].map((m) =>
-    m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&'));
+    m[1]
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&'),
+  );
 }
 
 function decodePng(png: Uint8Array) {
@@ -80,8 +83,10 @@ async function expectPngWithText(fig: Figure, pixelRatio = 2): Promise<void> {
 function kerasHistory(epochs: number): Record<string, number[]> {
   const h: Record<string, number[]> = { loss: [], accuracy: [], val_loss: [], val_accuracy: [] };
   for (let e = 1; e <= epochs; e++) {
-    h.loss.push(2 / e); h.val_loss.push(2.2 / e);
-    h.accuracy.push(1 - 0.5 / e); h.val_accuracy.push(1 - 0.6 / e);
+    h.loss.push(2 / e);
+    h.val_loss.push(2.2 / e);
+    h.accuracy.push(1 - 0.5 / e);
+    h.val_accuracy.push(1 - 0.6 / e);
   }
   return h;
 }
@@ -105,7 +110,10 @@ describe('plotHistory', () => {
     const spec = historySpec(h) as any;
     expect(spec.concat).toBeUndefined(); // one metric: one panel
     const train = spec.data.values.filter((r: any) => r.split === 'train').map((r: any) => [r.epoch, r.value]);
-    expect(train).toEqual([[1, 1], [3, 0.5]]);
+    expect(train).toEqual([
+      [1, 1],
+      [3, 0.5],
+    ]);
   });
 
   it('renders SVG with titles, axes and legend, validation dashed, and a PNG with its text drawn', async () => {
@@ -169,24 +177,51 @@ describe('plotConfusionMatrix', () => {
   });
 
   it('shows fractions when normalized and leaves numbers out of cells too small for them', async () => {
-    const fig = await plotConfusionMatrix([[3, 1], [0, 4]], { normalize: true });
+    const fig = await plotConfusionMatrix(
+      [
+        [3, 1],
+        [0, 4],
+      ],
+      { normalize: true },
+    );
     expect(texts(fig.svg)).toEqual(expect.arrayContaining(['0.75', '0.25', '0.00', '1.00']));
-    const n = 60, big = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1000 : 1)));
+    const n = 60,
+      big = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1000 : 1)));
     const spec = confusionMatrixSpec(big) as any;
     expect(spec.layer).toHaveLength(1); // 8-px cells: colour only
   });
 
   it('rejects ragged, empty and mislabelled matrices', async () => {
-    await expect(plotConfusionMatrix([[1, 2, 3], [4, 5], [6, 7, 8]])).rejects.toThrow(/row 1 has 2 entries, expected 3: the matrix must be square/);
+    await expect(
+      plotConfusionMatrix([
+        [1, 2, 3],
+        [4, 5],
+        [6, 7, 8],
+      ]),
+    ).rejects.toThrow(/row 1 has 2 entries, expected 3: the matrix must be square/);
     await expect(plotConfusionMatrix([])).rejects.toThrow(/matrix is empty/);
-    await expect(plotConfusionMatrix([[1, 2], [3, 4]], { labels: ['a'] })).rejects.toThrow(/1 labels for a 2 × 2 matrix/);
-    await expect(plotConfusionMatrix([[1, -2], [3, 4]])).rejects.toThrow(/entry \[0\]\[1\] is -2/);
+    await expect(
+      plotConfusionMatrix(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { labels: ['a'] },
+      ),
+    ).rejects.toThrow(/1 labels for a 2 × 2 matrix/);
+    await expect(
+      plotConfusionMatrix([
+        [1, -2],
+        [3, 4],
+      ]),
+    ).rejects.toThrow(/entry \[0\]\[1\] is -2/);
   });
 });
 
 describe('plotImageGrid', () => {
   /** Three 4×5 grayscale images with distinct pixel values in 0..1. */
-  const H = 4, W = 5;
+  const H = 4,
+    W = 5;
   // /61 keeps every v·255 away from a .5 that float32 rounding could tip either way
   const pixel = (n: number, y: number, x: number) => (n * 20 + y * W + x) / 61;
   const flat = Array.from({ length: 3 * H * W }, (_, k) => pixel(Math.floor(k / (H * W)), Math.floor((k % (H * W)) / W), k % W));
@@ -207,15 +242,19 @@ describe('plotImageGrid', () => {
       }
     }
     const same = async (images: Parameters<typeof plotImageGrid>[0], opts = {}) => {
-      const got = embedded((await imageGridSpec(images, { scale, ...opts }) as any).data.values.map((v: any) => `href="${v.url}"`).join(' '));
+      const got = embedded(((await imageGridSpec(images, { scale, ...opts })) as any).data.values.map((v: any) => `href="${v.url}"`).join(' '));
       expect(got.map((g) => Array.from(g.data))).toEqual(ref.map((r) => Array.from(r.data)));
     };
     await same(nb.reshape(nb.tensor(flat), [3, 1, H, W]));
     await same({ data: flat, shape: [3, H, W, 1] }, { layout: 'nhwc' });
     await same({ data: flat.map((v) => v * 255), shape: [3, H * W] }, { imageShape: [H, W] });
-    await same([0, 1, 2].map((n) => Float32Array.from(flat.slice(n * H * W, (n + 1) * H * W))), { imageShape: [H, W] });
+    await same(
+      [0, 1, 2].map((n) => Float32Array.from(flat.slice(n * H * W, (n + 1) * H * W))),
+      { imageShape: [H, W] },
+    );
     // standardized data is stretched from its min..max, which here gives back the original 0..1 range (0 .. 59/61)
-    const lo = 0, hi = 59 / 61;
+    const lo = 0,
+      hi = 59 / 61;
     const std = flat.map((v) => (v - 0.5) * 4);
     const got = embedded((await plotImageGrid({ data: std, shape: [3, H, W] }, { scale })).svg);
     expect(got[2].data[0]).toBe(Math.round(((pixel(2, 0, 0) - lo) / (hi - lo)) * 255));
@@ -225,7 +264,10 @@ describe('plotImageGrid', () => {
     // one 2×2 image: channel 0 (red) all 1, channel 1 (green) 0, channel 2 (blue) 0.5
     const nchw = [1, 1, 1, 1, 0, 0, 0, 0, 0.5, 0.5, 0.5, 0.5];
     const nhwc = [1, 0, 0.5, 1, 0, 0.5, 1, 0, 0.5, 1, 0, 0.5];
-    for (const [data, shape] of [[nchw, [1, 3, 2, 2]], [nhwc, [1, 2, 2, 3]]] as const) {
+    for (const [data, shape] of [
+      [nchw, [1, 3, 2, 2]],
+      [nhwc, [1, 2, 2, 3]],
+    ] as const) {
       const [img] = embedded((await plotImageGrid({ data, shape }, { scale: 1 })).svg);
       expect(img.channels).toBe(3);
       expect(Array.from(img.data.slice(0, 3))).toEqual([255, 0, 128]);

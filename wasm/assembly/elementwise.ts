@@ -1,146 +1,159 @@
 // float32 elementwise kernels over "two-level" operands: the output is [outer, inner] contiguous and
 // each input is addressed as base + o*outerStride + i*innerStride with innerStride 0 (broadcast)
-// or 1 (contiguous). The host collapses any broadcast it can into this form. Op codes match
-// src/backends/wasm/codes.ts.
+// or 1 (contiguous). The host collapses any broadcast it can into this form. The op codes (Unary,
+// Binary, DType) are generated from the primitive lists of src/backends/backend.ts; the build
+// checks that every function dispatching on them handles each code and traps on others (a new op:
+// its arithmetic in unary4 or binary4, and its line in unary_f32 or binary_f32, which give each op
+// its own loop). Dispatch is by if-chains: with a switch ending in `default: unreachable()`, -O3
+// merged the per-op loops back into one that tests the op on every vector.
 
-import { exp4, log4, tanh4, erf4 } from './mathf';
+import { exp4, expm14, log4, tanh4, erf4 } from './mathf';
+import { Unary, Binary, DType } from './codes';
 
-// Unary op codes
-const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, RECIP = 4, SIN = 5, COS = 6, TANH = 7, ERF = 8, FLOOR = 9, ABS = 10;
-// Binary op codes
-const ADD = 0, SUB = 1, MUL = 2, DIV = 3, POW = 4, MAXIMUM = 5, MINIMUM = 6, LESS = 7, EQUAL = 8;
-
+// sin, cos and pow have no vector form here: float64 Math lane by lane, as for a single element.
 // @ts-ignore: decorator
-@inline function unaryScalar(op: i32, x: f32): f32 {
-  // exp, log, tanh, erf: one lane of the vector code, so an element's value does not depend on its position.
-  switch (op) {
-    case NEG: return -x;
-    case EXP: return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
-    case LOG: return f32x4.extract_lane(log4(f32x4.splat(x)), 0);
-    case SQRT: return Mathf.sqrt(x);
-    case RECIP: return <f32>1 / x;
-    case SIN: return <f32>Math.sin(<f64>x);
-    case COS: return <f32>Math.cos(<f64>x);
-    case TANH: return f32x4.extract_lane(tanh4(f32x4.splat(x)), 0);
-    case ERF: return f32x4.extract_lane(erf4(f32x4.splat(x)), 0);
-    case FLOOR: return Mathf.floor(x);
-    default: return Mathf.abs(x);
-  }
+@inline function sin4(v: v128): v128 {
+  let r = f32x4.splat(<f32>Math.sin(<f64>f32x4.extract_lane(v, 0)));
+  r = f32x4.replace_lane(r, 1, <f32>Math.sin(<f64>f32x4.extract_lane(v, 1)));
+  r = f32x4.replace_lane(r, 2, <f32>Math.sin(<f64>f32x4.extract_lane(v, 2)));
+  return f32x4.replace_lane(r, 3, <f32>Math.sin(<f64>f32x4.extract_lane(v, 3)));
+}
+// @ts-ignore: decorator
+@inline function cos4(v: v128): v128 {
+  let r = f32x4.splat(<f32>Math.cos(<f64>f32x4.extract_lane(v, 0)));
+  r = f32x4.replace_lane(r, 1, <f32>Math.cos(<f64>f32x4.extract_lane(v, 1)));
+  r = f32x4.replace_lane(r, 2, <f32>Math.cos(<f64>f32x4.extract_lane(v, 2)));
+  return f32x4.replace_lane(r, 3, <f32>Math.cos(<f64>f32x4.extract_lane(v, 3)));
+}
+// @ts-ignore: decorator
+@inline function pow4(a: v128, b: v128): v128 {
+  let r = f32x4.splat(<f32>Math.pow(<f64>f32x4.extract_lane(a, 0), <f64>f32x4.extract_lane(b, 0)));
+  r = f32x4.replace_lane(r, 1, <f32>Math.pow(<f64>f32x4.extract_lane(a, 1), <f64>f32x4.extract_lane(b, 1)));
+  r = f32x4.replace_lane(r, 2, <f32>Math.pow(<f64>f32x4.extract_lane(a, 2), <f64>f32x4.extract_lane(b, 2)));
+  return f32x4.replace_lane(r, 3, <f32>Math.pow(<f64>f32x4.extract_lane(a, 3), <f64>f32x4.extract_lane(b, 3)));
+}
+
+/**
+ * Each unary op on four lanes. A lone element (the tail) takes lane 0 of the same code, so an
+ * element's value does not depend on its position.
+ */
+// @ts-ignore: decorator
+@inline function unary4(op: i32, v: v128): v128 {
+  if (op == Unary.NEG) return f32x4.neg(v);
+  if (op == Unary.EXP) return exp4(v);
+  if (op == Unary.LOG) return log4(v);
+  if (op == Unary.SQRT) return f32x4.sqrt(v);
+  if (op == Unary.RECIPROCAL) return f32x4.div(f32x4.splat(1), v);
+  if (op == Unary.SIN) return sin4(v);
+  if (op == Unary.COS) return cos4(v);
+  if (op == Unary.TANH) return tanh4(v);
+  if (op == Unary.ERF) return erf4(v);
+  if (op == Unary.FLOOR) return f32x4.floor(v);
+  if (op == Unary.ABS) return f32x4.abs(v);
+  if (op == Unary.EXPM1) return expm14(v);
+  unreachable(); return v;
 }
 
 // @ts-ignore: decorator
 @inline function unaryLoop(op: i32, x: usize, out: usize, n: i32): void {
   let i = 0;
-  if (op != SIN && op != COS) {
-    for (; i + 4 <= n; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      let r: v128;
-      if (op == EXP) r = exp4(v);
-      else if (op == LOG) r = log4(v);
-      else if (op == TANH) r = tanh4(v);
-      else if (op == ERF) r = erf4(v);
-      else if (op == NEG) r = f32x4.neg(v);
-      else if (op == SQRT) r = f32x4.sqrt(v);
-      else if (op == RECIP) r = f32x4.div(f32x4.splat(1), v);
-      else if (op == FLOOR) r = f32x4.floor(v);
-      else r = f32x4.abs(v);
-      v128.store(out + (<usize>i << 2), r);
-    }
-  }
-  for (; i < n; i++) store<f32>(out + (<usize>i << 2), unaryScalar(op, load<f32>(x + (<usize>i << 2))));
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), unary4(op, v128.load(x + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), f32x4.extract_lane(unary4(op, v128.load32_splat(x + (<usize>i << 2))), 0));
 }
 
 /** out[i] = op(x[i]) for contiguous x. */
 export function unary_f32(op: i32, x: usize, out: usize, n: i32): void {
-  switch (op) {
-    case NEG: unaryLoop(NEG, x, out, n); break;
-    case EXP: unaryLoop(EXP, x, out, n); break;
-    case LOG: unaryLoop(LOG, x, out, n); break;
-    case SQRT: unaryLoop(SQRT, x, out, n); break;
-    case RECIP: unaryLoop(RECIP, x, out, n); break;
-    case SIN: unaryLoop(SIN, x, out, n); break;
-    case COS: unaryLoop(COS, x, out, n); break;
-    case TANH: unaryLoop(TANH, x, out, n); break;
-    case ERF: unaryLoop(ERF, x, out, n); break;
-    case FLOOR: unaryLoop(FLOOR, x, out, n); break;
-    default: unaryLoop(ABS, x, out, n);
+  // One loop per op, with its op inlined.
+  if (op == Unary.NEG) unaryLoop(Unary.NEG, x, out, n);
+  else if (op == Unary.EXP) unaryLoop(Unary.EXP, x, out, n);
+  else if (op == Unary.LOG) unaryLoop(Unary.LOG, x, out, n);
+  else if (op == Unary.SQRT) unaryLoop(Unary.SQRT, x, out, n);
+  else if (op == Unary.RECIPROCAL) unaryLoop(Unary.RECIPROCAL, x, out, n);
+  else if (op == Unary.SIN) unaryLoop(Unary.SIN, x, out, n);
+  else if (op == Unary.COS) unaryLoop(Unary.COS, x, out, n);
+  else if (op == Unary.TANH) unaryLoop(Unary.TANH, x, out, n);
+  else if (op == Unary.ERF) unaryLoop(Unary.ERF, x, out, n);
+  else if (op == Unary.FLOOR) unaryLoop(Unary.FLOOR, x, out, n);
+  else if (op == Unary.ABS) unaryLoop(Unary.ABS, x, out, n);
+  else if (op == Unary.EXPM1) unaryLoop(Unary.EXPM1, x, out, n);
+  else unreachable();
+}
+
+/**
+ * Each binary op on four lanes: arithmetic gives float32 lanes, a comparison lane masks (all ones
+ * where true). A lone element takes lane 0 of the same code.
+ */
+// @ts-ignore: decorator
+@inline function binary4(op: i32, a: v128, b: v128): v128 {
+  if (op == Binary.ADD) return f32x4.add(a, b);
+  if (op == Binary.SUB) return f32x4.sub(a, b);
+  if (op == Binary.MUL) return f32x4.mul(a, b);
+  if (op == Binary.DIV) return f32x4.div(a, b);
+  if (op == Binary.POW) return pow4(a, b);
+  // f32x4.max/min propagate NaN like PyTorch's maximum/minimum.
+  if (op == Binary.MAXIMUM) return f32x4.max(a, b);
+  if (op == Binary.MINIMUM) return f32x4.min(a, b);
+  if (op == Binary.LESS) return f32x4.lt(a, b);
+  if (op == Binary.EQUAL) return f32x4.eq(a, b);
+  unreachable(); return a;
+}
+
+/** Store four results at element i of a row: float32s, or (compare) lane masks as bytes 0/1. */
+// @ts-ignore: decorator
+@inline function store4(po: usize, i: i32, r: v128, compare: bool): void {
+  if (compare) {
+    const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r, r), i16x8.splat(0));
+    store<u32>(po + <usize>i, i32x4.extract_lane(v128.and(bytes, i8x16.splat(1)), 0));
+  } else {
+    v128.store(po + (<usize>i << 2), r);
   }
 }
 
+/** Store lane 0 of r at element i of a row. */
 // @ts-ignore: decorator
-@inline function binScalar(op: i32, a: f32, b: f32): f32 {
-  switch (op) {
-    case ADD: return a + b;
-    case SUB: return a - b;
-    case MUL: return a * b;
-    case DIV: return a / b;
-    case POW: return <f32>Math.pow(<f64>a, <f64>b);
-    case MAXIMUM: return a != a || b != b ? NaN : (a > b ? a : b);
-    default: return a != a || b != b ? NaN : (a < b ? a : b);
-  }
+@inline function store1(po: usize, i: i32, r: v128, compare: bool): void {
+  if (compare) store<u8>(po + <usize>i, <u8>(i32x4.extract_lane(r, 0) & 1));
+  else store<f32>(po + (<usize>i << 2), f32x4.extract_lane(r, 0));
 }
 
 // @ts-ignore: decorator
-@inline function binVec(op: i32, a: v128, b: v128): v128 {
-  switch (op) {
-    case ADD: return f32x4.add(a, b);
-    case SUB: return f32x4.sub(a, b);
-    case MUL: return f32x4.mul(a, b);
-    case DIV: return f32x4.div(a, b);
-    // f32x4.max/min propagate NaN like PyTorch's maximum/minimum.
-    case MAXIMUM: return f32x4.max(a, b);
-    default: return f32x4.min(a, b);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function binLoop(op: i32, a: usize, aO: i32, aI: i32, b: usize, bO: i32, bI: i32, out: usize, outer: i32, inner: i32): void {
-  const vec = op != POW;
+@inline function binLoop(op: i32, compare: bool, a: usize, aO: i32, aI: i32, b: usize, bO: i32, bI: i32, out: usize, outer: i32, inner: i32): void {
+  const outShift: usize = compare ? 0 : 2;
   for (let o = 0; o < outer; o++) {
     const pa = a + (<usize>o * <usize>aO << 2), pb = b + (<usize>o * <usize>bO << 2);
-    const po = out + (<usize>o * <usize>inner << 2);
+    const po = out + (<usize>o * <usize>inner << outShift);
     let i = 0;
-    if (vec) {
-      if (aI == 1 && bI == 1) {
-        for (; i + 4 <= inner; i += 4) v128.store(po + (<usize>i << 2), binVec(op, v128.load(pa + (<usize>i << 2)), v128.load(pb + (<usize>i << 2))));
-      } else if (aI == 1) {
-        const y = v128.load32_splat(pb);
-        for (; i + 4 <= inner; i += 4) v128.store(po + (<usize>i << 2), binVec(op, v128.load(pa + (<usize>i << 2)), y));
-      } else if (bI == 1) {
-        const x = v128.load32_splat(pa);
-        for (; i + 4 <= inner; i += 4) v128.store(po + (<usize>i << 2), binVec(op, x, v128.load(pb + (<usize>i << 2))));
-      }
+    if (aI == 1 && bI == 1) {
+      for (; i + 4 <= inner; i += 4) store4(po, i, binary4(op, v128.load(pa + (<usize>i << 2)), v128.load(pb + (<usize>i << 2))), compare);
+    } else if (aI == 1) {
+      const y = v128.load32_splat(pb);
+      for (; i + 4 <= inner; i += 4) store4(po, i, binary4(op, v128.load(pa + (<usize>i << 2)), y), compare);
+    } else if (bI == 1) {
+      const x = v128.load32_splat(pa);
+      for (; i + 4 <= inner; i += 4) store4(po, i, binary4(op, x, v128.load(pb + (<usize>i << 2))), compare);
     }
     for (; i < inner; i++) {
-      store<f32>(po + (<usize>i << 2), binScalar(op, load<f32>(pa + (<usize>(i * aI) << 2)), load<f32>(pb + (<usize>(i * bI) << 2))));
+      store1(po, i, binary4(op, v128.load32_splat(pa + (<usize>(i * aI) << 2)), v128.load32_splat(pb + (<usize>(i * bI) << 2))), compare);
     }
   }
 }
 
-/** out[o, i] = op(a[o, i], b[o, i]) over two-level operands (see the file comment). */
+/**
+ * out[o, i] = op(a[o, i], b[o, i]) over two-level operands (see the file comment): float32, or for
+ * the comparisons (less, equal) bool, one byte per element.
+ */
 export function binary_f32(op: i32, a: usize, aO: i32, aI: i32, b: usize, bO: i32, bI: i32, out: usize, outer: i32, inner: i32): void {
-  switch (op) {
-    case ADD: binLoop(ADD, a, aO, aI, b, bO, bI, out, outer, inner); break;
-    case SUB: binLoop(SUB, a, aO, aI, b, bO, bI, out, outer, inner); break;
-    case MUL: binLoop(MUL, a, aO, aI, b, bO, bI, out, outer, inner); break;
-    case DIV: binLoop(DIV, a, aO, aI, b, bO, bI, out, outer, inner); break;
-    case POW: binLoop(POW, a, aO, aI, b, bO, bI, out, outer, inner); break;
-    case MAXIMUM: binLoop(MAXIMUM, a, aO, aI, b, bO, bI, out, outer, inner); break;
-    default: binLoop(MINIMUM, a, aO, aI, b, bO, bI, out, outer, inner);
-  }
-}
-
-/** Comparisons to bool (one byte per element): out[o, i] = a < b, or a == b. */
-export function compare_f32(op: i32, a: usize, aO: i32, aI: i32, b: usize, bO: i32, bI: i32, out: usize, outer: i32, inner: i32): void {
-  for (let o = 0; o < outer; o++) {
-    const pa = a + (<usize>o * <usize>aO << 2), pb = b + (<usize>o * <usize>bO << 2);
-    const po = out + <usize>o * <usize>inner;
-    if (op == LESS) {
-      for (let i = 0; i < inner; i++) store<u8>(po + i, <u8>(load<f32>(pa + (<usize>(i * aI) << 2)) < load<f32>(pb + (<usize>(i * bI) << 2))));
-    } else {
-      for (let i = 0; i < inner; i++) store<u8>(po + i, <u8>(load<f32>(pa + (<usize>(i * aI) << 2)) == load<f32>(pb + (<usize>(i * bI) << 2))));
-    }
-  }
+  // One loop per op, with its op inlined.
+  if (op == Binary.ADD) binLoop(Binary.ADD, false, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.SUB) binLoop(Binary.SUB, false, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.MUL) binLoop(Binary.MUL, false, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.DIV) binLoop(Binary.DIV, false, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.POW) binLoop(Binary.POW, false, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.MAXIMUM) binLoop(Binary.MAXIMUM, false, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.MINIMUM) binLoop(Binary.MINIMUM, false, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.LESS) binLoop(Binary.LESS, true, a, aO, aI, b, bO, bI, out, outer, inner);
+  else if (op == Binary.EQUAL) binLoop(Binary.EQUAL, true, a, aO, aI, b, bO, bI, out, outer, inner);
+  else unreachable();
 }
 
 /** out[o, i] = cond[o, i] ? a[o, i] : b[o, i], cond one byte per element. */
@@ -167,17 +180,27 @@ export function where_f32(c: usize, cO: i32, cI: i32, a: usize, aO: i32, aI: i32
   }
 }
 
-/** Casts between float32 (0), int32 (1) and bool (2) for contiguous input; float to int truncates. */
+/** Element i of x, of the dtype with code `dtype`. */
+// @ts-ignore: decorator
+@inline function loadAs(dtype: i32, x: usize, i: i32): f64 {
+  if (dtype == DType.FLOAT32) return <f64>load<f32>(x + (<usize>i << 2));
+  if (dtype == DType.INT32) return <f64>load<i32>(x + (<usize>i << 2));
+  if (dtype == DType.BOOL) return <f64>load<u8>(x + i);
+  unreachable(); return 0;
+}
+
+/** Store v as element i of out, of the dtype with code `dtype` (float to int truncates, nonzero is true). */
+// @ts-ignore: decorator
+@inline function storeAs(dtype: i32, out: usize, i: i32, v: f64): void {
+  if (dtype == DType.FLOAT32) store<f32>(out + (<usize>i << 2), <f32>v);
+  else if (dtype == DType.INT32) store<i32>(out + (<usize>i << 2), <i32>v);
+  else if (dtype == DType.BOOL) store<u8>(out + i, v != 0 ? 1 : 0);
+  else unreachable();
+}
+
+/** Casts between the dtypes with a DType code (float32, int32, bool) for contiguous input. */
 export function cast(from: i32, to: i32, x: usize, out: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    let v: f64;
-    if (from == 0) v = <f64>load<f32>(x + (<usize>i << 2));
-    else if (from == 1) v = <f64>load<i32>(x + (<usize>i << 2));
-    else v = <f64>load<u8>(x + i);
-    if (to == 0) store<f32>(out + (<usize>i << 2), <f32>v);
-    else if (to == 1) store<i32>(out + (<usize>i << 2), <i32>v);
-    else store<u8>(out + i, v != 0 ? 1 : 0);
-  }
+  for (let i = 0; i < n; i++) storeAs(to, out, i, loadAs(from, x, i));
 }
 
 /**

@@ -52,6 +52,16 @@ const ROUND_BITS = 0x4b40007f;
 }
 
 /**
+ * e^x − 1 without the cancellation of exp(x) − 1 near 0: for |x| < ln2/2 the reduction has k = 0,
+ * so it is the polynomial of r = x itself; beyond, |e^x − 1| > 0.29 and exp4(x) − 1 loses nothing.
+ */
+// @ts-ignore: decorator
+@inline export function expm14(x: v128): v128 {
+  const small = f32x4.lt(f32x4.abs(x), splat(0.34657359));
+  return v128.bitselect(expm1Reduced(x, splat(0)), f32x4.sub(exp4(x), splat(1)), small);
+}
+
+/**
  * tanh x = −m/(m + 2)·sign(x) with m = e^(−2|x|) − 1, computed as (2^k − 1) + 2^k·(e^r − 1):
  * no cancellation for small |x| (there k = 0 and m = e^r − 1 straight from the polynomial).
  * Past |x| = 10 the result is ±1 in float32.

@@ -1,6 +1,7 @@
 // Parallel tasks: each thread (the host as 0, workers 1..n-1) runs its share of the job whose
 // arguments sit at `ctrl` (layout in threads.ts). No atomics here, so the single-threaded
-// variants run the same code with one thread.
+// variants run the same code with one thread. The task codes (Task) are generated; the build checks
+// that runTask has a case for each.
 
 import { gemm, MR, NR } from './matmul';
 import { adam_f32 } from './optim';
@@ -8,11 +9,11 @@ import { gemvN, gemvT } from './gemv';
 import { attentionForward, attentionBackward } from './attention';
 import { gelu_f32, gelu_backward_f32 } from './fused';
 import { binary_f32 } from './elementwise';
+import { Task } from './codes';
 
 const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;
 /** Units of work per thread a job is cut into (more balances better, fewer packs less). */
 const UNITS_PER_THREAD = 2;
-const TASK_GEMM = 0, TASK_ADAM = 1, TASK_GEMV = 2, TASK_ATTENTION = 3, TASK_ATTENTION_BACKWARD = 4, TASK_GELU = 5, TASK_BINARY = 6;
 
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 { return load<i32>(ctrl + ARGS + (<usize>i << 2)); }
@@ -199,12 +200,14 @@ function attentionBackwardTask(ctrl: usize, tid: i32): void {
 /** Run this thread's share of the job at ctrl (the host calls it as thread 0). */
 export function runTask(ctrl: usize, tid: i32): void {
   const nt = load<i32>(ctrl + NTHREADS);
-  const task = load<i32>(ctrl + TASK);
-  if (task == TASK_GEMM) gemmTask(ctrl, tid, nt);
-  else if (task == TASK_ADAM) adamTask(ctrl, tid, nt);
-  else if (task == TASK_GEMV) gemvTask(ctrl, tid, nt);
-  else if (task == TASK_ATTENTION) attentionTask(ctrl, tid);
-  else if (task == TASK_ATTENTION_BACKWARD) attentionBackwardTask(ctrl, tid);
-  else if (task == TASK_GELU) geluTask(ctrl, tid, nt);
-  else if (task == TASK_BINARY) binaryTask(ctrl, tid, nt);
+  switch (load<i32>(ctrl + TASK)) {
+    case Task.GEMM: gemmTask(ctrl, tid, nt); break;
+    case Task.ADAM: adamTask(ctrl, tid, nt); break;
+    case Task.GEMV: gemvTask(ctrl, tid, nt); break;
+    case Task.ATTENTION: attentionTask(ctrl, tid); break;
+    case Task.ATTENTION_BACKWARD: attentionBackwardTask(ctrl, tid); break;
+    case Task.GELU: geluTask(ctrl, tid, nt); break;
+    case Task.BINARY: binaryTask(ctrl, tid, nt); break;
+    default: unreachable();
+  }
 }

@@ -3,16 +3,16 @@
 // i32 slots at `ctrl`:
 //   [0] generation: bumped by the host for each job (the futex word workers wait on)
 //   [1] done: workers that finished the current job
-//   [2] threads taking part        [3] task code (0: gemm, -1: exit)
+//   [2] threads taking part        [3] task code (Task in codes.ts; Task.EXIT: leave)
 //   [4..] task arguments (i32)
 //   [59] the next unit of work of the current job (tasks.ts)
 //   [60] a worker that trapped (set by its host-side wrapper)
 //   [64 + tid] worker tid's admission slot: 1 started, 2 host says go, 3 in the loop
 
 import { runTask } from './tasks';
+import { Task } from './codes';
 
 const GEN = 0, DONE = 4, NTHREADS = 8, TASK = 12, ADMIT = 256;
-const TASK_EXIT = -1;
 /** Iterations (tens of milliseconds) to spin before sleeping: a training step issues jobs every few hundred microseconds. */
 const SPIN = 20000000;
 
@@ -38,7 +38,7 @@ export function workerLoop(ctrl: usize, tid: i32): void {
     }
     gen = atomic.load<i32>(ctrl + GEN);
     const task = atomic.load<i32>(ctrl + TASK);
-    if (task == TASK_EXIT) return;
+    if (task == Task.EXIT) return;
     if (tid < atomic.load<i32>(ctrl + NTHREADS)) {
       runTask(ctrl, tid);
       atomic.add<i32>(ctrl + DONE, 1);

@@ -27,6 +27,7 @@ const UNARY: Record<UnaryPrim, (x: number) => number> = {
   erf,
   floor: Math.floor,
   abs: Math.abs,
+  expm1: Math.expm1,
 };
 
 const BINARY: Record<BinaryPrim, (a: number, b: number) => number> = {
@@ -35,8 +36,10 @@ const BINARY: Record<BinaryPrim, (a: number, b: number) => number> = {
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
   pow: Math.pow,
-  // NaN propagates as in PyTorch's maximum/minimum.
+  // NaN propagates as in PyTorch's maximum/minimum (Math.max/min would also order −0 below +0).
+  // biome-ignore lint/complexity/useMathMinMax: the reference kernel spells out torch's rule
   maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
+  // biome-ignore lint/complexity/useMathMinMax: as maximum
   minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
   less: (a, b) => (a < b ? 1 : 0),
   equal: (a, b) => (a === b ? 1 : 0),
@@ -45,7 +48,11 @@ const BINARY: Record<BinaryPrim, (a: number, b: number) => number> = {
 export function unaryKernel(op: UnaryPrim): Kernel<UnaryPrim> {
   const f = UNARY[op];
   return ([x], _p, out) => {
-    const xs = arr(x.storage), o = arr(out), ix = offsetsOf(x), n = out.size, xo = x.offset;
+    const xs = arr(x.storage),
+      o = arr(out),
+      ix = offsetsOf(x),
+      n = out.size,
+      xo = x.offset;
     if (ix === null) for (let i = 0; i < n; i++) o[i] = f(xs[xo + i]);
     else for (let i = 0; i < n; i++) o[i] = f(xs[ix[i]]);
   };
@@ -59,39 +66,74 @@ function isScalarView(v: View): boolean {
 export function binaryKernel(op: BinaryPrim): Kernel<BinaryPrim> {
   const f = BINARY[op];
   return ([a, b], _p, out) => {
-    const as = arr(a.storage), bs = arr(b.storage), o = arr(out), n = out.size;
-    const ao = a.offset, bo = b.offset;
+    const as = arr(a.storage),
+      bs = arr(b.storage),
+      o = arr(out),
+      n = out.size;
+    const ao = a.offset,
+      bo = b.offset;
     // A tensor with a broadcast scalar (x * 0.5, x + b) is the common case in optimizers and
     // composites: read the scalar once instead of materializing n offsets.
     if (isScalarView(b) && isContiguousFrom(a)) {
       const y = bs[bo];
       switch (op) {
-        case 'add': for (let i = 0; i < n; i++) o[i] = as[ao + i] + y; return;
-        case 'sub': for (let i = 0; i < n; i++) o[i] = as[ao + i] - y; return;
-        case 'mul': for (let i = 0; i < n; i++) o[i] = as[ao + i] * y; return;
-        case 'div': for (let i = 0; i < n; i++) o[i] = as[ao + i] / y; return;
-        default: for (let i = 0; i < n; i++) o[i] = f(as[ao + i], y); return;
+        case 'add':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] + y;
+          return;
+        case 'sub':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] - y;
+          return;
+        case 'mul':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] * y;
+          return;
+        case 'div':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] / y;
+          return;
+        default:
+          for (let i = 0; i < n; i++) o[i] = f(as[ao + i], y);
+          return;
       }
     }
     if (isScalarView(a) && isContiguousFrom(b)) {
       const x = as[ao];
       switch (op) {
-        case 'add': for (let i = 0; i < n; i++) o[i] = x + bs[bo + i]; return;
-        case 'sub': for (let i = 0; i < n; i++) o[i] = x - bs[bo + i]; return;
-        case 'mul': for (let i = 0; i < n; i++) o[i] = x * bs[bo + i]; return;
-        case 'div': for (let i = 0; i < n; i++) o[i] = x / bs[bo + i]; return;
-        default: for (let i = 0; i < n; i++) o[i] = f(x, bs[bo + i]); return;
+        case 'add':
+          for (let i = 0; i < n; i++) o[i] = x + bs[bo + i];
+          return;
+        case 'sub':
+          for (let i = 0; i < n; i++) o[i] = x - bs[bo + i];
+          return;
+        case 'mul':
+          for (let i = 0; i < n; i++) o[i] = x * bs[bo + i];
+          return;
+        case 'div':
+          for (let i = 0; i < n; i++) o[i] = x / bs[bo + i];
+          return;
+        default:
+          for (let i = 0; i < n; i++) o[i] = f(x, bs[bo + i]);
+          return;
       }
     }
-    const ia = offsetsOf(a), ib = offsetsOf(b);
+    const ia = offsetsOf(a),
+      ib = offsetsOf(b);
     // The common cases get their own loops so V8 sees monomorphic, bounds-friendly code.
     if (ia === null && ib === null) {
       switch (op) {
-        case 'add': for (let i = 0; i < n; i++) o[i] = as[ao + i] + bs[bo + i]; return;
-        case 'sub': for (let i = 0; i < n; i++) o[i] = as[ao + i] - bs[bo + i]; return;
-        case 'mul': for (let i = 0; i < n; i++) o[i] = as[ao + i] * bs[bo + i]; return;
-        case 'div': for (let i = 0; i < n; i++) o[i] = as[ao + i] / bs[bo + i]; return;
-        default: for (let i = 0; i < n; i++) o[i] = f(as[ao + i], bs[bo + i]); return;
+        case 'add':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] + bs[bo + i];
+          return;
+        case 'sub':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] - bs[bo + i];
+          return;
+        case 'mul':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] * bs[bo + i];
+          return;
+        case 'div':
+          for (let i = 0; i < n; i++) o[i] = as[ao + i] / bs[bo + i];
+          return;
+        default:
+          for (let i = 0; i < n; i++) o[i] = f(as[ao + i], bs[bo + i]);
+          return;
       }
     } else if (ia === null) {
       for (let i = 0; i < n; i++) o[i] = f(as[ao + i], bs[ib![i]]);
@@ -108,8 +150,14 @@ function isContiguousFrom(v: View): boolean {
 }
 
 export const whereKernel: Kernel<'where'> = ([c, a, b], _p, out) => {
-  const cs = arr(c.storage), as = arr(a.storage), bs = arr(b.storage), o = arr(out), n = out.size;
-  const ic = offsetsOf(c), ia = offsetsOf(a), ib = offsetsOf(b);
+  const cs = arr(c.storage),
+    as = arr(a.storage),
+    bs = arr(b.storage),
+    o = arr(out),
+    n = out.size;
+  const ic = offsetsOf(c),
+    ia = offsetsOf(a),
+    ib = offsetsOf(b);
   for (let i = 0; i < n; i++) {
     const cond = cs[ic ? ic[i] : c.offset + i];
     o[i] = cond ? as[ia ? ia[i] : a.offset + i] : bs[ib ? ib[i] : b.offset + i];
@@ -117,7 +165,10 @@ export const whereKernel: Kernel<'where'> = ([c, a, b], _p, out) => {
 };
 
 export const castKernel: Kernel<'cast'> = ([x], { dtype }, out) => {
-  const xs = arr(x.storage), o = arr(out), ix = offsetsOf(x), n = out.size;
+  const xs = arr(x.storage),
+    o = arr(out),
+    ix = offsetsOf(x),
+    n = out.size;
   const at = (i: number) => xs[ix ? ix[i] : x.offset + i];
   if (dtype === 'bool') for (let i = 0; i < n; i++) o[i] = at(i) !== 0 ? 1 : 0;
   // Float to int truncates toward zero, as C and PyTorch do.
@@ -128,7 +179,9 @@ export const castKernel: Kernel<'cast'> = ([x], { dtype }, out) => {
 export const copyKernel: Kernel<'copy'> = ([x], _p, out) => copyInto(x, arr(out));
 
 export function copyInto(x: View, o: TypedArray): void {
-  const xs = arr(x.storage), ix = offsetsOf(x), n = o.length;
+  const xs = arr(x.storage),
+    ix = offsetsOf(x),
+    n = o.length;
   if (ix === null) o.set(xs.subarray(x.offset, x.offset + n));
   else for (let i = 0; i < n; i++) o[i] = xs[ix[i]];
 }

@@ -4,7 +4,7 @@ import type { Kernel, View } from '../backend.js';
 import { contiguousStrides } from '../../tensor/shape.js';
 import { stridedOffsets, offsetsOf } from './strided.js';
 import { arr, copyInto } from './elementwise.js';
-import { philoxUniform } from './philox.js';
+import { philoxUniform } from '../../tensor/philox.js';
 
 /**
  * Gathers and scatters that move runs: the index is constant along the dims after `axis` (stride 0
@@ -24,7 +24,11 @@ function runs(index: View, rows: View, axis: number, lead: readonly number[], tr
   }
   return {
     io: stridedOffsets(lead, index.strides.slice(0, axis + 1), index.offset),
-    ro: stridedOffsets(lead, rows.strides.slice(0, axis + 1).map((st, d) => (gather && d === axis ? 0 : st)), rows.offset),
+    ro: stridedOffsets(
+      lead,
+      rows.strides.slice(0, axis + 1).map((st, d) => (gather && d === axis ? 0 : st)),
+      rows.offset,
+    ),
     inner: expect,
   };
 }
@@ -34,22 +38,31 @@ export const gatherKernel: Kernel<'gather'> = ([x, index], { axis }, out, outSha
   const r = runs(index, x, axis, outShape.slice(0, axis + 1), outShape.slice(axis + 1), true);
   if (r) {
     // out[..., i, :] = x[..., index[..., i], :], a run at a time (TypedArray.set for long runs).
-    const xs = arr(x.storage), is = arr(index.storage), o = arr(out), len = x.shape[axis], st = x.strides[axis], { io, ro, inner } = r;
+    const xs = arr(x.storage),
+      is = arr(index.storage),
+      o = arr(out),
+      len = x.shape[axis],
+      st = x.strides[axis],
+      { io, ro, inner } = r;
     for (let i = 0; i < io.length; i++) {
       const k = is[io[i]];
       if (k < 0 || k >= len) throw new Error(`gather: index ${k} is out of range for dimension ${axis} of size ${len}`);
-      const src = ro[i] + k * st, dst = i * inner;
+      const src = ro[i] + k * st,
+        dst = i * inner;
       if (inner >= 16) o.set(xs.subarray(src, src + inner), dst);
       else for (let j = 0; j < inner; j++) o[dst + j] = xs[src + j];
     }
     return;
   }
-  const xs = arr(x.storage), is = arr(index.storage), o = arr(out);
+  const xs = arr(x.storage),
+    is = arr(index.storage),
+    o = arr(out);
   // x's offsets over the index's shape, with the gathered axis contributing nothing (added per element).
   const strides = x.strides.map((s, d) => (d === axis ? 0 : s));
   const xo = stridedOffsets(outShape, strides, x.offset);
   const io = offsetsOf(index);
-  const len = x.shape[axis], st = x.strides[axis];
+  const len = x.shape[axis],
+    st = x.strides[axis];
   for (let i = 0; i < o.length; i++) {
     const k = is[io ? io[i] : index.offset + i];
     if (k < 0 || k >= len) throw new Error(`gather: index ${k} is out of range for dimension ${axis} of size ${len}`);
@@ -65,21 +78,38 @@ export const scatterAddKernel: Kernel<'scatterAdd'> = ([index, src], { axis, sha
   if (r) {
     // out[..., index[..., i], :] += src[..., i, :], a run at a time. Each output element takes its
     // terms in the index's row-major order, as below, so the sums are the same bits.
-    const ss = arr(src.storage), is = arr(index.storage), o = arr(out), len = shape[axis], { io, ro, inner } = r;
-    const oo = stridedOffsets(index.shape.slice(0, axis + 1), ostr.slice(0, axis + 1).map((st, d) => (d === axis ? 0 : st)), 0);
+    const ss = arr(src.storage),
+      is = arr(index.storage),
+      o = arr(out),
+      len = shape[axis],
+      { io, ro, inner } = r;
+    const oo = stridedOffsets(
+      index.shape.slice(0, axis + 1),
+      ostr.slice(0, axis + 1).map((st, d) => (d === axis ? 0 : st)),
+      0,
+    );
     o.fill(0);
     for (let i = 0; i < io.length; i++) {
       const k = is[io[i]];
       if (k < 0 || k >= len) throw new Error(`scatterAdd: index ${k} is out of range for dimension ${axis} of size ${len}`);
-      const d = oo[i] + k * ostr[axis], s0 = ro[i];
+      const d = oo[i] + k * ostr[axis],
+        s0 = ro[i];
       for (let j = 0; j < inner; j++) o[d + j] += ss[s0 + j];
     }
     return;
   }
-  const is = arr(index.storage), ss = arr(src.storage), o = arr(out);
-  const oo = stridedOffsets(index.shape, ostr.map((s, d) => (d === axis ? 0 : s)), 0);
-  const io = offsetsOf(index), so = offsetsOf(src);
-  const len = shape[axis], st = ostr[axis];
+  const is = arr(index.storage),
+    ss = arr(src.storage),
+    o = arr(out);
+  const oo = stridedOffsets(
+    index.shape,
+    ostr.map((s, d) => (d === axis ? 0 : s)),
+    0,
+  );
+  const io = offsetsOf(index),
+    so = offsetsOf(src);
+  const len = shape[axis],
+    st = ostr[axis];
   o.fill(0);
   for (let i = 0; i < oo.length; i++) {
     const k = is[io ? io[i] : index.offset + i];
@@ -94,7 +124,8 @@ export const concatKernel: Kernel<'concat'> = (inputs, { axis }, out, outShape) 
   let pos = 0;
   for (const x of inputs) {
     const dst = stridedOffsets(x.shape, ostr, pos * ostr[axis]);
-    const xs = arr(x.storage), xo = offsetsOf(x);
+    const xs = arr(x.storage),
+      xo = offsetsOf(x);
     for (let i = 0; i < dst.length; i++) o[dst[i]] = xs[xo ? xo[i] : x.offset + i];
     pos += x.shape[axis];
   }

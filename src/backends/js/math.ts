@@ -12,7 +12,8 @@ export function erf(x: number): number {
   const ax = Math.abs(x);
   if (ax < 2.5) {
     const x2 = x * x;
-    let term = x, sum = x;
+    let term = x,
+      sum = x;
     for (let n = 1; n < 200; n++) {
       term *= (2 * x2) / (2 * n + 1);
       sum += term;
@@ -23,11 +24,16 @@ export function erf(x: number): number {
   if (ax > 6) return x > 0 ? 1 : -1;
   // erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
   const tiny = 1e-300;
-  let f = ax, C = ax, D = 0;
+  let f = ax,
+    C = ax,
+    D = 0;
   for (let n = 1; n < 300; n++) {
     const a = n / 2;
-    D = ax + a * D; if (D === 0) D = tiny; D = 1 / D;
-    C = ax + a / C; if (C === 0) C = tiny;
+    D = ax + a * D;
+    if (D === 0) D = tiny;
+    D = 1 / D;
+    C = ax + a / C;
+    if (C === 0) C = tiny;
     const delta = C * D;
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;

@@ -10,13 +10,16 @@ const KC = 256; // depth of one packed B panel: KC*N doubles stay cache-resident
 
 export const matmulKernel: Kernel<'matmul'> = ([a, b], _p, out, outShape) => {
   const nd = outShape.length;
-  const M = outShape[nd - 2], N = outShape[nd - 1], K = a.shape[nd - 1];
+  const M = outShape[nd - 2],
+    N = outShape[nd - 1],
+    K = a.shape[nd - 1];
   const batchShape = outShape.slice(0, nd - 2);
   // Offset of each batch's matrix in a and b (batch dims may be broadcast with stride 0).
   const aBase = stridedOffsets(batchShape, a.strides.slice(0, nd - 2), a.offset);
   const bBase = stridedOffsets(batchShape, b.strides.slice(0, nd - 2), b.offset);
   const o = arr(out);
-  const as = arr(a.storage), bs = arr(b.storage);
+  const as = arr(a.storage),
+    bs = arr(b.storage);
   const acc = new Float64Array(M * N);
   const bp = new Float64Array(Math.min(K, KC) * N);
   const ap = new Float64Array(M * Math.min(K, KC));
@@ -29,28 +32,50 @@ export const matmulKernel: Kernel<'matmul'> = ([a, b], _p, out, outShape) => {
 };
 
 function gemm(
-  as: TypedArray, ao: number, asm: number, ask: number,
-  bs: TypedArray, bo: number, bsk: number, bsn: number,
-  M: number, N: number, K: number, acc: Float64Array, ap: Float64Array, bp: Float64Array,
+  as: TypedArray,
+  ao: number,
+  asm: number,
+  ask: number,
+  bs: TypedArray,
+  bo: number,
+  bsk: number,
+  bsn: number,
+  M: number,
+  N: number,
+  K: number,
+  acc: Float64Array,
+  ap: Float64Array,
+  bp: Float64Array,
 ): void {
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
     // Pack B[k0:k0+kc, :] row-major and A[:, k0:k0+kc] row-major.
     for (let k = 0; k < kc; k++) {
-      const src = bo + (k0 + k) * bsk, dst = k * N;
+      const src = bo + (k0 + k) * bsk,
+        dst = k * N;
       for (let j = 0; j < N; j++) bp[dst + j] = bs[src + j * bsn];
     }
     for (let i = 0; i < M; i++) {
-      const src = ao + i * asm + k0 * ask, dst = i * kc;
+      const src = ao + i * asm + k0 * ask,
+        dst = i * kc;
       for (let k = 0; k < kc; k++) ap[dst + k] = as[src + k * ask];
     }
     let i = 0;
     // Four rows of C at a time: each loaded B value feeds four multiply-adds.
     for (; i + 4 <= M; i += 4) {
-      const c0 = i * N, c1 = c0 + N, c2 = c1 + N, c3 = c2 + N;
-      const a0 = i * kc, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc;
+      const c0 = i * N,
+        c1 = c0 + N,
+        c2 = c1 + N,
+        c3 = c2 + N;
+      const a0 = i * kc,
+        a1 = a0 + kc,
+        a2 = a1 + kc,
+        a3 = a2 + kc;
       for (let k = 0; k < kc; k++) {
-        const x0 = ap[a0 + k], x1 = ap[a1 + k], x2 = ap[a2 + k], x3 = ap[a3 + k];
+        const x0 = ap[a0 + k],
+          x1 = ap[a1 + k],
+          x2 = ap[a2 + k],
+          x3 = ap[a3 + k];
         if (x0 === 0 && x1 === 0 && x2 === 0 && x3 === 0) continue; // ReLU activations are often zero
         const bk = k * N;
         for (let j = 0; j < N; j++) {
@@ -63,7 +88,8 @@ function gemm(
       }
     }
     for (; i < M; i++) {
-      const c0 = i * N, a0 = i * kc;
+      const c0 = i * N,
+        a0 = i * kc;
       for (let k = 0; k < kc; k++) {
         const x0 = ap[a0 + k];
         if (x0 === 0) continue;

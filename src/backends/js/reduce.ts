@@ -17,7 +17,10 @@ function outIndex(x: View, axes: number[]): Int32Array {
 }
 
 export const sumKernel: Kernel<'sum'> = ([x], { axes }, out) => {
-  const xs = arr(x.storage), o = arr(out), ix = offsetsOf(x), oi = outIndex(x, axes);
+  const xs = arr(x.storage),
+    o = arr(out),
+    ix = offsetsOf(x),
+    oi = outIndex(x, axes);
   const acc = new Float64Array(out.size);
   const n = oi.length;
   for (let i = 0; i < n; i++) acc[oi[i]] += xs[ix ? ix[i] : x.offset + i];
@@ -25,11 +28,15 @@ export const sumKernel: Kernel<'sum'> = ([x], { axes }, out) => {
 };
 
 export const maxKernel: Kernel<'max'> = ([x], { axes }, out) => {
-  const xs = arr(x.storage), o = arr(out), ix = offsetsOf(x), oi = outIndex(x, axes);
+  const xs = arr(x.storage),
+    o = arr(out),
+    ix = offsetsOf(x),
+    oi = outIndex(x, axes);
   const acc = new Float64Array(out.size).fill(-Infinity);
   const n = oi.length;
   for (let i = 0; i < n; i++) {
-    const v = xs[ix ? ix[i] : x.offset + i], j = oi[i];
+    const v = xs[ix ? ix[i] : x.offset + i],
+      j = oi[i];
     if (v > acc[j] || v !== v) acc[j] = v;
     else if (acc[j] !== acc[j]) continue;
   }
@@ -37,13 +44,18 @@ export const maxKernel: Kernel<'max'> = ([x], { axes }, out) => {
 };
 
 export const argmaxKernel: Kernel<'argmax'> = ([x], { axis }, out) => {
-  const xs = arr(x.storage), o = arr(out), ix = offsetsOf(x), oi = outIndex(x, [axis]);
+  const xs = arr(x.storage),
+    o = arr(out),
+    ix = offsetsOf(x),
+    oi = outIndex(x, [axis]);
   const best = new Float64Array(out.size).fill(-Infinity);
   const seen = new Uint8Array(out.size);
   // Position along `axis` of element i in row-major order.
-  const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1), len = x.shape[axis];
+  const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1),
+    len = x.shape[axis];
   for (let i = 0; i < oi.length; i++) {
-    const v = xs[ix ? ix[i] : x.offset + i], j = oi[i];
+    const v = xs[ix ? ix[i] : x.offset + i],
+      j = oi[i];
     if (best[j] !== best[j]) continue; // a NaN already won, as in PyTorch
     if (!seen[j] || v > best[j] || v !== v) {
       best[j] = v;

@@ -17,10 +17,14 @@ export function stridedOffsets(shape: readonly number[], strides: readonly numbe
   const out = new Int32Array(n);
   const nd = shape.length;
   if (n === 0) return out;
-  if (nd === 0) { out[0] = offset; return out; }
+  if (nd === 0) {
+    out[0] = offset;
+    return out;
+  }
   // Odometer over all but the last dim; the last dim is a tight inner loop.
   const last = nd - 1;
-  const inner = shape[last], innerStride = strides[last];
+  const inner = shape[last],
+    innerStride = strides[last];
   const idx = new Array<number>(nd).fill(0);
   let base = offset;
   let k = 0;

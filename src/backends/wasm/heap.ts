@@ -57,10 +57,18 @@ export class HeapBuffer {
       const buf = this.heap.memory.buffer;
       const n = this.length;
       switch (this.dtype) {
-        case 'float32': this.view = new Float32Array(buf, this.ptr, n); break;
-        case 'float64': this.view = new Float64Array(buf, this.ptr, n); break;
-        case 'int32': this.view = new Int32Array(buf, this.ptr, n); break;
-        case 'bool': this.view = new Uint8Array(buf, this.ptr, n); break;
+        case 'float32':
+          this.view = new Float32Array(buf, this.ptr, n);
+          break;
+        case 'float64':
+          this.view = new Float64Array(buf, this.ptr, n);
+          break;
+        case 'int32':
+          this.view = new Int32Array(buf, this.ptr, n);
+          break;
+        case 'bool':
+          this.view = new Uint8Array(buf, this.ptr, n);
+          break;
       }
       this.epoch = this.heap.epoch;
     }
@@ -95,7 +103,11 @@ export class Heap {
   private liveBytes = 0;
   private live = 0;
 
-  constructor(readonly memory: WebAssembly.Memory, base: number, private readonly maxPages: number) {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    base: number,
+    private readonly maxPages: number,
+  ) {
     this.top = this.highWater = Math.ceil(base / ALIGN) * ALIGN;
     this.maxBytes = maxPages * PAGE;
   }
@@ -141,12 +153,14 @@ export class Heap {
     if (b >= 0) {
       // Any block in a bin at or above the class's own fits; the rest of it stays free.
       const r = this.bins[b][this.bins[b].length - 1];
-      const s = this.recStart[r], n = this.recSize[r];
+      const s = this.recStart[r],
+        n = this.recSize[r];
       this.unlink(r);
       if (n > u) this.link(s + u, n - u);
       return s * ALIGN;
     }
-    const ptr = this.top, end = ptr + cls;
+    const ptr = this.top,
+      end = ptr + cls;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       // Grow by at least a quarter of the current size, so growth is rare.
@@ -217,7 +231,8 @@ export class Heap {
   /** Add the free block [s, s + n) (units) to its bin. */
   private link(s: number, n: number): void {
     const r = this.spare.pop() ?? this.recStart.length;
-    const b = binOf(n), bin = this.bins[b];
+    const b = binOf(n),
+      bin = this.bins[b];
     this.recStart[r] = s;
     this.recSize[r] = n;
     this.recPos[r] = bin.length;
@@ -232,8 +247,10 @@ export class Heap {
 
   /** Take free block r out of its bin. */
   private unlink(r: number): void {
-    const s = this.recStart[r], n = this.recSize[r];
-    const b = binOf(n), bin = this.bins[b];
+    const s = this.recStart[r],
+      n = this.recSize[r];
+    const b = binOf(n),
+      bin = this.bins[b];
     const last = bin.pop()!;
     if (last !== r) {
       bin[this.recPos[r]] = last;
@@ -261,8 +278,10 @@ export class Heap {
 
   private oom(bytes: number): Error {
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-    return new Error(`wasm: out of memory allocating ${bytes} bytes (${mib(bytes)}); the heap holds ${mib(this.liveBytes)} in ${this.live} live buffers, `
-      + `${mib(this.memory.buffer.byteLength)} reserved of at most ${mib(this.maxBytes)}`
-      + `${this.freeUnits ? ` (${mib(this.freeUnits * ALIGN)} of it free, in smaller pieces)` : ''}. Free tensors with scope() or dispose(), or use smaller batches`);
+    return new Error(
+      `wasm: out of memory allocating ${bytes} bytes (${mib(bytes)}); the heap holds ${mib(this.liveBytes)} in ${this.live} live buffers, ` +
+        `${mib(this.memory.buffer.byteLength)} reserved of at most ${mib(this.maxBytes)}` +
+        `${this.freeUnits ? ` (${mib(this.freeUnits * ALIGN)} of it free, in smaller pieces)` : ''}. Free tensors with scope() or dispose(), or use smaller batches`,
+    );
   }
 }

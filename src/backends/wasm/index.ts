@@ -4,18 +4,20 @@
 // primitive has a kernel and results match `js` within float32 rounding.
 //
 // Variants, best first: relaxed SIMD + threads, SIMD + threads, relaxed SIMD, SIMD. The first
-// that validates and instantiates here is used; `info()` says which and why others were skipped.
+// that validates and instantiates here is used (on Node 20-21 after turning on relaxed SIMD's V8
+// flag); `info()` says which and why others were skipped. Threads: every core, at most 16.
 
 import type { Backend, FusedKernels, BinaryPrim, Kernel, KernelTable, Prim, Storage, UnaryPrim, View } from '../backend.js';
-import { registerBackend, requireBackend } from '../backend.js';
+import { BINARY_PRIMS, kernelsFor, registerBackend, requireBackend, UNARY_PRIMS } from '../backend.js';
 import { createJsBackend } from '../js/index.js';
 import { stridedOffsets } from '../js/strided.js';
-import { arr } from '../js/elementwise.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { shapesEqual, sizeOf } from '../../tensor/shape.js';
 import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
-import { Heap, HeapBuffer } from './heap.js';
-import { CTRL_BYTES, TASK_ADAM, TASK_ATTENTION, TASK_ATTENTION_BACKWARD, TASK_BINARY, TASK_GELU, TASK_GEMM, TASK_GEMV, ThreadPool } from './pool.js';
+import { enableRelaxedSimd } from '../../platform/relaxed-simd.js';
+import { Heap, type HeapBuffer } from './heap.js';
+import { CTRL_BYTES, DEFAULT_MAX_THREADS, ThreadPool } from './pool.js';
+import { BINARY_CODE, DTYPE_CODE, REDUCE_CODE, TASK_ADAM, TASK_ATTENTION, TASK_ATTENTION_BACKWARD, TASK_BINARY, TASK_GELU, TASK_GEMM, TASK_GEMV, UNARY_CODE } from './codes.js';
 import * as binaries from './binaries.js';
 
 type Variant = 'relaxedThreads' | 'simdThreads' | 'relaxed' | 'simd';
@@ -26,42 +28,51 @@ interface Kernels {
   matmulScratchBytes(): number;
   unary_f32(op: number, x: number, out: number, n: number): void;
   binary_f32(op: number, a: number, aO: number, aI: number, b: number, bO: number, bI: number, out: number, outer: number, inner: number): void;
-  compare_f32(op: number, a: number, aO: number, aI: number, b: number, bO: number, bI: number, out: number, outer: number, inner: number): void;
   where_f32(c: number, cO: number, cI: number, a: number, aO: number, aI: number, b: number, bO: number, bI: number, out: number, outer: number, inner: number): void;
   cast(from: number, to: number, x: number, out: number, n: number): void;
   copy4(x: number, out: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number): void;
-  copy4to(x: number, out: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number,
-    t0: number, t1: number, t2: number, t3: number): void;
+  copy4to(x: number, out: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number, t0: number, t1: number, t2: number, t3: number): void;
   fill4(out: number, n: number, bits: number): void;
   reduce_f32(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
   philox_uniform_f32(k0: number, k1: number, counter: number, out: number, n: number): void;
   unfold_f32(x: number, out: number, geo: number, value: number): void;
   fold_f32(g: number, out: number, geo: number): void;
   softmax_rows_f32(x: number, out: number, rows: number, n: number, log: number): void;
-  adam_f32(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
-    beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number, wd: number, decoupledScale: number, mode: number): void;
+  adam_f32(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    beta1: number,
+    beta2: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    eps: number,
+    wd: number,
+    decoupledScale: number,
+    mode: number,
+  ): void;
   layer_norm_f32(x: number, xRs: number, w: number, b: number, out: number, mean: number, rstd: number, R: number, n: number, eps: number): void;
-  layer_norm_backward_f32(g: number, gRs: number, x: number, xRs: number, w: number, mean: number, rstd: number,
-    dx: number, dw: number, db: number, R: number, n: number): void;
+  layer_norm_backward_f32(g: number, gRs: number, x: number, xRs: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, R: number, n: number): void;
   cross_entropy_f32(x: number, xRs: number, t: number, tS: number, loss: number, lse: number, N: number, C: number, ignore: number): void;
-  cross_entropy_backward_f32(x: number, xRs: number, t: number, tS: number, lse: number, g: number, gS: number,
-    dx: number, N: number, C: number, ignore: number): void;
+  cross_entropy_backward_f32(x: number, xRs: number, t: number, tS: number, lse: number, g: number, gS: number, dx: number, N: number, C: number, ignore: number): void;
   attentionScratchBytes(L: number, S: number, E: number, EV: number): number;
   gelu_f32(x: number, out: number, n: number, approx: number): void;
   gelu_backward_f32(g: number, x: number, dx: number, n: number, approx: number): void;
   runTask?(ctrl: number, tid: number): void;
 }
 
-const UNARY_CODE: Record<UnaryPrim, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, reciprocal: 4, sin: 5, cos: 6, tanh: 7, erf: 8, floor: 9, abs: 10 };
-const BINARY_CODE: Record<BinaryPrim, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, less: 7, equal: 8 };
-const CAST_CODE: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
 const ELEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /** The name tensors report as their device (default 'wasm'); register the backend under it. */
   name?: string;
-  /** Threads to use, the calling one included (default: the machine's cores). */
+  /** Threads to use, the calling one included (default: the machine's cores, at most 16). */
   threads?: number;
   /** Restrict the variants tried (tests, benchmarks): e.g. ['simd'] for one thread without relaxed SIMD. */
   variants?: Variant[];
@@ -90,15 +101,27 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-interface Loaded { variant: Variant; module: WebAssembly.Module; memory: WebAssembly.Memory; exports: Kernels; maxPages: number; skipped: Record<string, string> }
+interface Loaded {
+  variant: Variant;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: Kernels;
+  maxPages: number;
+  skipped: Record<string, string>;
+}
 
 function instantiate(allowed: Variant[]): Loaded {
   const skipped: Record<string, string> = {};
   for (const variant of allowed) {
     const threaded = variant.endsWith('Threads');
-    if (threaded && !canShareMemory()) { skipped[variant] = 'no shared memory or workers here'; continue; }
+    if (threaded && !canShareMemory()) {
+      skipped[variant] = 'no shared memory or workers here';
+      continue;
+    }
+    // biome-ignore lint/performance/noDynamicNamespaceImportAccess: the four variants are one generated module, all of it used
     const bytes = decodeBase64(binaries[variant]);
-    if (!WebAssembly.validate(bytes)) {
+    // Node 20-21 compile relaxed SIMD only behind a V8 flag: set it and check again.
+    if (!WebAssembly.validate(bytes) && !(variant.startsWith('relaxed') && enableRelaxedSimd() && WebAssembly.validate(bytes))) {
       skipped[variant] = variant.startsWith('relaxed') ? 'relaxed SIMD not supported by this runtime' : 'SIMD not supported by this runtime';
       continue;
     }
@@ -108,18 +131,29 @@ function instantiate(allowed: Variant[]): Loaded {
       let memory: WebAssembly.Memory | null = null;
       let maxPages = binaries.MAX_PAGES;
       for (;;) {
-        try { memory = new WebAssembly.Memory({ initial: 32, maximum: maxPages, shared: threaded } as WebAssembly.MemoryDescriptor); } catch { /* try smaller */ }
+        try {
+          memory = new WebAssembly.Memory({ initial: 32, maximum: maxPages, shared: threaded } as WebAssembly.MemoryDescriptor);
+        } catch {
+          /* try smaller */
+        }
         if (memory || maxPages <= 4096) break;
         maxPages /= 4;
       }
-      if (!memory) { skipped[variant] = 'could not reserve memory'; continue; }
+      if (!memory) {
+        skipped[variant] = 'could not reserve memory';
+        continue;
+      }
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       return { variant, module, memory, exports: instance.exports as unknown as Kernels, maxPages, skipped };
     } catch (e) {
       skipped[variant] = (e as Error).message;
     }
   }
-  throw new Error(`wasm: no variant loads here (${Object.entries(skipped).map(([k, v]) => `${k}: ${v}`).join('; ')})`);
+  throw new Error(
+    `wasm: no variant loads here (${Object.entries(skipped)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ')})`,
+  );
 }
 
 /**
@@ -127,8 +161,7 @@ function instantiate(allowed: Variant[]): Loaded {
  * view a batch stride, an outer stride and an inner stride of 0 or 1 (a [B, C, H·W] + [1, C, 1]
  * bias add is three levels). Null when that is impossible (then js kernels run).
  */
-export function twoLevel(views: readonly View[], outShape: readonly number[]):
-  { batch: number; outer: number; inner: number; bs: number[]; os: number[]; is: number[] } | null {
+export function twoLevel(views: readonly View[], outShape: readonly number[]): { batch: number; outer: number; inner: number; bs: number[]; os: number[]; is: number[] } | null {
   const dims: number[] = [];
   const strides: number[][] = views.map(() => []);
   outShape.forEach((d, k) => {
@@ -136,14 +169,19 @@ export function twoLevel(views: readonly View[], outShape: readonly number[]):
     const last = dims.length - 1;
     if (last >= 0 && views.every((v, i) => strides[i][last] === v.strides[k] * d)) {
       dims[last] *= d;
-      views.forEach((v, i) => { strides[i][last] = v.strides[k]; });
+      views.forEach((v, i) => {
+        strides[i][last] = v.strides[k];
+      });
     } else {
       dims.push(d);
       views.forEach((v, i) => strides[i].push(v.strides[k]));
     }
   });
   if (dims.length > 3) return null;
-  while (dims.length < 3) { dims.unshift(1); strides.forEach((s) => s.unshift(0)); }
+  while (dims.length < 3) {
+    dims.unshift(1);
+    strides.forEach((s) => s.unshift(0));
+  }
   const is = strides.map((s) => s[2]);
   if (is.some((x) => x !== 0 && x !== 1)) return null;
   return { batch: dims[0], outer: dims[1], inner: dims[2], bs: strides.map((s) => s[0]), os: strides.map((s) => s[1]), is };
@@ -204,7 +242,11 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
 
   function withTemp<T>(bytes: number, fn: (ptr: number) => T): T {
     const { ptr, cls } = heap.alloc(bytes);
-    try { return fn(ptr); } finally { heap.release(ptr, cls); }
+    try {
+      return fn(ptr);
+    } finally {
+      heap.release(ptr, cls);
+    }
   }
 
   /** The 14 window-geometry integers in a temporary heap block. */
@@ -215,63 +257,78 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     });
   }
 
-  const unary = (op: UnaryPrim): Kernel<UnaryPrim> => (inputs, p, out, shape) => {
-    const [x] = inputs;
-    if (f32(x) && isContig(x)) return K.unary_f32(UNARY_CODE[op], addr(x), buf(out).ptr, out.size);
-    js[op](inputs, p, out, shape);
-  };
+  const unary =
+    (op: UnaryPrim): Kernel<UnaryPrim> =>
+    (inputs, p, out, shape) => {
+      const [x] = inputs;
+      if (f32(x) && isContig(x)) return K.unary_f32(UNARY_CODE[op], addr(x), buf(out).ptr, out.size);
+      js[op](inputs, p, out, shape);
+    };
 
-  const binary = (op: BinaryPrim): Kernel<BinaryPrim> => (inputs, p, out, shape) => {
-    const [a, b] = inputs;
-    const t = f32(a, b) ? twoLevel(inputs, shape) : null;
-    if (!t) return js[op](inputs, p, out, shape);
-    const compare = op === 'less' || op === 'equal';
-    const fn = compare ? K.compare_f32 : K.binary_f32;
-    const outBytes = compare ? 1 : 4, step = t.outer * t.inner * outBytes;
-    const pa = addr(a), pb = addr(b), po = buf(out).ptr;
-    // Large arithmetic ops (residual and bias adds of a training step) on the threads.
-    const threaded = !compare && pool.threads > 1 && t.outer * t.inner >= THREADED_MIN_ELEMENTS && (t.outer === 1 || t.outer >= 2 * pool.threads);
-    for (let i = 0; i < t.batch; i++) {
-      const args = [BINARY_CODE[op], pa + i * t.bs[0] * 4, t.os[0], t.is[0], pb + i * t.bs[1] * 4, t.os[1], t.is[1], po + i * step, t.outer, t.inner] as const;
-      if (threaded) pool.run(TASK_BINARY, args, pool.threads);
-      else fn(...args);
-    }
-  };
+  const binary =
+    (op: BinaryPrim): Kernel<BinaryPrim> =>
+    (inputs, p, out, shape) => {
+      const [a, b] = inputs;
+      const t = f32(a, b) ? twoLevel(inputs, shape) : null;
+      if (!t) return js[op](inputs, p, out, shape);
+      const compare = op === 'less' || op === 'equal';
+      const outBytes = compare ? 1 : 4,
+        step = t.outer * t.inner * outBytes;
+      const pa = addr(a),
+        pb = addr(b),
+        po = buf(out).ptr;
+      // Large arithmetic ops (residual and bias adds of a training step) on the threads.
+      const threaded = !compare && pool.threads > 1 && t.outer * t.inner >= THREADED_MIN_ELEMENTS && (t.outer === 1 || t.outer >= 2 * pool.threads);
+      for (let i = 0; i < t.batch; i++) {
+        const args = [BINARY_CODE[op], pa + i * t.bs[0] * 4, t.os[0], t.is[0], pb + i * t.bs[1] * 4, t.os[1], t.is[1], po + i * step, t.outer, t.inner] as const;
+        if (threaded) pool.run(TASK_BINARY, args, pool.threads);
+        else K.binary_f32(...args);
+      }
+    };
 
-  const reduce = (op: 'sum' | 'max'): Kernel<'sum' | 'max'> => (inputs, p, out, shape) => {
-    const [x] = inputs;
-    const axes = [...p.axes].sort((a, b) => a - b);
-    const consecutive = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
-    if (!f32(x) || axes.length === 0) return js[op](inputs, p as never, out, shape);
-    if (!isContig(x) || !consecutive) {
-      // Move the reduced axes last in a contiguous copy (kept axes first, in order), then reduce rows.
-      const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
-      const order = [...kept, ...axes];
-      const pShape = order.map((d) => x.shape[d]), pStrides = order.map((d) => x.strides[d]);
-      const t = collapse2(pShape, pStrides, contiguousStridesOf(pShape));
-      const r = sizeOf(axes.map((d) => x.shape[d]));
-      if (!t || r === 0) return js[op](inputs, p as never, out, shape);
-      withTemp(sizeOf(x.shape) * 4, (tmp) => {
-        K.copy4to(addr(x), tmp, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3], t.t[0], t.t[1], t.t[2], t.t[3]);
-        K.reduce_f32(op === 'sum' ? 0 : 1, tmp, buf(out).ptr, out.size, r, 1);
-      });
-      return;
-    }
-    const outer = sizeOf(x.shape.slice(0, axes[0])), r = sizeOf(x.shape.slice(axes[0], axes[axes.length - 1] + 1));
-    const inner = sizeOf(x.shape.slice(axes[axes.length - 1] + 1));
-    if (r === 0) return js[op](inputs, p as never, out, shape);
-    K.reduce_f32(op === 'sum' ? 0 : 1, addr(x), buf(out).ptr, outer, r, inner);
-  };
+  const reduce =
+    (op: 'sum' | 'max'): Kernel<'sum' | 'max'> =>
+    (inputs, p, out, shape) => {
+      const [x] = inputs;
+      const axes = [...p.axes].sort((a, b) => a - b);
+      const consecutive = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+      if (!f32(x) || axes.length === 0) return js[op](inputs, p as never, out, shape);
+      if (!isContig(x) || !consecutive) {
+        // Move the reduced axes last in a contiguous copy (kept axes first, in order), then reduce rows.
+        const kept = x.shape.map((_, d) => d).filter((d) => !axes.includes(d));
+        const order = [...kept, ...axes];
+        const pShape = order.map((d) => x.shape[d]),
+          pStrides = order.map((d) => x.strides[d]);
+        const t = collapse2(pShape, pStrides, contiguousStridesOf(pShape));
+        const r = sizeOf(axes.map((d) => x.shape[d]));
+        if (!t || r === 0) return js[op](inputs, p as never, out, shape);
+        withTemp(sizeOf(x.shape) * 4, (tmp) => {
+          K.copy4to(addr(x), tmp, t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3], t.t[0], t.t[1], t.t[2], t.t[3]);
+          K.reduce_f32(REDUCE_CODE[op], tmp, buf(out).ptr, out.size, r, 1);
+        });
+        return;
+      }
+      const outer = sizeOf(x.shape.slice(0, axes[0])),
+        r = sizeOf(x.shape.slice(axes[0], axes[axes.length - 1] + 1));
+      const inner = sizeOf(x.shape.slice(axes[axes.length - 1] + 1));
+      if (r === 0) return js[op](inputs, p as never, out, shape);
+      K.reduce_f32(REDUCE_CODE[op], addr(x), buf(out).ptr, outer, r, inner);
+    };
 
   const matmul: Kernel<'matmul'> = (inputs, p, out, outShape) => {
     const [a, b] = inputs;
     if (!f32(a, b)) return js.matmul(inputs, p, out, outShape);
     const nd = outShape.length;
-    const M = outShape[nd - 2], N = outShape[nd - 1], K_ = a.shape[nd - 1];
+    const M = outShape[nd - 2],
+      N = outShape[nd - 1],
+      K_ = a.shape[nd - 1];
     const batchShape = outShape.slice(0, nd - 2);
     const batch = sizeOf(batchShape);
     if (batch === 0 || M === 0 || N === 0) return;
-    const aRs = a.strides[nd - 2], aCs = a.strides[nd - 1], bRs = b.strides[nd - 2], bCs = b.strides[nd - 1];
+    const aRs = a.strides[nd - 2],
+      aCs = a.strides[nd - 1],
+      bRs = b.strides[nd - 2],
+      bCs = b.strides[nd - 1];
     // A few rows (token-by-token generation): read B where it lies instead of packing it.
     const layout = M <= GEMV_MAX_ROWS ? gemvLayout(aCs, bRs, bCs, N, K_) : -1;
     let threads = pool.threads;
@@ -285,8 +342,12 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const bOff = stridedOffsets(batchShape, b.strides.slice(0, nd - 2), b.offset);
     withTemp(batch * 8, (offs) => {
       const o = new Int32Array(memory.buffer, offs, batch * 2);
-      const aBase = buf(a.storage).ptr, bBase = buf(b.storage).ptr;
-      for (let i = 0; i < batch; i++) { o[i] = aBase + aOff[i] * 4; o[batch + i] = bBase + bOff[i] * 4; }
+      const aBase = buf(a.storage).ptr,
+        bBase = buf(b.storage).ptr;
+      for (let i = 0; i < batch; i++) {
+        o[i] = aBase + aOff[i] * 4;
+        o[batch + i] = bBase + bOff[i] * 4;
+      }
       if (layout >= 0) {
         pool.run(TASK_GEMV, [layout, aRs, aCs, 0, bRs, bCs, buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4], threads);
       } else {
@@ -296,15 +357,17 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   };
 
   const kernels: KernelTable = {
-    neg: unary('neg'), exp: unary('exp'), log: unary('log'), sqrt: unary('sqrt'), reciprocal: unary('reciprocal'),
-    sin: unary('sin'), cos: unary('cos'), tanh: unary('tanh'), erf: unary('erf'), floor: unary('floor'), abs: unary('abs'),
-    add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'), pow: binary('pow'),
-    maximum: binary('maximum'), minimum: binary('minimum'), less: binary('less'), equal: binary('equal'),
+    ...kernelsFor(UNARY_PRIMS, unary),
+    ...kernelsFor(BINARY_PRIMS, binary),
     where: (inputs, p, out, shape) => {
       const [c, a, b] = inputs;
       const t = c.dtype === 'bool' && f32(a, b) ? twoLevel(inputs, shape) : null;
       if (!t) return js.where(inputs, p, out, shape);
-      const pc = addr(c), pa = addr(a), pb = addr(b), po = buf(out).ptr, step = t.outer * t.inner * 4;
+      const pc = addr(c),
+        pa = addr(a),
+        pb = addr(b),
+        po = buf(out).ptr,
+        step = t.outer * t.inner * 4;
       for (let i = 0; i < t.batch; i++) {
         K.where_f32(pc + i * t.bs[0], t.os[0], t.is[0], pa + i * t.bs[1] * 4, t.os[1], t.is[1], pb + i * t.bs[2] * 4, t.os[2], t.is[2], po + i * step, t.outer, t.inner);
       }
@@ -314,7 +377,8 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     argmax: js.argmax,
     cast: (inputs, p, out, shape) => {
       const [x] = inputs;
-      const from = CAST_CODE[x.dtype], to = CAST_CODE[p.dtype];
+      const from = DTYPE_CODE[x.dtype],
+        to = DTYPE_CODE[p.dtype];
       if (from === undefined || to === undefined || !isContig(x)) return js.cast(inputs, p, out, shape);
       K.cast(from, to, addr(x), buf(out).ptr, out.size);
     },
@@ -356,13 +420,15 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     unfold: (inputs, p, out, shape) => {
       const [x] = inputs;
       if (!f32(x) || !isContig(x)) return js.unfold(inputs, p, out, shape);
-      const [N, C, H, W] = x.shape, [, Ho, Wo] = shape;
+      const [N, C, H, W] = x.shape,
+        [, Ho, Wo] = shape;
       withGeometry([N, C, H, W, Ho, Wo, ...p.kernel, ...p.stride, ...p.dilation, p.pads[0], p.pads[2]], (geo) => K.unfold_f32(addr(x), buf(out).ptr, geo, p.value));
     },
     fold: (inputs, p, out, shape) => {
       const [g] = inputs;
       if (!f32(g) || !isContig(g)) return js.fold(inputs, p, out, shape);
-      const [N, C, H, W] = p.shape, [, Ho, Wo] = g.shape;
+      const [N, C, H, W] = p.shape,
+        [, Ho, Wo] = g.shape;
       withGeometry([N, C, H, W, Ho, Wo, ...p.kernel, ...p.stride, ...p.dilation, p.pads[0], p.pads[2]], (geo) => K.fold_f32(addr(g), buf(out).ptr, geo));
     },
     random: (inputs, p, out, shape) => {
@@ -385,7 +451,10 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const nd = q.shape.length;
     if (nd < 2 || k.shape.length !== nd || v.shape.length !== nd || !f32(q, k, v)) return null;
     for (let d = 0; d < nd - 2; d++) if (k.shape[d] !== q.shape[d] || v.shape[d] !== q.shape[d]) return null;
-    const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], EV = v.shape[nd - 1];
+    const L = q.shape[nd - 2],
+      E = q.shape[nd - 1],
+      S = k.shape[nd - 2],
+      EV = v.shape[nd - 1];
     if (k.shape[nd - 1] !== E || v.shape[nd - 2] !== S) return null;
     if (L === 0 || S === 0 || E === 0 || EV === 0 || L * S > ATTENTION_MAX_SCORES) return null;
     return { L, S, E, EV, batch: q.shape.slice(0, nd - 2) };
@@ -395,18 +464,31 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
    * Runs an attention task: a table of each operand's batch-matrix byte addresses (operand j at
    * table + j·B·4), per-thread scratch, then `args(table, scratch, stride)`.
    */
-  function runAttention(task: number, ops: View[], batch: number[], L: number, S: number, E: number, EV: number, args: (table: number, scratch: number, stride: number) => number[]): void {
-    const B = sizeOf(batch), nd = batch.length;
+  function runAttention(
+    task: number,
+    ops: View[],
+    batch: number[],
+    L: number,
+    S: number,
+    E: number,
+    EV: number,
+    args: (table: number, scratch: number, stride: number) => number[],
+  ): void {
+    const B = sizeOf(batch),
+      nd = batch.length;
     const threads = Math.min(pool.threads, B);
     const stride = (K.attentionScratchBytes(L, S, E, EV) + 63) & ~63;
-    withTemp(ops.length * B * 4, (table) => withTemp(stride * threads, (scr) => {
-      const t = new Int32Array(memory.buffer, table, ops.length * B);
-      ops.forEach((x, j) => {
-        const offs = stridedOffsets(batch, x.strides.slice(0, nd), x.offset), base = buf(x.storage).ptr;
-        for (let z = 0; z < B; z++) t[j * B + z] = base + offs[z] * 4;
-      });
-      pool.run(task, args(table, scr, stride), threads);
-    }));
+    withTemp(ops.length * B * 4, (table) =>
+      withTemp(stride * threads, (scr) => {
+        const t = new Int32Array(memory.buffer, table, ops.length * B);
+        ops.forEach((x, j) => {
+          const offs = stridedOffsets(batch, x.strides.slice(0, nd), x.offset),
+            base = buf(x.storage).ptr;
+          for (let z = 0; z < B; z++) t[j * B + z] = base + offs[z] * 4;
+        });
+        pool.run(task, args(table, scr, stride), threads);
+      }),
+    );
   }
 
   /**
@@ -427,8 +509,26 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       if (!d || !attentionOut(out, d.batch, d.L, d.EV)) return false;
       const B = sizeOf(d.batch);
       if (B === 0) return true;
-      runAttention(TASK_ATTENTION, [q, k, v, out], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [t, t + B * 4, t + B * 8, t + B * 12,
-        ...rc(q), ...rc(k), ...rc(v), rc(out)[0], buf(lse).ptr, d.L, d.S, d.E, d.EV, B, f32bits(scale), causal ? 1 : 0, scr, stride]);
+      runAttention(TASK_ATTENTION, [q, k, v, out], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [
+        t,
+        t + B * 4,
+        t + B * 8,
+        t + B * 12,
+        ...rc(q),
+        ...rc(k),
+        ...rc(v),
+        rc(out)[0],
+        buf(lse).ptr,
+        d.L,
+        d.S,
+        d.E,
+        d.EV,
+        B,
+        f32bits(scale),
+        causal ? 1 : 0,
+        scr,
+        stride,
+      ]);
       return true;
     },
     attentionBackward(q, k, v, _o, lse, g, scale, causal, dq, dk, dv) {
@@ -439,9 +539,31 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       if (sizeOf(lse.shape) !== B * d.L || !isContig(lse)) return false;
       if (B === 0) return true;
       runAttention(TASK_ATTENTION_BACKWARD, [q, k, v, g, dq, dk, dv], d.batch, d.L, d.S, d.E, d.EV, (t, scr, stride) => [
-        t, t + B * 4, t + B * 8, t + B * 12, t + B * 16, t + B * 20, t + B * 24,
-        ...rc(q), ...rc(k), ...rc(v), ...rc(g), rc(dq)[0], rc(dk)[0], rc(dv)[0], addr(lse),
-        d.L, d.S, d.E, d.EV, B, f32bits(scale), causal ? 1 : 0, scr, stride]);
+        t,
+        t + B * 4,
+        t + B * 8,
+        t + B * 12,
+        t + B * 16,
+        t + B * 20,
+        t + B * 24,
+        ...rc(q),
+        ...rc(k),
+        ...rc(v),
+        ...rc(g),
+        rc(dq)[0],
+        rc(dk)[0],
+        rc(dv)[0],
+        addr(lse),
+        d.L,
+        d.S,
+        d.E,
+        d.EV,
+        B,
+        f32bits(scale),
+        causal ? 1 : 0,
+        scr,
+        stride,
+      ]);
       return true;
     },
     layerNorm(x, w, b, eps, out, mean, rstd) {
@@ -455,8 +577,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       if (!f32(g, x, mean, rstd) || (w && !f32(w)) || !rows2(g) || !rows2(x) || !vec1(w) || !vec1(mean) || !vec1(rstd)) return false;
       const [R, n] = x.shape;
       if (n === 0 || g.shape[0] !== R || g.shape[1] !== n) return false;
-      K.layer_norm_backward_f32(addr(g), g.strides[0], addr(x), x.strides[0], w ? addr(w) : 0, addr(mean), addr(rstd),
-        buf(dx).ptr, dw ? buf(dw).ptr : 0, db ? buf(db).ptr : 0, R, n);
+      K.layer_norm_backward_f32(addr(g), g.strides[0], addr(x), x.strides[0], w ? addr(w) : 0, addr(mean), addr(rstd), buf(dx).ptr, dw ? buf(dw).ptr : 0, db ? buf(db).ptr : 0, R, n);
       return true;
     },
     crossEntropy(x, t, ignoreIndex, loss, lse) {
@@ -464,7 +585,8 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       const [N, C] = x.shape;
       if (C === 0 || t.shape[0] !== N) return false;
       // The kernel reads x[t] unchecked: a class out of range throws here, as the js backend's gather.
-      const ts = buf(t.storage).array, st = t.strides[0];
+      const ts = buf(t.storage).array,
+        st = t.strides[0];
       for (let i = 0, o = t.offset; i < N; i++, o += st) {
         const c = ts[o];
         if (c !== ignoreIndex && (c < 0 || c >= C)) throw new Error(`gather: index ${c} is out of range for dimension 1 of size ${C}`);
@@ -482,14 +604,16 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     // About 2 ns an element: worth the threads from a few tens of thousands of elements on.
     gelu(x, out, approximate) {
       if (!f32(x) || !isContig(x)) return false;
-      const n = out.size, approx = approximate === 'tanh' ? 1 : 0;
+      const n = out.size,
+        approx = approximate === 'tanh' ? 1 : 0;
       if (n >= THREADED_MIN_ELEMENTS && pool.threads > 1) pool.run(TASK_GELU, [addr(x), buf(out).ptr, n, approx, 0, 0], pool.threads);
       else K.gelu_f32(addr(x), buf(out).ptr, n, approx);
       return true;
     },
     geluBackward(g, x, dx, approximate) {
       if (!f32(g, x) || !isContig(g) || !isContig(x)) return false;
-      const n = dx.size, approx = approximate === 'tanh' ? 1 : 0;
+      const n = dx.size,
+        approx = approximate === 'tanh' ? 1 : 0;
       if (n >= THREADED_MIN_ELEMENTS && pool.threads > 1) pool.run(TASK_GELU, [addr(x), buf(dx).ptr, n, approx, 1, addr(g)], pool.threads);
       else K.gelu_backward_f32(addr(g), addr(x), buf(dx).ptr, n, approx);
       return true;
@@ -503,14 +627,31 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
     adam(p, g, m, v, pOut, mOut, vOut, h) {
       if (!f32(p, g, m, v) || ![p, g, m, v].every(isContig)) return false;
-      const n = pOut.size, threads = n >= THREADED_MIN_ELEMENTS ? pool.threads : 1;
+      const n = pOut.size,
+        threads = n >= THREADED_MIN_ELEMENTS ? pool.threads : 1;
       if (threads > 1) {
         // Memory-bound: large parameters are split across the threads.
         const bits = new Int32Array(new Float32Array([h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.weightDecay, h.decoupledScale]).buffer);
         pool.run(TASK_ADAM, [addr(p), addr(g), addr(m), addr(v), buf(pOut).ptr, buf(mOut).ptr, buf(vOut).ptr, n, h.mode, ...bits], threads);
       } else {
-        K.adam_f32(addr(p), addr(g), addr(m), addr(v), buf(pOut).ptr, buf(mOut).ptr, buf(vOut).ptr, n,
-          h.beta1, h.beta2, h.stepSize, h.bc2Sqrt, h.eps, h.weightDecay, h.decoupledScale, h.mode);
+        K.adam_f32(
+          addr(p),
+          addr(g),
+          addr(m),
+          addr(v),
+          buf(pOut).ptr,
+          buf(mOut).ptr,
+          buf(vOut).ptr,
+          n,
+          h.beta1,
+          h.beta2,
+          h.stepSize,
+          h.bc2Sqrt,
+          h.eps,
+          h.weightDecay,
+          h.decoupledScale,
+          h.mode,
+        );
       }
       return true;
     },
@@ -542,7 +683,9 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     liveBuffers: () => heap.stats().liveBuffers - 1 - (scratch.ptr ? 1 : 0),
     memoryStats: () => heap.stats(),
     setThreads: (n: number) => pool.setThreads(n),
-    get threads() { return pool.threads; },
+    get threads() {
+      return pool.threads;
+    },
     ready: () => pool.ready(),
     close: () => pool.close(),
     info: () => ({
@@ -557,43 +700,69 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       ...(Object.keys(skipped).length ? { skipped } : {}),
     }),
   };
-  if (threaded) pool.setThreads(opts.threads ?? hardwareThreads());
-  else if (opts.threads && opts.threads > 1) throw new Error(`wasm: ${variant} has no threads here; ${skipped[variant.replace(/^simd$/, 'simdThreads')] ?? 'shared memory is unavailable'}`);
+  if (threaded) pool.setThreads(opts.threads ?? Math.min(hardwareThreads(), DEFAULT_MAX_THREADS));
+  else if (opts.threads && opts.threads > 1)
+    throw new Error(`wasm: ${variant} has no threads here; ${skipped[variant.replace(/^simd$/, 'simdThreads')] ?? 'shared memory is unavailable'}`);
   return backend;
 }
 
 function contiguousStridesOf(shape: readonly number[]): number[] {
   const st: number[] = [];
   let acc = 1;
-  for (let k = shape.length - 1; k >= 0; k--) { st[k] = acc; acc *= shape[k]; }
+  for (let k = shape.length - 1; k >= 0; k--) {
+    st[k] = acc;
+    acc *= shape[k];
+  }
   return st;
 }
 
 /** Merge dims of a copy between two strided layouts (source s, destination t) into at most four. */
 function collapse2(shape: readonly number[], s: readonly number[], t: readonly number[]): { d: number[]; s: number[]; t: number[] } | null {
-  const d: number[] = [], ss: number[] = [], ts: number[] = [];
+  const d: number[] = [],
+    ss: number[] = [],
+    ts: number[] = [];
   shape.forEach((n, k) => {
     if (n === 1) return;
     const last = d.length - 1;
-    if (last >= 0 && ss[last] === s[k] * n && ts[last] === t[k] * n) { d[last] *= n; ss[last] = s[k]; ts[last] = t[k]; }
-    else { d.push(n); ss.push(s[k]); ts.push(t[k]); }
+    if (last >= 0 && ss[last] === s[k] * n && ts[last] === t[k] * n) {
+      d[last] *= n;
+      ss[last] = s[k];
+      ts[last] = t[k];
+    } else {
+      d.push(n);
+      ss.push(s[k]);
+      ts.push(t[k]);
+    }
   });
   if (d.length > 4) return null;
-  while (d.length < 4) { d.unshift(1); ss.unshift(0); ts.unshift(0); }
+  while (d.length < 4) {
+    d.unshift(1);
+    ss.unshift(0);
+    ts.unshift(0);
+  }
   return { d, s: ss, t: ts };
 }
 
 /** Merge a strided view's dims into at most four (outermost first, padded with 1s), or null. */
 function collapse(shape: readonly number[], strides: readonly number[]): { d: number[]; s: number[] } | null {
-  const d: number[] = [], s: number[] = [];
+  const d: number[] = [],
+    s: number[] = [];
   shape.forEach((n, k) => {
     if (n === 1) return;
     const last = d.length - 1;
-    if (last >= 0 && s[last] === strides[k] * n) { d[last] *= n; s[last] = strides[k]; }
-    else { d.push(n); s.push(strides[k]); }
+    if (last >= 0 && s[last] === strides[k] * n) {
+      d[last] *= n;
+      s[last] = strides[k];
+    } else {
+      d.push(n);
+      s.push(strides[k]);
+    }
   });
   if (d.length > 4) return null;
-  while (d.length < 4) { d.unshift(1); s.unshift(0); }
+  while (d.length < 4) {
+    d.unshift(1);
+    s.unshift(0);
+  }
   return { d, s };
 }
 
@@ -613,7 +782,8 @@ export function wasmBackend(): WasmBackend {
 
 /**
  * Use n CPU threads (the calling one included) for the wasm backend's parallel kernels; the
- * default is the number of cores. Workers start in the background: `await wasmBackend().ready()`.
+ * default is the number of cores, at most 16. In Node this returns once the workers run; in a
+ * browser they start in the background and join as they come up (`await wasmBackend().ready()`).
  */
 export function setThreads(n: number): void {
   wasmBackend().setThreads(n);

@@ -1,27 +1,33 @@
 // The thread pool of the wasm backend: workers instantiate the same module over the shared memory
 // and sit in its workerLoop; the host writes a job at `ctrl`, bumps the generation, runs its own
 // share as thread 0 and spins until the others are done. Workers join between jobs (an admission
-// handshake, see wasm/assembly/threads.ts), so the pool works from the first op and grows as they
-// start. Results do not depend on the thread count: every output element is computed by one
-// thread in the same order.
+// handshake, see wasm/assembly/threads.ts). In Node, setThreads sleeps until they have joined (a
+// worker starts without the parent's event loop there), so the first op already runs on all of
+// them; in a browser the pool works from the first op and grows as they start. Results do not
+// depend on the thread count: every output element is computed by one thread in the same order.
 
-import { startWorker, type WorkerHandle } from '../../platform/workers.js';
+import { isNode, startWorker, type WorkerHandle } from '../../platform/workers.js';
+import { TASK_EXIT } from './codes.js';
 
-const GEN = 0, DONE = 1, NTHREADS = 2, TASK = 3, ARGS = 4, NEXT = 59, FAILED = 60, ADMIT = 64;
+const GEN = 0,
+  DONE = 1,
+  NTHREADS = 2,
+  TASK = 3,
+  ARGS = 4,
+  NEXT = 59,
+  FAILED = 60,
+  ADMIT = 64;
 export const CTRL_BYTES = 1024;
-export const MAX_THREADS = (CTRL_BYTES / 4) - ADMIT;
-export const TASK_GEMM = 0;
-export const TASK_ADAM = 1;
-/** Few-row products (M ≤ 4) that read B in place (wasm/assembly/gemv.ts). */
-export const TASK_GEMV = 2;
-/** Fused attention and its backward, a unit per batch matrix (wasm/assembly/attention.ts). */
-export const TASK_ATTENTION = 3;
-export const TASK_ATTENTION_BACKWARD = 4;
-/** GELU forward or backward, a contiguous chunk per thread (wasm/assembly/fused.ts). */
-export const TASK_GELU = 5;
-/** An elementwise binary op, a block of rows (or of columns) per thread (wasm/assembly/elementwise.ts). */
-export const TASK_BINARY = 6;
-const TASK_EXIT = -1;
+export const MAX_THREADS = CTRL_BYTES / 4 - ADMIT;
+/**
+ * Threads a wasm backend starts with: every core, at most this many. Past it the jobs of a training
+ * step (products of a few hundred rows, elementwise work bound by memory bandwidth) gain little,
+ * while each job wakes every worker and waits for the last, and idle workers spin between jobs.
+ * setThreads(n) goes higher.
+ */
+export const DEFAULT_MAX_THREADS = 16;
+/** How long setThreads waits in Node for its workers to join (they take tens of milliseconds). */
+const JOIN_MS = 2000;
 
 // A worker that traps marks the job failed and counts itself done, so the host never waits forever.
 const WORKER_BODY = `
@@ -80,9 +86,22 @@ export class ThreadPool {
     this.wanted = Math.min(n, MAX_THREADS);
     for (let tid = this.workers.length + 1; tid < this.wanted; tid++) {
       const w = startWorker(WORKER_BODY, { module: this.module, memory: this.memory, ctrl: this.ctrl, tid });
-      w.onError((e) => { this.failed = e; });
+      w.onError((e) => {
+        this.failed = e;
+      });
       this.workers.push(w);
     }
+    if (isNode) this.joinSync(JOIN_MS);
+  }
+
+  /**
+   * Sleep until the workers asked for have joined, or `ms` pass (then the rest join later, between
+   * jobs). Node only: a browser's main thread may not block, and its workers start through its
+   * event loop. The wait is on the next worker's admission slot, which it sets when it starts.
+   */
+  private joinSync(ms: number): void {
+    const t0 = Date.now();
+    while (this.threads < this.wanted && Date.now() - t0 < ms) Atomics.wait(this.i32, ADMIT + this.admitted + 1, 0, 1);
   }
 
   /** Wait (asynchronously) until the workers asked for are running, or `ms` pass. */
@@ -103,7 +122,9 @@ export class ThreadPool {
       Atomics.store(c, ADMIT + tid, 2);
       Atomics.notify(c, ADMIT + tid);
       // The worker only reads the generation and confirms: a short spin.
-      while (Atomics.load(c, ADMIT + tid) !== 3) { /* spin */ }
+      while (Atomics.load(c, ADMIT + tid) !== 3) {
+        /* spin */
+      }
       this.admitted = tid;
     }
   }
@@ -127,7 +148,9 @@ export class ThreadPool {
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
     this.exports.runTask(this.ctrl, 0);
-    while (Atomics.load(c, DONE) < nt - 1) { /* spin: the shares finish together */ }
+    while (Atomics.load(c, DONE) < nt - 1) {
+      /* spin: the shares finish together */
+    }
     const failed = Atomics.load(c, FAILED);
     if (failed !== 0) throw new Error(`wasm: worker thread ${failed} failed during a parallel kernel; results are invalid`);
   }

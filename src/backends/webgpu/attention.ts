@@ -7,10 +7,9 @@
 // src/nn/layers/attention.ts; tests/backends/webgpu-fused.test.ts compares them.
 
 import type { FusedKernels, View } from '../backend.js';
-import { buf, collapse, u32 } from './layout.js';
+import { buf, collapse, prod, u32 } from './layout.js';
 import { isContiguous } from '../../tensor/shape.js';
-import { f32bits, PRELUDE, type GpuRuntime } from './runtime.js';
-import { HELPERS, prod } from './fused.js';
+import { f32bits, FLOAT_HELPERS, PRELUDE, type GpuRuntime } from './runtime.js';
 
 /** Threads (query or key rows) per attention workgroup. */
 const AT = 64;
@@ -50,11 +49,19 @@ function tileRows(vec4s: number, extraFloats = 0): number {
 const A = { L: 0, S: 1, E: 2, EV: 3, scale: 4, causal: 5, B: 6, rank: 7, ops: 8 } as const;
 
 function attentionMeta(views: View[], scale: number, causal: boolean): { meta: number[]; B: number } {
-  const q = views[0], k = views[1], v = views[2];
+  const q = views[0],
+    k = views[1],
+    v = views[2];
   const nd = q.shape.length;
-  const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], EV = v.shape[nd - 1];
+  const L = q.shape[nd - 2],
+    E = q.shape[nd - 1],
+    S = k.shape[nd - 2],
+    EV = v.shape[nd - 1];
   const batch = q.shape.slice(0, nd - 2);
-  const c = collapse(batch, views.map((x) => x.strides.slice(0, nd - 2)));
+  const c = collapse(
+    batch,
+    views.map((x) => x.strides.slice(0, nd - 2)),
+  );
   const meta = [L, S, E, EV, f32bits(scale), causal ? 1 : 0, prod(batch), c.shape.length];
   for (const x of views) meta.push(u32(x.offset), u32(x.strides[nd - 2]), u32(x.strides[nd - 1]));
   meta.push(...c.shape);
@@ -68,15 +75,21 @@ function attentionMeta(views: View[], scale: number, causal: boolean): { meta: n
  */
 function attentionCommon(nOps: number, names: (string | null)[]): string {
   const dimsAt = A.ops + 3 * nOps;
-  const loaders = names.map((nm, j) => !nm ? '' : `fn ld_${nm}(row: i32, e0: u32, ne: u32) -> vec4<f32> {
+  const loaders = names
+    .map((nm, j) =>
+      !nm
+        ? ''
+        : `fn ld_${nm}(row: i32, e0: u32, ne: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   let o = row + i32(e0) * mi(${A.ops + 3 * j + 2}u);
   for (var c = 0u; c < 4u; c++) { if (e0 + c < ne) { r[c] = ${nm}s[o + i32(c) * mi(${A.ops + 3 * j + 2}u)]; } }
   return r;
 }
 // element offset of row \`row\` of operand ${nm} in batch z
-fn row_${nm}(z: u32, row: u32) -> i32 { return mi(${A.ops + 3 * j}u) + boff(z, ${j}u) + i32(row) * mi(${A.ops + 3 * j + 1}u); }`).join('\n');
-  return `${PRELUDE}${HELPERS}
+fn row_${nm}(z: u32, row: u32) -> i32 { return mi(${A.ops + 3 * j}u) + boff(z, ${j}u) + i32(row) * mi(${A.ops + 3 * j + 1}u); }`,
+    )
+    .join('\n');
+  return `${PRELUDE}${FLOAT_HELPERS}
 fn boff(z: u32, j: u32) -> i32 {
   let r = prm[${A.rank}u];
   var rem = z;
@@ -137,7 +150,11 @@ ${kvTiles(BC, DK, DV)}
     for (var j = 0u; j < ${BC}u; j++) {
       let key = kb + j;
       var DOT = -inf_();
-      if (key < S && (!causal || key <= i)) ${dotRows(DK, (d) => `q[${d}]`, (d) => `kt[j * ${DK}u + ${d}]`)}
+      if (key < S && (!causal || key <= i)) ${dotRows(
+        DK,
+        (d) => `q[${d}]`,
+        (d) => `kt[j * ${DK}u + ${d}]`,
+      )}
       sc[j] = DOT;
       mt = max(mt, DOT);
     }
@@ -201,9 +218,17 @@ ${kvTiles(BC, DK, DV)}
       let key = kb + j;
       if (key < S && (!causal || key <= i)) {
         var DOT = 0.0;
-        ${dotRows(DK, (d) => `q[${d}]`, (d) => `kt[j * ${DK}u + ${d}]`)}
+        ${dotRows(
+          DK,
+          (d) => `q[${d}]`,
+          (d) => `kt[j * ${DK}u + ${d}]`,
+        )}
         let p = ex(DOT - lse);
-        ${dotRows(DV, (d) => `g[${d}]`, (d) => `vt[j * ${DV}u + ${d}]`)}
+        ${dotRows(
+          DV,
+          (d) => `g[${d}]`,
+          (d) => `vt[j * ${DV}u + ${d}]`,
+        )}
         let ds = p * (DOT - Di);
         for (var d = 0u; d < ${DK}u; d++) { dq[d] += ds * kt[j * ${DK}u + d]; }
       }
@@ -270,9 +295,17 @@ ${ATT_MAIN}
       let qi = qb + r;
       if (qi < L && (!causal || j <= qi)) {
         var DOT = 0.0;
-        ${dotRows(DK, (d) => `qt[r * ${DK}u + ${d}]`, (d) => `k[${d}]`)}
+        ${dotRows(
+          DK,
+          (d) => `qt[r * ${DK}u + ${d}]`,
+          (d) => `k[${d}]`,
+        )}
         let p = ex(DOT - lt[r]);
-        ${dotRows(DV, (d) => `gt[r * ${DV}u + ${d}]`, (d) => `v[${d}]`)}
+        ${dotRows(
+          DV,
+          (d) => `gt[r * ${DV}u + ${d}]`,
+          (d) => `v[${d}]`,
+        )}
         let ds = p * (DOT - dt[r]);
         for (var d = 0u; d < ${DV}u; d++) { dv[d] += p * gt[r * ${DV}u + d]; }
         for (var d = 0u; d < ${DK}u; d++) { dk[d] += ds * qt[r * ${DK}u + d]; }
@@ -297,7 +330,10 @@ function attentionDims(rt: GpuRuntime, q: View, k: View, v: View): { L: number; 
   if (nd < 2 || k.shape.length !== nd || v.shape.length !== nd) return null;
   if ([q, k, v].some((x) => x.dtype !== 'float32')) return null;
   for (let d = 0; d < nd - 2; d++) if (k.shape[d] !== q.shape[d] || v.shape[d] !== q.shape[d]) return null;
-  const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], EV = v.shape[nd - 1];
+  const L = q.shape[nd - 2],
+    E = q.shape[nd - 1],
+    S = k.shape[nd - 2],
+    EV = v.shape[nd - 1];
   if (k.shape[nd - 1] !== E || v.shape[nd - 2] !== S) return null;
   if (L === 0 || S === 0 || E === 0 || EV === 0 || E > MAX_HEAD || EV > MAX_HEAD) return null;
   if (prod(q.shape.slice(0, nd - 2)) > rt.maxWorkgroups ** 2) return null;
@@ -312,32 +348,40 @@ function attentionGrid(rt: GpuRuntime, rows: number, B: number): [number, number
 /** An output view the kernels write: contiguous from the start of its storage (they write rows densely from element 0). */
 const denseOut = (x: View): boolean => x.offset === 0 && isContiguous(x.shape, x.strides);
 
-export const attention = (rt: GpuRuntime): NonNullable<FusedKernels['attention']> => (q, k, v, scale, causal, out, lse) => {
-  const dims = attentionDims(rt, q, k, v);
-  if (!dims || !denseOut(out)) return false;
-  const DK = Math.ceil(dims.E / 4), DV = Math.ceil(dims.EV / 4), BC = tileRows(DK + DV);
-  const pipeline = rt.pipeline(`attention:${DK}:${DV}:${BC}`, () => attentionFwdWgsl(DK, DV, BC));
-  const { meta, B } = attentionMeta([q, k, v], scale, causal);
-  if (B === 0) return true;
-  rt.dispatch(pipeline, [buf(q.storage), buf(k.storage), buf(v.storage), buf(out.storage), buf(lse)], meta, attentionGrid(rt, dims.L, B));
-  return true;
-};
+export const attention =
+  (rt: GpuRuntime): NonNullable<FusedKernels['attention']> =>
+  (q, k, v, scale, causal, out, lse) => {
+    const dims = attentionDims(rt, q, k, v);
+    if (!dims || !denseOut(out)) return false;
+    const DK = Math.ceil(dims.E / 4),
+      DV = Math.ceil(dims.EV / 4),
+      BC = tileRows(DK + DV);
+    const pipeline = rt.pipeline(`attention:${DK}:${DV}:${BC}`, () => attentionFwdWgsl(DK, DV, BC));
+    const { meta, B } = attentionMeta([q, k, v], scale, causal);
+    if (B === 0) return true;
+    rt.dispatch(pipeline, [buf(q.storage), buf(k.storage), buf(v.storage), buf(out.storage), buf(lse)], meta, attentionGrid(rt, dims.L, B));
+    return true;
+  };
 
-export const attentionBackward = (rt: GpuRuntime): NonNullable<FusedKernels['attentionBackward']> => (q, k, v, o, lse, g, scale, causal, dq, dk, dv) => {
-  const dims = attentionDims(rt, q, k, v);
-  if (!dims || o.dtype !== 'float32' || g.dtype !== 'float32' || lse.offset !== 0 || ![dq, dk, dv].every(denseOut)) return false;
-  const DK = Math.ceil(dims.E / 4), DV = Math.ceil(dims.EV / 4);
-  const { meta, B } = attentionMeta([q, k, v, o, g], scale, causal);
-  if (B === 0) return true;
-  const BC = tileRows(DK + DV), BQ = tileRows(DK + DV, 2);
-  const D = rt.acquire(B * dims.L * 4, 'attention backward row sums');
-  try {
-    const dqPipe = rt.pipeline(`attentionDq:${DK}:${DV}:${BC}`, () => attentionDqWgsl(DK, DV, BC));
-    rt.dispatch(dqPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(o.storage), buf(g.storage), buf(lse.storage), D, buf(dq.storage)], meta, attentionGrid(rt, dims.L, B));
-    const dkvPipe = rt.pipeline(`attentionDkv:${DK}:${DV}:${BQ}`, () => attentionDkvWgsl(DK, DV, BQ));
-    rt.dispatch(dkvPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(g.storage), buf(lse.storage), D, buf(dk.storage), buf(dv.storage)], meta, attentionGrid(rt, dims.S, B));
-  } finally {
-    rt.release(D);
-  }
-  return true;
-};
+export const attentionBackward =
+  (rt: GpuRuntime): NonNullable<FusedKernels['attentionBackward']> =>
+  (q, k, v, o, lse, g, scale, causal, dq, dk, dv) => {
+    const dims = attentionDims(rt, q, k, v);
+    if (!dims || o.dtype !== 'float32' || g.dtype !== 'float32' || lse.offset !== 0 || ![dq, dk, dv].every(denseOut)) return false;
+    const DK = Math.ceil(dims.E / 4),
+      DV = Math.ceil(dims.EV / 4);
+    const { meta, B } = attentionMeta([q, k, v, o, g], scale, causal);
+    if (B === 0) return true;
+    const BC = tileRows(DK + DV),
+      BQ = tileRows(DK + DV, 2);
+    const D = rt.acquire(B * dims.L * 4, 'attention backward row sums');
+    try {
+      const dqPipe = rt.pipeline(`attentionDq:${DK}:${DV}:${BC}`, () => attentionDqWgsl(DK, DV, BC));
+      rt.dispatch(dqPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(o.storage), buf(g.storage), buf(lse.storage), D, buf(dq.storage)], meta, attentionGrid(rt, dims.L, B));
+      const dkvPipe = rt.pipeline(`attentionDkv:${DK}:${DV}:${BQ}`, () => attentionDkvWgsl(DK, DV, BQ));
+      rt.dispatch(dkvPipe, [buf(q.storage), buf(k.storage), buf(v.storage), buf(g.storage), buf(lse.storage), D, buf(dk.storage), buf(dv.storage)], meta, attentionGrid(rt, dims.S, B));
+    } finally {
+      rt.release(D);
+    }
+    return true;
+  };

@@ -71,30 +71,67 @@ fn min_(a: f32, b: f32) -> f32 { if (isnan_(a) || isnan_(b)) { return nan_(); } 
 `;
 
 const UNARY_F32: Record<UnaryPrim, string> = {
-  neg: '-x0', exp: 'exp(x0)', log: 'log_(x0)', sqrt: 'select(sqrt(x0), nan_(), x0 < 0.0)', reciprocal: '1.0 / x0',
-  sin: 'sincos_(x0, 0)', cos: 'sincos_(x0, 1)', tanh: 'tanh_(x0)', erf: 'erf_(x0)', floor: 'floor(x0)', abs: 'abs(x0)',
+  neg: '-x0',
+  exp: 'exp(x0)',
+  log: 'log_(x0)',
+  sqrt: 'select(sqrt(x0), nan_(), x0 < 0.0)',
+  reciprocal: '1.0 / x0',
+  sin: 'sincos_(x0, 0)',
+  cos: 'sincos_(x0, 1)',
+  tanh: 'tanh_(x0)',
+  erf: 'erf_(x0)',
+  floor: 'floor(x0)',
+  abs: 'abs(x0)',
+  // e^x − 1: its Taylor series to x⁴ near 0, where exp(x) − 1 cancels
+  expm1: 'select(exp(x0) - 1.0, x0 * (1.0 + x0 * (0.5 + x0 * (0.16666667 + x0 * 0.041666668))), abs(x0) < 0.1)',
 };
 const UNARY_I32: Partial<Record<UnaryPrim, string>> = { neg: '-x0', abs: 'abs(x0)', floor: 'x0' };
 
 const BINARY_F32: Record<BinaryPrim, string> = {
-  add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b', pow: 'pow_(a, b)', maximum: 'max_(a, b)', minimum: 'min_(a, b)',
-  less: 'u32(a < b)', equal: 'u32(a == b)',
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  pow: 'pow_(a, b)',
+  maximum: 'max_(a, b)',
+  minimum: 'min_(a, b)',
+  less: 'u32(a < b)',
+  equal: 'u32(a == b)',
 };
 // Integer division truncates toward zero, as storing a/b in an Int32Array does; x/0 gives 0.
 const BINARY_INT: Partial<Record<BinaryPrim, string>> = {
-  add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'select(a / b, 0, b == 0)', maximum: 'max(a, b)', minimum: 'min(a, b)',
-  less: 'u32(a < b)', equal: 'u32(a == b)',
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'select(a / b, 0, b == 0)',
+  maximum: 'max(a, b)',
+  minimum: 'min(a, b)',
+  less: 'u32(a < b)',
+  equal: 'u32(a == b)',
 };
 
 /**
  * Runs `expr` (over operands x0, x1, ... read at their views) into out, element by element.
  * `types` are the WGSL element types of the inputs; `outType` the output's.
  */
-export function mapKernel(rt: GpuRuntime, name: string, expr: string, views: readonly View[], types: string[], out: Storage, outType: string, outShape: readonly number[], prelude = '', statements = ''): void {
+export function mapKernel(
+  rt: GpuRuntime,
+  name: string,
+  expr: string,
+  views: readonly View[],
+  types: string[],
+  out: Storage,
+  outType: string,
+  outShape: readonly number[],
+  prelude = '',
+  statements = '',
+): void {
   const a = addressing(outShape, views);
   if (a.meta[0] === 0) return;
   const key = `${name}:${types.join(',')}>${outType}:${a.key}`;
-  const pipeline = rt.pipeline(key, () => `${PRELUDE}${prelude}
+  const pipeline = rt.pipeline(
+    key,
+    () => `${PRELUDE}${prelude}
 ${views.map((_, j) => `@group(0) @binding(${j + 1}) var<storage, read> x${j}s: array<${types[j]}>;`).join('\n')}
 @group(0) @binding(${views.length + 1}) var<storage, read_write> y: array<${outType}>;
 ${MAIN_1D}
@@ -103,7 +140,8 @@ ${MAIN_1D}
   ${views.map((_, j) => `let x${j} = x${j}s[o${j}];`).join(' ')}
   ${statements}
   y[i] = ${expr};
-}`);
+}`,
+  );
   rt.dispatch(pipeline, [...views.map((v) => buf(v.storage)), buf(out)], a.meta, Math.ceil(a.meta[0] / WG));
 }
 
@@ -146,7 +184,8 @@ function castExpr(from: DType, to: DType): string {
 
 export function castKernel(rt: GpuRuntime): Kernel<'cast'> {
   return ([x], { dtype }, out, shape) => {
-    const from = wgslType(x.dtype, 'cast'), to = wgslType(dtype, 'cast');
+    const from = wgslType(x.dtype, 'cast'),
+      to = wgslType(dtype, 'cast');
     mapKernel(rt, `cast`, castExpr(x.dtype, dtype), [x], [from], out, to, shape);
   };
 }

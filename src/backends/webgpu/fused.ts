@@ -9,19 +9,10 @@
 //   merged in a tree), then loss = log Σe^(x−m) − (x[t] − m). Backward: one thread per logit.
 import type { FusedKernels, View } from '../backend.js';
 import { buf, u32 } from './layout.js';
-import { f32bits, MAIN_1D, PRELUDE, statusWgsl, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
+import { f32bits, FLOAT_HELPERS, MAIN_1D, PRELUDE, statusWgsl, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
 import { attention, attentionBackward } from './attention.js';
 
 const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
-export const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
-
-/** WGSL helpers: ∞ built at run time (it cannot be a constant), e^d with e^(−∞) = 0 exactly. */
-export const HELPERS = /* wgsl */ `
-fn inf_() -> f32 { return bitcast<f32>(0x7f800000u | (prm[0] & 0u)); }
-fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u | (prm[0] & 0u)); }
-fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-fn ex(d: f32) -> f32 { return select(exp(d), 0.0, d < -3.0e38); }
-`;
 
 /** Values of a row each lane keeps in registers, so rows up to lanes × CACHE are read once. */
 const CACHE = 8;
@@ -67,9 +58,11 @@ function layerNormWgsl(lanes: number, cached: boolean, hasW: boolean, hasB: bool
   const bind = [`@group(0) @binding(1) var<storage, read> xs: array<f32>;`];
   if (hasW) bind.push(`@group(0) @binding(${at++}) var<storage, read> ws: array<f32>;`);
   if (hasB) bind.push(`@group(0) @binding(${at++}) var<storage, read> bs: array<f32>;`);
-  bind.push(`@group(0) @binding(${at++}) var<storage, read_write> ys: array<f32>;`,
+  bind.push(
+    `@group(0) @binding(${at++}) var<storage, read_write> ys: array<f32>;`,
     `@group(0) @binding(${at++}) var<storage, read_write> means: array<f32>;`,
-    `@group(0) @binding(${at++}) var<storage, read_write> rstds: array<f32>;`);
+    `@group(0) @binding(${at++}) var<storage, read_write> rstds: array<f32>;`,
+  );
   const x = (j: string, c: string) => (cached ? `v[${c}]` : `xs[base + i32(${j}) * st]`);
   // y = (x − mean)·rstd·w + b, in the composed version's order
   let y = '(X - mean) * rs';
@@ -83,8 +76,12 @@ ${rowMain(lanes)}
   let end = select(0u, n, row < prm[0]);
   let base = mi(2u) + i32(row) * mi(3u);
   let st = mi(4u);
-  ${cached ? `var v: array<f32, ${CACHE}>;
-  ${overRow(lanes, true, (j, c) => `v[${c}] = xs[base + i32(${j}) * st];`)}` : ''}
+  ${
+    cached
+      ? `var v: array<f32, ${CACHE}>;
+  ${overRow(lanes, true, (j, c) => `v[${c}] = xs[base + i32(${j}) * st];`)}`
+      : ''
+  }
   var acc = 0.0;
   ${overRow(lanes, cached, (j, c) => `acc += ${x(j, c)};`)}
   ${tree(lanes, 'sv', 'acc', 'sv[t] + sv[t + s]', 'sum1')}
@@ -99,20 +96,22 @@ ${rowMain(lanes)}
 }`;
 }
 
-const layerNorm = (rt: GpuRuntime): NonNullable<FusedKernels['layerNorm']> => (x, w, b, eps, out, mean, rstd) => {
-  if (x.dtype !== 'float32' || x.shape.length !== 2 || (w && w.dtype !== 'float32') || (b && b.dtype !== 'float32')) return false;
-  const [R, n] = x.shape;
-  if (n === 0) return false;
-  if (R === 0) return true;
-  const lanes = lanesFor(n), cached = n <= lanes * CACHE;
-  const key = `layerNorm:${lanes}:${cached ? 'c' : 'm'}:${w ? 'w' : ''}${b ? 'b' : ''}`;
-  const pipeline = rt.pipeline(key, () => layerNormWgsl(lanes, cached, !!w, !!b));
-  const meta = [R, n, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]),
-    u32(w?.offset ?? 0), u32(w?.strides[0] ?? 0), u32(b?.offset ?? 0), u32(b?.strides[0] ?? 0), f32bits(eps)];
-  const bufs = [buf(x.storage), ...(w ? [buf(w.storage)] : []), ...(b ? [buf(b.storage)] : []), buf(out), buf(mean), buf(rstd)];
-  rt.dispatch(pipeline, bufs, meta, Math.ceil(R / (WG / lanes)));
-  return true;
-};
+const layerNorm =
+  (rt: GpuRuntime): NonNullable<FusedKernels['layerNorm']> =>
+  (x, w, b, eps, out, mean, rstd) => {
+    if (x.dtype !== 'float32' || x.shape.length !== 2 || (w && w.dtype !== 'float32') || (b && b.dtype !== 'float32')) return false;
+    const [R, n] = x.shape;
+    if (n === 0) return false;
+    if (R === 0) return true;
+    const lanes = lanesFor(n),
+      cached = n <= lanes * CACHE;
+    const key = `layerNorm:${lanes}:${cached ? 'c' : 'm'}:${w ? 'w' : ''}${b ? 'b' : ''}`;
+    const pipeline = rt.pipeline(key, () => layerNormWgsl(lanes, cached, !!w, !!b));
+    const meta = [R, n, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(w?.offset ?? 0), u32(w?.strides[0] ?? 0), u32(b?.offset ?? 0), u32(b?.strides[0] ?? 0), f32bits(eps)];
+    const bufs = [buf(x.storage), ...(w ? [buf(w.storage)] : []), ...(b ? [buf(b.storage)] : []), buf(out), buf(mean), buf(rstd)];
+    rt.dispatch(pipeline, bufs, meta, Math.ceil(R / (WG / lanes)));
+    return true;
+  };
 
 /**
  * dx of a row: with gw = g·w and x̂ = (x − mean)·rstd, dx = rstd·(gw − mean(gw) − x̂·mean(gw·x̂)).
@@ -122,9 +121,11 @@ function layerNormDxWgsl(lanes: number, cached: boolean, hasW: boolean): string 
   let at = 3;
   const bind = [`@group(0) @binding(1) var<storage, read> xs: array<f32>;`, `@group(0) @binding(2) var<storage, read> gs: array<f32>;`];
   if (hasW) bind.push(`@group(0) @binding(${at++}) var<storage, read> ws: array<f32>;`);
-  bind.push(`@group(0) @binding(${at++}) var<storage, read> means: array<f32>;`,
+  bind.push(
+    `@group(0) @binding(${at++}) var<storage, read> means: array<f32>;`,
     `@group(0) @binding(${at++}) var<storage, read> rstds: array<f32>;`,
-    `@group(0) @binding(${at++}) var<storage, read_write> dxs: array<f32>;`);
+    `@group(0) @binding(${at++}) var<storage, read_write> dxs: array<f32>;`,
+  );
   // gw and x̂ of element j, from registers or computed from memory
   const gw = `gs[gb + i32(j) * gst]${hasW ? ' * ws[mi(9u) + i32(j) * mi(10u)]' : ''}`;
   const xh = '(xs[xb + i32(j) * xst] - mean) * rs';
@@ -143,9 +144,13 @@ ${rowMain(lanes)}
   let gst = mi(7u);
   let mean = means[r];
   let rs = rstds[r];
-  ${cached ? `var vg: array<f32, ${CACHE}>;
+  ${
+    cached
+      ? `var vg: array<f32, ${CACHE}>;
   var vx: array<f32, ${CACHE}>;
-  ${overRow(lanes, true, (j, c) => `vg[${c}] = ${gw.replace(/\bj\b/g, j)}; vx[${c}] = ${xh.replace(/\bj\b/g, j)};`)}` : ''}
+  ${overRow(lanes, true, (j, c) => `vg[${c}] = ${gw.replace(/\bj\b/g, j)}; vx[${c}] = ${xh.replace(/\bj\b/g, j)};`)}`
+      : ''
+  }
   var acc = vec2<f32>(0.0);
   ${overRow(lanes, cached, (_j, c) => `${get(c)} acc += vec2<f32>(gwj, gwj * xhj);`)}
   ${tree(lanes, 'sv', 'acc', 'sv[t] + sv[t + s]')}
@@ -167,8 +172,11 @@ function layerNormDwWgsl(needW: boolean, needB: boolean): string {
   if (needW) bind.push(`@group(0) @binding(${at++}) var<storage, read> xs: array<f32>;`);
   bind.push(`@group(0) @binding(${at++}) var<storage, read> gs: array<f32>;`);
   if (needW) {
-    bind.push(`@group(0) @binding(${at++}) var<storage, read> means: array<f32>;`, `@group(0) @binding(${at++}) var<storage, read> rstds: array<f32>;`,
-      `@group(0) @binding(${at++}) var<storage, read_write> dws: array<f32>;`);
+    bind.push(
+      `@group(0) @binding(${at++}) var<storage, read> means: array<f32>;`,
+      `@group(0) @binding(${at++}) var<storage, read> rstds: array<f32>;`,
+      `@group(0) @binding(${at++}) var<storage, read_write> dws: array<f32>;`,
+    );
   }
   if (needB) bind.push(`@group(0) @binding(${at++}) var<storage, read_write> dbs: array<f32>;`);
   return `${PRELUDE}
@@ -204,45 +212,53 @@ ${MAIN_1D}
   ys[i] = acc;
 }`;
 
-const layerNormBackward = (rt: GpuRuntime): NonNullable<FusedKernels['layerNormBackward']> => (g, x, w, mean, rstd, dx, dw, db) => {
-  const f32 = (v: View | null) => !v || v.dtype === 'float32';
-  if (!f32(g) || !f32(x) || !f32(w) || x.shape.length !== 2 || g.shape.length !== 2) return false;
-  if (mean.strides[0] !== 1 || rstd.strides[0] !== 1 || mean.offset !== 0 || rstd.offset !== 0) return false;
-  const [R, n] = x.shape;
-  if (n === 0) return false;
-  if (R === 0) {
-    for (const s of [dw, db]) if (s && s.size) rt.write(buf(s), new Float32Array(s.size));
+const layerNormBackward =
+  (rt: GpuRuntime): NonNullable<FusedKernels['layerNormBackward']> =>
+  (g, x, w, mean, rstd, dx, dw, db) => {
+    const f32 = (v: View | null) => !v || v.dtype === 'float32';
+    if (!f32(g) || !f32(x) || !f32(w) || x.shape.length !== 2 || g.shape.length !== 2) return false;
+    if (mean.strides[0] !== 1 || rstd.strides[0] !== 1 || mean.offset !== 0 || rstd.offset !== 0) return false;
+    const [R, n] = x.shape;
+    if (n === 0) return false;
+    if (R === 0) {
+      for (const s of [dw, db]) if (s?.size) rt.write(buf(s), new Float32Array(s.size));
+      return true;
+    }
+    const lanes = lanesFor(n),
+      cached = n <= lanes * CACHE;
+    const dxPipe = rt.pipeline(`layerNormDx:${lanes}:${cached ? 'c' : 'm'}:${w ? 'w' : ''}`, () => layerNormDxWgsl(lanes, cached, !!w));
+    rt.dispatch(
+      dxPipe,
+      [buf(x.storage), buf(g.storage), ...(w ? [buf(w.storage)] : []), buf(mean.storage), buf(rstd.storage), buf(dx)],
+      [R, n, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(g.offset), u32(g.strides[0]), u32(g.strides[1]), 0, u32(w?.offset ?? 0), u32(w?.strides[0] ?? 0)],
+      Math.ceil(R / (WG / lanes)),
+    );
+    if (!dw && !db) return true;
+    // Chunks of ≥ 32 rows, enough of them for ~16k threads in all.
+    const S = Math.max(1, Math.min(Math.ceil(R / 32), Math.ceil(16384 / n)));
+    const chunk = Math.ceil(R / S),
+      S2 = Math.ceil(R / chunk);
+    const needW = !!dw,
+      needB = !!db;
+    const pipe = rt.pipeline(`layerNormDw:${needW ? 'w' : ''}${needB ? 'b' : ''}`, () => layerNormDwWgsl(needW, needB));
+    const meta = [R, n, S2, chunk, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(g.offset), u32(g.strides[0]), u32(g.strides[1])];
+    const partW = needW && S2 > 1 ? rt.acquire(S2 * n * 4, 'layerNorm dw partials') : null;
+    const partB = needB && S2 > 1 ? rt.acquire(S2 * n * 4, 'layerNorm db partials') : null;
+    try {
+      const outs: GpuBuf[] = [];
+      if (needW) outs.push(buf(x.storage), buf(g.storage), buf(mean.storage), buf(rstd.storage), partW ?? buf(dw!));
+      else outs.push(buf(g.storage));
+      if (needB) outs.push(partB ?? buf(db!));
+      rt.dispatch(pipe, outs, meta, Math.ceil((S2 * n) / WG));
+      const colsum = rt.pipeline('layerNormColsum', () => COLSUM_WGSL);
+      if (partW) rt.dispatch(colsum, [partW, buf(dw!)], [n, S2], Math.ceil(n / WG));
+      if (partB) rt.dispatch(colsum, [partB, buf(db!)], [n, S2], Math.ceil(n / WG));
+    } finally {
+      if (partW) rt.release(partW);
+      if (partB) rt.release(partB);
+    }
     return true;
-  }
-  const lanes = lanesFor(n), cached = n <= lanes * CACHE;
-  const dxPipe = rt.pipeline(`layerNormDx:${lanes}:${cached ? 'c' : 'm'}:${w ? 'w' : ''}`, () => layerNormDxWgsl(lanes, cached, !!w));
-  rt.dispatch(dxPipe, [buf(x.storage), buf(g.storage), ...(w ? [buf(w.storage)] : []), buf(mean.storage), buf(rstd.storage), buf(dx)],
-    [R, n, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(g.offset), u32(g.strides[0]), u32(g.strides[1]), 0, u32(w?.offset ?? 0), u32(w?.strides[0] ?? 0)],
-    Math.ceil(R / (WG / lanes)));
-  if (!dw && !db) return true;
-  // Chunks of ≥ 32 rows, enough of them for ~16k threads in all.
-  const S = Math.max(1, Math.min(Math.ceil(R / 32), Math.ceil(16384 / n)));
-  const chunk = Math.ceil(R / S), S2 = Math.ceil(R / chunk);
-  const needW = !!dw, needB = !!db;
-  const pipe = rt.pipeline(`layerNormDw:${needW ? 'w' : ''}${needB ? 'b' : ''}`, () => layerNormDwWgsl(needW, needB));
-  const meta = [R, n, S2, chunk, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(g.offset), u32(g.strides[0]), u32(g.strides[1])];
-  const partW = needW && S2 > 1 ? rt.acquire(S2 * n * 4, 'layerNorm dw partials') : null;
-  const partB = needB && S2 > 1 ? rt.acquire(S2 * n * 4, 'layerNorm db partials') : null;
-  try {
-    const outs: GpuBuf[] = [];
-    if (needW) outs.push(buf(x.storage), buf(g.storage), buf(mean.storage), buf(rstd.storage), partW ?? buf(dw!));
-    else outs.push(buf(g.storage));
-    if (needB) outs.push(partB ?? buf(db!));
-    rt.dispatch(pipe, outs, meta, Math.ceil((S2 * n) / WG));
-    const colsum = rt.pipeline('layerNormColsum', () => COLSUM_WGSL);
-    if (partW) rt.dispatch(colsum, [partW, buf(dw!)], [n, S2], Math.ceil(n / WG));
-    if (partB) rt.dispatch(colsum, [partB, buf(db!)], [n, S2], Math.ceil(n / WG));
-  } finally {
-    if (partW) rt.release(partW);
-    if (partB) rt.release(partB);
-  }
-  return true;
-};
+  };
 
 // ---------------------------------------------------------------------------------------------
 // Cross-entropy
@@ -254,7 +270,7 @@ const layerNormBackward = (rt: GpuRuntime): NonNullable<FusedKernels['layerNormB
  * meta: N, C, x offset, x row / column strides, t offset, t stride, ignoreIndex
  */
 function crossEntropyWgsl(lanes: number): string {
-  return `${PRELUDE}${HELPERS}
+  return `${PRELUDE}${FLOAT_HELPERS}
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read> ts: array<i32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
@@ -301,20 +317,26 @@ ${rowMain(lanes)}
 }`;
 }
 
-const crossEntropy = (rt: GpuRuntime): NonNullable<FusedKernels['crossEntropy']> => (x, t, ignoreIndex, loss, lse) => {
-  if (x.dtype !== 'float32' || t.dtype !== 'int32' || x.shape.length !== 2 || t.shape.length !== 1) return false;
-  const [N, C] = x.shape;
-  if (C === 0 || t.shape[0] !== N || !Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1) return false;
-  if (N === 0) return true;
-  const lanes = lanesFor(C);
-  const pipeline = rt.pipeline(`crossEntropy:${lanes}`, () => crossEntropyWgsl(lanes));
-  rt.dispatch(pipeline, [buf(x.storage), buf(t.storage), buf(loss), buf(lse), rt.status()],
-    [N, C, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(t.offset), u32(t.strides[0]), u32(ignoreIndex)], Math.ceil(N / (WG / lanes)));
-  return true;
-};
+const crossEntropy =
+  (rt: GpuRuntime): NonNullable<FusedKernels['crossEntropy']> =>
+  (x, t, ignoreIndex, loss, lse) => {
+    if (x.dtype !== 'float32' || t.dtype !== 'int32' || x.shape.length !== 2 || t.shape.length !== 1) return false;
+    const [N, C] = x.shape;
+    if (C === 0 || t.shape[0] !== N || !Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1) return false;
+    if (N === 0) return true;
+    const lanes = lanesFor(C);
+    const pipeline = rt.pipeline(`crossEntropy:${lanes}`, () => crossEntropyWgsl(lanes));
+    rt.dispatch(
+      pipeline,
+      [buf(x.storage), buf(t.storage), buf(loss), buf(lse), rt.status()],
+      [N, C, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(t.offset), u32(t.strides[0]), u32(ignoreIndex)],
+      Math.ceil(N / (WG / lanes)),
+    );
+    return true;
+  };
 
 /** One thread per logit. meta: N, C, x offset, x strides, t offset, t stride, g offset, g stride, ignoreIndex */
-const CE_BACKWARD_WGSL = `${PRELUDE}${HELPERS}
+const CE_BACKWARD_WGSL = `${PRELUDE}${FLOAT_HELPERS}
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read> ts: array<i32>;
 @group(0) @binding(3) var<storage, read> lses: array<f32>;
@@ -331,16 +353,21 @@ ${MAIN_1D}
   dxs[i] = gs[mi(7u) + i32(r) * mi(8u)] * (p - select(0.0, 1.0, i32(j) == c));
 }`;
 
-const crossEntropyBackward = (rt: GpuRuntime): NonNullable<FusedKernels['crossEntropyBackward']> => (x, t, lse, g, ignoreIndex, dx) => {
-  if (x.dtype !== 'float32' || g.dtype !== 'float32' || x.shape.length !== 2 || lse.strides[0] !== 1 || lse.offset !== 0) return false;
-  const [N, C] = x.shape;
-  if (N * C === 0) return true;
-  const pipeline = rt.pipeline('crossEntropyBackward', () => CE_BACKWARD_WGSL);
-  rt.dispatch(pipeline, [buf(x.storage), buf(t.storage), buf(lse.storage), buf(g.storage), buf(dx)],
-    [N, C, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(t.offset), u32(t.strides[0]), u32(g.offset), u32(g.strides[0]), u32(ignoreIndex)],
-    Math.ceil((N * C) / WG));
-  return true;
-};
+const crossEntropyBackward =
+  (rt: GpuRuntime): NonNullable<FusedKernels['crossEntropyBackward']> =>
+  (x, t, lse, g, ignoreIndex, dx) => {
+    if (x.dtype !== 'float32' || g.dtype !== 'float32' || x.shape.length !== 2 || lse.strides[0] !== 1 || lse.offset !== 0) return false;
+    const [N, C] = x.shape;
+    if (N * C === 0) return true;
+    const pipeline = rt.pipeline('crossEntropyBackward', () => CE_BACKWARD_WGSL);
+    rt.dispatch(
+      pipeline,
+      [buf(x.storage), buf(t.storage), buf(lse.storage), buf(g.storage), buf(dx)],
+      [N, C, u32(x.offset), u32(x.strides[0]), u32(x.strides[1]), u32(t.offset), u32(t.strides[0]), u32(g.offset), u32(g.strides[0]), u32(ignoreIndex)],
+      Math.ceil((N * C) / WG),
+    );
+    return true;
+  };
 
 /** The fused kernels of this file, for the backend's `fused` table. */
 export const fusedKernels = (rt: GpuRuntime): FusedKernels => ({

@@ -4,7 +4,7 @@
 // only (`await t.data()`); float64 is not supported (WGSL has no 64-bit floats).
 
 import type { Backend, KernelTable, Storage } from '../backend.js';
-import { registerBackend, getBackendByName } from '../backend.js';
+import { BINARY_PRIMS, getBackendByName, kernelsFor, registerBackend, UNARY_PRIMS } from '../backend.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { requestGpu } from '../../platform/webgpu.js';
 import { GpuRuntime, type GpuBuf, type RuntimeStats } from './runtime.js';
@@ -42,12 +42,10 @@ export async function createWebGPUBackend(name = 'webgpu'): Promise<WebGPUBacken
   let live = 0;
   const u = (op: Parameters<typeof unaryKernel>[1]) => unaryKernel(rt, op);
   const b = (op: Parameters<typeof binaryKernel>[1]) => binaryKernel(rt, op);
-  // Spelled out so that a primitive without a kernel is a compile error.
+  // A primitive without a kernel is a compile error (the elementwise ones: in the factories' tables).
   const kernels: KernelTable = {
-    neg: u('neg'), exp: u('exp'), log: u('log'), sqrt: u('sqrt'), reciprocal: u('reciprocal'), sin: u('sin'),
-    cos: u('cos'), tanh: u('tanh'), erf: u('erf'), floor: u('floor'), abs: u('abs'),
-    add: b('add'), sub: b('sub'), mul: b('mul'), div: b('div'), pow: b('pow'), maximum: b('maximum'),
-    minimum: b('minimum'), less: b('less'), equal: b('equal'),
+    ...kernelsFor(UNARY_PRIMS, u),
+    ...kernelsFor(BINARY_PRIMS, b),
     where: whereKernel(rt),
     sum: sumKernel(rt),
     max: maxKernel(rt),
@@ -87,10 +85,14 @@ export async function createWebGPUBackend(name = 'webgpu'): Promise<WebGPUBacken
     async read(storage: Storage): Promise<TypedArray> {
       const bytes = await rt.read(storage.handle as GpuBuf, storage.size * 4);
       switch (storage.dtype) {
-        case 'float32': return new Float32Array(bytes);
-        case 'int32': return new Int32Array(bytes);
-        case 'bool': return Uint8Array.from(new Uint32Array(bytes));
-        default: throw new Error(`webgpu: cannot read ${storage.dtype}`);
+        case 'float32':
+          return new Float32Array(bytes);
+        case 'int32':
+          return new Int32Array(bytes);
+        case 'bool':
+          return Uint8Array.from(new Uint32Array(bytes));
+        default:
+          throw new Error(`webgpu: cannot read ${storage.dtype}`);
       }
     },
     kernels,

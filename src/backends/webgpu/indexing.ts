@@ -9,13 +9,11 @@
 
 import type { Kernel, View } from '../backend.js';
 import type { DType } from '../../tensor/dtype.js';
-import { addressing, buf, contiguous, u32, wgslType } from './layout.js';
+import { addressing, buf, contiguous, prod, u32, wgslType } from './layout.js';
 import { f32bits, MAIN_1D, PRELUDE, statusWgsl, WG, type GpuBuf, type GpuRuntime } from './runtime.js';
 
-const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
-
 /** A view's addressing without its storage (addressing() reads only strides and offset). */
-const at = (strides: readonly number[], offset: number): View => ({ strides, offset } as unknown as View);
+const at = (strides: readonly number[], offset: number): View => ({ strides, offset }) as unknown as View;
 
 /** WGSL for "no value": NaN for floats (built at run time: NaN cannot be a WGSL constant), else 0. */
 const missing = (t: string): string => (t === 'f32' ? 'bitcast<f32>(0x7fc00000u | (prm[0] & 0u))' : `${t}(0)`);
@@ -38,11 +36,19 @@ export function gatherKernel(rt: GpuRuntime): Kernel<'gather'> {
     const t = wgslType(x.dtype, 'gather');
     // x read over the output's shape with the gathered axis contributing nothing: o0 is x's offset
     // of the row, o1 the index element; the index then moves o0 along the axis.
-    const a = addressing(outShape, [at(x.strides.map((s, d) => (d === axis ? 0 : s)), x.offset), index]);
+    const a = addressing(outShape, [
+      at(
+        x.strides.map((s, d) => (d === axis ? 0 : s)),
+        x.offset,
+      ),
+      index,
+    ]);
     if (a.meta[0] === 0) return;
     const L = a.meta.length;
     const meta = [...a.meta, x.shape[axis], u32(x.strides[axis]), axis];
-    const pipeline = rt.pipeline(`gather:${t}:${a.key}:${L}`, () => `${PRELUDE}
+    const pipeline = rt.pipeline(
+      `gather:${t}:${a.key}:${L}`,
+      () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> x: array<${t}>;
 @group(0) @binding(2) var<storage, read> idx: array<i32>;
 @group(0) @binding(3) var<storage, read_write> y: array<${t}>;
@@ -54,7 +60,8 @@ ${MAIN_1D}
   var v = ${missing(t)};
   if (k >= 0 && k < mi(${L}u)) { v = x[o0 + k * mi(${L + 1}u)]; } else { report(1u, prm[${L + 2}u], k, prm[${L}u]); }
   y[i] = v;
-}`);
+}`,
+    );
     rt.dispatch(pipeline, [buf(x.storage), buf(index.storage), buf(out), rt.status()], meta, Math.ceil(a.meta[0] / WG));
   };
 }
@@ -94,7 +101,9 @@ function scatterDirect(rt: GpuRuntime, index: View, src: View, axis: number, sha
   const r = shape.length;
   const meta = [n, r, axis, index.shape[axis], index.offset, src.offset];
   for (let d = 0; d < r; d++) meta.push(shape[d], index.shape[d], u32(index.strides[d]), u32(src.strides[d]));
-  const pipeline = rt.pipeline(`scatterAdd.direct:${t}`, () => `${PRELUDE}
+  const pipeline = rt.pipeline(
+    `scatterAdd.direct:${t}`,
+    () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
 @group(0) @binding(2) var<storage, read> src: array<${t}>;
 @group(0) @binding(3) var<storage, read_write> y: array<${t}>;
@@ -125,7 +134,8 @@ ${MAIN_1D}
     }
   }
   y[i] = acc;
-}`);
+}`,
+  );
   rt.dispatch(pipeline, [buf(index.storage), buf(src.storage), out, rt.status()], meta, Math.ceil(n / WG));
 }
 
@@ -134,7 +144,9 @@ function scatterSorted(rt: GpuRuntime, index: View, src: View, axis: number, sha
   // Rows are the index positions over dims [0, c); dims [c, r) are broadcast in the index.
   let c = r;
   while (c > axis + 1 && (index.strides[c - 1] === 0 || index.shape[c - 1] === 1)) c--;
-  const M = prod(index.shape.slice(0, c)), R = prod(shape.slice(0, c)), inner = n / R;
+  const M = prod(index.shape.slice(0, c)),
+    R = prod(shape.slice(0, c)),
+    inner = n / R;
   const ors = contiguous(shape.slice(0, c));
 
   // 1. Each row's key (its target output row, R when its index is out of range) and value (src's
@@ -143,7 +155,9 @@ function scatterSorted(rt: GpuRuntime, index: View, src: View, axis: number, sha
   const vals = [rt.acquire(M * 4, 'scatterAdd values'), rt.acquire(M * 4, 'scatterAdd values')];
   const km = [M, c, axis, shape[axis], R, index.offset, src.offset];
   for (let d = 0; d < c; d++) km.push(index.shape[d], u32(index.strides[d]), u32(src.strides[d]), ors[d]);
-  const keyPipe = rt.pipeline('scatterAdd.keys', () => `${PRELUDE}
+  const keyPipe = rt.pipeline(
+    'scatterAdd.keys',
+    () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
 @group(0) @binding(2) var<storage, read_write> keys: array<u32>;
 @group(0) @binding(3) var<storage, read_write> vals: array<u32>;
@@ -163,7 +177,8 @@ ${MAIN_1D}
   keys[i] = select(prm[4], key + u32(k) * prm[7u + ax * 4u + 3u], ok);
   vals[i] = u32(so);
   if (!ok) { report(2u, ax, k, prm[3]); }
-}`);
+}`,
+  );
   rt.dispatch(keyPipe, [buf(index.storage), keys[0], vals[0], rt.status()], km, Math.ceil(M / WG));
 
   // 2. Stable LSD radix sort by key, 8 bits a pass.
@@ -172,7 +187,9 @@ ${MAIN_1D}
 
   // 3. Segment starts: starts[k] = first sorted row with key ≥ k, for k in [0, R].
   const starts = rt.acquire((R + 1) * 4, 'scatterAdd segments');
-  const boundPipe = rt.pipeline('scatterAdd.bounds', () => `${PRELUDE}
+  const boundPipe = rt.pipeline(
+    'scatterAdd.bounds',
+    () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> keys: array<u32>;
 @group(0) @binding(2) var<storage, read_write> starts: array<u32>;
 ${MAIN_1D}
@@ -180,13 +197,16 @@ ${MAIN_1D}
   var lo = 0u; var hi = prm[1];
   while (lo < hi) { let mid = (lo + hi) / 2u; if (keys[mid] < i) { lo = mid + 1u; } else { hi = mid; } }
   starts[i] = lo;
-}`);
+}`,
+  );
   rt.dispatch(boundPipe, [keys[cur], starts], [R + 1, M], Math.ceil((R + 1) / WG));
 
   // 4. Each output element sums its row's segment in sorted (= original row) order.
   const om = [n, inner, r - c];
   for (let d = c; d < r; d++) om.push(shape[d], index.shape[d], u32(src.strides[d]));
-  const sumPipe = rt.pipeline(`scatterAdd.sum:${t}`, () => `${PRELUDE}
+  const sumPipe = rt.pipeline(
+    `scatterAdd.sum:${t}`,
+    () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> starts: array<u32>;
 @group(0) @binding(2) var<storage, read> vals: array<u32>;
 @group(0) @binding(3) var<storage, read> src: array<${t}>;
@@ -207,7 +227,8 @@ ${MAIN_1D}
     for (var e = starts[row]; e < end; e++) { acc += src[i32(vals[e]) + so]; }
   }
   y[i] = acc;
-}`);
+}`,
+  );
   rt.dispatch(sumPipe, [starts, vals[cur], buf(src.storage), out], om, Math.ceil(n / WG));
   for (const b of [...keys, ...vals, starts]) rt.release(b);
 }
@@ -231,7 +252,9 @@ function radixSort(rt: GpuRuntime, keys: GpuBuf[], vals: GpuBuf[], M: number, pa
   let nb = prm[2];
   if (b >= nb) { return; }
   let i = b * ${RADIX_BLOCK}u + li;`;
-  const histPipe = rt.pipeline('radix.hist', () => `
+  const histPipe = rt.pipeline(
+    'radix.hist',
+    () => `
 @group(0) @binding(1) var<storage, read> keys: array<u32>;
 @group(0) @binding(2) var<storage, read_write> hist: array<u32>;
 var<workgroup> cnt: array<atomic<u32>, 256>;
@@ -241,8 +264,11 @@ ${header}
   if (i < prm[0]) { atomicAdd(&cnt[(keys[i] >> prm[1]) & 255u], 1u); }
   workgroupBarrier();
   hist[li * nb + b] = atomicLoad(&cnt[li]);
-}`);
-  const scatterPipe = rt.pipeline('radix.scatter', () => `
+}`,
+  );
+  const scatterPipe = rt.pipeline(
+    'radix.scatter',
+    () => `
 @group(0) @binding(1) var<storage, read> keysIn: array<u32>;
 @group(0) @binding(2) var<storage, read> valsIn: array<u32>;
 @group(0) @binding(3) var<storage, read> hist: array<u32>;
@@ -260,7 +286,8 @@ ${header}
   let dst = hist[d * nb + b] + rank;
   keysOut[dst] = key;
   valsOut[dst] = valsIn[i];
-}`);
+}`,
+  );
   let cur = 0;
   for (let p = 0; p < passes; p++) {
     const meta = [M, 8 * p, nb];
@@ -280,7 +307,9 @@ const SCAN_BLOCK = 1024;
 function scanExclusive(rt: GpuRuntime, data: GpuBuf, n: number): void {
   const nb = Math.ceil(n / SCAN_BLOCK);
   const sums = rt.acquire(nb * 4, 'scan block sums');
-  const blockPipe = rt.pipeline('scan.blocks', () => `${PRELUDE}
+  const blockPipe = rt.pipeline(
+    'scan.blocks',
+    () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read_write> data: array<u32>;
 @group(0) @binding(2) var<storage, read_write> sums: array<u32>;
 var<workgroup> s: array<u32, 256>;
@@ -305,17 +334,21 @@ var<workgroup> s: array<u32, 256>;
   var run = s[li] - t;
   for (var k = 0u; k < 4u; k++) { if (base + k < n) { data[base + k] = run; } run += v[k]; }
   if (li == 255u) { sums[b] = s[255]; }
-}`);
+}`,
+  );
   rt.dispatch(blockPipe, [data, sums], [n, nb], nb);
   if (nb > 1) {
     scanExclusive(rt, sums, nb);
-    const addPipe = rt.pipeline('scan.add', () => `${PRELUDE}
+    const addPipe = rt.pipeline(
+      'scan.add',
+      () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read_write> data: array<u32>;
 @group(0) @binding(2) var<storage, read> sums: array<u32>;
 ${MAIN_1D}
   if (i >= prm[0]) { return; }
   data[i] += sums[i / ${SCAN_BLOCK}u];
-}`);
+}`,
+    );
     rt.dispatch(addPipe, [data, sums], [n], Math.ceil(n / WG));
   }
   rt.release(sums);
@@ -332,14 +365,17 @@ export function concatKernel(rt: GpuRuntime): Kernel<'concat'> {
       const a = addressing(x.shape, [x, at(ostr, pos * ostr[axis])]);
       pos += x.shape[axis];
       if (a.meta[0] === 0) continue;
-      const pipeline = rt.pipeline(`concat:${t}:${a.key}`, () => `${PRELUDE}
+      const pipeline = rt.pipeline(
+        `concat:${t}:${a.key}`,
+        () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> x: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> y: array<${t}>;
 ${MAIN_1D}
   if (i >= prm[0]) { return; }
   ${a.wgsl}
   y[o1] = x[o0];
-}`);
+}`,
+      );
       rt.dispatch(pipeline, [buf(x.storage), buf(out)], a.meta, Math.ceil(a.meta[0] / WG));
     }
   };
@@ -354,7 +390,9 @@ export function padKernel(rt: GpuRuntime): Kernel<'pad'> {
     const r = outShape.length;
     const meta = [n, r, x.offset, valueWord(value, out.dtype)];
     for (let d = 0; d < r; d++) meta.push(outShape[d], pads[d][0], x.shape[d], u32(x.strides[d]));
-    const pipeline = rt.pipeline(`pad:${t}`, () => `${PRELUDE}
+    const pipeline = rt.pipeline(
+      `pad:${t}`,
+      () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> x: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> y: array<${t}>;
 ${MAIN_1D}
@@ -369,13 +407,14 @@ ${MAIN_1D}
   var v = ${valueRead(3, t)};
   if (inside) { v = x[off]; }
   y[i] = v;
-}`);
+}`,
+    );
     rt.dispatch(pipeline, [buf(x.storage), buf(out)], meta, Math.ceil(n / WG));
   };
 }
 
 /**
- * Philox4x32-10 uniforms, bit-identical to js/philox.ts: value g (= counter + output index) is lane
+ * Philox4x32-10 uniforms, bit-identical to tensor/philox.ts: value g (= counter + output index) is lane
  * g % 4 of the block with 64-bit counter g / 4, converted as (bits >> 8) · 2^-24 (exact in
  * float32). One thread per block, writing the up to four of its lanes that fall in the output.
  */
@@ -384,10 +423,13 @@ export function randomKernel(rt: GpuRuntime): Kernel<'random'> {
     if (wgslType(dtype, 'random') !== 'f32') throw new Error(`random: webgpu draws float32 only, got ${dtype}`);
     const n = out.size;
     if (n === 0) return;
-    const block = Math.floor(counter / 4), lane0 = counter - block * 4;
+    const block = Math.floor(counter / 4),
+      lane0 = counter - block * 4;
     const threads = Math.ceil((lane0 + n) / 4);
     const meta = [n, lane0, threads, block >>> 0, Math.floor(block / 4294967296) >>> 0, key[0] >>> 0, key[1] >>> 0];
-    const pipeline = rt.pipeline('random:f32', () => `${PRELUDE}
+    const pipeline = rt.pipeline(
+      'random:f32',
+      () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 // High 32 bits of the 64-bit product a·b from 16-bit halves (WGSL has no 64-bit integers).
 fn mulhi(a: u32, b: u32) -> u32 {
@@ -412,7 +454,8 @@ ${MAIN_1D}
     let o = i * 4u + l; // position from the first lane of the first block
     if (o >= prm[1] && o - prm[1] < prm[0]) { y[o - prm[1]] = f32(v[l] >> 8u) * 5.9604644775390625e-8; }
   }
-}`);
+}`,
+    );
     rt.dispatch(pipeline, [buf(out)], meta, Math.ceil(threads / WG));
   };
 }

@@ -55,7 +55,10 @@ fn batchOffsets(z: u32) -> vec2<i32> {
  * transposed) or along m/n, so consecutive threads read consecutive addresses either way.
  */
 function gemmWgsl(t: T, TM: number, RM: number, aK: boolean, bK: boolean): string {
-  const BK = 1024 / TM, V = TM / 4, H = RM / 4, STAGE = BK * V;
+  const BK = 1024 / TM,
+    V = TM / 4,
+    H = RM / 4,
+    STAGE = BK * V;
   const v4 = `vec4<${t}>`;
   // Thread → (k, vec4 column p) of the one vec4 it loads per operand per step.
   const map = (kMajor: boolean) => (kMajor ? `t % ${BK}u, t / ${BK}u` : `t / ${V}u, t % ${V}u`);
@@ -75,21 +78,23 @@ function gemmWgsl(t: T, TM: number, RM: number, aK: boolean, bK: boolean): strin
   const step = (kk: number) => {
     const lines = [`{ let r = cur + ${kk * V}u;`];
     for (let h = 0; h < H; h++) lines.push(`  let a${h} = As[r + ((${h * 16}u + ty) ^ ${kk & 7}u)]; let b${h} = Bs[r + ((${h * 16}u + tx) ^ ${kk & 7}u)];`);
-    for (let h = 0; h < H; h++) for (let c = 0; c < 4; c++) {
-      lines.push('  ' + Array.from({ length: H }, (_, hb) => `c${h * 4 + c}_${hb} += a${h}[${c}] * b${hb};`).join(' '));
-    }
+    for (let h = 0; h < H; h++)
+      for (let c = 0; c < 4; c++) {
+        lines.push('  ' + Array.from({ length: H }, (_, hb) => `c${h * 4 + c}_${hb} += a${h}[${c}] * b${hb};`).join(' '));
+      }
     lines.push('}');
     return lines.join('\n      ');
   };
   const stores: string[] = [];
-  for (let h = 0; h < H; h++) for (let c = 0; c < 4; c++) {
-    const i = h * 4 + c;
-    stores.push(`{ let m = tm0 + ${h * 64}u + ty * 4u + ${c}u;
+  for (let h = 0; h < H; h++)
+    for (let c = 0; c < 4; c++) {
+      const i = h * 4 + c;
+      stores.push(`{ let m = tm0 + ${h * 64}u + ty * 4u + ${c}u;
     if (m < M) {
       let row = cbase + m * N;
       ${Array.from({ length: H }, (_, hb) => [0, 1, 2, 3].map((j) => `if (n${hb} + ${j}u < N) { C[row + n${hb} + ${j}u] = c${i}_${hb}[${j}]; }`).join(' ')).join('\n      ')}
     } }`);
-  }
+    }
   return `${HEADER}
 @group(0) @binding(1) var<storage, read> A: array<${t}>;
 @group(0) @binding(2) var<storage, read> B: array<${t}>;
@@ -146,7 +151,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
  * Output strides come from meta, so the same kernel computes few-column products transposed.
  */
 function gemvWgsl(t: T, R: number, kMajor: boolean): string {
-  const COLS = kMajor ? 8 : 32, SLICES = 256 / COLS, sliceStride = kMajor ? 1 : 32;
+  const COLS = kMajor ? 8 : 32,
+    SLICES = 256 / COLS,
+    sliceStride = kMajor ? 1 : 32;
   const rows = Array.from({ length: R }, (_, r) => r);
   const fma = (w: string, k: string) => rows.map((r) => `s${r} += A[a${r} + i32(${k}) * sAk] * ${w};`).join(' ');
   return `${HEADER}
@@ -193,7 +200,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
 }
 
 /** A strided matrix operand: its offset, row and column strides (0 where the size is 1). */
-interface Operand { off: number; sr: number; sc: number; batch: number[] }
+interface Operand {
+  off: number;
+  sr: number;
+  sc: number;
+  batch: number[];
+}
 
 export function matmulKernel(rt: GpuRuntime): Kernel<'matmul'> {
   /**
@@ -202,15 +214,21 @@ export function matmulKernel(rt: GpuRuntime): Kernel<'matmul'> {
    */
   const dispatch = (pipeline: GPUComputePipeline, bufs: GpuBuf[], meta: number[], nx: number, ny: number, nz: number) => {
     const L = rt.maxWorkgroups;
-    for (let z = 0; z < nz; z += L) for (let y = 0; y < ny; y += L) for (let x = 0; x < nx; x += L) {
-      meta[W.xBase] = x; meta[W.yBase] = y; meta[W.zBase] = z;
-      rt.dispatch(pipeline, bufs, meta, [Math.min(L, nx - x), Math.min(L, ny - y), Math.min(L, nz - z)]);
-    }
+    for (let z = 0; z < nz; z += L)
+      for (let y = 0; y < ny; y += L)
+        for (let x = 0; x < nx; x += L) {
+          meta[W.xBase] = x;
+          meta[W.yBase] = y;
+          meta[W.zBase] = z;
+          rt.dispatch(pipeline, bufs, meta, [Math.min(L, nx - x), Math.min(L, ny - y), Math.min(L, nz - z)]);
+        }
   };
 
   return ([a, b], _p, out, outShape) => {
     const nd = outShape.length;
-    const M = outShape[nd - 2], N = outShape[nd - 1], K = a.shape[nd - 1];
+    const M = outShape[nd - 2],
+      N = outShape[nd - 1],
+      K = a.shape[nd - 1];
     const batchShape = outShape.slice(0, nd - 2);
     const batches = batchShape.reduce((x, y) => x * y, 1);
     if (M === 0 || N === 0 || batches === 0) return;
@@ -223,19 +241,27 @@ export function matmulKernel(rt: GpuRuntime): Kernel<'matmul'> {
       sc: cols === 1 ? 0 : v.strides[nd - 1],
       batch: v.strides.slice(0, nd - 2),
     });
-    let A = operand(a, M, K), B = operand(b, K, N);
+    let A = operand(a, M, K),
+      B = operand(b, K, N);
     // Batch dims of A, B (and the contiguous output, implied) merged where all three allow it.
     const outBatch = batchShape.map((_, d) => batchShape.slice(d + 1).reduce((x, y) => x * y, M * N));
     const cb = collapse(batchShape, [A.batch, B.batch, outBatch]);
-    let sCm = N, sCn = 1, rows = M, cols = N;
+    let sCm = N,
+      sCn = 1,
+      rows = M,
+      cols = N;
 
     const bufs = [buf(a.storage), buf(b.storage), buf(out)];
     const gemvRows = matmulTuning.gemvMaxRows;
     if (M <= gemvRows || N <= gemvRows) {
-      let batchA = cb.strides[0], batchB = cb.strides[1];
+      let batchA = cb.strides[0],
+        batchB = cb.strides[1];
       if (M > gemvRows) {
         // Few columns: Cᵀ = Bᵀ Aᵀ, written through transposed output strides.
-        [A, B] = [{ off: B.off, sr: B.sc, sc: B.sr, batch: [] }, { off: A.off, sr: A.sc, sc: A.sr, batch: [] }];
+        [A, B] = [
+          { off: B.off, sr: B.sc, sc: B.sr, batch: [] },
+          { off: A.off, sr: A.sc, sc: A.sr, batch: [] },
+        ];
         [batchA, batchB] = [batchB, batchA];
         [bufs[0], bufs[1]] = [bufs[1], bufs[0]];
         [rows, cols, sCm, sCn] = [N, M, 1, N];
@@ -251,7 +277,8 @@ export function matmulKernel(rt: GpuRuntime): Kernel<'matmul'> {
     // A tile of 128 (8×8 per thread: twice the math per shared-memory read) when there are enough
     // of them to fill the GPU, else 64.
     const big = Math.ceil(M / 128) * Math.ceil(N / 128) * batches >= matmulTuning.bigTileMin;
-    const TM = big ? 128 : 64, RM = big ? 8 : 4;
+    const TM = big ? 128 : 64,
+      RM = big ? 8 : 4;
     // Load each operand along its contiguous dim (k for A row-major or B transposed).
     const aK = A.sc === 1 || (A.sr !== 1 && Math.abs(A.sc) <= Math.abs(A.sr));
     const bK = B.sr === 1 || (B.sc !== 1 && Math.abs(B.sr) <= Math.abs(B.sc));

@@ -24,8 +24,13 @@ const HYPER = 7;
 function adamMeta(h: AdamStepArgs, lerpFromA: boolean): number[] {
   const w = 1 - h.beta1;
   return [
-    f32bits(lerpFromA ? w : 1 - w), f32bits(h.beta2), f32bits(1 - h.beta2), f32bits(h.bc2Sqrt), f32bits(h.eps),
-    f32bits(-h.stepSize), f32bits(h.mode === 2 ? h.decoupledScale : h.weightDecay),
+    f32bits(lerpFromA ? w : 1 - w),
+    f32bits(h.beta2),
+    f32bits(1 - h.beta2),
+    f32bits(h.bc2Sqrt),
+    f32bits(h.eps),
+    f32bits(-h.stepSize),
+    f32bits(h.mode === 2 ? h.decoupledScale : h.weightDecay),
   ];
 }
 
@@ -63,7 +68,8 @@ ${MAIN_1D}
 }`;
 }
 
-export const fusedAdam = (rt: GpuRuntime): NonNullable<FusedKernels['adam']> =>
+export const fusedAdam =
+  (rt: GpuRuntime): NonNullable<FusedKernels['adam']> =>
   (p: View, g: View, m: View, v: View, pOut: Storage, mOut: Storage, vOut: Storage, h: AdamStepArgs): boolean => {
     const views = [p, g, m, v];
     if (!views.every((x) => x.dtype === 'float32') || ![pOut, mOut, vOut].every((s) => s.dtype === 'float32')) return false;

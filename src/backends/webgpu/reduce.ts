@@ -40,7 +40,8 @@ interface Rows {
 }
 
 function rowsOf(offset: number, keptShape: number[], keptStrides: number[], redShape: number[], redStrides: number[]): Rows {
-  const k = collapse(keptShape, [keptStrides]), r = collapse(redShape, [redStrides]);
+  const k = collapse(keptShape, [keptStrides]),
+    r = collapse(redShape, [redStrides]);
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
   return { offset, outer: size(keptShape), R: size(redShape), keptShape: k.shape, keptStrides: k.strides[0], redShape: r.shape, redStrides: r.strides[0] };
 }
@@ -73,12 +74,16 @@ function accumulator(op: Op, t: WType) {
   const lowest = t === 'f32' ? '-inf_()' : t === 'i32' ? 'bitcast<i32>(0x80000000u)' : '0u';
   const id = op === 'sum' ? `${acc}(0)` : lowest;
   // does (bv, bi) replace (av, ai)? NaN wins (the first one), then the larger value, then the lower index
-  const better = t === 'f32'
-    ? 'fn better(av: f32, ai: i32, bv: f32, bi: i32) -> bool { let an = isnan_(av); let bn = isnan_(bv); if (an || bn) { return bn && (!an || bi < ai); } return bv > av || (bv == av && bi < ai); }'
-    : `fn better(av: ${t}, ai: i32, bv: ${t}, bi: i32) -> bool { return bv > av || (bv == av && bi < ai); }`;
-  const combine = op === 'sum' ? 'fn comb(a: ACC, b: ACC) -> ACC { return a + b; }'
-    : t === 'f32' ? 'fn comb(a: f32, b: f32) -> f32 { return max_(a, b); }'
-    : `fn comb(a: ${t}, b: ${t}) -> ${t} { return max(a, b); }`;
+  const better =
+    t === 'f32'
+      ? 'fn better(av: f32, ai: i32, bv: f32, bi: i32) -> bool { let an = isnan_(av); let bn = isnan_(bv); if (an || bn) { return bn && (!an || bi < ai); } return bv > av || (bv == av && bi < ai); }'
+      : `fn better(av: ${t}, ai: i32, bv: ${t}, bi: i32) -> bool { return bv > av || (bv == av && bi < ai); }`;
+  const combine =
+    op === 'sum'
+      ? 'fn comb(a: ACC, b: ACC) -> ACC { return a + b; }'
+      : t === 'f32'
+        ? 'fn comb(a: f32, b: f32) -> f32 { return max_(a, b); }'
+        : `fn comb(a: ${t}, b: ${t}) -> ${t} { return max(a, b); }`;
   return { acc, id, fns: (op === 'argmax' ? better : combine).replace(/ACC/g, acc) };
 }
 
@@ -100,7 +105,9 @@ interface Pass {
 function passWgsl(p: Pass): string {
   const { op, t, rows, lanes } = p;
   const a = accumulator(op, t);
-  const k = rows.keptShape.length, q = rows.redShape.length, redAt = KEPT_AT + 2 * k;
+  const k = rows.keptShape.length,
+    q = rows.redShape.length,
+    redAt = KEPT_AT + 2 * k;
   const arg = op === 'argmax';
   const partial = p.S > 1;
   // bindings: x, [x indices], y, [y indices]
@@ -112,9 +119,7 @@ function passWgsl(p: Pass): string {
   if (arg && partial) decl.push(`@group(0) @binding(${bind++}) var<storage, read_write> yis: array<i32>;`);
   const load = op === 'sum' ? `${a.acc}(xs[o])` : 'xs[o]';
   const index = p.idxIn ? 'xis[o]' : 'i32(r)';
-  const fold = arg
-    ? `{ let v = xs[o]; let vi = ${index}; if (better(a, ai, v, vi)) { a = v; ai = vi; } }`
-    : `a = comb(a, ${load});`;
+  const fold = arg ? `{ let v = xs[o]; let vi = ${index}; if (better(a, ai, v, vi)) { a = v; ai = vi; } }` : `a = comb(a, ${load});`;
   const write = arg ? (partial ? 'ys[at] = A; yis[at] = AI;' : 'ys[at] = AI;') : 'ys[at] = A;';
   const head = `${PRELUDE}${HELPERS}
 ${decl.join('\n')}
@@ -203,7 +208,8 @@ function schedule(rows: Rows, allowSplit: boolean): { lanes: number; S: number; 
 
 function runPass(rt: GpuRuntime, p: Pass, inputs: GpuBuf[], outputs: GpuBuf[]): void {
   const { rows } = p;
-  const k = rows.keptShape.length, q = rows.redShape.length;
+  const k = rows.keptShape.length,
+    q = rows.redShape.length;
   const key = `reduce:${p.op}:${p.t}:${k},${q}:${p.lanes}:${p.S > 1 ? 'p' : 'f'}${p.idxIn ? 'i' : ''}`;
   const pipeline = rt.pipeline(key, () => passWgsl(p));
   const meta = [rows.outer, rows.R, p.S, p.chunk, u32(rows.offset), ...rows.keptShape, ...rows.keptStrides.map(u32), ...rows.redShape, ...rows.redStrides.map(u32)];
@@ -228,7 +234,13 @@ function reduce(rt: GpuRuntime, op: Op, x: View, axes: readonly number[], out: S
   // sum and max may visit the reduced elements in any fixed order: smallest stride innermost, so
   // the lanes of a row read adjacent elements even in a permuted view. (argmax has one axis.)
   if (op !== 'argmax') red = red.sort((a, b) => Math.abs(x.strides[b]) - Math.abs(x.strides[a]));
-  const rows = rowsOf(x.offset, kept.map((d) => x.shape[d]), kept.map((d) => x.strides[d]), red.map((d) => x.shape[d]), red.map((d) => x.strides[d]));
+  const rows = rowsOf(
+    x.offset,
+    kept.map((d) => x.shape[d]),
+    kept.map((d) => x.strides[d]),
+    red.map((d) => x.shape[d]),
+    red.map((d) => x.strides[d]),
+  );
   const s = schedule(rows, true);
   const first: Pass = { op, t, rows, ...s, idxIn: false };
   if (s.S === 1) return runPass(rt, first, [buf(x.storage)], [buf(out)]);
@@ -249,9 +261,18 @@ function reduce(rt: GpuRuntime, op: Op, x: View, axes: readonly number[], out: S
   }
 }
 
-export const sumKernel = (rt: GpuRuntime): Kernel<'sum'> => ([x], { axes }, out) => reduce(rt, 'sum', x, axes, out);
-export const maxKernel = (rt: GpuRuntime): Kernel<'max'> => ([x], { axes }, out) => reduce(rt, 'max', x, axes, out);
-export const argmaxKernel = (rt: GpuRuntime): Kernel<'argmax'> => ([x], { axis }, out) => reduce(rt, 'argmax', x, [axis], out);
+export const sumKernel =
+  (rt: GpuRuntime): Kernel<'sum'> =>
+  ([x], { axes }, out) =>
+    reduce(rt, 'sum', x, axes, out);
+export const maxKernel =
+  (rt: GpuRuntime): Kernel<'max'> =>
+  ([x], { axes }, out) =>
+    reduce(rt, 'max', x, axes, out);
+export const argmaxKernel =
+  (rt: GpuRuntime): Kernel<'argmax'> =>
+  ([x], { axis }, out) =>
+    reduce(rt, 'argmax', x, [axis], out);
 
 /** Values of a row each lane keeps in registers, so rows up to lanes × CACHE are read once. */
 const CACHE = 8;
@@ -274,10 +295,11 @@ function softmaxWgsl(rank: number, lanes: number, cached: boolean, log: boolean)
   workgroupBarrier(); // everyone has read the total before sv is reused`;
   const x = (j: string) => `xs[base + i32(${j}) * st]`;
   // Each pass over the row: from registers when cached, else from memory again.
-  const over = (body: (v: string) => string) => cached
-    ? `for (var c = 0u; c < ${CACHE}u; c++) { let j = lane + c * ${lanes}u; if (j < end) { ${body('v[c]')} } }`
-    : `for (var j = lane; j < end; j += ${lanes}u) { ${body(x('j'))} }`;
-  const result = (v: string) => log ? `(${v} - m) - ls` : `ex(${v} - m) / total`;
+  const over = (body: (v: string) => string) =>
+    cached
+      ? `for (var c = 0u; c < ${CACHE}u; c++) { let j = lane + c * ${lanes}u; if (j < end) { ${body('v[c]')} } }`
+      : `for (var j = lane; j < end; j += ${lanes}u) { ${body(x('j'))} }`;
+  const result = (v: string) => (log ? `(${v} - m) - ls` : `ex(${v} - m) / total`);
   return `${PRELUDE}${HELPERS}
 @group(0) @binding(1) var<storage, read> xs: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ys: array<f32>;
@@ -294,8 +316,12 @@ ${offsetFn('rowOff', rank, 4)}
   let end = select(0u, n, row < prm[0]);
   let base = mi(2u) + rowOff(row);
   let st = mi(3u);
-  ${cached ? `var v: array<f32, ${CACHE}>;
-  for (var c = 0u; c < ${CACHE}u; c++) { let j = lane + c * ${lanes}u; if (j < end) { v[c] = ${x('j')}; } }` : ''}
+  ${
+    cached
+      ? `var v: array<f32, ${CACHE}>;
+  for (var c = 0u; c < ${CACHE}u; c++) { let j = lane + c * ${lanes}u; if (j < end) { v[c] = ${x('j')}; } }`
+      : ''
+  }
   var acc = -inf_();
   ${over((v) => `acc = max_(acc, ${v});`)}
   ${tree('max_(sv[t], sv[t + s])')}
@@ -311,20 +337,23 @@ ${offsetFn('rowOff', rank, 4)}
 }`;
 }
 
-export const fusedSoftmax = (rt: GpuRuntime): NonNullable<FusedKernels['softmax']> => (x: View, out: Storage, log: boolean): boolean => {
-  if (x.dtype !== 'float32' || x.shape.length === 0) return false;
-  const r = x.shape.length - 1, n = x.shape[r];
-  if (n === 0) return false;
-  if (out.size === 0) return true;
-  const lead = collapse(x.shape.slice(0, r), [x.strides.slice(0, r)]);
-  const rows = out.size / n;
-  // ~4 elements per lane: short rows share a workgroup, long rows get all of it
-  const lanes = Math.min(WG, nextPow2(Math.ceil(n / 4)));
-  const cached = n <= lanes * CACHE;
-  const rank = lead.shape.length;
-  const key = `softmax:${log ? 'log' : 'exp'}:${rank}:${lanes}:${cached ? 'c' : 'm'}`;
-  const pipeline = rt.pipeline(key, () => softmaxWgsl(rank, lanes, cached, log));
-  const meta = [rows, n, u32(x.offset), u32(x.strides[r]), ...lead.shape, ...lead.strides[0].map(u32)];
-  rt.dispatch(pipeline, [buf(x.storage), buf(out)], meta, Math.ceil(rows / (WG / lanes)));
-  return true;
-};
+export const fusedSoftmax =
+  (rt: GpuRuntime): NonNullable<FusedKernels['softmax']> =>
+  (x: View, out: Storage, log: boolean): boolean => {
+    if (x.dtype !== 'float32' || x.shape.length === 0) return false;
+    const r = x.shape.length - 1,
+      n = x.shape[r];
+    if (n === 0) return false;
+    if (out.size === 0) return true;
+    const lead = collapse(x.shape.slice(0, r), [x.strides.slice(0, r)]);
+    const rows = out.size / n;
+    // ~4 elements per lane: short rows share a workgroup, long rows get all of it
+    const lanes = Math.min(WG, nextPow2(Math.ceil(n / 4)));
+    const cached = n <= lanes * CACHE;
+    const rank = lead.shape.length;
+    const key = `softmax:${log ? 'log' : 'exp'}:${rank}:${lanes}:${cached ? 'c' : 'm'}`;
+    const pipeline = rt.pipeline(key, () => softmaxWgsl(rank, lanes, cached, log));
+    const meta = [rows, n, u32(x.offset), u32(x.strides[r]), ...lead.shape, ...lead.strides[0].map(u32)];
+    rt.dispatch(pipeline, [buf(x.storage), buf(out)], meta, Math.ceil(rows / (WG / lanes)));
+    return true;
+  };

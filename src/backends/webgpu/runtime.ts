@@ -35,7 +35,8 @@ export interface RuntimeStats {
   pooledBytes: number;
 }
 
-const f32v = new Float32Array(1), u32v = new Uint32Array(f32v.buffer);
+const f32v = new Float32Array(1),
+  u32v = new Uint32Array(f32v.buffer);
 /** The bits of a float32, for a float parameter in meta (read with bitcast<f32>). */
 export function f32bits(x: number): number {
   f32v[0] = x;
@@ -51,6 +52,16 @@ export const PRELUDE = /* wgsl */ `
 fn lin(wid: vec3u, nwg: vec3u, li: u32) -> u32 { return (wid.x + wid.y * nwg.x) * ${WG}u + li; }
 fn mi(k: u32) -> i32 { return bitcast<i32>(prm[k]); }
 fn mf(k: u32) -> f32 { return bitcast<f32>(prm[k]); }
+`;
+/**
+ * WGSL float helpers of the fused kernels (fused.ts, attention.ts): ∞ and NaN built at run time
+ * (they cannot be constants), a NaN test the compiler cannot fold away, e^d with e^(−∞) = 0 exactly.
+ */
+export const FLOAT_HELPERS = /* wgsl */ `
+fn inf_() -> f32 { return bitcast<f32>(0x7f800000u | (prm[0] & 0u)); }
+fn nan_() -> f32 { return bitcast<f32>(0x7fc00000u | (prm[0] & 0u)); }
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn ex(d: f32) -> f32 { return select(exp(d), 0.0, d < -3.0e38); }
 `;
 /**
  * WGSL of the status words at `binding` (GpuRuntime.status) and `report(kind, axis, index, size)`,
@@ -112,7 +123,9 @@ export class GpuRuntime {
     this.metaBuf = device.createBuffer({ size: META_WORDS * 4, usage: Usage.STORAGE | Usage.COPY_DST });
     this.statusBuf = { buffer: device.createBuffer({ size: 16, usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST }), bytes: 16, epoch: 0 };
     device.addEventListener?.('uncapturederror', (e) => this.errors.push((e as GPUUncapturedErrorEvent).error.message));
-    void device.lost.then((info) => { this.lost = `${info.reason}: ${info.message}`; });
+    void device.lost.then((info) => {
+      this.lost = `${info.reason}: ${info.message}`;
+    });
   }
 
   /** Waits for pending compilations, then throws the first GPU error seen since the last check. */
@@ -181,7 +194,11 @@ export class GpuRuntime {
       this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ code: src, label: key });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
-      this.compiling.push(this.device.popErrorScope().then((e) => { if (e) this.errors.unshift(`kernel '${key}' does not compile: ${e.message}`); }));
+      this.compiling.push(
+        this.device.popErrorScope().then((e) => {
+          if (e) this.errors.unshift(`kernel '${key}' does not compile: ${e.message}`);
+        }),
+      );
       this.pipelines.set(key, p);
       this.stats.pipelines++;
     }
@@ -197,7 +214,10 @@ export class GpuRuntime {
   }
 
   private endPass(): GPUCommandEncoder {
-    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
     return (this.encoder ??= this.device.createCommandEncoder());
   }
 
@@ -256,7 +276,14 @@ export class GpuRuntime {
     const bytes = data.byteLength;
     if (bytes === 0) return;
     const padded = Math.ceil(bytes / 4) * 4;
-    const src = padded === bytes ? data : (() => { const p = new Uint8Array(padded); p.set(new Uint8Array(data.buffer, data.byteOffset, bytes)); return p; })();
+    const src =
+      padded === bytes
+        ? data
+        : (() => {
+            const p = new Uint8Array(padded);
+            p.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+            return p;
+          })();
     if (dst.epoch !== this.epoch) {
       this.device.queue.writeBuffer(dst.buffer, 0, src.buffer, src.byteOffset, padded);
       return;

@@ -20,7 +20,9 @@ export function unfoldKernel(rt: GpuRuntime): Kernel<'unfold'> {
     const [, , H, W] = x.shape;
     const [, Ho, Wo, C, kh, kw] = outShape;
     const meta = [n, Ho, Wo, C, kh, kw, H, W, ...p.stride, ...p.dilation, p.pads[0], p.pads[2], x.offset, ...x.strides.map(u32), valueWord(p.value, x.dtype)];
-    const pipeline = rt.pipeline(`unfold:${t}`, () => `${PRELUDE}
+    const pipeline = rt.pipeline(
+      `unfold:${t}`,
+      () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> x: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> y: array<${t}>;
 ${MAIN_1D}
@@ -39,7 +41,8 @@ ${MAIN_1D}
     v = x[mi(14u) + i32(n) * mi(15u) + i32(c) * mi(16u) + yy * mi(17u) + xx * mi(18u)];
   }
   y[i] = v;
-}`);
+}`,
+    );
     rt.dispatch(pipeline, [buf(x.storage), buf(out)], meta, Math.ceil(n / WG));
   };
 }
@@ -58,7 +61,9 @@ export function foldKernel(rt: GpuRuntime): Kernel<'fold'> {
     const [, C, H, W] = p.shape;
     const [, Ho, Wo, , kh, kw] = g.shape;
     const meta = [n, C, H, W, Ho, Wo, kh, kw, ...p.stride, ...p.dilation, p.pads[0], p.pads[2], g.offset, ...g.strides.map(u32)];
-    const pipeline = rt.pipeline(`fold:${t}`, () => `${PRELUDE}
+    const pipeline = rt.pipeline(
+      `fold:${t}`,
+      () => `${PRELUDE}
 @group(0) @binding(1) var<storage, read> g: array<${t}>;
 @group(0) @binding(2) var<storage, read_write> y: array<${t}>;
 ${MAIN_1D}
@@ -82,7 +87,8 @@ ${MAIN_1D}
     }
   }
   y[i] = acc;
-}`);
+}`,
+    );
     rt.dispatch(pipeline, [buf(g.storage), buf(out)], meta, Math.ceil(n / WG));
   };
 }

@@ -7,20 +7,17 @@ import { Parameter } from '../parameter.js';
 import { Linear } from './linear.js';
 import { empty } from './util.js';
 import { xavierUniform_, zeros_ } from '../init.js';
-import { linear, dropout } from '../functional.js';
-import { add, mul, sub, equal, greater, where } from '../../ops/binary.js';
+import { linear } from './linear.js';
+import { dropout } from './dropout.js';
+import { add, mul, equal, where } from '../../ops/binary.js';
 import { cast } from '../../ops/unary.js';
-import { max, mean, sum } from '../../ops/reduce.js';
+import { max, mean } from '../../ops/reduce.js';
 import { matmul } from '../../ops/matmul.js';
 import { softmax } from '../../ops/activation.js';
-import { reshape, permute, transpose, chunk, squeeze, unsqueeze, split, concat } from '../../ops/movement.js';
-import { arange } from '../../tensor/creation.js';
-import { detach, record } from '../../autograd/tape.js';
-import { isGradEnabled } from '../../autograd/grad-mode.js';
-import { allocTensor } from '../../backends/dispatch.js';
-import { scope } from '../../tensor/memory.js';
-import { broadcastShapes, fmtShape, shapesEqual, sizeOf } from '../../tensor/shape.js';
-import type { View } from '../../backends/backend.js';
+import { attention, causalMask, packedCausalAttention } from '../../ops/attention.js';
+import { reshape, permute, transpose, chunk, squeeze, unsqueeze } from '../../ops/movement.js';
+import { detach } from '../../autograd/tape.js';
+import { broadcastShapes, fmtShape, shapesEqual } from '../../tensor/shape.js';
 import { isFloat, type DType } from '../../tensor/dtype.js';
 import type { Generator } from '../../ops/random.js';
 
@@ -39,13 +36,6 @@ function additiveMask(where_: string, name: string, mask: Tensor, dtype: DType, 
   }
   if (!isFloat(mask.dtype)) throw new Error(`${where_}: ${name} must be bool or floating point, got ${mask.dtype} of shape ${fmtShape(mask.shape)}`);
   return cast(mask, dtype);
-}
-
-/** Additive causal mask [L, S]: −∞ where key j comes after query i (j > i, top-left aligned as PyTorch's tril). */
-function causalMask(L: number, S: number, dtype: DType, device: string): Tensor {
-  const rows = reshape(arange(0, L, 1, { device }), [L, 1]);
-  const cols = reshape(arange(0, S, 1, { device }), [1, S]);
-  return cast(where(greater(cols, rows), -Infinity, 0), dtype);
 }
 
 /**
@@ -99,7 +89,9 @@ export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Te
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) {
     throw new Error(`${w}: query, key and value need at least 2 dims [..., L, E], got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
   }
-  const L = q.shape[q.ndim - 2], E = q.shape[q.ndim - 1], S = k.shape[k.ndim - 2];
+  const L = q.shape[q.ndim - 2],
+    E = q.shape[q.ndim - 1],
+    S = k.shape[k.ndim - 2];
   if (k.shape[k.ndim - 1] !== E) throw new Error(`${w}: query ${fmtShape(q.shape)} and key ${fmtShape(k.shape)} must have the same last dim`);
   if (v.shape[v.ndim - 2] !== S) throw new Error(`${w}: key ${fmtShape(k.shape)} and value ${fmtShape(v.shape)} must have the same number of keys (dim -2)`);
   const p = opts.dropoutP ?? 0;
@@ -129,96 +121,28 @@ export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Te
 /**
  * softmax(Q·Kᵀ·scale + mask)·V over the last two dims, any leading batch dims broadcast
  * (F.scaled_dot_product_attention). q [..., L, E], k [..., S, E], v [..., S, Ev] → [..., L, Ev].
+ * Without a mask (or with isCausal) and dropout, on equal batch dims, it is one fused op
+ * (ops/attention.ts): a single kernel where the backend has one.
  * @example const y = scaledDotProductAttention(q, k, v, { isCausal: true }) // q, k, v [B, H, T, D]
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
-  return fusedAttention(q, k, v, opts) ?? scaledDotProductAttentionWithWeights(q, k, v, opts)[0];
+  if (!plainOptions(opts) || !plainShapes(q, k, v)) return scaledDotProductAttentionWithWeights(q, k, v, opts)[0];
+  return attention(q, k, v, opts.scale ?? 1 / Math.sqrt(q.shape[q.ndim - 1]), !!opts.isCausal);
 }
 
-/** Force the composed attention (composedOnly), or the fused forward with the composed backward (tests compare them). */
-export const attentionOptions = { composedOnly: false, composedBackward: false };
-
-/** Whether the fused kernels may take a call with these options: no mask but isCausal, no dropout. */
-function fusedAllowed(opts: ScaledDotProductAttentionOptions): boolean {
-  if (attentionOptions.composedOnly || opts.attnMask) return false;
+/** Whether the options leave plain (or causal) attention: no mask but isCausal, no dropout. */
+function plainOptions(opts: ScaledDotProductAttentionOptions): boolean {
+  if (opts.attnMask) return false;
   const p = opts.dropoutP ?? 0;
   return p >= 0 && p <= 1 && !((opts.training ?? true) && p !== 0);
 }
 
-/**
- * Runs the backend's fused forward on the operand views, writing `out` (a tensor whose storage
- * `outView` addresses as [...batch, L, Ev]); returns the logsumexp [B, L], or null (nothing
- * written) where the kernel does not take the case.
- */
-function fusedForward(q: View, k: View, v: View, scale: number, causal: boolean, out: Tensor, outView: View): Tensor | null {
-  const backend = out.storage.backend;
-  const nd = q.shape.length, L = q.shape[nd - 2];
-  const lse = allocTensor(backend, [sizeOf(q.shape) / (L * q.shape[nd - 1]), L], q.dtype);
-  if (backend.fused?.attention?.(q, k, v, scale, causal, outView, lse.storage)) return lse;
-  lse.dispose();
-  return null;
-}
-
-/**
- * The gradients of softmax(q·kᵀ·scale [+ causal mask])·v composed from ops (differentiable), with P
- * recomputed: dV = Pᵀg, dP = g·Vᵀ, dS = P∘(dP − rowsum(dP∘P)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.
- */
-function composedAttentionGrads(q: Tensor, k: Tensor, v: Tensor, g: Tensor, scale: number, causal: boolean): [Tensor, Tensor, Tensor] {
-  const L = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2];
-  let scores = matmul(mul(q, scale), transpose(k, -2, -1)); // (…, L, S)
-  if (causal) scores = add(scores, causalMask(L, S, q.dtype, q.device));
-  const p = softmax(scores, -1);
-  const dv = matmul(transpose(p, -2, -1), g);
-  const dp = matmul(g, transpose(v, -2, -1));
-  const ds = mul(p, sub(dp, sum(mul(dp, p), -1, true)));
-  return [mul(matmul(ds, k), scale), mul(matmul(transpose(ds, -2, -1), q), scale), dv];
-}
-
-/** Whether the fused backward kernel is to be tried: not when the backward is itself recorded (or a test forces the composed one). */
-const fusedBackwardAllowed = (): boolean => !isGradEnabled() && !attentionOptions.composedBackward;
-
-/**
- * The backend's fused attention, where it has one and the case is plain (fusedAllowed), with equal
- * batch dims and more than one query (one query goes to the composed GEMV path). It saves each
- * row's logsumexp for the backward: the backend's fused backward when the backward is not itself
- * recorded, else the composed one.
- */
-function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions): Tensor | null {
-  const backend = q.storage.backend;
-  if (!backend.fused?.attention || !fusedAllowed(opts)) return null;
-  if (k.storage.backend !== backend || v.storage.backend !== backend) return null;
-  const nd = q.ndim;
-  if (nd < 2 || k.ndim !== nd || v.ndim !== nd || !shapesEqual(k.shape.slice(0, -2), q.shape.slice(0, -2)) || !shapesEqual(v.shape.slice(0, -2), q.shape.slice(0, -2))) return null;
-  const L = q.shape[nd - 2], E = q.shape[nd - 1], S = k.shape[nd - 2], Ev = v.shape[nd - 1];
-  if (k.shape[nd - 1] !== E || v.shape[nd - 2] !== S || L < 2 || S === 0 || E === 0) return null;
-  const causal = !!opts.isCausal;
-  const scale = opts.scale ?? 1 / Math.sqrt(E);
-  const out = allocTensor(backend, [...q.shape.slice(0, -2), L, Ev], q.dtype);
-  const lse = fusedForward(q, k, v, scale, causal, out, out);
-  if (!lse) {
-    out.dispose();
-    return null;
-  }
-  record('scaledDotProductAttention', [q, k, v, lse], out, (g) => scope(() => {
-    const back = backend.fused?.attentionBackward;
-    if (back && fusedBackwardAllowed()) {
-      const grads = [q, k, v].map((t) => allocTensor(backend, t.shape, t.dtype));
-      if (back(q, k, v, out, lse, g, scale, causal, grads[0], grads[1], grads[2])) return [...grads, null];
-      for (const t of grads) t.dispose();
-    }
-    return [...composedAttentionGrads(q, k, v, g, scale, causal), null];
-  }));
-  lse.dispose(); // kept by the graph node while it needs it, freed now otherwise
-  return out;
-}
-
-/**
- * Head j of a packed [B, T, n·H·D] tensor (q, k, v side by side for j = 0, 1, 2) as a [B, H, T, D]
- * view of the same storage: what split + reshape + permute give, as a view for the kernels.
- */
-function headView(x: View, j: number, H: number, D: number): View {
-  const [B, T] = x.shape, [s0, s1, s2] = x.strides;
-  return { storage: x.storage, dtype: x.dtype, shape: [B, H, T, D], strides: [s0, D * s2, s1, s2], offset: x.offset + j * H * D * s2 };
+/** Whether q, k, v are valid operands with equal batch dims and keys (broadcast batches take the checked path). */
+function plainShapes(q: Tensor, k: Tensor, v: Tensor): boolean {
+  const nd = q.ndim,
+    batch = q.shape.slice(0, -2);
+  if (nd < 2 || k.ndim !== nd || v.ndim !== nd || !shapesEqual(k.shape.slice(0, -2), batch) || !shapesEqual(v.shape.slice(0, -2), batch)) return false;
+  return k.shape[nd - 1] === q.shape[nd - 1] && v.shape[nd - 2] === k.shape[nd - 2] && k.shape[nd - 2] > 0;
 }
 
 /**
@@ -226,38 +150,15 @@ function headView(x: View, j: number, H: number, D: number): View {
  * side, each nHead heads of D = C / nHead: GPT-2's c_attn output) to [B, T, C] with the heads side
  * by side. It is splitting qkv into heads, `scaledDotProductAttention(q, k, v, { isCausal: true })`
  * and merging the heads, but the fused kernels read the heads where they lie and write the output
- * and the gradient of qkv through strides, so nothing is split, padded, added or copied. Returns
- * null where the fused kernels do not take the case (the options of fusedAttention; a backend that
- * does not write strided outputs): the caller composes it then.
+ * and the gradient of qkv through strides, so nothing is split, padded, added or copied
+ * (ops/attention.ts). Returns null where the options ask for dropout or qkv is not [B, T, 3·C] with
+ * C a multiple of nHead: the caller composes it then.
  */
 export function packedCausalSelfAttention(qkv: Tensor, nHead: number, opts: Pick<ScaledDotProductAttentionOptions, 'dropoutP' | 'training' | 'scale'> = {}): Tensor | null {
-  const backend = qkv.storage.backend;
-  if (!backend.fused?.attention || !fusedAllowed(opts) || qkv.ndim !== 3) return null;
-  const [B, T, C3] = qkv.shape, H = nHead, C = C3 / 3, D = C / H;
-  if (!Number.isInteger(D) || D === 0 || T < 2) return null;
-  const causal = true, scale = opts.scale ?? 1 / Math.sqrt(D);
-  const [q, k, v] = [0, 1, 2].map((j) => headView(qkv, j, H, D));
-  const out = allocTensor(backend, [B, T, C], qkv.dtype), outHeads = headView(out, 0, H, D);
-  const lse = fusedForward(q, k, v, scale, causal, out, outHeads);
-  if (!lse) {
-    out.dispose();
-    return null;
-  }
-  record('packedCausalSelfAttention', [qkv, lse], out, (g) => scope(() => {
-    const back = backend.fused?.attentionBackward;
-    if (back && fusedBackwardAllowed()) {
-      const dqkv = allocTensor(backend, qkv.shape, qkv.dtype);
-      const [dq, dk, dv] = [0, 1, 2].map((j) => headView(dqkv, j, H, D));
-      if (back(q, k, v, outHeads, lse, headView(g, 0, H, D), scale, causal, dq, dk, dv)) return [dqkv, null];
-      dqkv.dispose();
-    }
-    const heads = (t: Tensor) => permute(reshape(t, [B, T, H, D]), [0, 2, 1, 3]); // (B, H, T, D)
-    const [tq, tk, tv] = split(qkv, C, 2).map(heads);
-    const grads = composedAttentionGrads(tq, tk, tv, heads(g), scale, causal);
-    return [concat(grads.map((d) => reshape(permute(d, [0, 2, 1, 3]), [B, T, C])), 2), null];
-  }));
-  lse.dispose();
-  return out;
+  if (!plainOptions(opts) || qkv.ndim !== 3) return null;
+  const D = qkv.shape[2] / 3 / nHead;
+  if (!Number.isInteger(D) || D === 0) return null;
+  return packedCausalAttention(qkv, nHead, opts.scale ?? 1 / Math.sqrt(D));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,8 +218,13 @@ export interface MultiHeadAttentionForwardOptions extends MultiheadAttentionForw
  * attend separately, and are joined again before the output projection.
  */
 export function multiHeadAttentionForward(
-  query: Tensor, key: Tensor, value: Tensor, numHeads: number, params: MultiheadAttentionParams,
-  opts: MultiHeadAttentionForwardOptions = {}, where_ = 'multiHeadAttentionForward',
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  numHeads: number,
+  params: MultiheadAttentionParams,
+  opts: MultiHeadAttentionForwardOptions = {},
+  where_ = 'multiHeadAttentionForward',
 ): [Tensor, Tensor | null] {
   const w = where_;
   const { keyPaddingMask: kpm, attnMask } = opts;
@@ -335,8 +241,11 @@ export function multiHeadAttentionForward(
   // Work in the batch-first layout (N, len, features); unbatched input is a batch of one.
   const bf = batched && (opts.batchFirst ?? false);
   const toBF = (x: Tensor) => (!batched ? unsqueeze(x, 0) : bf ? x : transpose(x, 0, 1));
-  const q3 = toBF(query), k3 = key === query ? q3 : toBF(key), v3 = value === key ? k3 : value === query ? q3 : toBF(value);
-  const [N, L, E] = q3.shape, S = k3.shape[1];
+  const q3 = toBF(query),
+    k3 = key === query ? q3 : toBF(key),
+    v3 = value === key ? k3 : value === query ? q3 : toBF(value);
+  const [N, L, E] = q3.shape,
+    S = k3.shape[1];
   const layout = !batched ? '' : bf ? ' (batch first)' : '';
   const H = numHeads;
   if (!Number.isInteger(H) || H < 1 || E % H !== 0) throw new Error(`${w}: embed dim ${E} of query ${fmtShape(query.shape)} must be divisible by numHeads ${H}`);
@@ -359,7 +268,9 @@ export function multiHeadAttentionForward(
       [q, k, v] = chunk(linear(q3, W, params.inProjBias ?? null), 3, -1); // self-attention: one matmul
     } else {
       const [wq, wk, wv] = chunk(W, 3, 0);
-      q = linear(q3, wq, bq); k = linear(k3, wk, bk); v = linear(v3, wv, bv);
+      q = linear(q3, wq, bq);
+      k = linear(k3, wk, bk);
+      v = linear(v3, wv, bv);
     }
   } else {
     const { qProjWeight: wq, kProjWeight: wk, vProjWeight: wv } = params;
@@ -369,11 +280,17 @@ export function multiHeadAttentionForward(
         throw new Error(`${w}: ${name} ${fmtShape(t.shape)} must be [${E}, ${x.shape[2]}] for ${xn} ${fmtShape(orig.shape)}`);
       }
     };
-    check('qProjWeight', wq, q3, query, 'query'); check('kProjWeight', wk, k3, key, 'key'); check('vProjWeight', wv, v3, value, 'value');
-    q = linear(q3, wq, bq); k = linear(k3, wk, bk); v = linear(v3, wv, bv);
+    check('qProjWeight', wq, q3, query, 'query');
+    check('kProjWeight', wk, k3, key, 'key');
+    check('vProjWeight', wv, v3, value, 'value');
+    q = linear(q3, wq, bq);
+    k = linear(k3, wk, bk);
+    v = linear(v3, wv, bv);
   }
   const heads = (x: Tensor, len: number) => permute(reshape(x, [N, len, H, hd]), [0, 2, 1, 3]); // (N, H, len, hd)
-  q = heads(q, L); k = heads(k, S); v = heads(v, S);
+  q = heads(q, L);
+  k = heads(k, S);
+  v = heads(v, S);
 
   // Masks, merged into one additive mask broadcast to (N, H, L, S).
   const dtype = q.dtype;
@@ -399,11 +316,13 @@ export function multiHeadAttentionForward(
     mask = mask ? add(mask, pm) : pm;
   }
 
-  const p = (opts.training ?? true) ? opts.dropoutP ?? 0 : 0;
+  const p = (opts.training ?? true) ? (opts.dropoutP ?? 0) : 0;
   const [o, weights] = attend(q, k, v, mask, 1 / Math.sqrt(hd), p, opts.generator); // (N, H, L, hd), (N, H, L, S)
   // Heads joined in the caller's layout, so the output projection is one GEMM over contiguous rows.
-  const joined = !batched ? reshape(permute(o, [0, 2, 1, 3]), [L, E]) // (L, E)
-    : bf ? reshape(permute(o, [0, 2, 1, 3]), [N, L, E]) // (N, L, E)
+  const joined = !batched
+    ? reshape(permute(o, [0, 2, 1, 3]), [L, E]) // (L, E)
+    : bf
+      ? reshape(permute(o, [0, 2, 1, 3]), [N, L, E]) // (N, L, E)
       : reshape(permute(o, [2, 0, 1, 3]), [L, N, E]); // (L, N, E)
   const out = linear(joined, params.outProjWeight, params.outProjBias ?? null);
   if (!(opts.needWeights ?? true)) return [out, null];
@@ -455,7 +374,11 @@ export class MultiheadAttention extends Module {
   readonly dropout: number;
   readonly batchFirst: boolean;
 
-  constructor(readonly embedDim: number, readonly numHeads: number, opts: MultiheadAttentionOptions = {}) {
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    opts: MultiheadAttentionOptions = {},
+  ) {
     super();
     const w = 'MultiheadAttention';
     if (!Number.isInteger(embedDim) || embedDim < 1 || !Number.isInteger(numHeads) || numHeads < 1) {
@@ -507,10 +430,23 @@ export class MultiheadAttention extends Module {
     if (query.ndim >= 1 && query.shape[query.ndim - 1] !== this.embedDim) {
       throw new Error(`MultiheadAttention: query ${fmtShape(query.shape)} must have embedDim ${this.embedDim} features`);
     }
-    return multiHeadAttentionForward(query, key, value, this.numHeads, {
-      inProjWeight: this.in_proj_weight, qProjWeight: this.q_proj_weight, kProjWeight: this.k_proj_weight, vProjWeight: this.v_proj_weight,
-      inProjBias: this.in_proj_bias, outProjWeight: this.out_proj.weight, outProjBias: this.out_proj.bias,
-    }, { ...opts, dropoutP: this.dropout, training: this.training, batchFirst: this.batchFirst }, 'MultiheadAttention');
+    return multiHeadAttentionForward(
+      query,
+      key,
+      value,
+      this.numHeads,
+      {
+        inProjWeight: this.in_proj_weight,
+        qProjWeight: this.q_proj_weight,
+        kProjWeight: this.k_proj_weight,
+        vProjWeight: this.v_proj_weight,
+        inProjBias: this.in_proj_bias,
+        outProjWeight: this.out_proj.weight,
+        outProjBias: this.out_proj.bias,
+      },
+      { ...opts, dropoutP: this.dropout, training: this.training, batchFirst: this.batchFirst },
+      'MultiheadAttention',
+    );
   }
 
   override extraRepr(): string {

@@ -37,6 +37,7 @@ export class Sequential extends Module {
     return kids[k];
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: as Module.forward, whatever the layers pass along
   forward(x: any): any {
     for (const m of this.children()) x = m.forward(x);
     return x;
@@ -47,7 +48,9 @@ export class Sequential extends Module {
 export class ModuleList extends Module {
   constructor(modules: Module[] = []) {
     super();
-    modules.forEach((m, i) => { (this as unknown as Record<string, Module>)[String(i)] = m; });
+    modules.forEach((m, i) => {
+      (this as unknown as Record<string, Module>)[String(i)] = m;
+    });
   }
   get length(): number {
     return [...this.children()].length;

@@ -43,7 +43,15 @@ abstract class ConvNd extends Module {
   bias: Parameter | null;
 
   /** Weight [out, in/groups, ...kernel]; transposed convolutions store [in, out/groups, ...kernel]. */
-  constructor(readonly inChannels: number, readonly outChannels: number, kernel: number[], groups: number, bias: boolean, dtype: DType, transposed = false) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernel: number[],
+    groups: number,
+    bias: boolean,
+    dtype: DType,
+    transposed = false,
+  ) {
     super();
     const name = this.constructor.name;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
@@ -82,8 +90,10 @@ export class Conv2d extends ConvNd {
 
   override extraRepr(): string {
     const o = this.opts;
-    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=${o.stride}, padding=${o.padding}`
-      + `${o.dilation !== 1 ? `, dilation=${o.dilation}` : ''}${o.groups !== 1 ? `, groups=${o.groups}` : ''}${this.bias ? '' : ', bias=False'}`;
+    return (
+      `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=${o.stride}, padding=${o.padding}` +
+      `${o.dilation !== 1 ? `, dilation=${o.dilation}` : ''}${o.groups !== 1 ? `, groups=${o.groups}` : ''}${this.bias ? '' : ', bias=False'}`
+    );
   }
 }
 
@@ -95,7 +105,12 @@ export class Conv1d extends ConvNd {
   readonly opts: Required<Omit<Conv1dOptions, 'bias' | 'dtype'>>;
 
   /** @example const conv = new Conv1d(16, 32, 5, { padding: 'same' }) // [N,16,L] → [N,32,L] */
-  constructor(inChannels: number, outChannels: number, readonly kernelSize: number, opts: Conv1dOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    readonly kernelSize: number,
+    opts: Conv1dOptions = {},
+  ) {
     super(inChannels, outChannels, [kernelSize], opts.groups ?? 1, opts.bias ?? true, opts.dtype ?? 'float32');
     this.opts = { stride: opts.stride ?? 1, padding: opts.padding ?? 0, dilation: opts.dilation ?? 1, groups: opts.groups ?? 1 };
   }
@@ -145,8 +160,10 @@ export class ConvTranspose2d extends ConvNd {
 
   override extraRepr(): string {
     const o = this.opts;
-    return `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=${o.stride}, padding=${o.padding}`
-      + `${o.outputPadding !== 0 ? `, output_padding=${o.outputPadding}` : ''}${o.dilation !== 1 ? `, dilation=${o.dilation}` : ''}`
-      + `${o.groups !== 1 ? `, groups=${o.groups}` : ''}${this.bias ? '' : ', bias=False'}`;
+    return (
+      `${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize}), stride=${o.stride}, padding=${o.padding}` +
+      `${o.outputPadding !== 0 ? `, output_padding=${o.outputPadding}` : ''}${o.dilation !== 1 ? `, dilation=${o.dilation}` : ''}` +
+      `${o.groups !== 1 ? `, groups=${o.groups}` : ''}${this.bias ? '' : ', bias=False'}`
+    );
   }
 }

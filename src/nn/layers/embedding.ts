@@ -84,7 +84,11 @@ export class Embedding extends Module {
   weight: Parameter;
   readonly paddingIdx: number | null;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    opts: EmbeddingOptions = {},
+  ) {
     super();
     if (!Number.isInteger(numEmbeddings) || numEmbeddings < 1 || !Number.isInteger(embeddingDim) || embeddingDim < 1) {
       throw new Error(`Embedding: numEmbeddings and embeddingDim must be positive integers, got ${numEmbeddings} and ${embeddingDim}`);
@@ -122,10 +126,12 @@ export class Embedding extends Module {
     const pad = this.paddingIdx;
     if (pad === null) return;
     const w = this.weight;
-    noGrad(() => scope(() => {
-      const keep = unsqueeze(notEqual(arange(0, this.numEmbeddings, 1, { dtype: 'int32', device: w.device }), pad), 1);
-      w.assignStorage(contiguous(where(keep, w, 0)));
-    }));
+    noGrad(() =>
+      scope(() => {
+        const keep = unsqueeze(notEqual(arange(0, this.numEmbeddings, 1, { dtype: 'int32', device: w.device }), pad), 1);
+        w.assignStorage(contiguous(where(keep, w, 0)));
+      }),
+    );
   }
 
   forward(indices: Tensor): Tensor {

@@ -54,12 +54,16 @@ function checkEdgeIndex(where: string, edgeIndex: Tensor, numNodes: number, numT
     throw new Error(`${where}: edgeIndex must be an int32 tensor of shape [2, E] (row 0 sources, row 1 targets), got ${edgeIndex.dtype} ${fmtShape(edgeIndex.shape)}`);
   }
   if (!canRead(edgeIndex)) return; // an asynchronous backend's gather kernel is left to check
-  const data = edgeIndex.dataSync(), E = edgeIndex.shape[1];
+  const data = edgeIndex.dataSync(),
+    E = edgeIndex.shape[1];
   for (let k = 0; k < data.length; k++) {
-    const v = data[k], n = k < E ? numNodes : numTargets;
+    const v = data[k],
+      n = k < E ? numNodes : numTargets;
     if (v < 0 || v >= n) {
       const role = k < E ? 'source' : 'target';
-      throw new Error(`${where}: edgeIndex refers to node ${v} (${role} of edge ${k % E}) but the graph has ${n} ${k >= E && numTargets !== numNodes ? 'target ' : ''}nodes (valid indices 0 to ${n - 1})`);
+      throw new Error(
+        `${where}: edgeIndex refers to node ${v} (${role} of edge ${k % E}) but the graph has ${n} ${k >= E && numTargets !== numNodes ? 'target ' : ''}nodes (valid indices 0 to ${n - 1})`,
+      );
     }
   }
 }
@@ -117,7 +121,8 @@ const perRow = (t: Tensor, ndim: number): Tensor => reshape(t, [t.shape[0], ...n
  * Differentiable: the gradient reaches the maxima (shared among ties) through gather and max.
  */
 function segmentMax(src: Tensor, index: Tensor, N: number): Tensor {
-  const E = index.shape[0], feat = src.shape.slice(1);
+  const E = index.shape[0],
+    feat = src.shape.slice(1);
   if (E === 0 || N === 0) return zeros([N, ...feat], { dtype: src.dtype, device: src.device });
   if (graphOptions.denseSegmentMax || !canRead(index)) {
     // mask[i, e] = (index[e] = i): the rows of node i, the rest -∞, then the max over e.
@@ -131,22 +136,34 @@ function segmentMax(src: Tensor, index: Tensor, N: number): Tensor {
   for (let e = 0; e < E; e++) count[idx[e]]++;
   let width = 0;
   for (let i = 0; i < N; i++) width = Math.max(width, count[i]);
-  const table = new Int32Array(N * width).fill(E), fill = new Int32Array(N);
-  for (let e = 0; e < E; e++) { const i = idx[e]; table[i * width + fill[i]++] = e; }
+  const table = new Int32Array(N * width).fill(E),
+    fill = new Int32Array(N);
+  for (let e = 0; e < E; e++) {
+    const i = idx[e];
+    table[i * width + fill[i]++] = e;
+  }
   const padded = concat([src, full([1, ...feat], -Infinity, { dtype: src.dtype, device: src.device })], 0); // (E+1, ...F)
   const rows = indexSelect(padded, 0, tensor(table, { shape: [N, width], dtype: 'int32', device: index.device })); // (N, W, ...F)
   const m = max(rows, 1); // (N, ...F)
-  const nonEmpty = tensor(Uint8Array.from(count, (c) => (c > 0 ? 1 : 0)), { dtype: 'bool', device: index.device });
+  const nonEmpty = tensor(
+    Uint8Array.from(count, (c) => (c > 0 ? 1 : 0)),
+    { dtype: 'bool', device: index.device },
+  );
   return where(perRow(nonEmpty, m.ndim), m, 0);
 }
 
 function scatterImpl(src: Tensor, index: Tensor, N: number, reduce: Aggregation): Tensor {
   switch (reduce) {
-    case 'sum': case 'add': return scatterSum(src, index, N);
+    case 'sum':
+    case 'add':
+      return scatterSum(src, index, N);
     // sum / max(count, 1): nodes without rows get 0 (torch_scatter's scatter_mean)
-    case 'mean': return div(scatterSum(src, index, N), perRow(maximum(countOf(index, N, src.dtype), 1), src.ndim));
-    case 'max': return segmentMax(src, index, N);
-    default: throw new Error(`scatter: unknown reduction '${reduce as string}' (expected 'sum', 'add', 'mean' or 'max')`);
+    case 'mean':
+      return div(scatterSum(src, index, N), perRow(maximum(countOf(index, N, src.dtype), 1), src.ndim));
+    case 'max':
+      return segmentMax(src, index, N);
+    default:
+      throw new Error(`scatter: unknown reduction '${reduce as string}' (expected 'sum', 'add', 'mean' or 'max')`);
   }
 }
 
@@ -170,10 +187,7 @@ function withRemainingLoops(edgeIndex: Tensor, N: number, weight: Tensor, fillVa
   const loopWeight = scatterAdd(row, where(isLoop, weight, 0), 0, [N]);
   const hasLoop = greater(scatterAdd(row, where(isLoop, 1, 0), 0, [N]), 0);
   const loops = arange(0, N, 1, { dtype: 'int32', device: edgeIndex.device });
-  return [
-    concat([edgeIndex, stack([loops, loops])], 1),
-    concat([where(isLoop, 0, weight), where(hasLoop, loopWeight, fillValue)], 0),
-  ];
+  return [concat([edgeIndex, stack([loops, loops])], 1), concat([where(isLoop, 0, weight), where(hasLoop, loopWeight, fillValue)], 0)];
 }
 
 function gcnNormImpl(edgeIndex: Tensor, N: number, improved: boolean, loops: boolean, edgeWeight: Tensor | null, dtype: DType): [Tensor, Tensor] {
@@ -343,7 +357,11 @@ export class GCNConv extends Module {
   readonly addSelfLoops: boolean;
   readonly normalize: boolean;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, opts: GCNConvOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    opts: GCNConvOptions = {},
+  ) {
     super();
     this.improved = opts.improved ?? false;
     this.normalize = opts.normalize ?? true;
@@ -366,7 +384,8 @@ export class GCNConv extends Module {
   forward(x: Tensor, edgeIndex: Tensor, edgeWeight?: Tensor | null): Tensor {
     const N = checkFeatures('GCNConv', x, this.inChannels);
     checkEdgeIndex('GCNConv', edgeIndex, N);
-    let ei = edgeIndex, w = edgeWeight ?? null;
+    let ei = edgeIndex,
+      w = edgeWeight ?? null;
     if (w) checkEdgeWeight('GCNConv', w, edgeIndex.shape[1]);
     if (this.normalize) [ei, w] = gcnNormImpl(ei, N, this.improved, this.addSelfLoops, w, x.dtype);
     const out = propagateImpl(ei, this.lin.forward(x), w, 'sum', N); // (N, out)
@@ -404,7 +423,11 @@ export class SAGEConv extends Module {
   readonly normalize: boolean;
   readonly rootWeight: boolean;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, opts: SAGEConvOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    opts: SAGEConvOptions = {},
+  ) {
     super();
     this.aggr = opts.aggr ?? 'mean';
     if (!['sum', 'add', 'mean', 'max'].includes(this.aggr)) throw new Error(`SAGEConv: unknown aggregation '${this.aggr}' (expected 'sum', 'add', 'mean' or 'max')`);
@@ -478,7 +501,11 @@ export class GATConv extends Module {
   readonly dropout: number;
   readonly addSelfLoops: boolean;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, opts: GATConvOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    opts: GATConvOptions = {},
+  ) {
     super();
     this.heads = opts.heads ?? 1;
     if (!Number.isInteger(this.heads) || this.heads < 1) throw new Error(`GATConv: heads must be a positive integer, got ${this.heads}`);
@@ -487,7 +514,9 @@ export class GATConv extends Module {
     this.dropout = opts.dropout ?? 0;
     if (this.dropout < 0 || this.dropout > 1) throw new Error(`GATConv: dropout must be in [0, 1], got ${this.dropout}`);
     this.addSelfLoops = opts.addSelfLoops ?? true;
-    const dtype = opts.dtype ?? 'float32', H = this.heads, C = outChannels;
+    const dtype = opts.dtype ?? 'float32',
+      H = this.heads,
+      C = outChannels;
     this.lin = new Linear(inChannels, H * C, { bias: false, dtype });
     this.att_src = new Parameter(empty([1, H, C], dtype));
     this.att_dst = new Parameter(empty([1, H, C], dtype));
@@ -509,11 +538,13 @@ export class GATConv extends Module {
   forward(x: Tensor, edgeIndex: Tensor, opts: GATForwardOptions = {}): Tensor | [Tensor, [Tensor, Tensor]] {
     const N = checkFeatures('GATConv', x, this.inChannels);
     checkEdgeIndex('GATConv', edgeIndex, N);
-    const H = this.heads, C = this.outChannels;
+    const H = this.heads,
+      C = this.outChannels;
     const h = reshape(this.lin.forward(x), [N, H, C]); // (N, H, C)
     const alphaSrc = sum(mul(h, this.att_src), -1); // (N, H)
     const alphaDst = sum(mul(h, this.att_dst), -1); // (N, H)
-    let ei = edgeIndex, keep: Tensor | null = null;
+    let ei = edgeIndex,
+      keep: Tensor | null = null;
     if (this.addSelfLoops) {
       // Every node attends to itself once: old loops are masked out, one loop per node appended.
       const [s, d] = endpoints(edgeIndex);

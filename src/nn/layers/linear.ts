@@ -1,13 +1,30 @@
-// Linear (y = xWᵀ + b, weight [out, in]), Identity and Flatten.
+// Linear (y = xWᵀ + b, weight [out, in]) and its functional form, Identity and Flatten.
 
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
 import { empty } from './util.js';
 import { defaultLayerInit_ } from '../init.js';
-import { linear } from '../functional.js';
-import { flatten } from '../../ops/movement.js';
+import { add } from '../../ops/binary.js';
+import { matmul } from '../../ops/matmul.js';
+import { flatten, reshape, transpose } from '../../ops/movement.js';
+import { fmtShape } from '../../tensor/shape.js';
 import type { DType } from '../../tensor/dtype.js';
+
+/** y = x Wᵀ + b with W [out, in] (PyTorch's layout). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (x.shape[x.ndim - 1] !== weight.shape[1]) {
+    throw new Error(`linear: input features ${x.shape[x.ndim - 1]} do not match weight ${fmtShape(weight.shape)}: input ${fmtShape(x.shape)}`);
+  }
+  if (x.ndim > 2) {
+    // (..., in) as one (rows, in) product: one large GEMM instead of a batch of small ones
+    const lead = x.shape.slice(0, -1);
+    const y = linear(reshape(x, [-1, x.shape[x.ndim - 1]]), weight, bias); // (rows, out)
+    return reshape(y, [...lead, weight.shape[0]]);
+  }
+  const y = matmul(x, transpose(weight, 0, 1));
+  return bias ? add(y, bias) : y;
+}
 
 /** Options of {@link Linear}: `bias` (default true) and the parameters' `dtype` (float32). */
 export interface LinearOptions {
@@ -27,7 +44,11 @@ export class Linear extends Module {
    * PyTorch's default init: W ~ U(-1/√in, 1/√in) (kaiming_uniform with a=√5), b likewise.
    * @example const fc = new Linear(784, 512)
    */
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
     super();
     const dtype = opts.dtype ?? 'float32';
     this.weight = new Parameter(empty([outFeatures, inFeatures], dtype));
@@ -57,7 +78,10 @@ export class Identity extends Module {
 
 /** Flatten dims startDim..endDim (defaults keep the batch dim, as nn.Flatten). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

@@ -8,24 +8,20 @@ import { empty } from './util.js';
 import { ones_, zeros_ } from '../init.js';
 import { zeros, ones, scalar } from '../../tensor/creation.js';
 import { add, sub, mul } from '../../ops/binary.js';
-import { cast, reciprocal, sqrt } from '../../ops/unary.js';
-import { mean, sum } from '../../ops/reduce.js';
+import { cast, reciprocal } from '../../ops/unary.js';
+import { mean } from '../../ops/reduce.js';
 import { reshape, contiguous } from '../../ops/movement.js';
-import { detach, record } from '../../autograd/tape.js';
-import { noGrad, isGradEnabled } from '../../autograd/grad-mode.js';
-import { allocTensor } from '../../backends/dispatch.js';
+import { invStd, layerNormLastDims } from '../../ops/layer-norm.js';
+import { detach } from '../../autograd/tape.js';
+import { noGrad } from '../../autograd/grad-mode.js';
 import { scope } from '../../tensor/memory.js';
 import { fmtShape, shapesEqual } from '../../tensor/shape.js';
 import type { DType } from '../../tensor/dtype.js';
-import type { View } from '../../backends/backend.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
 const range = (a: number, b: number): number[] => Array.from({ length: Math.max(0, b - a) }, (_, i) => a + i);
-
-/** 1/√(v + eps). */
-const invStd = (v: Tensor, eps: number): Tensor => reciprocal(sqrt(add(v, eps)));
 
 /** A per-channel [C] tensor shaped to broadcast against [N, C, *] of rank `ndim`. */
 const perChannel = (t: Tensor, ndim: number): Tensor => reshape(t, [1, t.shape[0], ...range(2, ndim).map(() => 1)]);
@@ -85,10 +81,17 @@ export interface BatchNormOptions {
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
   const where = 'batchNorm';
-  const training = opts.training ?? false, momentum = opts.momentum ?? 0.1, eps = opts.eps ?? 1e-5;
+  const training = opts.training ?? false,
+    momentum = opts.momentum ?? 0.1,
+    eps = opts.eps ?? 1e-5;
   if (x.ndim < 2) throw new Error(`${where}: expected input of shape [N, C, *], got ${fmtShape(x.shape)}`);
   const C = x.shape[1];
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', opts.weight], ['bias', opts.bias]] as const) {
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', opts.weight],
+    ['bias', opts.bias],
+  ] as const) {
     if (t && !shapesEqual(t.shape, [C])) {
       throw new Error(`${where}: ${name} ${fmtShape(t.shape)} does not match the ${C} channels of input ${fmtShape(x.shape)}`);
     }
@@ -103,14 +106,17 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     const v = mean(mul(d, d), axes, true); // biased, as used for normalization
     y = mul(d, invStd(v, eps));
     if (training && (runningMean || runningVar)) {
-      noGrad(() => scope(() => {
-        if (runningMean) updateRunning(runningMean, mu, momentum);
-        if (runningVar) updateRunning(runningVar, mul(v, n / (n - 1)), momentum); // unbiased, as PyTorch
-      }));
+      noGrad(() =>
+        scope(() => {
+          if (runningMean) updateRunning(runningMean, mu, momentum);
+          if (runningVar) updateRunning(runningVar, mul(v, n / (n - 1)), momentum); // unbiased, as PyTorch
+        }),
+      );
     }
   } else {
     // Detached handles: a later update swaps the buffers' storage without touching this graph.
-    const rm = perChannel(detach(runningMean), x.ndim), rv = perChannel(detach(runningVar), x.ndim);
+    const rm = perChannel(detach(runningMean), x.ndim),
+      rv = perChannel(detach(runningVar), x.ndim);
     y = mul(sub(x, rm), invStd(rv, eps));
   }
   if (opts.weight) y = mul(y, perChannel(opts.weight, x.ndim));
@@ -131,108 +137,15 @@ function checkAffine(where: string, name: string, t: Tensor | null | undefined, 
   if (t && !shapesEqual(t.shape, shape)) throw new Error(`${where}: ${name} ${fmtShape(t.shape)} does not match normalizedShape ${fmtShape(shape)}`);
 }
 
-/** F.layer_norm: (x − mean) / √(var + eps) · weight + bias over the trailing normalizedShape dims (biased variance). */
+/**
+ * F.layer_norm: (x − mean) / √(var + eps) · weight + bias over the trailing normalizedShape dims
+ * (biased variance); one fused kernel where the backend has it (ops/layer-norm.ts).
+ */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  const axes = trailingAxes('layerNorm', x, normalizedShape);
+  trailingAxes('layerNorm', x, normalizedShape);
   checkAffine('layerNorm', 'weight', weight, normalizedShape);
   checkAffine('layerNorm', 'bias', bias, normalizedShape);
-  const fused = fusedLayerNorm(x, normalizedShape, weight ?? null, bias ?? null, eps);
-  if (fused) return fused;
-  const d = sub(x, mean(x, axes, true));
-  let y = mul(d, invStd(mean(mul(d, d), axes, true), eps));
-  if (weight) y = mul(y, weight);
-  if (bias) y = add(y, bias);
-  return y;
-}
-
-/** Force the composed layerNorm (composedOnly), or the fused forward with the composed backward (tests compare them). */
-export const layerNormOptions = { composedOnly: false, composedBackward: false };
-
-/**
- * The stride that walks dims [from, to) of a view as one dim of their total size, or null when
- * they do not merge (size-1 dims are skipped; all of size 1 walk with stride 1).
- */
-function mergedStride(v: View, from: number, to: number): number | null {
-  let stride: number | null = null, span = 1;
-  for (let d = to - 1; d >= from; d--) {
-    if (v.shape[d] === 1) continue;
-    if (stride === null) stride = v.strides[d];
-    else if (v.strides[d] !== stride * span) return null;
-    span *= v.shape[d];
-  }
-  return stride ?? 1;
-}
-
-/** A view of x as [R, n] over the same storage (no Tensor made), or null when its dims do not merge so. */
-function rowsView(x: View, k: number, R: number, n: number): View | null {
-  const lead = mergedStride(x, 0, x.shape.length - k), row = mergedStride(x, x.shape.length - k, x.shape.length);
-  if (lead === null || row === null) return null;
-  return { storage: x.storage, dtype: x.dtype, offset: x.offset, shape: [R, n], strides: [lead, row] };
-}
-
-/**
- * The backend's fused layer norm over the rows [R, n] of x, where it has one. It saves each row's
- * mean and rstd for the backward: the backend's fused backward when the backward is not itself
- * recorded (no second derivative asked for), else the composed one with the statistics recomputed,
- * so that the VJP stays differentiable:
- * x̂ = (x − μ)·rstd, gw = g·w: dx = rstd·(gw − mean(gw) − x̂·mean(gw·x̂)), dw = Σ g·x̂, db = Σ g.
- */
-function fusedLayerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number): Tensor | null {
-  const backend = x.storage.backend;
-  const kernel = backend.fused?.layerNorm;
-  if (!kernel || layerNormOptions.composedOnly) return null;
-  if ([weight, bias].some((t) => t && (t.storage.backend !== backend || t.dtype !== x.dtype))) return null;
-  const k = normalizedShape.length, n = normalizedShape.reduce((a, b) => a * b, 1);
-  if (n === 0 || x.size === 0) return null;
-  const R = x.size / n;
-  // Plain views for the kernels (no tensors to free); a copy only when x's dims do not merge.
-  const src = rowsView(x, k, R, n) ? x : contiguous(x);
-  const xv = rowsView(src, k, R, n)!;
-  const wv = weight ? rowsView(weight, k, 1, n) : null, bv = bias ? rowsView(bias, k, 1, n) : null;
-  if ((weight && !wv) || (bias && !bv)) return null;
-  const vec = (v: View | null): View | null => v && { ...v, shape: [n], strides: [v.strides[1]] };
-  const w = vec(wv), b = vec(bv);
-  const out = allocTensor(backend, x.shape, x.dtype);
-  const mu = allocTensor(backend, [R], x.dtype), rstd = allocTensor(backend, [R], x.dtype);
-  if (!kernel(xv, w, b, eps, out.storage, mu.storage, rstd.storage)) {
-    for (const t of [out, mu, rstd]) t.dispose();
-    if (src !== x) src.dispose();
-    return null;
-  }
-  const affine = [weight, bias].filter((t): t is Tensor => t !== null);
-  record('layerNorm', [src, ...affine, mu, rstd], out, (gOut) => scope(() => {
-    const back = backend.fused?.layerNormBackward;
-    const shaped = (dx: Tensor, dw: Tensor | null, db: Tensor | null) =>
-      [reshape(dx, src.shape), ...(weight ? [dw && reshape(dw, weight.shape)] : []), ...(bias ? [db && reshape(db, bias.shape)] : []), null, null];
-    if (back && !isGradEnabled() && !layerNormOptions.composedBackward) {
-      const dx = allocTensor(backend, [R, n], x.dtype);
-      const dw = weight?.requiresGrad ? allocTensor(backend, [n], x.dtype) : null;
-      const db = bias?.requiresGrad ? allocTensor(backend, [n], x.dtype) : null;
-      const g = rowsView(gOut, k, R, n) ?? rowsView(contiguous(gOut), k, R, n)!;
-      if (back(g, xv, w, mu, rstd, dx.storage, dw?.storage ?? null, db?.storage ?? null)) return shaped(dx, dw, db);
-      for (const t of [dx, dw, db]) t?.dispose();
-    }
-    // Composed: the saved statistics when nothing records, else recomputed (differentiable in x).
-    const x2 = reshape(src, [R, n]), g = reshape(gOut, [R, n]);
-    let m: Tensor, rs: Tensor;
-    if (isGradEnabled()) {
-      m = mean(x2, -1, true);
-      const d = sub(x2, m);
-      rs = invStd(mean(mul(d, d), -1, true), eps);
-    } else {
-      m = reshape(mu, [R, 1]);
-      rs = reshape(rstd, [R, 1]);
-    }
-    const xhat = mul(sub(x2, m), rs);
-    const gw = weight ? mul(g, reshape(weight, [n])) : g;
-    const dx = mul(rs, sub(sub(gw, mean(gw, -1, true)), mul(xhat, mean(mul(gw, xhat), -1, true))));
-    return shaped(dx, weight ? sum(mul(g, xhat), 0) : null, bias ? sum(g, 0) : null);
-  }));
-  // Kept by the graph node while it needs them, freed now otherwise.
-  mu.dispose();
-  rstd.dispose();
-  if (src !== x) src.dispose();
-  return out;
+  return layerNormLastDims(x, normalizedShape.length, weight ?? null, bias ?? null, eps);
 }
 
 /** F.rms_norm: x / √(mean(x²) + eps) · weight over the trailing dims; eps defaults to finfo(x.dtype).eps. */
@@ -250,7 +163,10 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   if (x.ndim < 2) throw new Error(`groupNorm: expected input of shape [N, C, *], got ${fmtShape(x.shape)}`);
   const [N, C] = x.shape;
   if (C % numGroups !== 0) throw new Error(`groupNorm: ${C} channels of input ${fmtShape(x.shape)} are not divisible into ${numGroups} groups`);
-  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+  for (const [name, t] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     if (t && !shapesEqual(t.shape, [C])) throw new Error(`groupNorm: ${name} ${fmtShape(t.shape)} does not match the ${C} channels of input ${fmtShape(x.shape)}`);
   }
   const g = reshape(x, [N, numGroups, -1]);
@@ -288,7 +204,10 @@ export abstract class BatchNormBase extends Module {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
 
-  constructor(readonly numFeatures: number, opts: BatchNormOptionsModule = {}) {
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormOptionsModule = {},
+  ) {
     super();
     const name = this.constructor.name;
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`${name}: numFeatures must be a positive integer, got ${numFeatures}`);
@@ -345,13 +264,19 @@ export abstract class BatchNormBase extends Module {
     const useBatchStats = this.training || (!this.running_mean && !this.running_var);
     const track = !this.training || this.trackRunningStats;
     return batchNorm(x, track ? this.running_mean : null, track ? this.running_var : null, {
-      weight: this.weight, bias: this.bias, training: useBatchStats, momentum: factor, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatchStats,
+      momentum: factor,
+      eps: this.eps,
     });
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, `
-      + `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+    return (
+      `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, ` +
+      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`
+    );
   }
 }
 
@@ -502,7 +427,11 @@ export class GroupNorm extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
 
-  constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormOptions = {}) {
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    opts: GroupNormOptions = {},
+  ) {
     super();
     if (!Number.isInteger(numGroups) || numGroups < 1 || !Number.isInteger(numChannels) || numChannels < 1) {
       throw new Error(`GroupNorm: numGroups and numChannels must be positive integers, got ${numGroups} and ${numChannels}`);

@@ -13,9 +13,18 @@ type Pair = number | [number, number];
  */
 export class MaxPool2d extends Module {
   /** @example new MaxPool2d(2) // halves H and W */
-  constructor(readonly kernelSize: Pair, readonly opts: Pool2dOptions = {}) { super(); }
-  forward(x: Tensor): Tensor { return maxPool2d(x, this.kernelSize, this.opts); }
-  override extraRepr(): string { return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}, padding=${this.opts.padding ?? 0}`; }
+  constructor(
+    readonly kernelSize: Pair,
+    readonly opts: Pool2dOptions = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, this.opts);
+  }
+  override extraRepr(): string {
+    return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}, padding=${this.opts.padding ?? 0}`;
+  }
 }
 
 /**
@@ -23,16 +32,34 @@ export class MaxPool2d extends Module {
  * to the kernel size; output [N, C, Ho, Wo] as {@link MaxPool2d}.
  */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: Pool2dOptions = {}) { super(); }
-  forward(x: Tensor): Tensor { return avgPool2d(x, this.kernelSize, this.opts); }
-  override extraRepr(): string { return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}, padding=${this.opts.padding ?? 0}`; }
+  constructor(
+    readonly kernelSize: Pair,
+    readonly opts: Pool2dOptions = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, this.opts);
+  }
+  override extraRepr(): string {
+    return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}, padding=${this.opts.padding ?? 0}`;
+  }
 }
 
 /** Max over windows of [N, C, L] (nn.MaxPool1d); the stride defaults to the kernel size. */
 export class MaxPool1d extends Module {
-  constructor(readonly kernelSize: number, readonly opts: { stride?: number; padding?: number; dilation?: number } = {}) { super(); }
-  forward(x: Tensor): Tensor { return maxPool1d(x, this.kernelSize, this.opts); }
-  override extraRepr(): string { return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}`; }
+  constructor(
+    readonly kernelSize: number,
+    readonly opts: { stride?: number; padding?: number; dilation?: number } = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool1d(x, this.kernelSize, this.opts);
+  }
+  override extraRepr(): string {
+    return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}`;
+  }
 }
 
 /**
@@ -40,14 +67,29 @@ export class MaxPool1d extends Module {
  * the kernel size.
  */
 export class AvgPool1d extends Module {
-  constructor(readonly kernelSize: number, readonly opts: { stride?: number; padding?: number } = {}) { super(); }
-  forward(x: Tensor): Tensor { return avgPool1d(x, this.kernelSize, this.opts); }
-  override extraRepr(): string { return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}`; }
+  constructor(
+    readonly kernelSize: number,
+    readonly opts: { stride?: number; padding?: number } = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return avgPool1d(x, this.kernelSize, this.opts);
+  }
+  override extraRepr(): string {
+    return `kernel_size=${this.kernelSize}, stride=${this.opts.stride ?? this.kernelSize}`;
+  }
 }
 
 /** Output size [oh, ow] whatever the input size; 1 is global average pooling. */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) { super(); }
-  forward(x: Tensor): Tensor { return adaptiveAvgPool2d(x, this.outputSize); }
-  override extraRepr(): string { return `output_size=${this.outputSize}`; }
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+  override extraRepr(): string {
+    return `output_size=${this.outputSize}`;
+  }
 }

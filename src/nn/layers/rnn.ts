@@ -104,7 +104,10 @@ function lstmConstants(H: number, dtype: DType, device: string): { s: Tensor; of
  */
 function lstmCellUpdate(pre: Tensor, c: Tensor, H: number, k: { s: Tensor; offset: Tensor }): [Tensor, Tensor] {
   const act = add(mul(tanh(pre), k.s), k.offset); // (B, 4H): i, f, g, o
-  const i = narrow(act, 1, 0, H), f = narrow(act, 1, H, H), g = narrow(act, 1, 2 * H, H), o = narrow(act, 1, 3 * H, H);
+  const i = narrow(act, 1, 0, H),
+    f = narrow(act, 1, H, H),
+    g = narrow(act, 1, 2 * H, H),
+    o = narrow(act, 1, 3 * H, H);
   const c2 = add(mul(f, c), mul(i, g));
   return [mul(o, tanh(c2)), c2];
 }
@@ -112,7 +115,8 @@ function lstmCellUpdate(pre: Tensor, c: Tensor, H: number, k: { s: Tensor; offse
 /** The GRU update from the scaled input part xg [B, 3H] and hidden part hg [B, 3H] (biases included). */
 function gruCellUpdate(xg: Tensor, hg: Tensor, h: Tensor, H: number): Tensor {
   const rz = add(mul(tanh(add(narrow(xg, 1, 0, 2 * H), narrow(hg, 1, 0, 2 * H))), 0.5), 0.5);
-  const r = narrow(rz, 1, 0, H), z = narrow(rz, 1, H, H);
+  const r = narrow(rz, 1, 0, H),
+    z = narrow(rz, 1, H, H);
   const n = tanh(add(narrow(xg, 1, 2 * H, H), mul(r, narrow(hg, 1, 2 * H, H))));
   return add(n, mul(z, sub(h, n))); // (1 − z)⊙n + z⊙h
 }
@@ -128,7 +132,10 @@ function unbindTime(x: Tensor, dim: number): Tensor[] {
   const out: Tensor[] = [];
   const cut = (t: Tensor): void => {
     const m = t.shape[dim];
-    if (m === 1) { out.push(squeeze(t, dim)); return; }
+    if (m === 1) {
+      out.push(squeeze(t, dim));
+      return;
+    }
     const h = m >> 1;
     cut(narrow(t, dim, 0, h));
     cut(narrow(t, dim, h, m - h));
@@ -163,7 +170,8 @@ export abstract class RNNBase extends Module {
     super();
     const name = LAYER_NAME[mode];
     checkSizes(name, inputSize, hiddenSize);
-    const numLayers = opts.numLayers ?? 1, p = opts.dropout ?? 0;
+    const numLayers = opts.numLayers ?? 1,
+      p = opts.dropout ?? 0;
     if (!Number.isInteger(numLayers) || numLayers < 1) throw new Error(`${name}: numLayers must be a positive integer, got ${numLayers}`);
     if (!(p >= 0 && p <= 1)) throw new Error(`${name}: dropout must be a probability in [0, 1], got ${p}`);
     this.mode = mode;
@@ -175,7 +183,8 @@ export abstract class RNNBase extends Module {
     this.dropout = p;
     this.bidirectional = opts.bidirectional ?? false;
     const dtype = opts.dtype ?? 'float32';
-    const G = GATES[mode] * hiddenSize, dirs = this.bidirectional ? 2 : 1;
+    const G = GATES[mode] * hiddenSize,
+      dirs = this.bidirectional ? 2 : 1;
     // Definition order gives PyTorch's state dict: l0, l0_reverse, l1, ...; w_ih, w_hh, b_ih, b_hh each.
     const self = this as unknown as Record<string, Parameter>;
     for (let layer = 0; layer < numLayers; layer++) {
@@ -183,10 +192,16 @@ export abstract class RNNBase extends Module {
         const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
         const inF = layer === 0 ? inputSize : hiddenSize * dirs;
         const names: string[] = [];
-        const add = (field: string, shape: number[]) => { self[field + suffix] = new Parameter(empty(shape, dtype)); names.push(field + suffix); };
+        const add = (field: string, shape: number[]) => {
+          self[field + suffix] = new Parameter(empty(shape, dtype));
+          names.push(field + suffix);
+        };
         add('weight_ih', [G, inF]);
         add('weight_hh', [G, hiddenSize]);
-        if (this.bias) { add('bias_ih', [G]); add('bias_hh', [G]); }
+        if (this.bias) {
+          add('bias_ih', [G]);
+          add('bias_hh', [G]);
+        }
         this.weightNames.push(names);
       }
     }
@@ -234,11 +249,14 @@ export abstract class RNNBase extends Module {
 
   /** Check an initial state (h0 or c0) against [layers·dirs, B, H] (or [layers·dirs, H] unbatched); returns it batched. */
   protected checkState(what: string, s: Tensor, batch: number, unbatched: boolean): Tensor {
-    const name = this.layerName, LD = this.numLayers * (this.bidirectional ? 2 : 1);
+    const name = this.layerName,
+      LD = this.numLayers * (this.bidirectional ? 2 : 1);
     const want = unbatched ? [LD, this.hiddenSize] : [LD, batch, this.hiddenSize];
     s.assertAlive(name);
     if (!shapesEqual(s.shape, want)) {
-      throw new Error(`${name}: expected ${what} of shape ${fmtShape(want)} (numLayers·directions, ${unbatched ? '' : 'batch, '}hiddenSize) for ${unbatched ? 'unbatched' : 'batched'} input, got ${fmtShape(s.shape)}`);
+      throw new Error(
+        `${name}: expected ${what} of shape ${fmtShape(want)} (numLayers·directions, ${unbatched ? '' : 'batch, '}hiddenSize) for ${unbatched ? 'unbatched' : 'batched'} input, got ${fmtShape(s.shape)}`,
+      );
     }
     if (s.dtype !== this.weight_ih_l0.dtype) throw new Error(`${name}: ${what} has dtype ${s.dtype}, the parameters ${this.weight_ih_l0.dtype}`);
     return unbatched ? unsqueeze(s, 1) : s;
@@ -250,11 +268,15 @@ export abstract class RNNBase extends Module {
    * and the final states per layer·direction.
    */
   protected run(x: Tensor, h0: Tensor[], c0: Tensor[] | null): { output: Tensor; hN: Tensor[]; cN: Tensor[] } {
-    const H = this.hiddenSize, dirs = this.bidirectional ? 2 : 1, tDim = this.batchFirst ? 1 : 0;
-    const T = x.shape[tDim], B = x.shape[1 - tDim];
+    const H = this.hiddenSize,
+      dirs = this.bidirectional ? 2 : 1,
+      tDim = this.batchFirst ? 1 : 0;
+    const T = x.shape[tDim],
+      B = x.shape[1 - tDim];
     const s = gateScale(this.mode, H, x.dtype, x.device);
     const lstmK = this.mode === 'LSTM' ? lstmConstants(H, x.dtype, x.device) : null;
-    const hN: Tensor[] = [], cN: Tensor[] = [];
+    const hN: Tensor[] = [],
+      cN: Tensor[] = [];
     const weights = this.allWeights;
     let input = x;
     for (let layer = 0; layer < this.numLayers; layer++) {
@@ -276,16 +298,25 @@ export abstract class RNNBase extends Module {
         // Contiguous, so each step's gradient of it is contiguous and their sum stays on the fast path.
         const whhT = contiguous(transpose(scaleRows(wHh, s), 0, 1)); // (H, G)
         const bhh = this.mode === 'GRU' && bHh ? (s ? mul(bHh, s) : bHh) : null;
-        let h = h0[k], c = c0 ? c0[k] : null;
+        let h = h0[k],
+          c = c0 ? c0[k] : null;
         const hs: Tensor[] = new Array(T);
         for (let j = 0; j < T; j++) {
           const t = d === 0 ? j : T - 1 - j;
           const hW = matmul(h, whhT); // (B, G)
           switch (this.mode) {
-            case 'LSTM': [h, c] = lstmCellUpdate(add(steps[t], hW), c!, H, lstmK!); break;
-            case 'GRU': h = gruCellUpdate(steps[t], bhh ? add(hW, bhh) : hW, h, H); break;
-            case 'RNN_TANH': h = tanh(add(steps[t], hW)); break;
-            case 'RNN_RELU': h = relu(add(steps[t], hW)); break;
+            case 'LSTM':
+              [h, c] = lstmCellUpdate(add(steps[t], hW), c!, H, lstmK!);
+              break;
+            case 'GRU':
+              h = gruCellUpdate(steps[t], bhh ? add(hW, bhh) : hW, h, H);
+              break;
+            case 'RNN_TANH':
+              h = tanh(add(steps[t], hW));
+              break;
+            case 'RNN_RELU':
+              h = relu(add(steps[t], hW));
+              break;
           }
           hs[t] = h;
         }
@@ -369,7 +400,8 @@ export class LSTM extends RNNBase {
     const h0 = hx ? this.checkState('h0', hx[0], B, unbatched) : null;
     const c0 = hx ? this.checkState('c0', hx[1], B, unbatched) : null;
     const { output, hN, cN } = this.run(x, this.initialStates(h0, B, x.dtype, x.device), this.initialStates(c0, B, x.dtype, x.device));
-    const h = stack(hN, 0), c = stack(cN, 0);
+    const h = stack(hN, 0),
+      c = stack(cN, 0);
     return unbatched ? [squeeze(output, this.batchFirst ? 0 : 1), [squeeze(h, 1), squeeze(c, 1)]] : [output, [h, c]];
   }
 }
@@ -400,10 +432,17 @@ abstract class CellBase extends Module {
   bias_ih: Parameter | null;
   bias_hh: Parameter | null;
 
-  constructor(readonly cellName: string, readonly inputSize: number, readonly hiddenSize: number, gates: number, opts: RNNCellOptions) {
+  constructor(
+    readonly cellName: string,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    gates: number,
+    opts: RNNCellOptions,
+  ) {
     super();
     checkSizes(cellName, inputSize, hiddenSize);
-    const dtype = opts.dtype ?? 'float32', G = gates * hiddenSize;
+    const dtype = opts.dtype ?? 'float32',
+      G = gates * hiddenSize;
     this.weight_ih = new Parameter(empty([G, inputSize], dtype));
     this.weight_hh = new Parameter(empty([G, hiddenSize], dtype));
     const bias = opts.bias ?? true;

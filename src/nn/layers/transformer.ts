@@ -51,7 +51,11 @@ function resolveActivation(where: string, a: TransformerActivation | undefined):
 }
 
 function checkSizes(where: string, dModel: number, nhead: number, dimFeedforward: number): void {
-  for (const [name, v] of [['dModel', dModel], ['nhead', nhead], ['dimFeedforward', dimFeedforward]] as const) {
+  for (const [name, v] of [
+    ['dModel', dModel],
+    ['nhead', nhead],
+    ['dimFeedforward', dimFeedforward],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${name} must be a positive integer, got ${v}`);
   }
   if (dModel % nhead !== 0) throw new Error(`${where}: dModel ${dModel} must be divisible by nhead ${nhead}`);
@@ -66,7 +70,12 @@ abstract class TransformerLayerBase extends Module {
   readonly batchFirst: boolean;
   protected readonly act: (x: Tensor) => Tensor;
 
-  constructor(where: string, readonly dModel: number, readonly nhead: number, opts: TransformerLayerOptions) {
+  constructor(
+    where: string,
+    readonly dModel: number,
+    readonly nhead: number,
+    opts: TransformerLayerOptions,
+  ) {
     super();
     checkSizes(where, dModel, nhead, opts.dimFeedforward ?? 2048);
     this.normFirst = opts.normFirst ?? false;
@@ -106,7 +115,10 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
 
   constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
     super('TransformerEncoderLayer', dModel, nhead, opts);
-    const ff = opts.dimFeedforward ?? 2048, p = opts.dropout ?? 0.1, bias = opts.bias ?? true, dtype = opts.dtype;
+    const ff = opts.dimFeedforward ?? 2048,
+      p = opts.dropout ?? 0.1,
+      bias = opts.bias ?? true,
+      dtype = opts.dtype;
     const eps = opts.layerNormEps ?? 1e-5;
     this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: this.batchFirst, dtype });
     this.linear1 = new Linear(dModel, ff, { bias, dtype });
@@ -123,9 +135,15 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
     if (src.shape[src.ndim - 1] !== this.dModel) {
       throw new Error(`TransformerEncoderLayer: src ${fmtShape(src.shape)} must have dModel ${this.dModel} features in its last dim`);
     }
-    const sa = (x: Tensor) => this.dropout1.forward(this.self_attn.forward(x, x, x, {
-      attnMask: opts.srcMask, keyPaddingMask: opts.srcKeyPaddingMask, isCausal: opts.isCausal, needWeights: false,
-    })[0]);
+    const sa = (x: Tensor) =>
+      this.dropout1.forward(
+        this.self_attn.forward(x, x, x, {
+          attnMask: opts.srcMask,
+          keyPaddingMask: opts.srcKeyPaddingMask,
+          isCausal: opts.isCausal,
+          needWeights: false,
+        })[0],
+      );
     const ff = (x: Tensor) => this.dropout2.forward(this.ff(x));
     let x = src;
     if (this.normFirst) {
@@ -174,7 +192,10 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
 
   constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
     super('TransformerDecoderLayer', dModel, nhead, opts);
-    const ff = opts.dimFeedforward ?? 2048, p = opts.dropout ?? 0.1, bias = opts.bias ?? true, dtype = opts.dtype;
+    const ff = opts.dimFeedforward ?? 2048,
+      p = opts.dropout ?? 0.1,
+      bias = opts.bias ?? true,
+      dtype = opts.dtype;
     const eps = opts.layerNormEps ?? 1e-5;
     this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: this.batchFirst, dtype });
     this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: this.batchFirst, dtype });
@@ -191,17 +212,32 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
 
   /** tgt [T, N, E], memory [S, N, E] (batchFirst [N, T, E], [N, S, E]) → like tgt. */
   forward(tgt: Tensor, memory: Tensor, opts: TransformerDecoderLayerForwardOptions = {}): Tensor {
-    for (const [name, t] of [['tgt', tgt], ['memory', memory]] as const) {
+    for (const [name, t] of [
+      ['tgt', tgt],
+      ['memory', memory],
+    ] as const) {
       if (t.shape[t.ndim - 1] !== this.dModel) {
         throw new Error(`TransformerDecoderLayer: ${name} ${fmtShape(t.shape)} must have dModel ${this.dModel} features in its last dim`);
       }
     }
-    const sa = (x: Tensor) => this.dropout1.forward(this.self_attn.forward(x, x, x, {
-      attnMask: opts.tgtMask, keyPaddingMask: opts.tgtKeyPaddingMask, isCausal: opts.tgtIsCausal, needWeights: false,
-    })[0]);
-    const ca = (x: Tensor) => this.dropout2.forward(this.multihead_attn.forward(x, memory, memory, {
-      attnMask: opts.memoryMask, keyPaddingMask: opts.memoryKeyPaddingMask, isCausal: opts.memoryIsCausal, needWeights: false,
-    })[0]);
+    const sa = (x: Tensor) =>
+      this.dropout1.forward(
+        this.self_attn.forward(x, x, x, {
+          attnMask: opts.tgtMask,
+          keyPaddingMask: opts.tgtKeyPaddingMask,
+          isCausal: opts.tgtIsCausal,
+          needWeights: false,
+        })[0],
+      );
+    const ca = (x: Tensor) =>
+      this.dropout2.forward(
+        this.multihead_attn.forward(x, memory, memory, {
+          attnMask: opts.memoryMask,
+          keyPaddingMask: opts.memoryKeyPaddingMask,
+          isCausal: opts.memoryIsCausal,
+          needWeights: false,
+        })[0],
+      );
     const ff = (x: Tensor) => this.dropout3.forward(this.ff(x));
     let x = tgt;
     if (this.normFirst) {
@@ -291,7 +327,11 @@ export class TransformerEncoder extends Module {
   layers: ModuleList;
   norm: Module | null;
 
-  constructor(encoderLayer: Module, readonly numLayers: number, opts: { norm?: Module | null } = {}) {
+  constructor(
+    encoderLayer: Module,
+    readonly numLayers: number,
+    opts: { norm?: Module | null } = {},
+  ) {
     super();
     checkNumLayers('TransformerEncoder', numLayers);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => cloneModule(encoderLayer)));
@@ -314,7 +354,11 @@ export class TransformerDecoder extends Module {
   layers: ModuleList;
   norm: Module | null;
 
-  constructor(decoderLayer: Module, readonly numLayers: number, opts: { norm?: Module | null } = {}) {
+  constructor(
+    decoderLayer: Module,
+    readonly numLayers: number,
+    opts: { norm?: Module | null } = {},
+  ) {
     super();
     checkNumLayers('TransformerDecoder', numLayers);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => cloneModule(decoderLayer)));

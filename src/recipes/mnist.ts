@@ -1,4 +1,5 @@
-// The MNIST task behind `nabla train mnist` and `nabla eval mnist`: data, model, loop, checkpoint.
+// The MNIST recipe behind `nabla train mnist` and `nabla eval mnist`: data, model, the Trainer
+// (through fitLoop, with a cosine schedule over the run), checkpoint.
 
 import type { Tensor } from '../tensor/tensor.js';
 import { narrow } from '../ops/movement.js';
@@ -13,11 +14,12 @@ import { crossEntropy } from '../nn/functional.js';
 import { SGD, Adam, AdamW, RMSprop, type Optimizer } from '../optim/index.js';
 import { CosineAnnealingLR } from '../optim/lr-scheduler.js';
 import { loadMnist, TensorDataset, DataLoader } from '../data/index.js';
-import { fitLoop, evaluateLoop, DIVERGENCE, type Batches } from './loop.js';
-import { Callback } from './callbacks.js';
-import { getMetric } from './metrics.js';
+import { fitLoop, evaluateLoop, type Batches } from '../train/supervised.js';
+import { DIVERGENCE } from '../train/loss-guard.js';
+import type { Callback } from '../train/callbacks.js';
+import { getMetric } from '../metrics/stateful.js';
 import { saveCheckpoint, loadCheckpoint, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
-import { smokeCaps } from './smoke.js';
+import { smokeCaps } from '../train/smoke.js';
 
 export type MnistModel = 'mlp' | 'cnn';
 
@@ -51,7 +53,13 @@ export interface MnistTrainOptions {
 }
 
 export const MNIST_DEFAULTS = {
-  model: 'mlp', epochs: 8, batchSize: 128, lr: 1e-3, optimizer: 'adam', seed: 42, valSize: 5000,
+  model: 'mlp',
+  epochs: 8,
+  batchSize: 128,
+  lr: 1e-3,
+  optimizer: 'adam',
+  seed: 42,
+  valSize: 5000,
 } as const;
 
 /** Epochs by model when none are given: the CNN reaches 99% in fewer, slower epochs. */
@@ -69,7 +77,10 @@ function buildModel(type: string, cfg: Record<string, unknown>): MLP | CNN {
 /** A one-line description of the model, for progress output. */
 export function describeMnistModel(model: MnistModel): string {
   if (model === 'cnn') {
-    const { channels: [a, b], hidden } = CNN_PRESETS.mnist;
+    const {
+      channels: [a, b],
+      hidden,
+    } = CNN_PRESETS.mnist;
     return `CNN (Conv${a}-ReLU-Pool, Conv${b}-ReLU-Pool, Dense ${hidden}, Dense 10)`;
   }
   return `${MLP_PRESETS.mnist.inputSize}-${MLP_PRESETS.mnist.hidden.join('-')}-${MLP_PRESETS.mnist.numClasses} MLP`;
@@ -84,18 +95,17 @@ export interface MnistResult {
 
 export function makeOptimizer(name: string, params: Module['parameters'] extends () => infer P ? P : never, lr: number): Optimizer {
   switch (name) {
-    case 'adam': return new Adam(params, { lr });
-    case 'adamw': return new AdamW(params, { lr });
-    case 'sgd': return new SGD(params, { lr, momentum: 0.9 });
-    case 'rmsprop': return new RMSprop(params, { lr });
-    default: throw new Error(`unknown optimizer '${name}', expected adam, adamw, sgd or rmsprop`);
+    case 'adam':
+      return new Adam(params, { lr });
+    case 'adamw':
+      return new AdamW(params, { lr });
+    case 'sgd':
+      return new SGD(params, { lr, momentum: 0.9 });
+    case 'rmsprop':
+      return new RMSprop(params, { lr });
+    default:
+      throw new Error(`unknown optimizer '${name}', expected adam, adamw, sgd or rmsprop`);
   }
-}
-
-/** Steps a torch-style scheduler after every batch (the cosine decay spans the whole run). */
-class StepPerBatch extends Callback {
-  constructor(private readonly sched: { step(): void }) { super(); }
-  override onBatchEnd(): void { this.sched.step(); }
 }
 
 function batches(x: Tensor, y: Tensor, batchSize: number, generator?: Generator): Batches {
@@ -127,8 +137,10 @@ async function run(o: MnistRun): Promise<MnistResult> {
   const test = await loadMnist({ train: false, limit: o.testLimit });
   const n = train.x.shape[0];
   const valSize = Math.min(o.valSize, Math.floor(n / 10));
-  const xTrain = narrow(train.x, 0, 0, n - valSize), yTrain = narrow(train.y, 0, 0, n - valSize);
-  const xVal = narrow(train.x, 0, n - valSize, valSize), yVal = narrow(train.y, 0, n - valSize, valSize);
+  const xTrain = narrow(train.x, 0, 0, n - valSize),
+    yTrain = narrow(train.y, 0, 0, n - valSize);
+  const xVal = narrow(train.x, 0, n - valSize, valSize),
+    yVal = narrow(train.y, 0, n - valSize, valSize);
   const config: MLPConfig | CNNConfig = o.model === 'cnn' ? { ...CNN_PRESETS.mnist, ...(o.cnn ?? {}) } : { ...MLP_PRESETS.mnist, ...(o.mlp ?? {}) };
   const model = buildModel(o.model, config as unknown as Record<string, unknown>);
   const optimizer = makeOptimizer(o.optimizer, model.parameters(), o.lr);
@@ -146,13 +158,15 @@ async function run(o: MnistRun): Promise<MnistResult> {
     validation: valSize > 0 ? () => batches(xVal, yVal, 1000) : undefined,
     epochs: o.epochs,
     metrics: () => [getMetric('accuracy', 'sparse_categorical_crossentropy')],
-    callbacks: [new StepPerBatch(sched), ...(o.callbacks ?? [])],
+    scheduler: sched, // stepped after every batch: the cosine decay spans the whole run
+    callbacks: o.callbacks,
     divergence: DIVERGENCE,
   });
   const testLogs = await evaluateLoop({ ...fns, batches: batches(test.x, test.y, 1000), metrics: [getMetric('accuracy', 'sparse_categorical_crossentropy')] });
   if (o.save) {
     await saveCheckpoint(o.save, {
-      model, optimizer,
+      model,
+      optimizer,
       config: { type: o.model, task: 'mnist', ...config },
       trainerState: { epoch: o.epochs, options: { ...o, callbacks: undefined }, test: testLogs },
     });
@@ -181,9 +195,12 @@ export async function evalMnist(dir: string, opts: { testLimit?: number } = {}):
   const ckpt = await loadCheckpoint(dir);
   const { type, task, model_type: hf } = ckpt.config;
   if (typeof type !== 'string' || !(MNIST_MODELS as readonly string[]).includes(type) || task !== 'mnist') {
-    const found = typeof hf === 'string' ? `a Hugging Face '${hf}' model (config.json model_type), e.g. a language model: evaluate it with \`nabla eval DIR --text FILE\``
-      : typeof type === 'string' ? `a '${type}' model${typeof task === 'string' ? ` for task '${task}'` : ''}`
-        : 'a model config.json does not name (no type or model_type)';
+    const found =
+      typeof hf === 'string'
+        ? `a Hugging Face '${hf}' model (config.json model_type), e.g. a language model: evaluate it with \`nabla eval DIR --text FILE\``
+        : typeof type === 'string'
+          ? `a '${type}' model${typeof task === 'string' ? ` for task '${task}'` : ''}`
+          : 'a model config.json does not name (no type or model_type)';
     throw new Error(`eval mnist: ${dir} holds ${found}; expected an MNIST checkpoint (${MNIST_MODELS.join(' or ')}, written by \`nabla train mnist --save\`)`);
   }
   const { format: _f, version: _v, type: _t, task: _k, ...cfg } = ckpt.config;
@@ -197,16 +214,20 @@ export async function evalMnist(dir: string, opts: { testLimit?: number } = {}):
   model.eval();
   for (let i = 0; i < n; i += 1000) {
     const len = Math.min(1000, n - i);
-    const [l, p] = noGrad(() => scope(() => {
-      const out = model.forward(narrow(test.x, 0, i, len));
-      return [crossEntropy(out, narrow(test.y, 0, i, len), { reduction: 'sum' }), argmax(out, -1)];
-    }));
+    const [l, p] = noGrad(() =>
+      scope(() => {
+        const out = model.forward(narrow(test.x, 0, i, len));
+        return [crossEntropy(out, narrow(test.y, 0, i, len), { reduction: 'sum' }), argmax(out, -1)];
+      }),
+    );
     lossSum += (await l.data())[0];
-    predictions.set(await p.data() as Int32Array, i);
-    l.dispose(); p.dispose();
+    predictions.set((await p.data()) as Int32Array, i);
+    l.dispose();
+    p.dispose();
   }
   const labels = Int32Array.from(await test.y.data());
-  test.x.dispose(); test.y.dispose();
+  test.x.dispose();
+  test.y.dispose();
   const correct = labels.reduce((c, y, i) => c + (y === predictions[i] ? 1 : 0), 0);
   const logs = { loss: lossSum / n, accuracy: correct / n };
   return { loss: logs.loss, accuracy: logs.accuracy, model: type as MnistModel, labels, predictions };

@@ -1,24 +1,26 @@
-// The language-model task behind `nabla train gpt`, `nabla finetune`, `nabla eval DIR --text` and
-// `nabla generate`: a text file → tokenizer → GPT, trained on random windows with AdamW (decay on
-// matrices only), warmup + cosine, gradient clipping and accumulation; periodic validation loss,
-// perplexity and a sample; checkpoints in the Hugging Face layout plus the training state, so
-// `--resume` continues the same run and `transformers` loads the weights.
+// The language-model recipe behind `nabla train gpt`, `nabla finetune`, `nabla eval DIR --text` and
+// `nabla generate`: a text file → tokenizer → GPT, trained by the Trainer on random windows with
+// AdamW (decay on matrices only), warmup + cosine, gradient clipping and accumulation; periodic
+// validation loss, perplexity and a sample; checkpoints in the Hugging Face layout plus the
+// training state (TrainingCheckpoint), so `--resume` continues the same run and `transformers`
+// loads the weights.
 
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { scope } from '../tensor/memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { div } from '../ops/binary.js';
 import { Generator, defaultGenerator, manualSeed } from '../ops/random.js';
-import { clipGrads } from '../optim/clip.js';
 import { CosineWarmupLR } from '../optim/lr-scheduler.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { saveCheckpoint, loadTrainingState, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
+import { loadTrainingState, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
 import { languageModelFrom, isAdapterDir } from '../models/pretrained.js';
-import { GPT, GPT_PRESETS, type GPTConfig } from '../models/gpt.js';
+import { GPT } from '../models/gpt.js';
+import { GPT_PRESETS, type GPTConfig } from '../models/gpt-config.js';
 import { CharTokenizer, BPETokenizer, type Tokenizer } from '../text/index.js';
-import { LossGuard, DIVERGENCE } from './loop.js';
-import { smokeCaps } from './smoke.js';
+import { DIVERGENCE } from '../train/loss-guard.js';
+import { Trainer } from '../train/trainer.js';
+import { LambdaCallback, TrainingCheckpoint } from '../train/callbacks.js';
+import { smokeCaps } from '../train/smoke.js';
 import { readFileBytes } from '../platform/fs.js';
 
 export interface GptTrainOptions {
@@ -68,16 +70,60 @@ export interface GptTrainOptions {
 }
 
 /** Per step: `tokensPerSecond` over the last ~5 seconds of training steps. */
-export interface GptStepInfo { step: number; steps: number; loss: number; lr: number; tokensPerSecond: number; seconds: number }
-export interface GptEvalInfo { step: number; trainLoss: number; valLoss: number; valPerplexity: number; sample: string; seconds: number }
+export interface GptStepInfo {
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  tokensPerSecond: number;
+  seconds: number;
+}
+export interface GptEvalInfo {
+  step: number;
+  trainLoss: number;
+  valLoss: number;
+  valPerplexity: number;
+  sample: string;
+  seconds: number;
+}
 
 export const GPT_TRAIN_DEFAULTS = {
-  tokenizer: 'char', vocabSize: 2048, preset: 'tiny', steps: 2000, batchSize: 32, gradAccum: 1, lr: 1e-3,
-  warmup: 100, weightDecay: 0.1, clip: 1, evalEvery: 250, evalIters: 20, sampleTokens: 200, seed: 1337,
+  tokenizer: 'char',
+  vocabSize: 2048,
+  preset: 'tiny',
+  steps: 2000,
+  batchSize: 32,
+  gradAccum: 1,
+  lr: 1e-3,
+  warmup: 100,
+  weightDecay: 0.1,
+  clip: 1,
+  evalEvery: 250,
+  evalIters: 20,
+  sampleTokens: 200,
+  seed: 1337,
 } as const;
 
 /** Options that must match for --resume to continue the same run. */
-const RUN_KEYS = ['tokenizer', 'vocabSize', 'preset', 'layers', 'heads', 'dim', 'context', 'dropout', 'steps', 'batchSize', 'gradAccum', 'lr', 'minLr', 'warmup', 'weightDecay', 'clip', 'seed'] as const;
+const RUN_KEYS = [
+  'tokenizer',
+  'vocabSize',
+  'preset',
+  'layers',
+  'heads',
+  'dim',
+  'context',
+  'dropout',
+  'steps',
+  'batchSize',
+  'gradAccum',
+  'lr',
+  'minLr',
+  'warmup',
+  'weightDecay',
+  'clip',
+  'seed',
+] as const;
 
 export interface GptTrainResult {
   model: GPT;
@@ -106,17 +152,30 @@ const MAX_TEXT_BYTES = 512 * 2 ** 20;
 /** A UTF-8 text file to train or evaluate on; other encodings, binary files, FIFOs and devices are refused. */
 export async function readTextCorpus(path: string, where: string): Promise<string> {
   let bytes: Uint8Array;
-  try { bytes = await readFileBytes(path, { maxBytes: MAX_TEXT_BYTES }); } catch (e) { throw new Error(`${where}: ${(e as Error).message}`); }
+  try {
+    bytes = await readFileBytes(path, { maxBytes: MAX_TEXT_BYTES });
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
   let text: string | null = null;
-  try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { /* not UTF-8 */ }
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    /* not UTF-8 */
+  }
   if (text === null || text.includes('\0')) {
-    throw new Error(`${where}: ${path} is not UTF-8 text (${text === null ? 'it has bytes that are not UTF-8' : 'it has NUL bytes'}: a binary file, or another encoding); name a UTF-8 text file`);
+    throw new Error(
+      `${where}: ${path} is not UTF-8 text (${text === null ? 'it has bytes that are not UTF-8' : 'it has NUL bytes'}: a binary file, or another encoding); name a UTF-8 text file`,
+    );
   }
   return text;
 }
 
 /** Token ids of a text file, and the 90/10 split. */
-export interface TokenData { train: Int32Array; val: Int32Array }
+export interface TokenData {
+  train: Int32Array;
+  val: Int32Array;
+}
 
 export function splitTokens(ids: ArrayLike<number>, valFraction = 0.1): TokenData {
   const all = Int32Array.from(ids);
@@ -129,7 +188,8 @@ export function sampleBatch(data: Int32Array, batchSize: number, context: number
   const T = Math.min(context, data.length - 1);
   if (T < 1) throw new Error(`train gpt: the data has ${data.length} tokens, too few for a window of ${context + 1}`);
   const starts = gen.uniformArray(batchSize);
-  const x = new Int32Array(batchSize * T), y = new Int32Array(batchSize * T);
+  const x = new Int32Array(batchSize * T),
+    y = new Int32Array(batchSize * T);
   for (let b = 0; b < batchSize; b++) {
     const s = Math.floor(starts[b] * (data.length - T));
     x.set(data.subarray(s, s + T), b * T);
@@ -145,10 +205,12 @@ export async function estimateLoss(model: GPT, data: Int32Array, o: { batchSize:
   let total = 0;
   try {
     for (let i = 0; i < o.iters; i++) {
-      const l = noGrad(() => scope(() => {
-        const [x, y] = sampleBatch(data, o.batchSize, model.config.nPositions, o.gen);
-        return model.forward(x, y).loss!;
-      }));
+      const l = noGrad(() =>
+        scope(() => {
+          const [x, y] = sampleBatch(data, o.batchSize, model.config.nPositions, o.gen);
+          return model.forward(x, y).loss!;
+        }),
+      );
       total += (await l.data())[0];
       l.dispose();
     }
@@ -165,15 +227,18 @@ export async function evaluateText(model: GPT, tokenizer: Tokenizer, text: strin
   if (ids.length < 2) throw new Error(`eval: the text has ${ids.length} tokens; at least 2 are needed`);
   const was = model.training;
   model.eval();
-  let sum = 0, count = 0;
+  let sum = 0,
+    count = 0;
   try {
     for (let s = 0; s + 1 < ids.length; s += T) {
       const len = Math.min(T, ids.length - 1 - s);
-      const l = noGrad(() => scope(() => {
-        const x = tensor(ids.slice(s, s + len), { shape: [1, len], dtype: 'int32' });
-        const y = tensor(ids.slice(s + 1, s + len + 1), { shape: [1, len], dtype: 'int32' });
-        return model.forward(x, y).loss!;
-      }));
+      const l = noGrad(() =>
+        scope(() => {
+          const x = tensor(ids.slice(s, s + len), { shape: [1, len], dtype: 'int32' });
+          const y = tensor(ids.slice(s + 1, s + len + 1), { shape: [1, len], dtype: 'int32' });
+          return model.forward(x, y).loss!;
+        }),
+      );
       sum += (await l.data())[0] * len;
       count += len;
       l.dispose();
@@ -247,8 +312,11 @@ export async function trainGpt(opts: GptTrainOptions): Promise<GptTrainResult> {
 }
 
 async function run(
-  o: GptTrainOptions & typeof GPT_TRAIN_DEFAULTS, opts: GptTrainOptions, resumed: Awaited<ReturnType<typeof loadTrainingState>> | null,
-  savePath: string | null, start: number,
+  o: GptTrainOptions & typeof GPT_TRAIN_DEFAULTS,
+  opts: GptTrainOptions,
+  resumed: Awaited<ReturnType<typeof loadTrainingState>> | null,
+  savePath: string | null,
+  start: number,
 ): Promise<GptTrainResult> {
   if (typeof o.text !== 'string') throw new Error('train gpt: no --text file to train on');
   const text = await readTextCorpus(o.text, 'train gpt --text');
@@ -258,7 +326,7 @@ async function run(
   let model: GPT, tokenizer: Tokenizer;
   const from = resumed?.dir ?? o.init;
   if (from) {
-    if (resumed && await isAdapterDir(from)) throw new Error('train gpt --resume: runs that change the model (LoRA adapters) cannot be resumed yet; start the fine-tuning again');
+    if (resumed && (await isAdapterDir(from))) throw new Error('train gpt --resume: runs that change the model (LoRA adapters) cannot be resumed yet; start the fine-tuning again');
     ({ model, tokenizer } = await languageModelFrom(from, 'train gpt')); // recovers a cut save, checks the tokenizer fits
   } else {
     const kind: string = o.tokenizer;
@@ -282,77 +350,87 @@ async function run(
   const sched = new CosineWarmupLR(optimizer, { warmupSteps: Math.min(o.warmup, o.steps), totalSteps: o.steps, minLr: o.minLr ?? o.lr / 10 });
   const gen = new Generator(o.seed + 1); // batch sampling
   const evalGen = new Generator(o.seed + 2); // validation batches: the same windows at every evaluation
-  let step = 0;
-  const history: GptEvalInfo[] = [];
-  if (resumed) {
-    const ts = resumed.trainerState!;
-    step = ts.step as number;
-    if (resumed.optimizerState) optimizer.loadStateDict(resumed.optimizerState);
-    sched.loadStateDict(ts.scheduler as never);
-    gen.setState(ts.rng as never);
-    defaultGenerator.setState(ts.globalRng as never);
-    history.push(...((ts.history as GptEvalInfo[] | undefined) ?? []));
-  }
-
+  const history: GptEvalInfo[] = [...((resumed?.trainerState?.history as GptEvalInfo[] | undefined) ?? [])];
   const tokensPerStep = o.batchSize * o.gradAccum * Math.min(T, data.train.length - 1);
-  let lastLoss = NaN;
-  const evaluate = async (): Promise<GptEvalInfo> => {
-    evalGen.manualSeed(o.seed + 2);
-    const trainLoss = await estimateLoss(model, data.train, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
-    const valLoss = await estimateLoss(model, data.val, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
-    const sample = o.sampleTokens > 0 ? await sampleText(model, tokenizer, o.sampleTokens, o.seed + step) : '';
-    const info = { step, trainLoss, valLoss, valPerplexity: Math.exp(valLoss), sample, seconds: (performance.now() - start) / 1000 };
-    history.push(info);
-    o.onEval?.(info);
-    if (savePath) {
-      await saveCheckpoint(savePath, {
-        model, optimizer, config: {},
-        trainerState: {
-          step, scheduler: sched.stateDict(), rng: gen.getState(), globalRng: defaultGenerator.getState(), history,
-          options: Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v !== 'function' && !['resume', 'init', 'save'].includes(k))),
-        },
-        writeModel: (dir) => (o.writeModel ? o.writeModel(model, dir, tokenizer) : model.savePretrained(dir, { tokenizer })),
-      });
-    }
-    return info;
-  };
 
-  model.train();
   // Throughput counts training steps only (not evaluations): over the last ~5 s while running, over the run at the end.
-  let windowMs = 0, windowSteps = 0, runMs = 0, runSteps = 0;
-  const guard = new LossGuard({ divergence: DIVERGENCE });
-  while (step < o.steps) {
-    const stepStart = performance.now();
-    let lossSum = 0;
-    for (let micro = 0; micro < o.gradAccum; micro++) {
-      const l = scope(() => {
-        const [x, y] = sampleBatch(data.train, o.batchSize, T, gen);
-        const loss = model.forward(x, y).loss!;
-        (o.gradAccum > 1 ? div(loss, o.gradAccum) : loss).backward();
-        return loss.detach();
-      });
-      const v = (await l.data())[0];
-      l.dispose();
-      guard.check(v, 0, step);
-      lossSum += v;
-    }
-    if (o.clip > 0) clipGrads(model.parameters(), o.clip);
-    optimizer.step();
-    optimizer.zeroGrad();
-    sched.step();
-    step++;
-    lastLoss = lossSum / o.gradAccum;
-    const now = performance.now();
-    if (windowMs > 5000) { windowMs = 0; windowSteps = 0; }
-    windowMs += now - stepStart; windowSteps++;
-    runMs += now - stepStart; runSteps++;
-    const tps = (windowSteps * tokensPerStep) / (windowMs / 1000);
-    o.onStep?.({ step, steps: o.steps, loss: lastLoss, lr: optimizer.paramGroups[0].lr, tokensPerSecond: tps, seconds: (now - start) / 1000 });
-    if (step % o.evalEvery === 0 || step === o.steps) await evaluate();
-  }
-  const last = history[history.length - 1] ?? await evaluate();
+  let stepStart = 0,
+    windowMs = 0,
+    windowSteps = 0,
+    runMs = 0,
+    runSteps = 0;
+  const stepReport = new LambdaCallback({
+    onBatchBegin: () => {
+      stepStart = performance.now();
+    },
+    onBatchEnd: () => {
+      const now = performance.now();
+      if (windowMs > 5000) {
+        windowMs = 0;
+        windowSteps = 0;
+      }
+      windowMs += now - stepStart;
+      windowSteps++;
+      runMs += now - stepStart;
+      runSteps++;
+      const tps = (windowSteps * tokensPerStep) / (windowMs / 1000);
+      o.onStep?.({ step: trainer.step, steps: o.steps, loss: trainer.stepLoss, lr: optimizer.paramGroups[0].lr, tokensPerSecond: tps, seconds: (now - start) / 1000 });
+    },
+  });
+  // At each evaluation: a sample of text, then the report (before the checkpoint is written).
+  const sampleAndReport = new LambdaCallback({
+    onEvaluate: async (step, logs) => {
+      const sample = o.sampleTokens > 0 ? await sampleText(model, tokenizer, o.sampleTokens, o.seed + step) : '';
+      const info = { step, trainLoss: logs.train_loss, valLoss: logs.val_loss, valPerplexity: logs.val_perplexity, sample, seconds: (performance.now() - start) / 1000 };
+      history.push(info);
+      o.onEval?.(info);
+    },
+  });
+  const checkpoint = savePath
+    ? new TrainingCheckpoint({
+        dir: savePath,
+        scheduler: sched,
+        generators: { rng: gen, globalRng: defaultGenerator },
+        resume: resumed ?? undefined,
+        state: () => ({ history, options: Object.fromEntries(Object.entries(o).filter(([k, v]) => typeof v !== 'function' && !['resume', 'init', 'save'].includes(k))) }),
+        writeModel: (dir) => (o.writeModel ? o.writeModel(model, dir, tokenizer) : model.savePretrained(dir, { tokenizer })),
+      })
+    : null;
+
+  const trainer = new Trainer<[Tensor, Tensor]>({
+    module: model,
+    optimizer,
+    trainStep: ([x, y]) => model.forward(x, y).loss!,
+    data: function* () {
+      for (;;) yield sampleBatch(data.train, o.batchSize, T, gen);
+    }, // endless: the run is counted in steps
+    steps: o.steps,
+    gradAccum: o.gradAccum,
+    clipNorm: o.clip,
+    scheduler: sched,
+    divergence: DIVERGENCE,
+    evalEvery: o.evalEvery,
+    evaluate: async () => {
+      evalGen.manualSeed(o.seed + 2);
+      const trainLoss = await estimateLoss(model, data.train, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
+      const valLoss = await estimateLoss(model, data.val, { batchSize: o.batchSize, iters: o.evalIters, gen: evalGen });
+      return { train_loss: trainLoss, val_loss: valLoss, val_perplexity: Math.exp(valLoss) };
+    },
+    callbacks: [stepReport, sampleAndReport, ...(checkpoint ? [checkpoint] : [])], // the checkpoint also restores a resumed run
+  });
+  await trainer.fit();
+  if (history.length === 0) await trainer.evaluate();
+  const last = history[history.length - 1];
   return {
-    model, tokenizer, step, trainLoss: last.trainLoss, valLoss: last.valLoss, valPerplexity: last.valPerplexity,
-    tokensPerSecond: runSteps ? (runSteps * tokensPerStep) / (runMs / 1000) : 0, seconds: (performance.now() - start) / 1000, history, saved: savePath,
+    model,
+    tokenizer,
+    step: trainer.step,
+    trainLoss: last.trainLoss,
+    valLoss: last.valLoss,
+    valPerplexity: last.valPerplexity,
+    tokensPerSecond: runSteps ? (runSteps * tokensPerStep) / (runMs / 1000) : 0,
+    seconds: (performance.now() - start) / 1000,
+    history,
+    saved: savePath,
   };
 }

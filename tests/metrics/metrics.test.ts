@@ -4,11 +4,31 @@
 import { describe, it, expect } from 'vitest';
 import * as nb from '../../src/index.js';
 import {
-  precisionRecallF1, precisionScore, recallScore, f1Score, accuracyScore, confusionMatrix, rocAucScore,
-  r2Score, meanSquaredError, meanAbsoluteError, topKAccuracy, topKAccuracyScore, classificationReport,
-  Precision, Recall, F1Score, AUC, R2Score, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-  MeanSquaredError, Mean, getMetric, type PRF,
-} from '../../src/train/metrics.js';
+  precisionRecallF1,
+  precisionScore,
+  recallScore,
+  f1Score,
+  accuracyScore,
+  confusionMatrix,
+  rocAucScore,
+  r2Score,
+  meanSquaredError,
+  meanAbsoluteError,
+  topKAccuracy,
+  topKAccuracyScore,
+  classificationReport,
+  Precision,
+  Recall,
+  F1Score,
+  AUC,
+  R2Score,
+  TopKCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy,
+  MeanSquaredError,
+  Mean,
+  getMetric,
+  type PRF,
+} from '../../src/metrics/index.js';
 
 const { keras } = nb;
 const i32 = (v: number[]) => nb.tensor(v, { dtype: 'int32' });
@@ -28,7 +48,8 @@ function uniform(n: number, seed: number): number[] {
 
 // sklearn's precision_recall_fscore_support / f1_score / precision_score docstring data
 // (cat=0, dog=1, pig=2 for the first).
-const T = [0, 1, 2, 0, 1, 2], P = [0, 2, 1, 0, 0, 1];
+const T = [0, 1, 2, 0, 1, 2],
+  P = [0, 2, 1, 0, 0, 1];
 
 describe('scikit-learn classification scores', () => {
   it('precision_recall_fscore_support: macro (0.222, 0.333, 0.267), micro 0.33, weighted (0.222, 0.333, 0.267)', () => {
@@ -75,8 +96,9 @@ describe('scikit-learn classification scores', () => {
     close(recallScore(zeros, P, { average: null, zeroDivision: 1 }), [0.5, 1, 1]);
   });
 
-  it("binary average scores posLabel, rejects multiclass labels, and weighted/macro only use labels present", () => {
-    const t = [0, 1, 1, 0, 1], p = [1, 1, 0, 0, 1]; // tp 2, fp 1, fn 1
+  it('binary average scores posLabel, rejects multiclass labels, and weighted/macro only use labels present', () => {
+    const t = [0, 1, 1, 0, 1],
+      p = [1, 1, 0, 0, 1]; // tp 2, fp 1, fn 1
     expect(precisionScore(t, p)).toBeCloseTo(2 / 3, 10);
     expect(recallScore(t, p)).toBeCloseTo(2 / 3, 10);
     expect(precisionScore(t, p, { posLabel: 0 })).toBeCloseTo(1 / 2, 10); // class 0: tp 1, predicted 2
@@ -92,11 +114,25 @@ describe('scikit-learn classification scores', () => {
   });
 
   it('confusion_matrix: the docstring example, label order, numClasses layout, bad labels', () => {
-    expect(confusionMatrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2])).toEqual([[2, 0, 0], [0, 0, 1], [1, 0, 2]]);
+    expect(confusionMatrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2])).toEqual([
+      [2, 0, 0],
+      [0, 0, 1],
+      [1, 0, 2],
+    ]);
     // sklearn's labels=[...] example with ant=0, bird=1, cat=2, reordered as [cat, ant]
-    expect(confusionMatrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2], { labels: [2, 0] })).toEqual([[2, 1], [0, 2]]);
-    expect(confusionMatrix([0, 2], [0, 2])).toEqual([[1, 0], [0, 1]]);
-    expect(confusionMatrix([0, 2], [0, 2], 3)).toEqual([[1, 0, 0], [0, 0, 0], [0, 0, 1]]);
+    expect(confusionMatrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2], { labels: [2, 0] })).toEqual([
+      [2, 1],
+      [0, 2],
+    ]);
+    expect(confusionMatrix([0, 2], [0, 2])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(confusionMatrix([0, 2], [0, 2], 3)).toEqual([
+      [1, 0, 0],
+      [0, 0, 0],
+      [0, 0, 1],
+    ]);
     expect(() => confusionMatrix([0, 3], [0, 1], 3)).toThrow(/yTrue\[1\] = 3 is not a class in 0..2/);
     expect(() => confusionMatrix([0, 1], [0])).toThrow(/2 labels but 1 predictions/);
   });
@@ -104,10 +140,15 @@ describe('scikit-learn classification scores', () => {
 
 /** AUC by counting positive-negative pairs (ties ½): the definition, O(n²). */
 function pairAuc(y: number[], s: number[]): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < y.length; i++) for (let j = 0; j < y.length; j++) {
-    if (y[i] === 1 && y[j] === 0) { den++; num += s[i] > s[j] ? 1 : s[i] === s[j] ? 0.5 : 0; }
-  }
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < y.length; i++)
+    for (let j = 0; j < y.length; j++) {
+      if (y[i] === 1 && y[j] === 0) {
+        den++;
+        num += s[i] > s[j] ? 1 : s[i] === s[j] ? 0.5 : 0;
+      }
+    }
   return num / den;
 }
 
@@ -117,7 +158,17 @@ describe('roc_auc_score', () => {
     expect(rocAucScore([1, 1, 2, 2], [0.1, 0.4, 0.35, 0.8])).toBeCloseTo(0.75, 12);
     expect(rocAucScore([0, 1], [0.5, 0.5])).toBe(0.5);
     expect(rocAucScore([0, 0, 1, 1], [0.2, 0.5, 0.5, 0.9])).toBeCloseTo(pairAuc([0, 0, 1, 1], [0.2, 0.5, 0.5, 0.9]), 12); // 0.875
-    expect(rocAucScore([0, 0, 1, 1], [[0.9, 0.1], [0.6, 0.4], [0.65, 0.35], [0.2, 0.8]])).toBeCloseTo(0.75, 12);
+    expect(
+      rocAucScore(
+        [0, 0, 1, 1],
+        [
+          [0.9, 0.1],
+          [0.6, 0.4],
+          [0.65, 0.35],
+          [0.2, 0.8],
+        ],
+      ),
+    ).toBeCloseTo(0.75, 12);
     expect(() => rocAucScore([1, 1, 1], [0.1, 0.2, 0.3])).toThrow(/only one class present/);
   });
 
@@ -134,7 +185,12 @@ describe('roc_auc_score', () => {
       const t = r[0] + r[1] + r[2];
       return r.map((x) => x / t);
     });
-    const per = [0, 1, 2].map((c) => pairAuc(labels.map((l) => (l === c ? 1 : 0)), scores.map((r) => r[c])));
+    const per = [0, 1, 2].map((c) =>
+      pairAuc(
+        labels.map((l) => (l === c ? 1 : 0)),
+        scores.map((r) => r[c]),
+      ),
+    );
     const support = [0, 1, 2].map((c) => labels.filter((l) => l === c).length);
     expect(rocAucScore(labels, scores)).toBeCloseTo((per[0] + per[1] + per[2]) / 3, 12);
     expect(rocAucScore(labels, scores, { average: 'weighted' })).toBeCloseTo(per.reduce((a, p, c) => a + p * support[c], 0) / 150, 12);
@@ -142,8 +198,18 @@ describe('roc_auc_score', () => {
 });
 
 describe('scikit-learn regression scores', () => {
-  const yt = [3, -0.5, 2, 7], yp = [2.5, 0.0, 2, 8];
-  const Yt = [[0.5, 1], [-1, 1], [7, -6]], Yp = [[0, 2], [-1, 2], [8, -5]];
+  const yt = [3, -0.5, 2, 7],
+    yp = [2.5, 0.0, 2, 8];
+  const Yt = [
+      [0.5, 1],
+      [-1, 1],
+      [7, -6],
+    ],
+    Yp = [
+      [0, 2],
+      [-1, 2],
+      [8, -5],
+    ];
 
   it('r2_score docstring: 0.948.., variance_weighted 0.938.., 1, 0, -3, constant targets', () => {
     expect(r2Score(yt, yp)).toBeCloseTo(0.9486081, 6);
@@ -178,49 +244,85 @@ describe('scikit-learn regression scores', () => {
 
   it('top_k_accuracy_score docstring: 0.75 and 3 with normalize=false; sklearn breaks ties toward the higher column', () => {
     const yTrue = [0, 1, 2, 2];
-    const yScore = [[0.5, 0.2, 0.2], [0.3, 0.4, 0.2], [0.2, 0.4, 0.3], [0.7, 0.2, 0.1]];
+    const yScore = [
+      [0.5, 0.2, 0.2],
+      [0.3, 0.4, 0.2],
+      [0.2, 0.4, 0.3],
+      [0.7, 0.2, 0.1],
+    ];
     expect(topKAccuracyScore(yTrue, yScore, { k: 2 })).toBe(0.75);
     expect(topKAccuracyScore(yTrue, yScore, { k: 2, normalize: false })).toBe(3);
     // Row 0: columns 1 and 2 tie; sklearn ranks column 2 above column 1, so label 1 is not in the top 2.
     expect(topKAccuracyScore([1], [[0.5, 0.2, 0.2]], { k: 2 })).toBe(0);
     expect(topKAccuracyScore([2], [[0.5, 0.2, 0.2]], { k: 2 })).toBe(1);
     // topKAccuracy (Keras' in_top_k) counts both tied labels in; arrays give a number, tensors a tensor.
-    expect(topKAccuracy([1, 2], [[0.5, 0.2, 0.2], [0.5, 0.2, 0.2]], 2)).toBe(1);
-    expect(topKAccuracy([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]], 1)).toBe(0.5);
-    expect(topKAccuracy(i32([2, 1]), nb.tensor([[0.1, 0.9, 0.8], [0.05, 0.95, 0]]), 1).itemSync()).toBe(0.5);
+    expect(
+      topKAccuracy(
+        [1, 2],
+        [
+          [0.5, 0.2, 0.2],
+          [0.5, 0.2, 0.2],
+        ],
+        2,
+      ),
+    ).toBe(1);
+    expect(
+      topKAccuracy(
+        [2, 1],
+        [
+          [0.1, 0.9, 0.8],
+          [0.05, 0.95, 0],
+        ],
+        1,
+      ),
+    ).toBe(0.5);
+    expect(
+      topKAccuracy(
+        i32([2, 1]),
+        nb.tensor([
+          [0.1, 0.9, 0.8],
+          [0.05, 0.95, 0],
+        ]),
+        1,
+      ).itemSync(),
+    ).toBe(0.5);
   });
 });
 
 describe('classificationReport', () => {
   it('prints exactly like scikit-learn (docstring example with target names)', () => {
     const report = classificationReport([0, 1, 2, 2, 2], [0, 0, 2, 2, 1], { targetNames: ['class 0', 'class 1', 'class 2'] });
-    expect(report).toBe([
-      '              precision    recall  f1-score   support',
-      '',
-      '     class 0       0.50      1.00      0.67         1',
-      '     class 1       0.00      0.00      0.00         1',
-      '     class 2       1.00      0.67      0.80         3',
-      '',
-      '    accuracy                           0.60         5',
-      '   macro avg       0.50      0.56      0.49         5',
-      'weighted avg       0.70      0.60      0.61         5',
-      '',
-    ].join('\n'));
+    expect(report).toBe(
+      [
+        '              precision    recall  f1-score   support',
+        '',
+        '     class 0       0.50      1.00      0.67         1',
+        '     class 1       0.00      0.00      0.00         1',
+        '     class 2       1.00      0.67      0.80         3',
+        '',
+        '    accuracy                           0.60         5',
+        '   macro avg       0.50      0.56      0.49         5',
+        'weighted avg       0.70      0.60      0.61         5',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('prints micro avg instead of accuracy when labels leave some out (docstring example), and digits', () => {
-    expect(classificationReport([1, 1, 1], [1, 1, 0], { labels: [1, 2, 3] })).toBe([
-      '              precision    recall  f1-score   support',
-      '',
-      '           1       1.00      0.67      0.80         3',
-      '           2       0.00      0.00      0.00         0',
-      '           3       0.00      0.00      0.00         0',
-      '',
-      '   micro avg       1.00      0.67      0.80         3',
-      '   macro avg       0.33      0.22      0.27         3',
-      'weighted avg       1.00      0.67      0.80         3',
-      '',
-    ].join('\n'));
+    expect(classificationReport([1, 1, 1], [1, 1, 0], { labels: [1, 2, 3] })).toBe(
+      [
+        '              precision    recall  f1-score   support',
+        '',
+        '           1       1.00      0.67      0.80         3',
+        '           2       0.00      0.00      0.00         0',
+        '           3       0.00      0.00      0.00         0',
+        '',
+        '   micro avg       1.00      0.67      0.80         3',
+        '   macro avg       0.33      0.22      0.27         3',
+        'weighted avg       1.00      0.67      0.80         3',
+        '',
+      ].join('\n'),
+    );
     const r4 = classificationReport(T, P, { digits: 4 }).split('\n');
     expect(r4[2]).toBe('           0     0.6667    1.0000    0.8000         2');
     expect(r4[6]).toBe('    accuracy                         0.3333         6');
@@ -232,27 +334,38 @@ describe('classificationReport', () => {
 
 describe('Keras metric objects', () => {
   it('Precision and Recall: the Keras docstring examples, with sample weights, and reset', () => {
-    const p = new Precision(), r = new Recall();
+    const p = new Precision(),
+      r = new Recall();
     p.updateState(nb.tensor([0, 1, 1, 1]), nb.tensor([1, 0, 1, 1]));
     r.updateState(nb.tensor([0, 1, 1, 1]), nb.tensor([1, 0, 1, 1]));
     expect(p.resultSync()).toBeCloseTo(2 / 3, 6);
     expect(r.resultSync()).toBeCloseTo(2 / 3, 6);
-    p.resetState(); r.resetState();
+    p.resetState();
+    r.resetState();
     expect(p.resultSync()).toBe(0);
     p.updateState(nb.tensor([0, 1, 1, 1]), nb.tensor([1, 0, 1, 1]), nb.tensor([0, 0, 1, 0]));
     r.updateState(nb.tensor([0, 1, 1, 1]), nb.tensor([1, 0, 1, 1]), nb.tensor([0, 0, 1, 0]));
     expect(p.resultSync()).toBe(1);
     expect(r.resultSync()).toBe(1);
-    p.resetState(); r.resetState();
+    p.resetState();
+    r.resetState();
   });
 
   it('accumulate over the epoch (not a mean of batch values) and match the host scores, incl. classId', async () => {
     const u = uniform(200, 3);
-    const y = u.slice(0, 100).map((v) => (v < 0.3 ? 1 : 0)), s = u.slice(100);
-    const p = new Precision(), r = new Recall();
-    const p3 = new Precision({ classId: 2 }), r3 = new Recall({ classId: 2 });
-    const cls = y.map((v, i) => (v + Math.floor(s[i] * 2)) % 3), probs = s.map((v, i) => [v / 2, (1 - v) / 2, i % 3 === 0 ? 0.7 : 0.2]);
-    for (const [a, b] of [[0, 7], [7, 60], [60, 100]]) {
+    const y = u.slice(0, 100).map((v) => (v < 0.3 ? 1 : 0)),
+      s = u.slice(100);
+    const p = new Precision(),
+      r = new Recall();
+    const p3 = new Precision({ classId: 2 }),
+      r3 = new Recall({ classId: 2 });
+    const cls = y.map((v, i) => (v + Math.floor(s[i] * 2)) % 3),
+      probs = s.map((v, i) => [v / 2, (1 - v) / 2, i % 3 === 0 ? 0.7 : 0.2]);
+    for (const [a, b] of [
+      [0, 7],
+      [7, 60],
+      [60, 100],
+    ]) {
       p.updateState(nb.tensor(y.slice(a, b)), nb.tensor(s.slice(a, b)));
       r.updateState(nb.tensor(y.slice(a, b)), nb.tensor(s.slice(a, b)));
       p3.updateState(i32(cls.slice(a, b)), nb.tensor(probs.slice(a, b)));
@@ -262,14 +375,37 @@ describe('Keras metric objects', () => {
     expect(await p.result()).toBeCloseTo(precisionScore(y, pred), 6);
     expect(await r.result()).toBeCloseTo(recallScore(y, pred), 6);
     const pred3 = probs.map((row) => (row[2] > 0.5 ? 2 : 0));
-    expect(p3.resultSync()).toBeCloseTo(precisionScore(cls.map((c) => +(c === 2)), pred3.map((c) => +(c === 2))), 6);
-    expect(r3.resultSync()).toBeCloseTo(recallScore(cls.map((c) => +(c === 2)), pred3.map((c) => +(c === 2))), 6);
+    expect(p3.resultSync()).toBeCloseTo(
+      precisionScore(
+        cls.map((c) => +(c === 2)),
+        pred3.map((c) => +(c === 2)),
+      ),
+      6,
+    );
+    expect(r3.resultSync()).toBeCloseTo(
+      recallScore(
+        cls.map((c) => +(c === 2)),
+        pred3.map((c) => +(c === 2)),
+      ),
+      6,
+    );
     for (const m of [p, r, p3, r3]) m.resetState();
   });
 
   it('F1Score: the Keras docstring example (threshold 0.5) and argmax averages matching f1Score over batches', async () => {
     const m = new F1Score({ threshold: 0.5 });
-    m.updateState(nb.tensor([[1, 1, 1], [1, 0, 0], [1, 1, 0]]), nb.tensor([[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]]));
+    m.updateState(
+      nb.tensor([
+        [1, 1, 1],
+        [1, 0, 0],
+        [1, 1, 0],
+      ]),
+      nb.tensor([
+        [0.2, 0.6, 0.7],
+        [0.2, 0.6, 0.6],
+        [0.6, 0.8, 0.0],
+      ]),
+    );
     close(m.resultPerClassSync(), [0.5, 0.8, 2 / 3], 6);
     expect(await m.resultLogs()).toEqual({ f1_score_0: expect.any(Number), f1_score_1: expect.any(Number), f1_score_2: expect.any(Number) });
     expect(() => m.resultSync()).toThrow(/one score per class/);
@@ -281,7 +417,12 @@ describe('Keras metric objects', () => {
     const argmaxes = scores.map((row) => row.indexOf(Math.max(...row)));
     for (const average of ['micro', 'macro', 'weighted'] as const) {
       const f = new F1Score({ average, numClasses: 4 });
-      for (const [a, b] of [[0, 30], [30, 31], [31, 100]]) f.updateState(i32(labels.slice(a, b)), nb.tensor(scores.slice(a, b)));
+      for (const [a, b] of [
+        [0, 30],
+        [30, 31],
+        [31, 100],
+      ])
+        f.updateState(i32(labels.slice(a, b)), nb.tensor(scores.slice(a, b)));
       expect(f.resultSync(), average).toBeCloseTo(f1Score(labels, argmaxes, { average }), 6);
       f.resetState();
     }
@@ -301,14 +442,21 @@ describe('Keras metric objects', () => {
     const y = u.slice(0, 300).map((v) => (v < 0.5 ? 1 : 0));
     const s = y.map((l, i) => Math.min(0.999, Math.max(0, 0.35 * l + 0.65 * u[300 + i])));
     const auc = new AUC();
-    for (const [a, b] of [[0, 100], [100, 128], [128, 300]]) auc.updateState(nb.tensor(y.slice(a, b)), nb.tensor(s.slice(a, b)));
+    for (const [a, b] of [
+      [0, 100],
+      [100, 128],
+      [128, 300],
+    ])
+      auc.updateState(nb.tensor(y.slice(a, b)), nb.tensor(s.slice(a, b)));
     // Reference: Keras' thresholded trapezoids, in plain loops.
-    const n = 200, thr = Array.from({ length: n }, (_, i) => (i === 0 ? -1e-7 : i === n - 1 ? 1 + 1e-7 : i / (n - 1)));
-    const P = y.filter((v) => v === 1).length, N = y.length - P;
+    const n = 200,
+      thr = Array.from({ length: n }, (_, i) => (i === 0 ? -1e-7 : i === n - 1 ? 1 + 1e-7 : i / (n - 1)));
+    const P = y.filter((v) => v === 1).length,
+      N = y.length - P;
     const tpr = thr.map((t) => y.filter((v, i) => v === 1 && Math.fround(s[i]) > Math.fround(t)).length / P);
     const fpr = thr.map((t) => y.filter((v, i) => v === 0 && Math.fround(s[i]) > Math.fround(t)).length / N);
     let ref = 0;
-    for (let i = 0; i < n - 1; i++) ref += (fpr[i] - fpr[i + 1]) * (tpr[i] + tpr[i + 1]) / 2;
+    for (let i = 0; i < n - 1; i++) ref += ((fpr[i] - fpr[i + 1]) * (tpr[i] + tpr[i + 1])) / 2;
     expect(await auc.result()).toBeCloseTo(ref, 6);
     expect(Math.abs(ref - rocAucScore(y, s))).toBeLessThan(0.01);
     auc.resetState();
@@ -324,22 +472,45 @@ describe('Keras metric objects', () => {
     const yp = yt.map((r, i) => [r[0] + u[120 + i] - 0.5, r[1] * 0.5 + u[180 + i] * 0.2]);
     for (const agg of ['uniform_average', 'variance_weighted'] as const) {
       const r2 = new R2Score({ classAggregation: agg });
-      for (const [a, b] of [[0, 13], [13, 60]]) r2.updateState(nb.tensor(yt.slice(a, b)), nb.tensor(yp.slice(a, b)));
+      for (const [a, b] of [
+        [0, 13],
+        [13, 60],
+      ])
+        r2.updateState(nb.tensor(yt.slice(a, b)), nb.tensor(yp.slice(a, b)));
       expect(r2.resultSync(), agg).toBeCloseTo(r2Score(yt, yp, { multioutput: agg }), 5);
       r2.resetState();
     }
     // Adjusted R²: 1 − (1 − R²)(n − 1)/(n − p − 1)
     const adj = new R2Score({ numRegressors: 2 });
     adj.updateState(nb.tensor(yt.map((r) => r[0])), nb.tensor(yp.map((r) => r[0])));
-    const plain = r2Score(yt.map((r) => r[0]), yp.map((r) => r[0]));
+    const plain = r2Score(
+      yt.map((r) => r[0]),
+      yp.map((r) => r[0]),
+    );
     expect(adj.resultSync()).toBeCloseTo(1 - ((1 - plain) * 59) / 57, 5);
     adj.resetState();
   });
 
   it('TopK / SparseTopK: the Keras docstring examples; Mean and MSE weigh by sample weights', () => {
-    const t = new TopKCategoricalAccuracy(1), s = new SparseTopKCategoricalAccuracy(1);
-    t.updateState(nb.tensor([[0, 0, 1], [0, 1, 0]]), nb.tensor([[0.1, 0.9, 0.8], [0.05, 0.95, 0]]));
-    s.updateState(nb.tensor([2, 1]), nb.tensor([[0.1, 0.9, 0.8], [0.05, 0.95, 0]])); // float labels are classes
+    const t = new TopKCategoricalAccuracy(1),
+      s = new SparseTopKCategoricalAccuracy(1);
+    t.updateState(
+      nb.tensor([
+        [0, 0, 1],
+        [0, 1, 0],
+      ]),
+      nb.tensor([
+        [0.1, 0.9, 0.8],
+        [0.05, 0.95, 0],
+      ]),
+    );
+    s.updateState(
+      nb.tensor([2, 1]),
+      nb.tensor([
+        [0.1, 0.9, 0.8],
+        [0.05, 0.95, 0],
+      ]),
+    ); // float labels are classes
     expect(t.resultSync()).toBe(0.5);
     expect(s.resultSync()).toBe(0.5);
     const mean = new Mean();
@@ -371,7 +542,8 @@ describe('Keras metric objects', () => {
     const h = await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, validationSplit: 0.2 });
     expect(Object.keys(h.history)).toEqual(['loss', 'precision', 'recall', 'auc', 'f1_score', 'val_loss', 'val_precision', 'val_recall', 'val_auc', 'val_f1_score']);
     const r = await model.evaluate(x, y, { batchSize: 7 });
-    const probs = Array.from(model.predict(x).dataSync()), labels = Array.from(y.dataSync());
+    const probs = Array.from(model.predict(x).dataSync()),
+      labels = Array.from(y.dataSync());
     const pred = probs.map((p) => (p > 0.5 ? 1 : 0));
     expect(r.precision).toBeCloseTo(precisionScore(labels, pred), 5);
     expect(r.recall).toBeCloseTo(recallScore(labels, pred), 5);
@@ -382,7 +554,8 @@ describe('Keras metric objects', () => {
 
   it('frees its state: live buffers stay flat over many updates', () => {
     const m = new AUC();
-    const yt = nb.tensor([0, 1, 1, 0]), yp = nb.tensor([0.2, 0.7, 0.4, 0.1]);
+    const yt = nb.tensor([0, 1, 1, 0]),
+      yp = nb.tensor([0.2, 0.7, 0.4, 0.1]);
     m.updateState(yt, yp);
     const before = nb.getBackend().liveBuffers();
     for (let i = 0; i < 20; i++) m.updateState(yt, yp);

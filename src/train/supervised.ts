@@ -1,4 +1,6 @@
-// The one training loop: Keras fit(), the CLI and the examples all run epochs through here.
+// Training on (x, y) batches, as Keras does it: fitLoop and evaluateLoop configure the Trainer
+// with a model's forward, a loss (per-sample and class weights, weight penalties) and metric
+// objects. Keras fit/evaluate and `nabla train mnist` run through here.
 
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
@@ -13,14 +15,15 @@ import { reshape, squeeze } from '../ops/movement.js';
 import { indexSelect } from '../ops/indexing.js';
 import { isFloat } from '../tensor/dtype.js';
 import { fmtShape } from '../tensor/shape.js';
-import { History, type Callback, type Logs, type TrainerHandle } from './callbacks.js';
-import type { Metric } from './metrics.js';
-import { clipGrads } from '../optim/clip.js';
+import type { History, Callback, Logs } from './callbacks.js';
+import type { Metric } from '../metrics/stateful.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { LRScheduler } from '../optim/lr-scheduler.js';
+import { Trainer, readMetricLogs } from './trainer.js';
 
 /**
  * A source of batches for one pass: each batch is [x, y] or [x, y, sampleWeight] (weights [N]);
- * the loop disposes them.
+ * the Trainer disposes them.
  */
 export interface Batches {
   readonly length: number;
@@ -45,9 +48,10 @@ export interface StepFns {
 }
 
 /**
- * Options of {@link fitLoop}, the training loop behind keras fit() and the CLI recipes: the step
- * functions, the optimizer, the batches of each epoch (and of validation), the number of epochs,
- * metrics, callbacks, gradient clipping, class weights and divergence detection.
+ * Options of {@link fitLoop}, the Trainer configured for (x, y) batches as keras fit() and
+ * `train mnist` use it: the step functions, the optimizer, the batches of each epoch (and of
+ * validation), the number of epochs, metrics, callbacks, gradient clipping, a learning-rate
+ * schedule, class weights and divergence detection.
  */
 export interface FitLoopOptions extends StepFns {
   optimizer: Optimizer;
@@ -61,6 +65,8 @@ export interface FitLoopOptions extends StepFns {
   callbacks?: Callback[];
   /** Clip the global gradient norm to this value before each step. */
   clipNorm?: number;
+  /** A learning-rate schedule stepped after every optimizer step (e.g. a cosine decay over the run). */
+  scheduler?: LRScheduler;
   /**
    * Weight of each class in the training loss (Keras' class_weight), e.g. { 0: 1, 1: 5 }; classes
    * left out weigh 1. Each sample's loss is multiplied by its class's weight (and by the batch's
@@ -72,46 +78,6 @@ export interface FitLoopOptions extends StepFns {
   /** Stop when the loss exceeds this many times its first value (see LossGuard); default: only a non-finite loss stops. */
   divergence?: number;
 }
-
-/** Training stopped because the loss stopped being a finite number. */
-export class NonFiniteLossError extends Error {
-  constructor(readonly epoch: number, readonly step: number, readonly value: number) {
-    super(`training stopped: the loss became ${value} at epoch ${epoch + 1}, step ${step + 1}; ` +
-      'lower the learning rate, check the inputs for NaN/inf, or clip gradients');
-    this.name = 'NonFiniteLossError';
-  }
-}
-
-/** Training stopped because the loss grew far past where it started (a learning rate far too high). */
-export class DivergedLossError extends NonFiniteLossError {
-  constructor(epoch: number, step: number, value: number, readonly first: number, readonly factor: number) {
-    super(epoch, step, value);
-    this.message = `training stopped: the loss reached ${value.toPrecision(4)} at epoch ${epoch + 1}, step ${step + 1}, `
-      + `over ${factor} times its first value ${first.toPrecision(4)}: the run diverged; lower the learning rate or clip gradients`;
-    this.name = 'DivergedLossError';
-  }
-}
-
-/** The divergence factor of the recipes (train mnist, train gpt, finetune): a loss 1000 times its first value. */
-export const DIVERGENCE = 1000;
-
-/**
- * Stops a run whose loss is not finite (NonFiniteLossError) or, with `divergence`, has grown past
- * that many times its first value (DivergedLossError).
- */
-export class LossGuard {
-  private first = NaN;
-  constructor(private readonly o: { divergence?: number } = {}) {}
-
-  check(value: number, epoch: number, step: number): void {
-    if (!Number.isFinite(value)) throw new NonFiniteLossError(epoch, step, value);
-    if (Number.isNaN(this.first)) this.first = value;
-    const f = this.o.divergence;
-    if (f !== undefined && this.first > 0 && value > f * this.first) throw new DivergedLossError(epoch, step, value, this.first, f);
-  }
-}
-
-const METRIC_READ_MS = 250;
 
 /** Class index → weight, as a record ({ 0: 1, 1: 5 }) or an array indexed by class. */
 export type ClassWeight = Readonly<Record<number, number>> | readonly number[];
@@ -176,85 +142,46 @@ function batchLoss(o: StepFns, out: Tensor, y: Tensor, sampleWeight: Tensor | un
 
 /** Train for `epochs` epochs, calling callbacks like Keras does; returns the History. */
 export async function fitLoop(o: FitLoopOptions): Promise<History> {
-  const history = new History();
-  const callbacks = [history, ...(o.callbacks ?? [])];
-  const handle: TrainerHandle = {
-    module: o.module,
-    optimizer: o.optimizer,
-    stopTraining: false,
-    saveCheckpoint: o.saveCheckpoint ?? (async () => { throw new Error('saveCheckpoint: this model cannot be checkpointed'); }),
-  };
-  for (const c of callbacks) c.setTrainer(handle);
   const trainMetrics = o.metrics?.() ?? [];
   const valMetrics = o.metrics?.() ?? [];
-  for (const c of callbacks) await c.onTrainBegin({});
-  let logs: Logs = {};
-  const guard = new LossGuard({ divergence: o.divergence });
+  const trainer = new Trainer<Tensor[]>({
+    module: o.module,
+    optimizer: o.optimizer,
+    trainStep: ([x, y, sw]) => {
+      const out = o.forward(x);
+      const l = batchLoss(o, out, y, sw, o.classWeight, 'fitLoop');
+      noGrad(() => {
+        const pred = o.toPrediction ? o.toPrediction(detach(out)) : detach(out);
+        for (const m of trainMetrics) m.updateState(y, pred);
+      });
+      const pen = o.penalty?.();
+      return pen ? add(l, pen) : l;
+    },
+    data: o.train,
+    batchWeight: ([x]) => x.shape[0],
+    epochs: o.epochs,
+    initialEpoch: o.initialEpoch,
+    clipNorm: o.clipNorm,
+    scheduler: o.scheduler,
+    divergence: o.divergence,
+    metrics: trainMetrics,
+    evaluate: o.validation ? () => evaluateLoop({ ...o, batches: o.validation!(), metrics: valMetrics, prefix: 'val_' }) : undefined,
+    callbacks: o.callbacks,
+    saveCheckpoint: o.saveCheckpoint,
+  });
   try {
-    for (let epoch = o.initialEpoch ?? 0; epoch < o.epochs && !handle.stopTraining; epoch++) {
-      o.module.train();
-      for (const c of callbacks) await c.onEpochBegin(epoch, {});
-      for (const m of trainMetrics) m.resetState();
-      let lossSum = 0, seen = 0, lastRead = 0;
-      let metricLogs: Logs = {};
-      let step = 0;
-      for (const batch of o.train(epoch)) {
-        const [x, y, sw] = batch;
-        for (const c of callbacks) await c.onBatchBegin(step, {});
-        const n = x.shape[0];
-        const lossT = scope(() => {
-          const out = o.forward(x);
-          const l = batchLoss(o, out, y, sw, o.classWeight, 'fitLoop');
-          const pen = o.penalty?.();
-          const total = pen ? add(l, pen) : l;
-          o.optimizer.zeroGrad();
-          total.backward();
-          if (o.clipNorm) clipGrads(o.module.parameters(), o.clipNorm);
-          o.optimizer.step();
-          noGrad(() => {
-            const pred = o.toPrediction ? o.toPrediction(detach(out)) : detach(out);
-            for (const m of trainMetrics) m.updateState(y, pred);
-          });
-          return detach(total);
-        });
-        const value = (await lossT.data())[0];
-        lossT.dispose();
-        dispose(batch);
-        guard.check(value, epoch, step);
-        lossSum += value * n;
-        seen += n;
-        const now = performance.now();
-        if (trainMetrics.length && now - lastRead > METRIC_READ_MS) {
-          lastRead = now;
-          metricLogs = await readMetrics(trainMetrics, '');
-        }
-        const batchLogs = { loss: lossSum / seen, ...metricLogs };
-        for (const c of callbacks) await c.onBatchEnd(step, batchLogs);
-        step++;
-      }
-      logs = { loss: seen ? lossSum / seen : NaN, ...(await readMetrics(trainMetrics, '')) };
-      if (o.validation) {
-        const v = await evaluateLoop({ ...o, batches: o.validation(), metrics: valMetrics });
-        for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
-      }
-      for (const c of callbacks) await c.onEpochEnd(epoch, logs);
-    }
+    return await trainer.fit();
   } finally {
-    for (const m of [...trainMetrics, ...valMetrics]) m.resetState();
+    for (const m of valMetrics) m.resetState();
   }
-  for (const c of callbacks) await c.onTrainEnd(logs);
-  return history;
 }
 
-async function readMetrics(metrics: Metric[], prefix: string): Promise<Logs> {
-  const logs: Logs = {};
-  for (const m of metrics) for (const [k, v] of Object.entries(await m.resultLogs())) logs[prefix + k] = v;
-  return logs;
-}
-
+/** Options of {@link evaluateLoop}: the step functions, the batches and the metric objects. */
 export interface EvaluateLoopOptions extends StepFns {
   batches: Batches;
   metrics?: Metric[];
+  /** Put before every name in the logs (fit's validation: 'val_'). */
+  prefix?: string;
 }
 
 /**
@@ -266,18 +193,21 @@ export async function evaluateLoop(o: EvaluateLoopOptions): Promise<Logs> {
   o.module.eval();
   const metrics = o.metrics ?? [];
   for (const m of metrics) m.resetState();
-  let lossSum = 0, seen = 0;
+  let lossSum = 0,
+    seen = 0;
   try {
     for (const batch of o.batches) {
       const [x, y, sw] = batch;
-      const lossT = noGrad(() => scope(() => {
-        const out = o.forward(x);
-        const pred = o.toPrediction ? o.toPrediction(out) : out;
-        for (const m of metrics) m.updateState(y, pred);
-        const l = batchLoss(o, out, y, sw, undefined, 'evaluateLoop');
-        const pen = o.penalty?.();
-        return pen ? add(l, pen) : l;
-      }));
+      const lossT = noGrad(() =>
+        scope(() => {
+          const out = o.forward(x);
+          const pred = o.toPrediction ? o.toPrediction(out) : out;
+          for (const m of metrics) m.updateState(y, pred);
+          const l = batchLoss(o, out, y, sw, undefined, 'evaluateLoop');
+          const pen = o.penalty?.();
+          return pen ? add(l, pen) : l;
+        }),
+      );
       lossSum += (await lossT.data())[0] * x.shape[0];
       seen += x.shape[0];
       lossT.dispose();
@@ -286,20 +216,6 @@ export async function evaluateLoop(o: EvaluateLoopOptions): Promise<Logs> {
   } finally {
     o.module.train(wasTraining);
   }
-  return { loss: seen ? lossSum / seen : NaN, ...(await readMetrics(metrics, '')) };
-}
-
-/** Model outputs over all batches (x only), concatenated on the host side into one tensor. */
-export function predictLoop(o: { module: Module; forward(x: Tensor): Tensor; batches: Iterable<Tensor> }): Tensor[] {
-  const wasTraining = o.module.training;
-  o.module.eval();
-  const outs: Tensor[] = [];
-  try {
-    for (const x of o.batches) {
-      outs.push(noGrad(() => o.forward(x)));
-    }
-  } finally {
-    o.module.train(wasTraining);
-  }
-  return outs;
+  const prefix = o.prefix ?? '';
+  return { [`${prefix}loss`]: seen ? lossSum / seen : NaN, ...(await readMetricLogs(metrics, prefix)) };
 }

@@ -131,13 +131,16 @@ export function trainBPE(wordCounts: ReadonlyMap<string, number>, o: TrainBPEOpt
       continue;
     }
     if (top.count < 1 || o.minFrequency > top.count) break;
-    const a = Math.floor(top.key / PAIR), b = top.key % PAIR;
+    const a = Math.floor(top.key / PAIR),
+      b = top.key % PAIR;
     const merged = add(tokens[a] + tokens[b]);
     merges.push([a, b]);
 
     const updated = new Map<number, Set<number>>();
     for (const wi of top.pos) {
-      const w = words[wi], n = w.length, c = counts[wi];
+      const w = words[wi],
+        n = w.length,
+        c = counts[wi];
       const change = (k: number, d: number) => {
         pairCounts.set(k, (pairCounts.get(k) ?? 0) + d * c);
         if (d > 0) {
@@ -149,7 +152,7 @@ export function trainBPE(wordCounts: ReadonlyMap<string, number>, o: TrainBPEOpt
       // Merge left to right in place (Word::merge): each occurrence removes the pairs it breaks
       // (previous, a) and (b, next) and adds (previous, merged) and (merged, next).
       let out = 0;
-      for (let i = 0; i < n;) {
+      for (let i = 0; i < n; ) {
         if (w[i] === a && i + 1 < n && w[i + 1] === b) {
           if (out > 0) {
             change(w[out - 1] * PAIR + a, -1);
