@@ -13,7 +13,7 @@ import { binaryKernel, castKernel, copyKernel, fusedGelu, fusedGeluBackward, una
 import { argmaxKernel, maxKernel, sumKernel, fusedSoftmax } from './reduce.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, padKernel, randomKernel, scatterAddKernel } from './indexing.js';
-import { foldKernel, unfoldKernel } from './window.js';
+import { foldKernel, unfoldKernel } from './unfold.js';
 import { fusedAdam } from './optim.js';
 import { fusedKernels } from './fused.js';
 
