@@ -6,7 +6,7 @@ import { add, div, greater, less, mul, sub, where, maximum } from './binary.js';
 import { erf, exp, log, tanh, neg, log1p, abs } from './unary.js';
 import { max, sum } from './reduce.js';
 import { record, withGradMode } from './tape.js';
-import { dispatchFused } from '../backends/dispatch.js';
+import { dispatchFused } from './dispatch.js';
 import type { FusedRule } from './rule.js';
 
 /**

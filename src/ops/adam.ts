@@ -3,7 +3,7 @@
 
 import { allocTensor, type Tensor } from '../tensor/tensor.js';
 import type { AdamStepArgs } from '../backends/backend.js';
-import { dispatchFused } from '../backends/dispatch.js';
+import { dispatchFused } from './dispatch.js';
 import { add, div, mul, sub } from './binary.js';
 import { sqrt } from './unary.js';
 import type { FusedRule } from './rule.js';

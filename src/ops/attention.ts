@@ -8,7 +8,7 @@ import { arange } from '../tensor/creation.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { DType } from '../tensor/dtype.js';
 import type { View } from '../backends/backend.js';
-import { dispatchFused } from '../backends/dispatch.js';
+import { dispatchFused } from './dispatch.js';
 import { add, greater, mul, sub, where } from './binary.js';
 import { cast } from './unary.js';
 import { sum } from './reduce.js';

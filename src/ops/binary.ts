@@ -3,7 +3,7 @@
 
 import type { Tensor, TensorOrScalar } from '../tensor/tensor.js';
 import type { BinaryPrim } from '../backends/backend.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { isFloat, promote, type DType } from '../tensor/dtype.js';
 import type { Rules } from './rule.js';

@@ -3,7 +3,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import type { PrimParams } from '../backends/backend.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { fmtShape } from '../tensor/shape.js';
 import type { Rules } from './rule.js';
 

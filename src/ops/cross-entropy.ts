@@ -4,7 +4,7 @@
 
 import { allocTensor, type Tensor } from '../tensor/tensor.js';
 import { arange } from '../tensor/creation.js';
-import { dispatchFused } from '../backends/dispatch.js';
+import { dispatchFused } from './dispatch.js';
 import { equal, mul, notEqual, sub, where } from './binary.js';
 import { cast, neg } from './unary.js';
 import { reshape, squeeze, unsqueeze } from './movement.js';

@@ -34,7 +34,7 @@ export {
   type RandomOptions,
 } from './random.js';
 export { isGradEnabled } from './tape.js';
-export { startProfiling, stopProfiling, setFusedMode, getFusedMode, type FusedMode, type OpStats } from '../backends/dispatch.js';
+export { startProfiling, stopProfiling, setFusedMode, getFusedMode, type FusedMode, type OpStats } from './dispatch.js';
 
 bindTensorOps({
   add,

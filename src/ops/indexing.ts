@@ -1,7 +1,7 @@
 // Index-driven primitives gather and scatterAdd (each other's adjoints), and indexSelect / oneHot on them.
 
 import type { Tensor } from '../tensor/tensor.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { fmtShape, normAxis } from '../tensor/shape.js';
 import type { Rules } from './rule.js';
 import { expand, reshape, unsqueeze } from './movement.js';

@@ -3,7 +3,7 @@
 
 import { allocTensor, type Tensor } from '../tensor/tensor.js';
 import type { View } from '../backends/backend.js';
-import { dispatchFused } from '../backends/dispatch.js';
+import { dispatchFused } from './dispatch.js';
 import { add, mul, sub } from './binary.js';
 import { reciprocal, sqrt } from './unary.js';
 import { mean, sum } from './reduce.js';

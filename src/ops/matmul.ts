@@ -2,7 +2,7 @@
 // are handled here, so kernels only ever see [...B, M, K] @ [...B, K, N] with equal batch dims.
 
 import type { Tensor } from '../tensor/tensor.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { broadcastShapes, fmtShape } from '../tensor/shape.js';
 import { promote } from '../tensor/dtype.js';
 import type { Rules } from './rule.js';

@@ -3,7 +3,7 @@
 
 import { Tensor, type IndexSpec } from '../tensor/tensor.js';
 import { contiguousStrides, fmtShape, isContiguous, normAxis, sizeOf } from '../tensor/shape.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { record } from './tape.js';
 import type { Rules } from './rule.js';
 

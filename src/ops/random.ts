@@ -2,7 +2,7 @@
 // numbers on every backend, and draws never depend on how work was split.
 
 import type { Tensor } from '../tensor/tensor.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { getBackend, requireBackend, supportsDType } from '../backends/backend.js';
 import { toBackend } from './transfer.js';
 import { sizeOf } from '../tensor/shape.js';

@@ -1,7 +1,7 @@
 // Reductions: sum, max and argmax primitives with their derivatives, and mean/var/logsumexp built on them.
 
 import type { Tensor } from '../tensor/tensor.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { normAxes, normAxis } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
 import type { Rules } from './rule.js';

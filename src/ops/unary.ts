@@ -4,7 +4,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import type { UnaryPrim } from '../backends/backend.js';
-import { dispatch } from '../backends/dispatch.js';
+import { dispatch } from './dispatch.js';
 import { isFloat, type DType } from '../tensor/dtype.js';
 import { zerosLike } from '../tensor/creation.js';
 import type { Rule, Rules } from './rule.js';

@@ -3,12 +3,12 @@
 // dispatchFused does the same for a fused op (ops/rule.ts, FusedRule), choosing between the
 // backend's fused kernel and the op's composed definition; setFusedMode switches them all at once.
 
-import type { Backend, FusedKernels, Prim, PrimParams, View } from './backend.js';
-import { getBackend } from './backend.js';
+import type { Backend, FusedKernels, Prim, PrimParams, View } from '../backends/backend.js';
+import { getBackend } from '../backends/backend.js';
 import { allocTensor, type Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/memory.js';
-import { isGradEnabled, record, withGradMode } from '../ops/tape.js';
-import type { FusedRule, Rules } from '../ops/rule.js';
+import { isGradEnabled, record, withGradMode } from './tape.js';
+import type { FusedRule, Rules } from './rule.js';
 
 /** Calls and milliseconds of one primitive or fused op while profiling. */
 export interface OpStats {
