@@ -2,7 +2,7 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { access } from 'node:fs/promises';
+import { pathExists as exists } from '../platform/fs.js';
 import { readIdx, type IdxArray } from './idx.js';
 
 /** Paths of the four MNIST IDX files: training and test images and labels. */
@@ -56,15 +56,6 @@ const cache = new Map<string, Promise<IdxArray>>();
 /** Drop cached MNIST arrays (frees ~55 MB once callers release their references too). */
 export function clearMnistCache(): void {
   cache.clear();
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function loadCached(path: string): Promise<IdxArray> {

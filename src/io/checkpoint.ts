@@ -13,7 +13,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { flattenOptimizerState, unflattenOptimizerState } from '../optim/optimizer.js';
 import { safetensorsBytes, readSafetensorsFile } from './safetensors.js';
 import { acquireLock } from '../platform/lock.js';
-import { readJsonObject } from '../platform/fs.js';
+import { pathExists as exists, readJsonObject } from '../platform/fs.js';
 
 export const CHECKPOINT_FORMAT = 'nabla-checkpoint';
 /**
@@ -56,15 +56,6 @@ export interface SaveCheckpointOptions {
    * config.json: e.g. a Hugging Face layout (`model.savePretrained(dir)`), tokenizer included.
    */
   writeModel?: (dir: string) => Promise<void>;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The largest JSON file of a checkpoint read (trainer_state.json holds the run's history). */

@@ -4,14 +4,13 @@
 // classes call these (GPT.fromPretrained / savePretrained, GPTClassifier); pretrained.ts picks the
 // class for a directory.
 
-import { stat } from 'node:fs/promises';
 import { join, isAbsolute, posix, win32 } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../tensor/creation.js';
 import { readSafetensorsFile, readSafetensorsHeader, safetensorsBytes } from '../io/safetensors.js';
 import type { HeaderEntry } from '../io/safetensors-format.js';
-import { readJsonObject as readFsJsonObject, writeFileAtomic } from '../platform/fs.js';
+import { pathExists as exists, readJsonObject as readFsJsonObject, writeFileAtomic } from '../platform/fs.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import type { GPTConfig } from './gpt-config.js';
 
@@ -20,16 +19,6 @@ const INDEX = 'model.safetensors.index.json';
 /** Size limits of the JSON files read from a model directory (GPT-2's config.json is 1 KB, a large index 100 KB). */
 export const CONFIG_MAX_BYTES = 16 * 2 ** 20;
 const INDEX_MAX_BYTES = 64 * 2 ** 20;
-
-/** Whether a path exists. */
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** config.json-sized JSON object files (platform/fs readJsonObject with the config limit by default). */
 // biome-ignore lint/suspicious/noExplicitAny: JSON of any shape; callers check each field

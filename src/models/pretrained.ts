@@ -7,7 +7,8 @@ import { join, isAbsolute, resolve } from 'node:path';
 import { realPath } from '../platform/fs.js';
 import { type Tokenizer, loadTokenizerFile } from '../text/tokenizer.js';
 import '../text/index.js'; // for its classes: each registers the tokenizer files it reads (Tokenizer.registerModel)
-import { disposeModel, exists, readJsonObject } from './gpt2-files.js';
+import { disposeModel, readJsonObject } from './gpt2-files.js';
+import { pathExists as exists } from '../platform/fs.js';
 import { GPT } from './gpt.js';
 import { GPTClassifier } from './gpt-classifier.js';
 import { newestCheckpointCopy } from '../io/checkpoint.js';

@@ -4,6 +4,15 @@
 import { constants, type Stats } from 'node:fs';
 import { mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
+/** Whether something exists at `path` (a file, a directory, or a link to one). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Write `data` to `path` so that readers see either the old file or the complete new one: the

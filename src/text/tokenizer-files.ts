@@ -3,9 +3,9 @@
 // the caller's `TokenizerReaders` (Tokenizer's registry of its subclasses), so this module knows no
 // tokenizer class. Files are size-limited and errors name the file and the field.
 
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { readTextFile } from '../platform/fs.js';
+import { pathExists as exists, readTextFile } from '../platform/fs.js';
 import { type Json, TokenizerFormatError, describe, isObject } from './tokenizer-json.js';
 
 /** How each kind of tokenizer file becomes a tokenizer of type T. */
@@ -18,12 +18,6 @@ export interface TokenizerReaders<T> {
 
 /** The most a tokenizer file may hold (large multilingual tokenizer.json files are ~35 MB). */
 export const TOKENIZER_MAX_BYTES = 64 * 2 ** 20;
-
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
