@@ -1,6 +1,7 @@
 // The complete rule table, typed over every primitive: a primitive without a rule does not compile.
 // Each op family passes its own table to dispatch (so that dispatch imports no op family); this
-// one puts them together, which is what makes the check.
+// one puts them together, which is what makes the check (and the gradcheck suite reads it for the
+// primitives without a gradient).
 
 import type { Prim } from '../backends/backend.js';
 import type { Rule } from './rule.js';

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as nb from '../../src/index.js';
 import type { Prim } from '../../src/backends/backend.js';
 import { primitiveNames } from '../../tools/prims.mjs';
+import { RULES } from '../../src/ops/rules.js';
 
 const f64 = { dtype: 'float64' as const };
 const g = new nb.Generator(11);
@@ -155,6 +156,12 @@ describe('gradcheck: primitives', () => {
     expect(prims.length).toBeGreaterThan(30);
     const missing = prims.filter((p) => !(p in cases) && !(NO_GRADIENT as readonly string[]).includes(p));
     expect(missing).toEqual([]);
+  });
+  it('the no-gradient list is exactly the primitives whose rule says vjp: none', () => {
+    const none = Object.entries(RULES)
+      .filter(([, r]) => r.vjp === 'none')
+      .map(([p]) => p);
+    expect(none.sort()).toEqual([...NO_GRADIENT].sort());
   });
 });
 
