@@ -2,7 +2,8 @@
 // chooses from at run time, and embed them (base64) in src/backends/wasm/binaries.ts, a generated
 // file: no fetch or file path is needed to load them in Node or in a browser bundle.
 // First, the op and task codes shared by both sides are generated from the primitive catalogue
-// (tools/prims.mjs) into src/backends/wasm/codes.ts and wasm/assembly/codes.ts, and the build
+// (tools/prims.mjs) into src/backends/wasm/codes.ts and wasm/assembly/codes.ts, with the per-op
+// loops of the elementwise kernels (wasm/assembly/op-loops.ts), and the build
 // stops, naming the file, function and op, where an AssemblyScript function that dispatches on the
 // codes does not handle one, or does not trap on an unknown one.
 
@@ -10,13 +11,14 @@ import asc from 'assemblyscript/asc';
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { checkDispatch, codeFamilies, readPrimLists, renderAssemblyScript, renderTypeScript } from './prims.mjs';
+import { checkDispatch, codeFamilies, readPrimLists, renderAssemblyScript, renderOpLoops, renderTypeScript } from './prims.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const src = path.join(root, 'wasm', 'assembly');
 const outFile = path.join(root, 'src', 'backends', 'wasm', 'binaries.ts');
 const codesTs = path.join(root, 'src', 'backends', 'wasm', 'codes.ts');
 const codesAs = path.join(src, 'codes.ts');
+const opLoopsAs = path.join(src, 'op-loops.ts');
 
 /**
  * Write `text` unless the file already holds it (so watchers and tsc's incremental builds see no change).
@@ -28,9 +30,11 @@ async function writeIfChanged(file, text) {
   if (old !== text) await writeFile(file, text);
 }
 
-const families = codeFamilies(readPrimLists(root));
+const prims = readPrimLists(root);
+const families = codeFamilies(prims);
 await writeIfChanged(codesTs, renderTypeScript(families));
 await writeIfChanged(codesAs, renderAssemblyScript(families));
+await writeIfChanged(opLoopsAs, renderOpLoops(prims));
 const sources = [];
 for (const name of (await readdir(src)).sort()) {
   if (name.endsWith('.ts') && name !== 'codes.ts') sources.push({ file: `wasm/assembly/${name}`, text: await readFile(path.join(src, name), 'utf8') });

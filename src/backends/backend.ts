@@ -1,6 +1,7 @@
 // The backend interface (storage + one kernel per primitive), the primitive catalogue, and the registry.
 
 import type { DType, TypedArray } from '../tensor/dtype.js';
+import { BINARY_REFERENCE, COMPARISONS, UNARY_REFERENCE } from './primitives.js';
 
 /** A buffer owned by a backend. Tensors are strided views over one of these. */
 export interface Storage {
@@ -23,15 +24,15 @@ export interface View {
   readonly dtype: DType;
 }
 
-/**
- * The elementwise primitives, the one list of them: their names, their entries in
- * {@link PrimParams}, and the op codes of the wasm kernels (numbered in this order by
- * tools/build-wasm.mjs) all come from here.
- */
-export const UNARY_PRIMS = ['neg', 'exp', 'log', 'sqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf', 'floor', 'abs', 'expm1'] as const;
-export const BINARY_PRIMS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'less', 'equal'] as const;
-export type UnaryPrim = (typeof UNARY_PRIMS)[number];
-export type BinaryPrim = (typeof BINARY_PRIMS)[number];
+/** The elementwise primitives, named by their definitions in ./primitives.ts (the one list of them). */
+export type UnaryPrim = keyof typeof UNARY_REFERENCE;
+export type BinaryPrim = keyof typeof BINARY_REFERENCE;
+/** Their names in catalogue order, the order of the wasm op codes. */
+export const UNARY_PRIMS = Object.keys(UNARY_REFERENCE) as UnaryPrim[];
+export const BINARY_PRIMS = Object.keys(BINARY_REFERENCE) as BinaryPrim[];
+/** A binary primitive with a bool output. */
+export const isComparison = (op: BinaryPrim): boolean => (COMPARISONS as readonly BinaryPrim[]).includes(op);
+
 export type ReducePrim = 'sum' | 'max' | 'argmax';
 
 /**

@@ -2,7 +2,7 @@
 // derivatives. Broadcast inputs reach kernels as stride-0 views; expand's own rule sums gradients back.
 
 import type { Tensor, TensorOrScalar } from '../tensor/tensor.js';
-import type { BinaryPrim } from '../backends/backend.js';
+import { type BinaryPrim, isComparison } from '../backends/backend.js';
 import { dispatch } from './dispatch.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { isFloat, promote, type DType } from '../tensor/dtype.js';
@@ -69,7 +69,7 @@ function operands(op: string, a: TensorOrScalar, b: TensorOrScalar, floatOnly = 
 
 function binary(op: BinaryPrim, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   const arith = op === 'add' || op === 'sub' || op === 'mul' || op === 'maximum' || op === 'minimum';
-  const [x, y] = operands(op, a, b, !arith && op !== 'less' && op !== 'equal');
+  const [x, y] = operands(op, a, b, !arith && !isComparison(op));
   // bool arithmetic is done in int32 (true + true = 2), except where PyTorch keeps bool logic.
   if (arith && x.dtype === 'bool') return dispatch(binaryRules, op, [cast(x, 'int32'), cast(y, 'int32')], {});
   return dispatch(binaryRules, op, [x, y], {});

@@ -30,6 +30,7 @@ export const unaryRules: Rules<UnaryPrim | 'cast'> = {
   floor: { shape: same, vjp: (g) => [zerosLike(g)] }, // piecewise constant
   abs: { shape: same, vjp: (g, [x]) => [g.mul(sign(x))] }, // d|x| = sign(x)
   expm1: { shape: floating, vjp: (g, _x, out) => [g.mul(out.add(1))] }, // d (e^x − 1) = e^x
+  sinh: { shape: floating, vjp: (g, [x]) => [g.mul(x.exp().add(x.neg().exp()).mul(0.5))] }, // d sinh = cosh
   cast: {
     shape: ([x], { dtype }) => ({ shape: [...x.shape], dtype }),
     vjp: (g, [x]) => [isFloat(x.dtype) ? cast(g, x.dtype) : null], // identity on values
@@ -64,6 +65,11 @@ export const tanh = (x: Tensor): Tensor => unary('tanh', x);
  * @example expm1(tensor([1e-10])) // [1e-10]; exp(x).sub(1) gives 0 in float32
  */
 export const expm1 = (x: Tensor): Tensor => unary('expm1', x);
+/**
+ * Elementwise hyperbolic sine (torch.sinh), exact near 0 where `(exp(x) - exp(-x)) / 2` cancels.
+ * @example sinh(tensor([1e-4, 1e-10])) // [1e-4, 1e-10]; the composite gives [1.0001659e-4, 0] in float32
+ */
+export const sinh = (x: Tensor): Tensor => unary('sinh', x);
 /** Elementwise Gauss error function erf x = 2/√π ∫₀ˣ e^(−t²) dt. */
 export const erf = (x: Tensor): Tensor => unary('erf', x);
 /** Elementwise ⌊x⌋ (integer tensors are returned as they are); its gradient is 0. */

@@ -53,6 +53,10 @@ export const cases: { [P in Prim]: Case[] } = {
     ['expm1 near 0', (x) => nb.expm1(x.mul(1e-3)), [rn([9])]],
   ],
   abs: [['abs', (x) => nb.abs(x), [rn([17])]]],
+  sinh: [
+    ['sinh', (x) => nb.sinh(x), [rn([13])]],
+    ['sinh near 0', (x) => nb.sinh(x.mul(1e-3)), [rn([9])]],
+  ],
   add: [
     ['add same shape', (a, b) => nb.add(a, b), [rn([5, 13]), rn([5, 13])]],
     ['add row bias [B,T,C] + [C]', (a, b) => nb.add(a, b), [rn([2, 3, 7]), rn([7])]],

@@ -1,6 +1,7 @@
-// The one list of primitives (src/backends/backend.ts) against what is derived from it or checked
-// by it: the conformance case table, the op and task codes generated for the wasm kernels
-// (tools/prims.mjs, written by tools/build-wasm.mjs), the build's check that every AssemblyScript
+// The one list of primitives (src/backends/primitives.ts, with the rest in backend.ts' PrimParams)
+// against what is derived from it or checked by it: the conformance case table, the op and task codes
+// and per-op loops generated for the wasm kernels (tools/prims.mjs, written by
+// tools/build-wasm.mjs), the build's check that every AssemblyScript
 // function dispatching on codes handles each of them, and the trap an unknown code hits at run time.
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { BINARY_PRIMS, UNARY_PRIMS } from '../../src/backends/backend.js';
 import * as codes from '../../src/backends/wasm/codes.js';
 import * as binaries from '../../src/backends/wasm/binaries.js';
-import { checkDispatch, codeFamilies, primitiveNames, readPrimLists, renderAssemblyScript, renderTypeScript } from '../../tools/prims.mjs';
+import { checkDispatch, codeFamilies, primitiveNames, readPrimLists, renderAssemblyScript, renderOpLoops, renderTypeScript } from '../../tools/prims.mjs';
 import { cases } from './cases.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,7 +17,8 @@ const read = (rel: string) => readFileSync(`${root}/${rel}`, 'utf8');
 const sources = readdirSync(`${root}/wasm/assembly`)
   .filter((f) => f.endsWith('.ts') && f !== 'codes.ts')
   .map((f) => ({ file: `wasm/assembly/${f}`, text: read(`wasm/assembly/${f}`) }));
-const families = codeFamilies(readPrimLists(root));
+const prims = readPrimLists(root);
+const families = codeFamilies(prims);
 
 describe('one list of primitives', () => {
   it('the conformance table has cases for exactly the primitives', () => {
@@ -29,6 +31,7 @@ describe('one list of primitives', () => {
   it('the generated codes are those of the current lists (run `node tools/build-wasm.mjs` after editing them)', () => {
     expect(read('src/backends/wasm/codes.ts')).toBe(renderTypeScript(families));
     expect(read('wasm/assembly/codes.ts')).toBe(renderAssemblyScript(families));
+    expect(read('wasm/assembly/op-loops.ts')).toBe(renderOpLoops(prims));
     expect(Object.keys(codes.UNARY_CODE)).toEqual([...UNARY_PRIMS]);
     expect(Object.values(codes.UNARY_CODE)).toEqual(UNARY_PRIMS.map((_, i) => i));
     expect(Object.keys(codes.BINARY_CODE)).toEqual([...BINARY_PRIMS]);
@@ -46,12 +49,22 @@ describe('one list of primitives', () => {
     expect(errors[0]).toMatch(/^wasm\/assembly\/elementwise\.ts:\d+: unary4 dispatches on Unary codes but does not handle Unary\.ABS \('abs'\)/);
   });
 
-  it('a new primitive in the list is refused until each function dispatching on its family handles it', () => {
-    const errors = checkDispatch(sources, codeFamilies({ unary: [...UNARY_PRIMS, 'log1p'], binary: [...BINARY_PRIMS] }));
+  it('a new primitive in the catalogue gets its loop generated and is refused until its arithmetic is written', () => {
+    const more = { ...prims, unary: [...prims.unary, 'log1p'] };
+    const generated = renderOpLoops(more);
+    expect(generated).toContain('else if (op == Unary.LOG1P) unaryLoop(Unary.LOG1P, x, out, n);');
+    const withLoops = sources.map((s) => (s.file.endsWith('op-loops.ts') ? { ...s, text: generated } : s));
+    const errors = checkDispatch(withLoops, codeFamilies(more));
     expect(errors.map((e) => e.replace(/:\d+:/, ':'))).toEqual([
       "wasm/assembly/elementwise.ts: unary4 dispatches on Unary codes but does not handle Unary.LOG1P ('log1p'): add it (a function that dispatches on Unary codes handles each of them)",
-      "wasm/assembly/elementwise.ts: unary_f32 dispatches on Unary codes but does not handle Unary.LOG1P ('log1p'): add it (a function that dispatches on Unary codes handles each of them)",
     ]);
+    // The stale loops (before the build regenerates them) are refused too.
+    expect(checkDispatch(sources, codeFamilies(more)).some((e) => e.includes('op-loops.ts') && e.includes('LOG1P'))).toBe(true);
+  });
+
+  it('comparisons get one-byte output loops', () => {
+    expect(renderOpLoops(prims)).toContain('binLoop(Binary.LESS, true,');
+    expect(renderOpLoops(prims)).toContain('binLoop(Binary.ADD, false,');
   });
 
   it('the build refuses dispatch that does not trap on an unknown code, or handles only some codes', () => {

@@ -1,11 +1,10 @@
 // float32 elementwise kernels over "two-level" operands: the output is [outer, inner] contiguous and
 // each input is addressed as base + o*outerStride + i*innerStride with innerStride 0 (broadcast)
 // or 1 (contiguous). The host collapses any broadcast it can into this form. The op codes (Unary,
-// Binary, DType) are generated from the primitive lists of src/backends/backend.ts; the build
-// checks that every function dispatching on them handles each code and traps on others (a new op:
-// its arithmetic in unary4 or binary4, and its line in unary_f32 or binary_f32, which give each op
-// its own loop). Dispatch is by if-chains: with a switch ending in `default: unreachable()`, -O3
-// merged the per-op loops back into one that tests the op on every vector.
+// Binary, DType) and the entry points unary_f32/binary_f32 (op-loops.ts: one loop per op, with its op
+// inlined) are generated from the primitive catalogue, src/backends/primitives.ts; a new op needs
+// only its arithmetic here, in unary4 or binary4, and the build checks that every function
+// dispatching on the codes handles each one and traps on others.
 
 import { exp4, expm14, log4, tanh4, erf4 } from './mathf';
 import { Unary, Binary, DType } from './codes';
@@ -51,32 +50,15 @@ import { Unary, Binary, DType } from './codes';
   if (op == Unary.FLOOR) return f32x4.floor(v);
   if (op == Unary.ABS) return f32x4.abs(v);
   if (op == Unary.EXPM1) return expm14(v);
+  if (op == Unary.SINH) return f32x4.mul(f32x4.sub(expm14(v), expm14(f32x4.neg(v))), f32x4.splat(0.5)); // (eˣ − 1 − (e⁻ˣ − 1)) / 2: no cancellation near 0
   unreachable(); return v;
 }
 
 // @ts-ignore: decorator
-@inline function unaryLoop(op: i32, x: usize, out: usize, n: i32): void {
+@inline export function unaryLoop(op: i32, x: usize, out: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), unary4(op, v128.load(x + (<usize>i << 2))));
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), f32x4.extract_lane(unary4(op, v128.load32_splat(x + (<usize>i << 2))), 0));
-}
-
-/** out[i] = op(x[i]) for contiguous x. */
-export function unary_f32(op: i32, x: usize, out: usize, n: i32): void {
-  // One loop per op, with its op inlined.
-  if (op == Unary.NEG) unaryLoop(Unary.NEG, x, out, n);
-  else if (op == Unary.EXP) unaryLoop(Unary.EXP, x, out, n);
-  else if (op == Unary.LOG) unaryLoop(Unary.LOG, x, out, n);
-  else if (op == Unary.SQRT) unaryLoop(Unary.SQRT, x, out, n);
-  else if (op == Unary.RECIPROCAL) unaryLoop(Unary.RECIPROCAL, x, out, n);
-  else if (op == Unary.SIN) unaryLoop(Unary.SIN, x, out, n);
-  else if (op == Unary.COS) unaryLoop(Unary.COS, x, out, n);
-  else if (op == Unary.TANH) unaryLoop(Unary.TANH, x, out, n);
-  else if (op == Unary.ERF) unaryLoop(Unary.ERF, x, out, n);
-  else if (op == Unary.FLOOR) unaryLoop(Unary.FLOOR, x, out, n);
-  else if (op == Unary.ABS) unaryLoop(Unary.ABS, x, out, n);
-  else if (op == Unary.EXPM1) unaryLoop(Unary.EXPM1, x, out, n);
-  else unreachable();
 }
 
 /**
@@ -117,7 +99,7 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline function binLoop(op: i32, compare: bool, a: usize, aO: i32, aI: i32, b: usize, bO: i32, bI: i32, out: usize, outer: i32, inner: i32): void {
+@inline export function binLoop(op: i32, compare: bool, a: usize, aO: i32, aI: i32, b: usize, bO: i32, bI: i32, out: usize, outer: i32, inner: i32): void {
   const outShift: usize = compare ? 0 : 2;
   for (let o = 0; o < outer; o++) {
     const pa = a + (<usize>o * <usize>aO << 2), pb = b + (<usize>o * <usize>bO << 2);
@@ -136,24 +118,6 @@ export function unary_f32(op: i32, x: usize, out: usize, n: i32): void {
       store1(po, i, binary4(op, v128.load32_splat(pa + (<usize>(i * aI) << 2)), v128.load32_splat(pb + (<usize>(i * bI) << 2))), compare);
     }
   }
-}
-
-/**
- * out[o, i] = op(a[o, i], b[o, i]) over two-level operands (see the file comment): float32, or for
- * the comparisons (less, equal) bool, one byte per element.
- */
-export function binary_f32(op: i32, a: usize, aO: i32, aI: i32, b: usize, bO: i32, bI: i32, out: usize, outer: i32, inner: i32): void {
-  // One loop per op, with its op inlined.
-  if (op == Binary.ADD) binLoop(Binary.ADD, false, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.SUB) binLoop(Binary.SUB, false, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.MUL) binLoop(Binary.MUL, false, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.DIV) binLoop(Binary.DIV, false, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.POW) binLoop(Binary.POW, false, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.MAXIMUM) binLoop(Binary.MAXIMUM, false, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.MINIMUM) binLoop(Binary.MINIMUM, false, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.LESS) binLoop(Binary.LESS, true, a, aO, aI, b, bO, bI, out, outer, inner);
-  else if (op == Binary.EQUAL) binLoop(Binary.EQUAL, true, a, aO, aI, b, bO, bI, out, outer, inner);
-  else unreachable();
 }
 
 /** out[o, i] = cond[o, i] ? a[o, i] : b[o, i], cond one byte per element. */

@@ -4,7 +4,8 @@
 
 export { gemm, matmulScratchBytes } from './matmul';
 export { gemvN, gemvT } from './gemv';
-export { unary_f32, binary_f32, where_f32, cast, copy4, copy4to, fill4 } from './elementwise';
+export { where_f32, cast, copy4, copy4to, fill4 } from './elementwise';
+export { unary_f32, binary_f32 } from './op-loops';
 export { reduce_f32 } from './reduce';
 export { philox_uniform_f32 } from './philox';
 export { adam_f32 } from './optim';

@@ -8,7 +8,7 @@ import { adam_f32 } from './optim';
 import { gemvN, gemvT } from './gemv';
 import { attentionForward, attentionBackward } from './attention';
 import { gelu_f32, gelu_backward_f32 } from './fused';
-import { binary_f32 } from './elementwise';
+import { binary_f32 } from './op-loops';
 import { Task } from './codes';
 
 const NTHREADS = 8, TASK = 12, ARGS = 16, NEXT = 236;

@@ -4,7 +4,7 @@ import type { BinaryPrim, Kernel, Storage, UnaryPrim, View } from '../backend.js
 import type { TypedArray } from '../../tensor/dtype.js';
 import { offsetsOf } from './strided.js';
 import { isContiguous } from '../../tensor/shape.js';
-import { erf } from './math.js';
+import { BINARY_REFERENCE, UNARY_REFERENCE } from '../primitives.js';
 
 /**
  * The elements of a storage as a typed array: the js backend's own array, or a view into another
@@ -15,38 +15,8 @@ export const arr = (s: Storage): TypedArray => {
   return ArrayBuffer.isView(h) ? h : h.array;
 };
 
-const UNARY: Record<UnaryPrim, (x: number) => number> = {
-  neg: (x) => -x,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  reciprocal: (x) => 1 / x,
-  sin: Math.sin,
-  cos: Math.cos,
-  tanh: Math.tanh,
-  erf,
-  floor: Math.floor,
-  abs: Math.abs,
-  expm1: Math.expm1,
-};
-
-const BINARY: Record<BinaryPrim, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: Math.pow,
-  // NaN propagates as in PyTorch's maximum/minimum (Math.max/min would also order −0 below +0).
-  // biome-ignore lint/complexity/useMathMinMax: the reference kernel spells out torch's rule
-  maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
-  // biome-ignore lint/complexity/useMathMinMax: as maximum
-  minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
-  less: (a, b) => (a < b ? 1 : 0),
-  equal: (a, b) => (a === b ? 1 : 0),
-};
-
 export function unaryKernel(op: UnaryPrim): Kernel<UnaryPrim> {
-  const f = UNARY[op];
+  const f = UNARY_REFERENCE[op]; // the primitive's definition (../primitives.ts)
   return ([x], _p, out) => {
     const xs = arr(x.storage),
       o = arr(out),
@@ -64,7 +34,7 @@ function isScalarView(v: View): boolean {
 }
 
 export function binaryKernel(op: BinaryPrim): Kernel<BinaryPrim> {
-  const f = BINARY[op];
+  const f = BINARY_REFERENCE[op];
   return ([a, b], _p, out) => {
     const as = arr(a.storage),
       bs = arr(b.storage),

@@ -8,7 +8,7 @@
 // flag); `info()` says which and why others were skipped. Threads: every core, at most 16.
 
 import type { Backend, FusedKernels, BinaryPrim, Kernel, KernelTable, Prim, Storage, UnaryPrim, View } from '../backend.js';
-import { BINARY_PRIMS, kernelsFor, registerBackend, requireBackend, UNARY_PRIMS } from '../backend.js';
+import { BINARY_PRIMS, isComparison, kernelsFor, registerBackend, requireBackend, UNARY_PRIMS } from '../backend.js';
 import { createJsBackend } from '../js/index.js';
 import { stridedOffsets } from '../js/strided.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
@@ -271,7 +271,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       const [a, b] = inputs;
       const t = f32(a, b) ? twoLevel(inputs, shape) : null;
       if (!t) return js[op](inputs, p, out, shape);
-      const compare = op === 'less' || op === 'equal';
+      const compare = isComparison(op);
       const outBytes = compare ? 1 : 4,
         step = t.outer * t.inner * outBytes;
       const pa = addr(a),

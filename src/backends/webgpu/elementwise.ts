@@ -83,6 +83,7 @@ const UNARY_F32: Record<UnaryPrim, string> = {
   floor: 'floor(x0)',
   abs: 'abs(x0)',
   // e^x − 1: its Taylor series to x⁴ near 0, where exp(x) − 1 cancels
+  sinh: 'select(sinh(x0), x0 * (1.0 + x0 * x0 * (0.16666667 + x0 * x0 * 0.008333334)), abs(x0) < 0.1)',
   expm1: 'select(exp(x0) - 1.0, x0 * (1.0 + x0 * (0.5 + x0 * (0.16666667 + x0 * 0.041666668))), abs(x0) < 0.1)',
 };
 const UNARY_I32: Partial<Record<UnaryPrim, string>> = { neg: '-x0', abs: 'abs(x0)', floor: 'x0' };
