@@ -1,16 +1,21 @@
 // The language-model commands: train gpt, finetune, generate, and eval DIR --text.
 
-import { saveCheckpoint, checkSaveTarget } from '../src/io/checkpoint.js';
-import { dirname, relative, resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { checkSaveTarget } from '../src/io/checkpoint.js';
 import type { Command, OptionValues } from 'commander';
-import { trainGpt, evaluateText, readTextCorpus, gptSavePath, GPT_TRAIN_DEFAULTS, type GptTrainOptions, type GptStepInfo, type GptEvalInfo } from '../src/recipes/gpt.js';
-import type { GPT } from '../src/models/gpt.js';
+import {
+  trainGpt,
+  evaluateText,
+  readTextCorpus,
+  gptSavePath,
+  GPT_TRAIN_DEFAULTS,
+  type GptTrainOptions,
+  type GptTrainResult,
+  type GptStepInfo,
+  type GptEvalInfo,
+} from '../src/recipes/gpt.js';
 import { GPT_PRESETS } from '../src/models/gpt-config.js';
-import { finetuneClassifier } from '../src/recipes/classify.js';
+import { finetuneClassify, finetuneLm } from '../src/recipes/finetune.js';
 import { ProgressBar } from '../src/train/progress.js';
-import { injectLora, mergeAndUnload, type LoraModel } from '../src/nn/lora.js';
-import type { Tokenizer } from '../src/text/index.js';
 import { fromPretrained, languageModelFrom } from '../src/models/pretrained.js';
 import { tensor } from '../src/tensor/creation.js';
 
@@ -22,17 +27,6 @@ export interface CliHelpers {
 
 /** A language model and its tokenizer from a directory; both must be there. */
 const loadLm = (dir: string, what: string) => languageModelFrom(dir, what);
-
-/**
- * The base model's path as an adapter stores it: relative to the adapter's directory when both sit
- * on one file system (so the two can move together), absolute otherwise.
- */
-async function basePathFor(adapterDir: string, baseDir: string): Promise<string> {
-  const a = resolve(adapterDir),
-    b = resolve(baseDir);
-  const [sa, sb] = await Promise.all([stat(dirname(a)), stat(b)]);
-  return sa.dev === sb.dev ? relative(a, b) : b;
-}
 
 /** Options shared by `train gpt` and `finetune`. */
 function trainingOptions(cmd: Command, h: CliHelpers): Command {
@@ -82,13 +76,19 @@ function progress(json: boolean): Pick<GptTrainOptions, 'onStep' | 'onEval'> & {
   };
 }
 
-async function runTraining(o: OptionValues, opts: GptTrainOptions, h: CliHelpers, what: string): Promise<void> {
+/** Run a training with the CLI's progress display, and print its end (a line, or JSON with --json). */
+async function runTraining<R extends GptTrainResult>(
+  o: OptionValues,
+  train: (p: Pick<GptTrainOptions, 'onStep' | 'onEval'>) => Promise<R>,
+  h: CliHelpers,
+  what: string,
+  saveTo: string | null,
+): Promise<R> {
   await h.chooseBackend(o.backend, o.threads);
   const p = progress(!!o.json);
   try {
-    const saveTo = gptSavePath(opts);
     if (!o.json) console.log(saveTo ? `${what}; checkpoints go to ${saveTo}` : what);
-    const r = await trainGpt({ ...opts, onStep: p.onStep, onEval: p.onEval });
+    const r = await train({ onStep: p.onStep, onEval: p.onEval });
     if (o.json) {
       console.log(
         JSON.stringify({
@@ -107,6 +107,7 @@ async function runTraining(o: OptionValues, opts: GptTrainOptions, h: CliHelpers
       );
       if (r.saved) console.log(`Saved to ${r.saved}`);
     }
+    return r;
   } finally {
     p.stop();
   }
@@ -157,7 +158,13 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
       context: o.context,
       resume: o.resume,
     };
-    await runTraining(o, opts, h, o.resume ? `Resuming ${o.resume} on ${o.text}` : `Training a GPT (${o.preset ?? GPT_TRAIN_DEFAULTS.preset}, ${o.tokenizer} tokens) on ${o.text}`);
+    await runTraining(
+      o,
+      (p) => trainGpt({ ...opts, ...p }),
+      h,
+      o.resume ? `Resuming ${o.resume} on ${o.text}` : `Training a GPT (${o.preset ?? GPT_TRAIN_DEFAULTS.preset}, ${o.tokenizer} tokens) on ${o.text}`,
+      gptSavePath(opts),
+    );
   });
 
   trainingOptions(
@@ -191,64 +198,38 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
             .filter(Boolean),
         }
       : null;
-    let adapters: LoraModel | null = null;
     const describe = lora ? ` with rank-${lora.r} LoRA adapters on ${lora.targetModules.join(', ')}` : '';
     if (o.task === 'classify') {
-      await checkSaveTarget(o.save, 'finetune --save'); // before training, not after it
+      await checkSaveTarget(o.save, 'finetune --save'); // before loading the backend, not after training
       await h.chooseBackend(o.backend, o.threads);
       if (!o.json) console.log(`Fine-tuning ${dir} to classify ${o.data}${describe}`);
-      const r = await finetuneClassifier({
+      const r = await finetuneClassify({
         model: dir,
         data: o.data,
+        save: o.save,
+        lora,
         epochs: o.epochs,
         batchSize: o.batchSize,
-        lr: o.lr ?? (lora ? 1e-3 : 1e-4),
+        lr: o.lr,
         weightDecay: o.weightDecay,
         seed: o.seed,
-        prepare: lora
-          ? (m) => {
-              adapters = injectLora(m, lora);
-              m.score.weight.requiresGrad = true;
-            }
-          : undefined,
         onEpoch: (e) => {
           if (o.json) console.log(JSON.stringify({ event: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, f1: e.f1 }));
           else console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} - held-out accuracy ${(100 * e.accuracy).toFixed(2)}% - macro F1 ${e.f1.toFixed(4)}`);
         },
       });
-      if (adapters) mergeAndUnload(adapters);
-      await saveCheckpoint(o.save, { model: r.model, config: {}, writeModel: (d) => r.model.savePretrained(d, { tokenizer: r.tokenizer }) });
       if (o.json) console.log(JSON.stringify({ event: 'end', accuracy: r.accuracy, f1: r.f1, labels: r.labels, seconds: r.seconds }));
       else console.log(`Done: held-out accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${r.f1.toFixed(4)} (${r.labels.join(', ')}), ${r.seconds.toFixed(1)} s. Saved to ${o.save}`);
       return;
     }
-    const opts: GptTrainOptions = {
-      ...common(o),
-      text: o.text,
-      init: dir,
-      lr: o.lr ?? (lora ? 1e-3 : 3e-4),
-      warmup: o.warmup ?? 20,
-      steps: o.steps ?? 500,
-      ...(lora
-        ? {
-            prepare: (m: GPT) => {
-              adapters = injectLora(m, lora);
-            },
-            writeModel: async (_m: GPT, out: string, tok: Tokenizer) => {
-              await adapters!.saveAdapter(out, { baseModelNameOrPath: await basePathFor(o.save, dir) });
-              await tok.save(out);
-            },
-          }
-        : {}),
-    };
-    await runTraining(o, opts, h, `Fine-tuning ${dir} on ${o.text}${describe}`);
-    if (lora && o.merge) {
-      const { model, tokenizer } = await loadLm(o.save, 'finetune');
-      mergeAndUnload(model);
-      // replaces the adapter directory in one rename, as every checkpoint write
-      await saveCheckpoint(o.save, { model, config: {}, writeModel: (d) => (model as GPT).savePretrained(d, { tokenizer }) });
-      if (!o.json) console.log(`Merged the adapters into the weights: ${o.save} holds the whole model`);
-    }
+    const r = await runTraining(
+      o,
+      (p) => finetuneLm({ ...common(o), ...p, model: dir, text: o.text, save: o.save, lora, merge: !!o.merge }),
+      h,
+      `Fine-tuning ${dir} on ${o.text}${describe}`,
+      gptSavePath({ save: o.save }),
+    );
+    if (r.merged && !o.json) console.log(`Merged the adapters into the weights: ${o.save} holds the whole model`);
   });
 
   program

@@ -3,7 +3,8 @@
 
 import { constants, type Stats } from 'node:fs';
 import { mkdir, open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, basename, join, resolve } from 'node:path';
+import { dirname, basename, join, relative, resolve } from 'node:path';
+
 /** Whether something exists at `path` (a file, a directory, or a link to one). */
 export async function pathExists(path: string): Promise<boolean> {
   try {
@@ -139,6 +140,17 @@ export async function readFileBytes(path: string, opts: { maxBytes?: number } = 
 /** A regular file of at most `maxBytes` as UTF-8 text (invalid sequences become U+FFFD). */
 export async function readTextFile(path: string, maxBytes: number): Promise<string> {
   return new TextDecoder('utf-8').decode(await readFileBytes(path, { maxBytes }));
+}
+
+/**
+ * How a file written at `fromDir` should name `target`: relative to fromDir when both sit on one file
+ * system (so the two can move together), absolute otherwise. fromDir's parent and target must exist.
+ */
+export async function portablePath(fromDir: string, target: string): Promise<string> {
+  const a = resolve(fromDir),
+    b = resolve(target);
+  const [sa, sb] = await Promise.all([stat(dirname(a)), stat(b)]);
+  return sa.dev === sb.dev ? relative(a, b) : b;
 }
 
 /** The canonical absolute path (symlinks resolved), or the absolute path when it does not exist. */
