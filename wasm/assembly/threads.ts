@@ -2,25 +2,27 @@
 // as 0, workers 1..n-1) runs the same instance code over the shared memory. A job is a block of
 // i32 slots at `ctrl`:
 //   [0] generation: bumped by the host for each job (the futex word workers wait on)
-//   [1] done: workers that finished the current job
+//   [1] done: units of the current job finished (tasks.ts)
 //   [2] threads taking part        [3] task code (Task in codes.ts; Task.EXIT: leave)
 //   [4..] task arguments (i32)
-//   [59] the next unit of work of the current job (tasks.ts)
 //   [60] a worker that trapped (set by its host-side wrapper)
+//   [62..63] an i64: the job's number (high half) and its next unit (low half) (tasks.ts claim)
 //   [64 + tid] worker tid's admission slot: 1 started, 2 host says go, 3 in the loop
+// A worker that wakes late (on a busy machine the OS may not run it for milliseconds) finds the
+// units taken and goes back to waiting: the host never waits for a worker that has not started.
 
 import { runTask } from './tasks';
 import { Task } from './codes';
 
-const GEN = 0, DONE = 4, NTHREADS = 8, TASK = 12, ADMIT = 256;
+const GEN = 0, NTHREADS = 8, TASK = 12, ADMIT = 256;
 /** Iterations (tens of milliseconds) to spin before sleeping: a training step issues jobs every few hundred microseconds. */
 const SPIN = 20000000;
 
 /**
  * A worker's life. Admission first: announce itself (1) and wait for the host's go (2), given only
  * between jobs, then take the current generation as its baseline and confirm (3); so a worker
- * never sees half of a job. Then: wait for a new generation, run its share if it takes part,
- * count itself done; until the exit task.
+ * never sees half of a job. Then: wait for a new generation, take units of it while there are any
+ * if it takes part; until the exit task.
  */
 export function workerLoop(ctrl: usize, tid: i32): void {
   const slot = ctrl + ADMIT + (<usize>tid << 2);
@@ -39,9 +41,6 @@ export function workerLoop(ctrl: usize, tid: i32): void {
     gen = atomic.load<i32>(ctrl + GEN);
     const task = atomic.load<i32>(ctrl + TASK);
     if (task == Task.EXIT) return;
-    if (tid < atomic.load<i32>(ctrl + NTHREADS)) {
-      runTask(ctrl, tid);
-      atomic.add<i32>(ctrl + DONE, 1);
-    }
+    if (tid < atomic.load<i32>(ctrl + NTHREADS)) runTask(ctrl, tid);
   }
 }

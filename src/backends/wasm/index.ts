@@ -63,7 +63,7 @@ interface Kernels {
   attentionScratchBytes(L: number, S: number, E: number, EV: number): number;
   gelu_f32(x: number, out: number, n: number, approx: number): void;
   gelu_backward_f32(g: number, x: number, dx: number, n: number, approx: number): void;
-  runTask?(ctrl: number, tid: number): void;
+  runTask?(ctrl: number, tid: number): number;
 }
 
 const ELEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };

@@ -1,10 +1,13 @@
 // The thread pool of the wasm backend: workers instantiate the same module over the shared memory
-// and sit in its workerLoop; the host writes a job at `ctrl`, bumps the generation, runs its own
-// share as thread 0 and spins until the others are done. Workers join between jobs (an admission
-// handshake, see wasm/assembly/threads.ts). In Node, setThreads sleeps until they have joined (a
-// worker starts without the parent's event loop there), so the first op already runs on all of
-// them; in a browser the pool works from the first op and grows as they start. Results do not
-// depend on the thread count: every output element is computed by one thread in the same order.
+// and sit in its workerLoop; the host writes a job at `ctrl`, bumps the generation, takes units of
+// work as thread 0 (wasm/assembly/tasks.ts) while workers take the others, and spins until every
+// unit is done. A worker that has not started by then (a busy machine) takes none, so the host
+// never waits for it: a pool on a loaded machine runs no slower than one thread. Workers join
+// between jobs (an admission handshake, see wasm/assembly/threads.ts). In Node, setThreads sleeps
+// until they have joined (a worker starts without the parent's event loop there), so the first op
+// already runs on all of them; in a browser the pool works from the first op and grows as they
+// start. Results do not depend on the thread count: every output element is computed by one unit
+// of work, the same way whichever thread runs it.
 
 import { isNode, startWorker, type WorkerHandle } from '../../platform/workers.js';
 import { TASK_EXIT } from './codes.js';
@@ -14,8 +17,9 @@ const GEN = 0,
   NTHREADS = 2,
   TASK = 3,
   ARGS = 4,
-  NEXT = 59,
   FAILED = 60,
+  /** The i64 slot of the job's number and next unit (i32 slots 62-63). */
+  NEXT64 = 31,
   ADMIT = 64;
 export const CTRL_BYTES = 1024;
 export const MAX_THREADS = CTRL_BYTES / 4 - ADMIT;
@@ -43,7 +47,8 @@ const WORKER_BODY = `
 `;
 
 export interface PoolExports {
-  runTask(ctrl: number, tid: number): void;
+  /** Take and run units of the job at ctrl until none is left; returns the job's number of units. */
+  runTask(ctrl: number, tid: number): number;
 }
 
 export class ThreadPool {
@@ -52,16 +57,30 @@ export class ThreadPool {
   private admitted = 0;
   private wanted = 1;
   private failed: unknown = null;
+  /** Jobs started: each job's number tags its unit counter. */
+  private job = 0;
 
   constructor(
     private readonly module: WebAssembly.Module | null,
     private readonly memory: WebAssembly.Memory,
     private readonly exports: PoolExports,
     readonly ctrl: number,
-  ) {}
+  ) {
+    if (ctrl % 8 !== 0) throw new Error(`wasm pool: the control block must be 8-byte aligned, got ${ctrl}`);
+  }
+
+  /** Views of the control block, remade when the memory grows (a grown memory has a new buffer). */
+  private views: { buffer: ArrayBufferLike; i32: Int32Array; i64: BigInt64Array } | null = null;
+  private view(): { i32: Int32Array; i64: BigInt64Array } {
+    const buffer = this.memory.buffer;
+    if (this.views?.buffer !== buffer) {
+      this.views = { buffer, i32: new Int32Array(buffer, this.ctrl, CTRL_BYTES / 4), i64: new BigInt64Array(buffer, this.ctrl, CTRL_BYTES / 8) };
+    }
+    return this.views;
+  }
 
   private get i32(): Int32Array {
-    return new Int32Array(this.memory.buffer, this.ctrl, CTRL_BYTES / 4);
+    return this.view().i32;
   }
 
   /** Threads in use, counting the calling thread (1 until workers have started). */
@@ -135,21 +154,24 @@ export class ThreadPool {
    */
   run(task: number, args: readonly number[], nt: number): void {
     if (nt > this.admitted + 1) throw new Error(`wasm pool: ${nt} threads asked for, ${this.admitted + 1} running`);
-    const c = this.i32;
+    const { i32: c, i64 } = this.view();
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
     c[TASK] = task;
     c[NTHREADS] = nt;
-    c[NEXT] = 0;
+    // The job's number and unit 0, stored last (atomically: a worker that reads this number sees the arguments above).
+    const next = BigInt(++this.job) << 32n;
     if (nt === 1) {
+      i64[NEXT64] = next;
       this.exports.runTask(this.ctrl, 0);
       return;
     }
     Atomics.store(c, DONE, 0);
+    Atomics.store(i64, NEXT64, next);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
-    this.exports.runTask(this.ctrl, 0);
-    while (Atomics.load(c, DONE) < nt - 1) {
-      /* spin: the shares finish together */
+    const units = this.exports.runTask(this.ctrl, 0);
+    while (Atomics.load(c, DONE) < units) {
+      /* spin: only units a worker has taken are left, and they are short */
     }
     const failed = Atomics.load(c, FAILED);
     if (failed !== 0) throw new Error(`wasm: worker thread ${failed} failed during a parallel kernel; results are invalid`);
