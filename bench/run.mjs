@@ -42,7 +42,10 @@ const log = (/** @type {string} */ s) => process.stderr.write(`${s}\n`);
 const program = new Command()
   .name('bench')
   .option('--json', 'also print all results as one JSON object')
-  .option('--quick', 'a check in under 2 minutes: shorter timings (noisier), fewer matmul sizes, the slow peers (nabla js, tfjs cpu) left out unless --peers names them')
+  .option(
+    '--quick',
+    'a check in under 2 minutes: shorter timings (noisier), fewer and smaller matmuls, the slow peers (nabla js, tfjs cpu) left out unless --peers names them, and jax-js without conv2d',
+  )
   .option('--peers <list>', `comma-separated peers (default: ${ALL_PEERS.join(',')}; nabla-webgpu only on a hardware GPU)`)
   .option('--max-n <n>', 'largest matmul n to run (default: all; 256 on a software GPU)', Number)
   .option('--tasks <list>', 'comma-separated tasks: matmul, variants, conv2d, mnist, fit, gpt', 'matmul,variants,conv2d,mnist,fit,gpt')
@@ -55,6 +58,8 @@ const tasks = new Set(o.tasks.split(','));
 const minSeconds = o.quick ? 0.3 : 1;
 const mnistCap = o.quick ? 3 : 20;
 const matmulSizes = o.quick ? [256, 1024] : [256, 512, 1024, 2048];
+/** n of the transposed and batched matmul rows (the batched one is 8 products of n/2): tfjs wasm takes seconds per call at 1024. */
+const variantN = o.quick ? 512 : 1024;
 
 /** @param {string} peer @param {string} task @param {object} args @returns {ChildReply} */
 function child(peer, task, args) {
@@ -137,21 +142,25 @@ const matmulCase = (n, variant) => (p) => {
 };
 if (tasks.has('matmul')) for (const n of matmulSizes) measure(`matmul n=${n}`, 'GFLOP/s', matmulCase(n, 'plain'));
 if (tasks.has('variants')) {
-  measure('matmul n=1024 Aᵀ·B', 'GFLOP/s', matmulCase(1024, 'transA'));
-  measure('matmul n=1024 A·Bᵀ', 'GFLOP/s', matmulCase(1024, 'transB'));
-  measure('matmul 8×(512×512)', 'GFLOP/s', matmulCase(1024, 'batched'));
+  measure(`matmul n=${variantN} Aᵀ·B`, 'GFLOP/s', matmulCase(variantN, 'transA'));
+  measure(`matmul n=${variantN} A·Bᵀ`, 'GFLOP/s', matmulCase(variantN, 'transB'));
+  measure(`matmul 8×(${variantN / 2}×${variantN / 2})`, 'GFLOP/s', matmulCase(variantN, 'batched'));
 }
 if (tasks.has('conv2d')) {
   /** @type {Record<string, ChildReply>} */
   const conv = {};
   const get = (/** @type {string} */ p) => (conv[p] ??= child(p, 'conv2d', { minSeconds }));
+  // jax-js takes seconds per convolution (and as long again to compile): 26 s of a 2-minute --quick run.
+  const quickSkip = (/** @type {string} */ p) => o.quick && p === 'jax-js';
   measure('conv2d MNIST-CNN forward', 'ms', (p) => {
     if (software(p)) return softwareSkip;
+    if (quickSkip(p)) return { skipped: 'skipped: --quick (seconds per call)' };
     const r = get(p);
     return r.ok ? { value: r.result.forwardSeconds * 1000 } : { error: r.error };
   });
   measure('conv2d MNIST-CNN backward', 'ms', (p) => {
     if (software(p)) return softwareSkip;
+    if (quickSkip(p)) return { skipped: 'skipped: --quick (seconds per call)' };
     const r = get(p);
     if (!r.ok) return { error: r.error };
     if (typeof r.result.backwardSeconds !== 'number') return { skipped: 'unavailable', note: r.result.note };
