@@ -1,5 +1,8 @@
-// Runs before every test file: selects the backend of this vitest project (see vitest.config.ts).
-import { setBackend, getBackend, registerBackend, createWasmBackend } from '../src/index.js';
+// Runs before every test file: selects the backend of this vitest project (see vitest.config.ts)
+// and, since the CPU projects run their files one after another in the same process (isolate:
+// false), puts back the process-wide settings a file may have changed: the fused-op mode and the
+// wasm thread count.
+import { setBackend, getBackend, registerBackend, createWasmBackend, setFusedMode, setThreads, getThreads } from '../src/index.js';
 
 const name = process.env.NABLA_TEST_BACKEND;
 const relaxed = !!process.env.NABLA_TEST_RELAXED;
@@ -10,4 +13,12 @@ if (name) await setBackend(name);
 const variant = (getBackend().info?.() as { variant?: string } | undefined)?.variant;
 if (variant && relaxed !== variant.startsWith('relaxed')) {
   throw new Error(`the ${relaxed ? 'wasm-relaxed' : 'wasm'} project expected ${relaxed ? 'a' : 'no'} relaxed-SIMD variant, got ${variant}`);
+}
+
+setFusedMode(process.env.NABLA_COMPOSED === '1' ? 'composed' : 'fused');
+if (getBackend().name === 'wasm') {
+  // The thread count the backend started with, as the first file of this process found it.
+  const state = globalThis as { nablaTestThreads?: number };
+  state.nablaTestThreads ??= getThreads();
+  if (getThreads() !== state.nablaTestThreads) setThreads(state.nablaTestThreads);
 }

@@ -23,6 +23,7 @@ export {
   GRU,
   regularizers,
   layerFromConfig,
+  clearSession,
   type DenseOptions,
   type ConvOptions,
   type PoolOptions,

@@ -68,6 +68,10 @@ export abstract class Layer {
   inputShape?: number[];
   readonly name: string;
   private static counters = new Map<string, number>();
+  /** @internal start the default names over (clearSession). */
+  static resetNames(): void {
+    Layer.counters.clear();
+  }
   constructor(name?: string) {
     const base = this.constructor.name.toLowerCase();
     const n = Layer.counters.get(base) ?? 0;
@@ -76,6 +80,15 @@ export abstract class Layer {
   }
   abstract build(inputShape: number[]): Built;
   abstract getConfig(): LayerConfig;
+}
+
+/**
+ * Start the default layer names over, as Keras' `keras.backend.clear_session()`: the next Dense is
+ * `dense` again, not `dense_3`.
+ * @example keras.clearSession(); new keras.Dense(4).name // 'dense'
+ */
+export function clearSession(): void {
+  Layer.resetNames();
 }
 
 /** Options of {@link Input}: the input shape without the batch dim, and the layer name. */

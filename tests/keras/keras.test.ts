@@ -15,7 +15,13 @@ function blobs(n: number, seed: number): { x: nb.Tensor; y: nb.Tensor } {
 }
 
 describe('keras.Sequential', () => {
+  it('clearSession starts the default layer names over', () => {
+    new keras.Dense(3);
+    keras.clearSession();
+    expect([new keras.Dense(3).name, new keras.Dense(3).name, new keras.Dropout(0.1).name]).toEqual(['dense', 'dense_1', 'dropout']);
+  });
   it('summary shows layers, output shapes and parameter counts like Keras', () => {
+    keras.clearSession(); // the default names count from here (earlier files in this process made layers)
     const model = new keras.Sequential([
       new keras.Input({ shape: [784] }),
       new keras.Dense(512, { activation: 'relu' }),
