@@ -9,6 +9,7 @@ import { plotHistory, plotConfusionMatrix, plotImageGrid, saveFigure } from '../
 import { loadVizPackages } from '../src/viz/assets.js';
 import { loadMnist } from '../src/data/index.js';
 import { registerLmCommands } from './lm.js';
+import { registerServeCommand } from './serve.js';
 import { ProgressBar } from '../src/train/progress.js';
 import { Callback, type Logs } from '../src/train/callbacks.js';
 import { listBackends, getBackend, setBackend, setThreads } from '../src/index.js';
@@ -192,6 +193,7 @@ export function buildProgram(): Command {
     });
 
   registerLmCommands(program, train, evalCmd, { int, positive, chooseBackend });
+  registerServeCommand(program, { int, positive, chooseBackend });
 
   program
     .command('info')

@@ -135,6 +135,13 @@ export interface FusedKernels {
   attention?(q: View, k: View, v: View, scale: number, causal: boolean, out: View, lse: Storage): boolean;
   /** Its backward from the saved output and logsumexp: dq, dk, dv shaped as q, k, v, written through their views as `out`. */
   attentionBackward?(q: View, k: View, v: View, out: View, lse: View, g: View, scale: number, causal: boolean, dq: View, dk: View, dv: View): boolean;
+  /**
+   * One decoding step of attention over slot caches (ops/slot-attention.ts): for each row b of qkv
+   * [B, 3C] (q | k | v, nHead heads each), its key and value are written into row rows[b] of
+   * cache [R, 2C] (k | v), then its query attends to cache rows starts[b] … rows[b]; out [B, C]
+   * (contiguous). In place on cache; the composed definition's bits.
+   */
+  slotAttention?(qkv: View, cache: View, rows: Int32Array, starts: Int32Array, nHead: number, scale: number, out: Storage): boolean;
   /** GELU of x into out (contiguous): exact x·Φ(x), or GPT-2's tanh approximation (ops/activation.ts). */
   gelu?(x: View, out: Storage, approximate: 'none' | 'tanh'): boolean;
   /** Its backward: dx = g·GELU'(x), into dx (contiguous, x's shape). */
@@ -156,6 +163,13 @@ export interface Backend {
   readSync?(storage: Storage): TypedArray;
   readonly kernels: KernelTable;
   readonly fused?: FusedKernels;
+  /**
+   * In place, outside autograd: the elements of view `src` written into view `dst` of an existing
+   * storage, in row-major order of their equal shape (same dtype; dst's elements distinct, not
+   * overlapping src). What ops/inplace.ts's copy_ runs: the generation engine's key/value caches
+   * take each new position this way. Without it, copy_ goes through a host copy of dst's storage.
+   */
+  copyInto?(src: View, dst: View): void;
   /** Number of storages allocated and not yet freed (for leak tests). */
   liveBuffers(): number;
   /** What this backend runs on and with (variant, features, threads, memory), for `nabla info`. */

@@ -105,6 +105,18 @@ export function dispatch<K extends Prim, P extends K>(rules: Rules<K>, prim: P, 
 }
 
 /**
+ * Run an in-place kernel (Backend.copyInto) over views of existing storages: the inputs checked
+ * alive and on one backend, the time profiled under `name`; nothing is allocated or recorded (the
+ * caller, ops/inplace.ts, refuses tensors that need gradients).
+ */
+export function dispatchInPlace(name: string, inputs: Tensor[], run: (backend: Backend) => void): void {
+  const backend = backendOf(name, inputs);
+  const t0 = profile ? performance.now() : 0;
+  run(backend);
+  count(name, t0);
+}
+
+/**
  * Run fused op `rule` on `inputs`: the backend's fused kernel where it has one, the fused mode
  * allows it and the kernel takes the case, else the op's composed definition. A fused run is
  * profiled and recorded under the op's name; its tape node holds what the backward needs (the

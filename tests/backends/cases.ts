@@ -5,6 +5,7 @@
 import { expect } from 'vitest';
 import * as nb from '../../src/index.js';
 import type { Prim } from '../../src/backends/backend.js';
+import { copy_ } from '../../src/ops/inplace.js';
 
 export const g = new nb.Generator(7);
 const js = { device: 'js' };
@@ -193,7 +194,34 @@ export const composites: Case[] = [
   ],
   ['conv2d MNIST-CNN style', (x, w, b) => nb.nn.functional.conv2d(x, w, b, { padding: 'same' }), [rn([2, 3, 9, 9]), rn([5, 3, 3, 3]), rn([5])]],
   ['linear layer chain', (x, w, b) => nb.relu(nb.add(nb.matmul(x, w.t()), b)).mean(), [rn([16, 40]), rn([24, 40]), rn([24])]],
+  // copy_ (ops/inplace.ts, Backend.copyInto): in place into views of a fresh buffer, outside autograd.
+  ['copy_ into a row and column slice', (d, s) => nb.noGrad(() => copyInto(d, (o) => copy_(o.slice(0, 1, 4).slice(1, 2, 7), s))), [rn([6, 10]), rn([3, 5])]],
+  [
+    'copy_ of a transposed, broadcast source into strided heads',
+    (d, s) => nb.noGrad(() => copyInto(d, (o) => copy_(o.reshape([4, 3, 6]).permute([1, 0, 2]).slice(2, 1, 5), s.t().unsqueeze(0)))),
+    [rn([4, 18]), rn([4, 4])],
+  ],
+  [
+    'copy_ of int32 ids into a selected row',
+    (d, s) => copyInto(d, (o) => copy_(o.select(0, 2), s)),
+    [
+      ints([
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+      ]),
+      ints([-1, -2, -3]),
+    ],
+  ],
+  ['copy_ of a view of the same storage', (d) => nb.noGrad(() => copyInto(d, (o) => copy_(o.slice(0, 0, 3), o.slice(0, 1, 4)))), [rn([5, 7])]],
 ];
+
+/** A fresh copy of d, written in place by `write`. */
+function copyInto(d: nb.Tensor, write: (o: nb.Tensor) => void): nb.Tensor {
+  const o = d.clone().detach();
+  write(o);
+  return o;
+}
 
 export function close(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
   expect(a.length, what).toBe(b.length);

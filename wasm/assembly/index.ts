@@ -19,3 +19,4 @@ export { softmax_rows_f32 } from './softmax';
 export { unfold_f32, fold_f32 } from './window';
 export { layer_norm_f32, layer_norm_backward_f32, cross_entropy_f32, cross_entropy_backward_f32, gelu_f32, gelu_backward_f32 } from './fused';
 export { attentionScratchBytes } from './attention';
+export { slot_attention_f32 } from './slot-attention';

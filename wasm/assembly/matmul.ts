@@ -6,7 +6,11 @@
 //       for each MC-high block of rows:                A block (MC x KC) packed into MR-high panels
 //         for each NR panel, for each MR panel:        5x8 register tile: 10 vector accumulators
 //
-// The first KC slice overwrites C, later ones add to it, so C needs no zeroing.
+// The first KC slice overwrites C, later ones add to it, so C needs no zeroing. Each element is
+// thus: for each KC slice of k in order, a madd chain from 0 over its k ascending, the slices'
+// sums added to C one after the other; whatever the tiles or the thread split. The few-row kernels
+// (gemv.ts) compute the same, so a row's result does not depend on how many rows the product has.
+// KC is exported for them: it is part of every product's rounding.
 
 import { madd } from './fma';
 import { storeTransposed4 } from './shuffle';

@@ -174,7 +174,8 @@ function binaryTask(ctrl: usize, nt: i32, job: i64): i32 {
 
 /**
  * Few-row products (gemv.ts), arguments as gemmTask's with slot 0 the layout (0: B row-major,
- * gemvN with row stride bRs; 1: B = Wᵀ, gemvT with W's row stride bCs) and no scratch. Units are
+ * gemvN with row stride bRs; 1: B = Wᵀ, gemvT with W's row stride bCs) and slot 3 gemvN's scratch
+ * (shaped as C, for K > KC; else 0) instead of GEMM's. Units are
  * batch matrices, or blocks of columns (multiples of 16) when there are few.
  */
 function gemvTask(ctrl: usize, nt: i32, job: i64): i32 {
@@ -195,7 +196,9 @@ function gemvTask(ctrl: usize, nt: i32, job: i64): i32 {
     const a = <usize>load<u32>(aOffs + (<usize>bi << 2)), b = <usize>load<u32>(bOffs + (<usize>bi << 2));
     const cb = c + <usize>bi * cSize;
     const n0 = piece * span, n1 = min(N, n0 + span);
-    if (layout == 0) gemvN(a, aRs, aCs, b, bRs, cb, M, N, K, n0, n1);
+    // Slot 3: scratch laid out as C for gemvN's later K slices (0 when K fits one).
+    const t = <usize><u32>arg(ctrl, 3);
+    if (layout == 0) gemvN(a, aRs, aCs, b, bRs, cb, t ? t + <usize>bi * cSize : 0, M, N, K, n0, n1);
     else gemvT(a, aRs, b, bCs, cb, M, N, K, n0, n1);
     finish(ctrl);
   }

@@ -10,6 +10,7 @@ import { argmaxKernel, maxKernel, sumKernel } from './reduce.js';
 import { matmulKernel } from './matmul.js';
 import { concatKernel, gatherKernel, padKernel, randomKernel, scatterAddKernel } from './indexing.js';
 import { foldKernel, unfoldKernel } from './unfold.js';
+import { copyIntoKernel } from './inplace.js';
 
 let nextId = 1;
 
@@ -65,6 +66,7 @@ export function createJsBackend(): Backend {
       return (storage.handle as TypedArray).slice();
     },
     kernels,
+    copyInto: copyIntoKernel,
     liveBuffers: () => live,
   };
   return backend;

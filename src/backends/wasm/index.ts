@@ -11,6 +11,7 @@ import type { Backend, FusedKernels, BinaryPrim, Kernel, KernelTable, Prim, Stor
 import { BINARY_PRIMS, isComparison, kernelsFor, registerBackend, requireBackend, UNARY_PRIMS } from '../backend.js';
 import { createJsBackend } from '../js/index.js';
 import { stridedOffsets } from '../js/strided.js';
+import { copyIntoKernel } from '../js/inplace.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { shapesEqual, sizeOf } from '../../tensor/shape.js';
 import { canShareMemory, hardwareThreads } from '../../platform/workers.js';
@@ -61,6 +62,7 @@ interface Kernels {
   cross_entropy_f32(x: number, xRs: number, t: number, tS: number, loss: number, lse: number, N: number, C: number, ignore: number): void;
   cross_entropy_backward_f32(x: number, xRs: number, t: number, tS: number, lse: number, g: number, gS: number, dx: number, N: number, C: number, ignore: number): void;
   attentionScratchBytes(L: number, S: number, E: number, EV: number): number;
+  slot_attention_f32(qkv: number, qRs: number, cache: number, rows: number, starts: number, B: number, H: number, D: number, scale: number, out: number, scratch: number): void;
   gelu_f32(x: number, out: number, n: number, approx: number): void;
   gelu_backward_f32(g: number, x: number, dx: number, n: number, approx: number): void;
   runTask?(ctrl: number, tid: number): number;
@@ -190,6 +192,8 @@ export function twoLevel(views: readonly View[], outShape: readonly number[]): {
 /** Largest L·S of a fused attention: each thread keeps two L×S blocks of scores in scratch. */
 const ATTENTION_MAX_SCORES = 1 << 20;
 
+/** GEMM's K slice (wasm/assembly/matmul.ts KC): the few-row kernels sum in slices of it too. */
+const GEMM_KC = 256;
 /** Products with at most this many rows per matrix skip GEMM's packing (wasm/assembly/gemv.ts). */
 const GEMV_MAX_ROWS = 4;
 /** Below this many multiply-adds a few-row product runs on the calling thread alone. */
@@ -349,7 +353,10 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
         o[batch + i] = bBase + bOff[i] * 4;
       }
       if (layout >= 0) {
-        pool.run(TASK_GEMV, [layout, aRs, aCs, 0, bRs, bCs, buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4], threads);
+        // gemvN forms the sums of K slices after the first (KC = 256 deep) in scratch shaped as C.
+        const run = (t: number) => pool.run(TASK_GEMV, [layout, aRs, aCs, t, bRs, bCs, buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4], threads);
+        if (layout === 0 && K_ > GEMM_KC) withTemp(out.size * 4, run);
+        else run(0);
       } else {
         pool.run(TASK_GEMM, [0, aRs, aCs, 0, bRs, bCs, buf(out).ptr, M, N, K_, batch, offs, offs + batch * 4, scratch.ptr, scratchBytes], threads);
       }
@@ -618,6 +625,23 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       else K.gelu_backward_f32(addr(g), addr(x), buf(dx).ptr, n, approx);
       return true;
     },
+    // Single-threaded: a decoding step's attention is small beside its matrix products.
+    slotAttention(qkv, cache, rows, starts, nHead, scale, out) {
+      if (!f32(qkv, cache) || qkv.shape.length !== 2 || cache.shape.length !== 2 || qkv.strides[1] !== 1 || !isContig(cache)) return false;
+      const [B, C3] = qkv.shape,
+        C = C3 / 3,
+        D = C / nHead;
+      if (cache.shape[1] !== 2 * C || rows.length !== B || starts.length !== B || B === 0) return false;
+      let S = 1;
+      for (let b = 0; b < B; b++) S = Math.max(S, rows[b] - starts[b] + 1);
+      withTemp((2 * B + 2 * D + 2 * S) * 4, (tmp) => {
+        const ids = new Int32Array(memory.buffer, tmp, 2 * B);
+        ids.set(rows);
+        ids.set(starts, B);
+        K.slot_attention_f32(addr(qkv), qkv.strides[0], addr(cache), tmp, tmp + 4 * B, B, nHead, D, scale, buf(out).ptr, tmp + 8 * B);
+      });
+      return true;
+    },
     softmax(x, out, log) {
       if (!f32(x) || !isContig(x) || x.shape.length === 0) return false;
       const n = x.shape[x.shape.length - 1];
@@ -680,6 +704,12 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
     kernels,
     fused,
+    copyInto: (src: View, dst: View): void => {
+      // 4-byte elements: one strided copy between the two layouts (up to four merged dims).
+      const t = ELEM_BYTES[dst.dtype] === 4 ? collapse2(dst.shape, src.strides, dst.strides) : null;
+      if (!t) return copyIntoKernel(src, dst);
+      K.copy4to(addr(src), addr(dst), t.d[0], t.d[1], t.d[2], t.d[3], t.s[0], t.s[1], t.s[2], t.s[3], t.t[0], t.t[1], t.t[2], t.t[3]);
+    },
     liveBuffers: () => heap.stats().liveBuffers - 1 - (scratch.ptr ? 1 : 0),
     memoryStats: () => heap.stats(),
     setThreads: (n: number) => pool.setThreads(n),

@@ -16,6 +16,7 @@ import { concatKernel, gatherKernel, padKernel, randomKernel, scatterAddKernel }
 import { foldKernel, unfoldKernel } from './unfold.js';
 import { fusedAdam } from './optim.js';
 import { fusedKernels } from './fused.js';
+import { copyIntoKernel } from './inplace.js';
 
 let nextId = 1;
 
@@ -97,6 +98,7 @@ export async function createWebGPUBackend(name = 'webgpu'): Promise<WebGPUBacken
     },
     kernels,
     fused: { softmax: fusedSoftmax(rt), adam: fusedAdam(rt), gelu: fusedGelu(rt), geluBackward: fusedGeluBackward(rt), ...fusedKernels(rt) },
+    copyInto: copyIntoKernel(rt),
     liveBuffers: () => live,
     info: () => ({
       source,
