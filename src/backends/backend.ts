@@ -167,7 +167,7 @@ export interface Backend {
    * In place, outside autograd: the elements of view `src` written into view `dst` of an existing
    * storage, in row-major order of their equal shape (same dtype; dst's elements distinct, not
    * overlapping src). What ops/inplace.ts's copy_ runs: the generation engine's key/value caches
-   * take each new position this way. Without it, copy_ goes through a host copy of dst's storage.
+   * take each new position this way. A backend without it cannot run copy_ (nor serve).
    */
   copyInto?(src: View, dst: View): void;
   /** Number of storages allocated and not yet freed (for leak tests). */

@@ -11,21 +11,21 @@ import { LayerNorm } from '../nn/layers/norm.js';
 import { Linear } from '../nn/layers/linear.js';
 import { Dropout } from '../nn/layers/dropout.js';
 import { packedCausalSelfAttention, scaledDotProductAttention } from '../nn/layers/attention.js';
-import { slotAttention } from '../ops/slot-attention.js';
 import { crossEntropy } from '../nn/functional.js';
 import { normal_ } from '../nn/init.js';
 import { add, greaterEqual } from '../ops/binary.js';
 import { matmul } from '../ops/matmul.js';
 import { gelu, relu } from '../ops/activation.js';
 import { reshape, permute, split, concat, select, contiguous } from '../ops/movement.js';
-import { arange, tensor, zeros } from '../tensor/creation.js';
+import { arange, zeros } from '../tensor/creation.js';
 import { AdamW } from '../optim/adam.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
 import { newestCheckpointCopy } from '../io/checkpoint.js';
 import { GPT_PRESETS, type GPTConfig } from './gpt-config.js';
 import { type GenerateOptions, type Ids, type LayerCache, generateTokens, generateTokensAsync, streamTokens } from './generation.js';
 import { type SaveTokenizer, loadGPT2, saveGPT2 } from './gpt2-files.js';
-import { type Segment, SlotBatch, type SlotCache, SlotKV, type SlotLM, checkSlotShape } from './kv-cache.js';
+import type { SlotCache, SlotLM } from './kv-cache.js';
+import { allocGptSlots } from './gpt-slots.js';
 
 /** HF's initializer_range: N(0, 0.02) for every weight matrix and embedding. */
 const INIT_STD = 0.02;
@@ -130,46 +130,6 @@ export class CausalSelfAttention extends Module {
     y = reshape(permute(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C): heads side by side
     return this.resid_dropout.forward(this.c_proj.forward(y));
   }
-
-  /**
-   * A flat batch x [N, C] of segments (runs of positions of slots, kv-cache.ts) → [N, C]: one c_attn
-   * and one c_proj over all N rows; each segment's keys and values are written into its slot of
-   * `kv` (layer `layer`, rows of [k | v], 2C wide) and its queries attend to that slot's positions
-   * 0 … start + length − 1. Single-token segments (decoding) go through one slotAttention op; a
-   * prefill (a segment from position 0) through causal attention, as forward() with a cache. Either
-   * way a sequence gets the same values alone or in any batch.
-   */
-  forwardSegments(x: Tensor, segments: readonly Segment[], kv: SlotKV, layer: number): Tensor {
-    const [N, C] = x.shape,
-      H = this.nHead,
-      D = C / H;
-    const qkv = this.c_attn.forward(x); // (N, 3C)
-    const cache = kv.layers[layer]; // (parallel·ctx, 2C)
-    const decode = (rows: Tensor, segs: readonly Segment[]) =>
-      slotAttention(rows, cache, { nHead: H, rows: segs.map((s) => s.slot * kv.ctx + s.start), starts: segs.map((s) => s.slot * kv.ctx) }); // (n, C)
-    let y: Tensor;
-    if (segments.every((s) => s.length === 1)) y = decode(qkv, segments);
-    else {
-      const heads = (t: Tensor, n: number) => permute(reshape(t, [1, n, H, D]), [0, 2, 1, 3]); // (1, H, n, D)
-      let row = 0;
-      const ys = segments.map((seg) => {
-        const n = seg.length;
-        const own = qkv.slice(0, row, row + n); // (n, 3C)
-        row += n;
-        if (n === 1) return decode(own, [seg]);
-        if (seg.start > 0) throw new Error(`forwardSegments: a segment of ${n} tokens must start at position 0 (a prefill), got ${seg.start}`);
-        kv.write(layer, seg, own.slice(1, C, 3 * C)); // (n, 2C): keys and values of these positions
-        const q = heads(own.slice(1, 0, C), n),
-          k = heads(own.slice(1, C, 2 * C), n),
-          v = heads(own.slice(1, 2 * C, 3 * C), n);
-        const a = scaledDotProductAttention(q, k, v, { isCausal: true, dropoutP: 0, training: false }); // (1, H, n, D)
-        return reshape(permute(a, [0, 2, 1, 3]), [n, C]); // (n, C): heads side by side
-      });
-      y = ys.length === 1 ? ys[0] : concat(ys, 0); // (N, C)
-    }
-    if (y.shape[0] !== N) throw new Error(`forwardSegments: the segments cover ${y.shape[0]} positions, x has ${N}`);
-    return this.resid_dropout.forward(this.c_proj.forward(y));
-  }
 }
 
 /** The feed-forward block: c_fc → GELU → c_proj (HF's GPT2MLP). */
@@ -216,12 +176,6 @@ export class GPT2Block extends Module {
     const h = add(x, this.attn.forward(this.ln_1.forward(x), cache)); // (B, T, C)
     return add(h, this.mlp.forward(this.ln_2.forward(h))); // (B, T, C)
   }
-
-  /** forward() over a flat batch of slot segments, x [N, C] → [N, C] (CausalSelfAttention.forwardSegments). */
-  forwardSegments(x: Tensor, segments: readonly Segment[], kv: SlotKV, layer: number): Tensor {
-    const h = add(x, this.attn.forwardSegments(this.ln_1.forward(x), segments, kv, layer)); // (N, C)
-    return add(h, this.mlp.forward(this.ln_2.forward(h))); // (N, C)
-  }
 }
 
 /** The trunk: embeddings, the blocks and the final LayerNorm (HF's GPT2Model). */
@@ -260,18 +214,6 @@ export class GPT2Model extends Module {
       x = block.forward(x, caches?.[i]);
     });
     return this.ln_f.forward(x); // (B, T, C)
-  }
-
-  /**
-   * Token ids int32 [N] at positions pos int32 [N], a flat batch of slot segments → hidden states
-   * [N, C]; each segment's keys and values go into its slot of `kv` (CausalSelfAttention.forwardSegments).
-   */
-  forwardSegments(idx: Tensor, pos: Tensor, segments: readonly Segment[], kv: SlotKV): Tensor {
-    let x = this.drop.forward(add(this.wte.forward(idx), this.wpe.forward(pos))); // (N, C)
-    this.h.forEach((block, i) => {
-      x = block.forwardSegments(x, segments, kv, i);
-    });
-    return this.ln_f.forward(x); // (N, C)
   }
 }
 
@@ -379,36 +321,11 @@ export class GPT extends Module implements SlotLM {
 
   /**
    * `parallel` sequence slots of `ctx` positions for continuous batching (serve/engine.ts): each
-   * slot has its own key/value cache, prefilled on its own and decoded with the others.
+   * slot has its own key/value cache, prefilled on its own and decoded with the others (gpt-slots.ts).
    * @example const slots = model.allocSlots(4, 256)
    */
   allocSlots(parallel: number, ctx: number): SlotCache {
-    const c = this.config;
-    checkSlotShape(c.nPositions, parallel, ctx);
-    const w = this.transformer.wte.weight;
-    // Per layer and position the keys and values of every head: 2·nEmbd wide.
-    const kv = new SlotKV(c.nLayer, parallel, ctx, 2 * c.nEmbd, { device: w.device, dtype: w.dtype });
-    return new SlotBatch(kv, (ids, segments) => this.segmentLogits(ids, segments, kv));
-  }
-
-  /** Next-token logits [segments, V] of the last position of each segment of a flat batch (allocSlots). */
-  private segmentLogits(ids: readonly number[], segments: readonly Segment[], kv: SlotKV): Tensor {
-    const device = this.transformer.wte.weight.device;
-    const pos = segments.flatMap((s) => Array.from({ length: s.length }, (_, j) => s.start + j));
-    const idx = tensor([...ids], { dtype: 'int32', device }),
-      at = tensor(pos, { dtype: 'int32', device });
-    const hidden = this.transformer.forwardSegments(idx, at, segments, kv); // (N, C)
-    let end = 0;
-    const ends = segments.map((s) => (end += s.length));
-    // The last position of each segment: every row when each segment is one token.
-    const last =
-      ends.length === hidden.shape[0]
-        ? hidden
-        : concat(
-            ends.map((e) => hidden.slice(0, e - 1, e)),
-            0,
-          ); // (S, C)
-    return this.lm_head.forward(last); // (S, V)
+    return allocGptSlots(this, parallel, ctx);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -3,10 +3,8 @@
 // generation caches (models/kv-cache.ts) take each new position this way instead of growing by
 // concatenation. Nothing is recorded on the tape, so tensors that need gradients are refused.
 
-import type { Backend, View } from '../backends/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, fmtShape, shapesEqual } from '../tensor/shape.js';
-import { stridedOffsets } from '../backends/js/strided.js';
 import { isGradEnabled } from './tape.js';
 import { dispatchInPlace } from './dispatch.js';
 import { clone, expand } from './movement.js';
@@ -37,20 +35,12 @@ export function copy_(dst: Tensor, src: Tensor): Tensor {
   // Reading and writing one storage could overlap: read from a copy.
   if (s.storage === dst.storage) temps.push((s = clone(s)));
   try {
-    dispatchInPlace('copy_', [dst, s], (backend) => (backend.copyInto ? backend.copyInto(s, dst) : copyThroughHost(backend, s, dst)));
+    dispatchInPlace('copy_', [dst, s], (backend) => {
+      if (!backend.copyInto) throw new Error(`copy_: backend '${backend.name}' has no in-place copy (Backend.copyInto)`);
+      backend.copyInto(s, dst);
+    });
   } finally {
     for (const t of temps) t.dispose();
   }
   return dst;
-}
-
-/** copy_ for a backend without copyInto: dst's storage read, changed and written back. */
-function copyThroughHost(backend: Backend, src: View, dst: View): void {
-  if (!backend.readSync) throw new Error(`copy_: backend '${backend.name}' has neither an in-place copy (copyInto) nor a synchronous read`);
-  const from = backend.readSync(src.storage),
-    to = backend.readSync(dst.storage);
-  const so = stridedOffsets(src.shape, src.strides, src.offset),
-    dOff = stridedOffsets(dst.shape, dst.strides, dst.offset);
-  for (let i = 0; i < dOff.length; i++) to[dOff[i]] = from[so[i]];
-  backend.write(dst.storage, to);
 }

@@ -12,6 +12,7 @@ import { dispatchFused } from './dispatch.js';
 import { attention } from './attention.js';
 import { concat, permute, reshape } from './movement.js';
 import { copy_ } from './inplace.js';
+import { isGradEnabled } from './tape.js';
 import type { FusedRule } from './rule.js';
 
 /** Where each sequence's new position goes and what it sees. */
@@ -30,6 +31,9 @@ export interface SlotAttentionParams {
  * @example const y = slotAttention(qkv, cache, { nHead: 12, rows: [5, 70], starts: [0, 64] })
  */
 export function slotAttention(qkv: Tensor, cache: Tensor, p: SlotAttentionParams): Tensor {
+  if (isGradEnabled() && (qkv.requiresGrad || cache.requiresGrad)) {
+    throw new Error('slotAttention: it writes the cache in place and has no gradient; run it under noGrad() on tensors that do not need gradients');
+  }
   const [B, C3] = qkv.shape;
   const C = C3 / 3;
   if (qkv.ndim !== 2 || cache.ndim !== 2 || !Number.isInteger(C) || cache.shape[1] !== 2 * C || C % p.nHead !== 0) {

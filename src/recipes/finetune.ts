@@ -8,6 +8,7 @@ import { saveCheckpoint, checkSaveTarget } from '../io/checkpoint.js';
 import { injectLora, mergeAndUnload, type InjectLoraOptions, type LoraModel } from '../nn/lora.js';
 import { languageModelFrom } from '../models/pretrained.js';
 import type { GPT } from '../models/gpt.js';
+import { disposeModel } from '../models/gpt2-files.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import { portablePath } from '../platform/fs.js';
 import { trainGpt, type GptTrainOptions, type GptTrainResult } from './gpt.js';
@@ -68,9 +69,13 @@ export async function finetuneLm(o: FinetuneLmOptions): Promise<GptTrainResult &
   const r = await trainGpt(opts);
   if (!lora || !merge) return { ...r, merged: false };
   const { model, tokenizer } = await languageModelFrom(o.save, 'finetune');
-  mergeAndUnload(model);
-  // replaces the adapter directory in one rename, as every checkpoint write
-  await saveCheckpoint(o.save, { model, config: {}, writeModel: (d) => (model as GPT).savePretrained(d, { tokenizer }) });
+  try {
+    mergeAndUnload(model);
+    // replaces the adapter directory in one rename, as every checkpoint write
+    await saveCheckpoint(o.save, { model, config: {}, writeModel: (d) => (model as GPT).savePretrained(d, { tokenizer }) });
+  } finally {
+    disposeModel(model); // a library call in a long-lived process must not keep a whole model
+  }
   return { ...r, merged: true };
 }
 

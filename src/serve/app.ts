@@ -260,7 +260,7 @@ export async function createServer(opts: ServerOptions): Promise<NablaServer> {
   app.post('/v1/completions', { schema: { body: completionSchema }, config: NEEDS_MODEL }, (req, reply) => completions(context(), req, reply));
   app.post('/v1/chat/completions', { schema: { body: chatSchema }, config: NEEDS_MODEL }, (req, reply) => chatCompletions(context(), req, reply));
 
-  app.post('/v1/embeddings', { schema: { body: embeddingsSchema }, config: NEEDS_MODEL }, async (req) => {
+  app.post('/v1/embeddings', { schema: { body: embeddingsSchema }, config: NEEDS_MODEL }, async (req, reply) => {
     const b = req.body as EmbeddingsBody;
     checkModel(b.model, opts.name);
     const { engine, tokenizer } = served!;
@@ -274,6 +274,12 @@ export async function createServer(opts: ServerOptions): Promise<NablaServer> {
             ? (raw as string[]).map((s, i) => encodeText(tokenizer, s, `input[${i}]`))
             : (raw as number[][]);
     if (lists.length > MAX_EMBEDDING_INPUTS) throw badRequest(`input holds ${lists.length} items; send at most ${MAX_EMBEDDING_INPUTS} per request`, 'input');
+    // Each input is a forward pass between decoding steps: bound a request's work by what the
+    // decoding slots hold (--parallel × --ctx tokens), so one request cannot stall the others.
+    const total = lists.reduce((s, l) => s + l.length, 0),
+      most = engine.parallel * engine.ctx;
+    if (total > most)
+      throw new ApiError(413, `input totals ${total} tokens; send at most ${most} per request (--parallel × --ctx), or split it`, { param: 'input', code: 'too_many_tokens' });
     lists.forEach((ids, i) => {
       if (ids.length === 0) throw badRequest(`input[${i}] encodes to no tokens; send some text`, 'input');
       if (ids.length > engine.ctx) {
@@ -281,7 +287,18 @@ export async function createServer(opts: ServerOptions): Promise<NablaServer> {
       }
       checkIds(ids, engine.vocabSize, 'input');
     });
-    const vectors = await engine.embed(lists);
+    // A client that leaves stops the work at the next input.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    };
+    reply.raw.on('close', onClose);
+    let vectors: number[][];
+    try {
+      vectors = await engine.embed(lists, gone.signal);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
     const width = vectors[0]?.length ?? 0;
     if (b.dimensions !== undefined && b.dimensions !== width) {
       throw badRequest(`dimensions is ${b.dimensions}, but this model's embeddings have ${width}; send ${width} or leave it out`, 'dimensions');

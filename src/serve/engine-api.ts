@@ -91,8 +91,12 @@ export interface Engine {
    * full queue, a prompt or maxTokens past the context, bad sampling fields, or after close().
    */
   submit(req: EngineRequest): Promise<EngineResult>;
-  /** Mean over positions of the last hidden state (after the final norm) of each id sequence. */
-  embed(inputs: readonly (readonly number[])[]): Promise<number[][]>;
+  /**
+   * Mean over positions of the last hidden state (after the final norm) of each id sequence.
+   * Stops between sequences when `signal` aborts (rejecting with an AbortError) or close() begins
+   * ('shutting_down'), so a long list neither outlives its client nor holds up a shutdown.
+   */
+  embed(inputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]>;
   /** Register a listener called after each decoding step. */
   onStep(listener: (info: StepInfo) => void): void;
   /**

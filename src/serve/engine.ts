@@ -168,7 +168,7 @@ class BatchEngine implements Engine {
     return done;
   }
 
-  async embed(inputs: readonly (readonly number[])[]): Promise<number[][]> {
+  async embed(inputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<number[][]> {
     if (this.closing) throw new EngineError('shutting_down', 'the server is shutting down and takes no new requests; retry against another instance');
     if (!Array.isArray(inputs) || inputs.length === 0) throw new EngineError('invalid_request', 'embed: give at least one sequence of token ids', 'input');
     const { nPositions } = this.model.config;
@@ -181,6 +181,8 @@ class BatchEngine implements Engine {
     const device = this.model.parameters()[0]?.device;
     const out: number[][] = [];
     for (const ids of inputs) {
+      signal?.throwIfAborted();
+      if (this.closing) throw new EngineError('shutting_down', 'the server is shutting down; retry against another instance');
       const pooled = noGrad(
         () => scope(() => mean(this.model.hiddenStates(makeTensor([[...ids]], { dtype: 'int32', device })), 1)), // (1, T, C) → (1, C)
       );

@@ -234,11 +234,15 @@ export async function chatCompletions(ctx: GenerationContext, req: FastifyReques
   const asked = b.max_completion_tokens ?? b.max_tokens;
   const maxParam = b.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const maxTokens = maxTokensFor(prompt.length, asked, Number.POSITIVE_INFINITY, engine.ctx, 'messages', maxParam);
+  // A chat model ends its turn with the template's eos_token (Qwen's <|im_end|>, Llama 3's
+  // <|eot_id|>), which need not be the config's end-of-text id: stop on it too.
+  const turnEnd = chatTemplate.eosToken === null ? undefined : tokenizer.tokenToId(chatTemplate.eosToken);
+  const endOfTurn = turnEnd !== undefined && turnEnd !== engine.eosTokenId ? [[turnEnd]] : [];
   return run(ctx, req, reply, {
     kind: 'chat',
     prompt,
     maxTokens,
-    sampling,
+    sampling: { ...sampling, stopTokens: [...(sampling.stopTokens ?? []), ...endOfTurn] },
     stops: [...stopsOf(b.stop), ...chatTemplate.stop],
     stream: b.stream === true,
     includeUsage: b.stream_options?.include_usage === true,

@@ -92,6 +92,15 @@ const CASES: Case[] = [
   { name: 'an unknown route', path: '/v1/fine_tuning/jobs', body: '{}', status: 404, code: 'unknown_url', message: /Unknown route POST \/v1\/fine_tuning\/jobs/ },
   { name: 'GET on a POST route', path: '/v1/completions', method: 'GET', status: 404, code: 'unknown_url', message: /Unknown route GET/ },
   { name: 'embeddings of an empty list', path: '/v1/embeddings', body: JSON.stringify({ input: [] }), status: 400, param: 'input', message: /input must be a string/ },
+  {
+    name: 'embeddings of more tokens than the slots hold',
+    path: '/v1/embeddings',
+    body: JSON.stringify({ input: [0, 1, 2].map(() => Array(100).fill(5)) }),
+    status: 413,
+    param: 'input',
+    code: 'too_many_tokens',
+    message: /totals 300 tokens; send at most 256 per request/,
+  },
   { name: 'embeddings of the wrong width', path: '/v1/embeddings', body: JSON.stringify({ input: 'hi', dimensions: 7 }), status: 400, param: 'dimensions', message: /have 32; send 32/ },
   {
     name: 'detokenize of a negative id',

@@ -37,7 +37,7 @@ export function gemvN(
   const N4 = N & ~3;
   const ldc = <usize>N << 2, ldb = <usize>bRs << 2;
   const v1 = min(n1, N4);
-  const JB = (C_BLOCK / M) & ~3;
+  const JB = max(4, (C_BLOCK / M) & ~3); // at least one vector of columns (callers pass M ≤ 4)
   for (let j0 = n0; j0 < v1; j0 += JB) {
     const bytes = <usize>(min(v1, j0 + JB) - j0) << 2;
     for (let k0 = 0; k0 < K; k0 += KC) {

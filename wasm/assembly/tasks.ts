@@ -25,9 +25,11 @@ const UNITS_PER_THREAD = 2;
 
 /**
  * Take the next of `units` units of job `job`, or -1 when none is left. The counter (an i64 at
- * slot 62: the job's number above, the next unit below) is set by the host for each job; taking a
- * unit compares the job number too, so a worker that woke for a job the host has since finished
- * takes nothing from the next one (whose arguments it may have read half-written).
+ * slot 62: the job's number above, the next unit below) is set by the host for each job and closed
+ * (its unit set past any job's) when the job is over, before the next job's arguments are written;
+ * taking a unit compares the job number too. So a claim that succeeds proves that the job was
+ * still open, hence that every argument this thread read after the job's number was that job's: a
+ * worker the OS paused takes nothing from a later job whose arguments it may have read half-written.
  */
 // @ts-ignore: decorator
 @inline function claim(ctrl: usize, job: i64, units: i32): i32 {
@@ -258,6 +260,9 @@ export function runTask(ctrl: usize, tid: i32): i32 {
   // @ts-ignore: THREADS as in claim
   const job = THREADS ? atomic.load<i64>(ctrl + NEXT) >>> 32 : load<i64>(ctrl + NEXT) >>> 32;
   const nt = load<i32>(ctrl + NTHREADS);
+  // A job sized for fewer threads (its per-thread scratch too) has no unit for this one. (Read
+  // after the job's number: if what it says is stale, the job is over and no claim on it succeeds.)
+  if (tid >= nt) return 0;
   switch (load<i32>(ctrl + TASK)) {
     case Task.GEMM: return gemmTask(ctrl, tid, nt, job);
     case Task.ADAM: return adamTask(ctrl, nt, job);

@@ -6,7 +6,8 @@
 //   [2] threads taking part        [3] task code (Task in codes.ts; Task.EXIT: leave)
 //   [4..] task arguments (i32)
 //   [60] a worker that trapped (set by its host-side wrapper)
-//   [62..63] an i64: the job's number (high half) and its next unit (low half) (tasks.ts claim)
+//   [62..63] an i64: the job's number (high half) and its next unit (low half), closed when the
+//            job is over (tasks.ts claim)
 //   [64 + tid] worker tid's admission slot: 1 started, 2 host says go, 3 in the loop
 // A worker that wakes late (on a busy machine the OS may not run it for milliseconds) finds the
 // units taken and goes back to waiting: the host never waits for a worker that has not started.
@@ -14,7 +15,7 @@
 import { runTask } from './tasks';
 import { Task } from './codes';
 
-const GEN = 0, NTHREADS = 8, TASK = 12, ADMIT = 256;
+const GEN = 0, TASK = 12, ADMIT = 256;
 /** Iterations (tens of milliseconds) to spin before sleeping: a training step issues jobs every few hundred microseconds. */
 const SPIN = 20000000;
 
@@ -41,6 +42,6 @@ export function workerLoop(ctrl: usize, tid: i32): void {
     gen = atomic.load<i32>(ctrl + GEN);
     const task = atomic.load<i32>(ctrl + TASK);
     if (task == Task.EXIT) return;
-    if (tid < atomic.load<i32>(ctrl + NTHREADS)) runTask(ctrl, tid);
+    runTask(ctrl, tid); // takes nothing from a job sized for fewer threads
   }
 }

@@ -18,9 +18,11 @@ const GEN = 0,
   TASK = 3,
   ARGS = 4,
   FAILED = 60,
-  /** The i64 slot of the job's number and next unit (i32 slots 62-63). */
-  NEXT64 = 31,
   ADMIT = 64;
+/** The i64 slot of the job's number and next unit (i32 slots 62-63). */
+const NEXT64 = 31;
+/** A job's unit counter once it is over: past any job's units, so no claim on it succeeds. */
+const CLOSED = 0x7fffffffn;
 export const CTRL_BYTES = 1024;
 export const MAX_THREADS = CTRL_BYTES / 4 - ADMIT;
 /**
@@ -158,21 +160,28 @@ export class ThreadPool {
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
     c[TASK] = task;
     c[NTHREADS] = nt;
-    // The job's number and unit 0, stored last (atomically: a worker that reads this number sees the arguments above).
-    const next = BigInt(++this.job) << 32n;
-    if (nt === 1) {
-      i64[NEXT64] = next;
+    // The job's number and unit 0, stored after the arguments (atomically: a worker that reads this
+    // number sees the arguments above).
+    const job = BigInt(++this.job) << 32n;
+    if (this.workers.length === 0) {
+      i64[NEXT64] = job;
       this.exports.runTask(this.ctrl, 0);
       return;
     }
     Atomics.store(c, DONE, 0);
-    Atomics.store(i64, NEXT64, next);
-    Atomics.add(c, GEN, 1);
-    Atomics.notify(c, GEN);
+    Atomics.store(i64, NEXT64, job);
+    if (nt > 1) {
+      Atomics.add(c, GEN, 1);
+      Atomics.notify(c, GEN);
+    }
     const units = this.exports.runTask(this.ctrl, 0);
     while (Atomics.load(c, DONE) < units) {
       /* spin: only units a worker has taken are left, and they are short */
     }
+    // Close the job before the next one's arguments are written: a worker that read this job's
+    // number but has not taken a unit yet (the OS paused it) finds none left, whatever it reads
+    // later, so it never runs a unit with half of the next job's arguments.
+    Atomics.store(i64, NEXT64, job | CLOSED);
     const failed = Atomics.load(c, FAILED);
     if (failed !== 0) throw new Error(`wasm: worker thread ${failed} failed during a parallel kernel; results are invalid`);
   }
