@@ -288,3 +288,33 @@ describe('nabla serve: API key, loading, shutdown', () => {
     expect(chunks.length).toBeLessThan(100);
   });
 });
+
+describe("nabla serve: a chat template's end of turn", () => {
+  it("a chat reply stops at tokenizer_config.json's eos_token when it is not the model's end-of-text", async () => {
+    const template = '{% for m in messages %}{{ m.content }}{% endfor %}';
+    const messages = [{ role: 'user' as const, content: 'Once upon a time' }];
+    // The reply without an end of turn, token by token (greedy).
+    const plain = await startServer(await tinyModelDir({ seed: 9, files: { 'tokenizer_config.json': JSON.stringify({ chat_template: template }) } }));
+    let tokens: number[];
+    try {
+      const prompt = plain.served.tokenizer.encode(plain.served.chatTemplate.render(messages), { addSpecialTokens: false });
+      tokens = (await plain.served.engine.submit({ prompt, maxTokens: 8, temperature: 0 })).tokens;
+    } finally {
+      await plain.close();
+    }
+    // Make the first token that has not come before the end of turn.
+    const at = tokens.findIndex((t, i) => i > 0 && !tokens.slice(0, i).includes(t));
+    expect(at).toBeGreaterThan(0);
+    const plainTokenizer = await loadTokenizerFile(BPE_FIXTURE);
+    const eos = plainTokenizer.idToToken(tokens[at])!;
+    const dir = await tinyModelDir({ seed: 9, files: { 'tokenizer_config.json': JSON.stringify({ chat_template: template, eos_token: eos }) } });
+    const s = await startServer(dir);
+    try {
+      const r = await s.client.chat.completions.create({ model: 'tiny', messages, max_tokens: 8, temperature: 0 });
+      expect(r.choices[0].finish_reason).toBe('stop');
+      expect(r.usage!.completion_tokens).toBe(at + 1); // the end-of-turn token counts, as vLLM counts EOS
+    } finally {
+      await s.close();
+    }
+  });
+});
