@@ -12,7 +12,7 @@ import { tensor as makeTensor } from '../tensor/creation.js';
 import { scope } from '../tensor/memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { mean } from '../ops/reduce.js';
-import { defaultGenerator, Generator } from '../ops/random.js';
+import { Generator } from '../ops/random.js';
 import { sampleNext, type SamplingOptions } from '../models/generation.js';
 import type { SlotCache, SlotLM } from '../models/kv-cache.js';
 import { type Engine, EngineError, type EngineRequest, type EngineResult, type FinishReason, type StepInfo } from './engine-api.js';
@@ -92,6 +92,9 @@ class BatchEngine implements Engine {
   private disposed = false;
   private idleWaiters: (() => void)[] = [];
   private closed: Promise<void> | null = null;
+
+  /** Draws for requests without a seed: the engine's own, so serving leaves the process's default generator alone. */
+  private readonly unseeded = new Generator();
 
   constructor(
     private readonly model: SlotLM & Module,
@@ -420,7 +423,7 @@ class BatchEngine implements Engine {
       tokens: [],
       sampling: { temperature: req.temperature, topP: req.topP, topK: req.topK, repetitionPenalty: req.repetitionPenalty },
       stops: stops.filter((s) => s.length > 0),
-      gen: seed === undefined ? defaultGenerator : new Generator(seed < 0 ? 2 ** 53 + seed : seed),
+      gen: seed === undefined ? this.unseeded : new Generator(seed < 0 ? 2 ** 53 + seed : seed),
       submitted: now(),
       admitted: 0,
       firstToken: 0,
