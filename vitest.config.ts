@@ -16,8 +16,9 @@ const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: 'forks' as co
 // The CPU projects run their files one after another in each worker process (isolate: false):
 // importing nabla and starting the wasm backend once per worker instead of once per file saves
 // about a minute of a clean run. tests/setup-backend.ts puts back the process-wide settings
-// (fused mode, thread count) before each file; the webgpu project keeps a process per file.
-const cpu = { ...shared, isolate: false };
+// (fused mode, thread count) before each file and collects the garbage earlier files left (hence
+// --expose-gc), so leak checks see only their own buffers; the webgpu project keeps a process per file.
+const cpu = { ...shared, isolate: false, execArgv: ['--expose-gc'] };
 // Two test files at a time (vitest's default is one fewer than the cores: 1 on a 2-core machine);
 // many spend their time starting programs or waiting on a single JS thread.
 const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/docs/snippets.test.ts', 'tests/reliability/kill-resume.test.ts', 'tests/backends/default-backend.test.ts'];

@@ -1,7 +1,9 @@
 // Runs before every test file: selects the backend of this vitest project (see vitest.config.ts)
 // and, since the CPU projects run their files one after another in the same process (isolate:
-// false), puts back the process-wide settings a file may have changed: the fused-op mode and the
-// wasm thread count.
+// false), puts back the process-wide settings a file may have changed (the fused-op mode and the
+// wasm thread count) and collects what earlier files left unreferenced: a tensor collected later
+// gives its buffer back (FinalizationRegistry) in the middle of this file's tests, and their
+// leak checks count live buffers.
 import { setBackend, getBackend, registerBackend, createWasmBackend, setFusedMode, setThreads, getThreads } from '../src/index.js';
 
 const name = process.env.NABLA_TEST_BACKEND;
@@ -15,6 +17,13 @@ if (variant && relaxed !== variant.startsWith('relaxed')) {
   throw new Error(`the ${relaxed ? 'wasm-relaxed' : 'wasm'} project expected ${relaxed ? 'a' : 'no'} relaxed-SIMD variant, got ${variant}`);
 }
 
+const { gc } = globalThis as { gc?: () => void };
+if (gc) {
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r)); // the registry's callbacks run after the collection
+  }
+}
 setFusedMode(process.env.NABLA_COMPOSED === '1' ? 'composed' : 'fused');
 if (getBackend().name === 'wasm') {
   // The thread count the backend started with, as the first file of this process found it.
