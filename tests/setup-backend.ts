@@ -19,10 +19,9 @@ if (variant && relaxed !== variant.startsWith('relaxed')) {
 
 const { gc } = globalThis as { gc?: () => void };
 if (gc) {
-  for (let i = 0; i < 2; i++) {
-    gc();
-    await new Promise((r) => setImmediate(r)); // the registry's callbacks run after the collection
-  }
+  gc();
+  // The registry's callbacks run in tasks after the collection.
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
 }
 setFusedMode(process.env.NABLA_COMPOSED === '1' ? 'composed' : 'fused');
 if (getBackend().name === 'wasm') {
