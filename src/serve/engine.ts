@@ -244,7 +244,9 @@ class BatchEngine implements Engine {
         // Admit what the free slots and the prompt budget allow (at least one prompt), prefilled together.
         const admitted: Job[] = [];
         let budget = this.prefillTokens;
-        while (this.free.length > admitted.length && this.queue.length > 0 && (admitted.length === 0 || this.queue[0].req.prompt.length <= budget)) {
+        // Several prompts in one forward only where the slots can prefill them together.
+        const together = this.slots.prefillMany !== undefined;
+        while (this.free.length > admitted.length && this.queue.length > 0 && (admitted.length === 0 || (together && this.queue[0].req.prompt.length <= budget))) {
           const job = this.queue.shift()!;
           budget -= job.req.prompt.length;
           admitted.push(job);
