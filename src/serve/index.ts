@@ -5,6 +5,7 @@ import '../index.js'; // the main entry registers the backends and binds the ten
 
 export { createServer, type NablaServer, type ServerOptions } from './app.js';
 export { createEngine, type EngineOptions } from './engine.js';
+export type { SlotLM, SlotCache, Segment } from '../models/kv-cache.js';
 export type { Engine, EngineRequest, EngineResult, FinishReason, StepInfo, EngineErrorCode } from './engine-api.js';
 export { EngineError } from './engine-api.js';
 export { ApiError, type ErrorBody } from './errors.js';
