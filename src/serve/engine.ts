@@ -9,6 +9,7 @@
 
 import type { Module } from '../nn/module.js';
 import { tensor as makeTensor } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { mean } from '../ops/reduce.js';
@@ -285,20 +286,10 @@ class BatchEngine implements Engine {
       job.admitted = now();
       this.active.add(job);
     }
-    let data: ArrayLike<number>;
-    try {
-      const slots = jobs.map((j) => j.slot),
-        prompts = jobs.map((j) => j.req.prompt);
-      const logits = noGrad(() => (this.slots.prefillMany ? this.slots.prefillMany(slots, prompts) : this.slots.prefill(slots[0], prompts[0]))); // (n, V)
-      try {
-        data = await logits.data();
-      } finally {
-        logits.dispose();
-      }
-    } catch (e) {
-      for (const job of jobs) this.fail(job, e);
-      return;
-    }
+    const slots = jobs.map((j) => j.slot),
+      prompts = jobs.map((j) => j.req.prompt);
+    const data = await this.logitsOf(jobs, () => (this.slots.prefillMany ? this.slots.prefillMany(slots, prompts) : this.slots.prefill(slots[0], prompts[0]))); // (n, V)
+    if (!data) return;
     const t = now();
     jobs.forEach((job, b) => {
       job.firstToken = t;
@@ -309,26 +300,31 @@ class BatchEngine implements Engine {
   /** One batched forward over every active sequence, then a token for each. */
   private async decode(batch: Job[]): Promise<void> {
     const V = this.vocabSize;
-    let data: ArrayLike<number>;
+    const data = await this.logitsOf(batch, () =>
+      this.slots.decode(
+        batch.map((j) => j.slot),
+        batch.map((j) => j.seq[j.seq.length - 1]),
+      ),
+    ); // (B, V)
+    if (!data) return;
+    batch.forEach((job, b) => {
+      if (!job.finished) this.accept(job, rowOf(data, b, V));
+    });
+  }
+
+  /** The logits `forward` computes for `jobs`, read back; null when it fails, which fails those jobs. */
+  private async logitsOf(jobs: readonly Job[], forward: () => Tensor): Promise<ArrayLike<number> | null> {
     try {
-      const logits = noGrad(() =>
-        this.slots.decode(
-          batch.map((j) => j.slot),
-          batch.map((j) => j.seq[j.seq.length - 1]),
-        ),
-      ); // (B, V)
+      const logits = noGrad(forward);
       try {
-        data = await logits.data();
+        return await logits.data();
       } finally {
         logits.dispose();
       }
     } catch (e) {
-      for (const job of batch) this.fail(job, e);
-      return;
+      for (const job of jobs) this.fail(job, e);
+      return null;
     }
-    batch.forEach((job, b) => {
-      if (!job.finished) this.accept(job, rowOf(data, b, V));
-    });
   }
 
   /** Sample the next token of `job` from its logits row and decide whether it ends the request. */

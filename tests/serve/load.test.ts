@@ -1,5 +1,5 @@
 // `nabla serve` under load: 16 concurrent streams batched together give the greedy texts of the same
-// requests run one at a time; a full queue answers 429 with Retry-After; a client that disconnects
+// requests run one at a time; a seeded sampled request gives its text whatever else runs; a full queue answers 429 with Retry-After; a client that disconnects
 // mid-stream frees its slot at once.
 import { describe, it, expect, beforeAll } from 'vitest';
 import OpenAI from 'openai';
@@ -55,6 +55,21 @@ describe('nabla serve under load', () => {
       const count = batch.values.find((v) => v.metricName === 'nabla_batch_size_count')!.value;
       expect(count - ones).toBeGreaterThan(0); // some steps decoded several sequences together
       expect(s.served.engine.running + s.served.engine.waiting).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a seeded sampled request gives the same text alone and among other requests', async () => {
+    const s = await startServer(dir, { parallel: 6 });
+    try {
+      const seeded = { model: 'tiny', prompt: 'Once upon a time', max_tokens: 16, temperature: 1.2, top_k: 50, seed: 1234 };
+      const alone = (await s.client.completions.create(seeded)).choices[0].text;
+      // The same request with five others decoding beside it, sampled and greedy, some joining later.
+      const others = Array.from({ length: 5 }, (_, i) => s.client.completions.create({ model: 'tiny', prompt: `Other ${i}`, max_tokens: 8 + 4 * i, temperature: i % 2 ? 0 : 0.9 }));
+      const [together] = await Promise.all([s.client.completions.create(seeded), ...others]);
+      expect(together.choices[0].text).toBe(alone);
+      expect(alone.length).toBeGreaterThan(0);
     } finally {
       await s.close();
     }
