@@ -163,20 +163,7 @@ export function generateTokens(model: CausalLM, idx: Ids, opts: GenerateOptions)
 /** generateTokens with each step's logits awaited, for backends that read asynchronously (see GPT.generateAsync). */
 export async function generateTokensAsync(model: CausalLM, idx: Ids, opts: GenerateOptions): Promise<Tensor> {
   const { rows, rank } = toRows(idx instanceof Tensor ? await idsOf(idx) : idx);
-  const dec = decoder(model, rows, opts);
-  try {
-    for (let logits = dec.step(); logits; logits = dec.step()) {
-      let data: ArrayLike<number>;
-      try {
-        data = await logits.data();
-      } finally {
-        logits.dispose();
-      }
-      dec.accept(data);
-    }
-  } finally {
-    dec.close();
-  }
+  for await (const _ of stepsAsync(model, rows, opts)); // each step appends to rows
   return idsTensor(rows, rank);
 }
 
@@ -184,6 +171,14 @@ export async function generateTokensAsync(model: CausalLM, idx: Ids, opts: Gener
 export async function* streamTokens(model: CausalLM, idx: Ids, opts: GenerateOptions): AsyncGenerator<number> {
   const { rows } = toRows(idx instanceof Tensor ? await idsOf(idx) : idx);
   if (rows.length !== 1) throw new Error(`GPT.stream: streams one sequence, got a batch of ${rows.length}; use generate with onToken for batches`);
+  for await (const [id] of stepsAsync(model, rows, opts)) if (id !== null) yield id;
+}
+
+/**
+ * The decoding loop with each step's logits awaited: yields each step's new ids (one per row, null
+ * for a row that has stopped), appending them to `rows`; the cache is freed however the loop ends.
+ */
+async function* stepsAsync(model: CausalLM, rows: number[][], opts: GenerateOptions): AsyncGenerator<(number | null)[]> {
   const dec = decoder(model, rows, opts);
   try {
     for (let logits = dec.step(); logits; logits = dec.step()) {
@@ -193,8 +188,7 @@ export async function* streamTokens(model: CausalLM, idx: Ids, opts: GenerateOpt
       } finally {
         logits.dispose();
       }
-      const [id] = dec.accept(data);
-      if (id !== null) yield id;
+      yield dec.accept(data);
     }
   } finally {
     dec.close();
