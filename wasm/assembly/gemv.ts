@@ -5,7 +5,7 @@
 //   gemvN  B row-major, rows contiguous (x·W, HF's Conv1D): C[i,:] += A[i,k]·B[k,:], SIMD over N,
 //          with a block of C kept in L1 while rows of B stream past.
 //   gemvT  B is the transpose of a row-major W [N, K] (x·Wᵀ, Linear, lm_head): four rows of W
-//          transposed in registers, SIMD over four columns of C.
+//          transposed in registers, SIMD over four columns of C (eight a pass for one row of A).
 //
 // Every element is computed as GEMM computes it (matmul.ts): for each KC-deep slice of k in
 // order, a chain of `madd` from 0 over its k ascending (fused or not, as the build's madd is), in
@@ -113,6 +113,55 @@ export function gemvN(
 export function gemvT(a: usize, aRs: i32, w: usize, wRs: i32, c: usize, M: i32, N: i32, K: i32, n0: i32, n1: i32): void {
   const ldc = <usize>N << 2, lda = <usize>aRs << 2, ldw = <usize>wRs << 2;
   let j = n0;
+  if (M == 1) {
+    // One row (a decoding step's lm_head): eight columns a pass, so each value of A is loaded
+    // once for two transposed blocks of W.
+    for (; j + 8 <= n1; j += 8) {
+      const w0 = w + <usize>j * ldw, w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
+      const w4 = w3 + ldw, w5 = w4 + ldw, w6 = w5 + ldw, w7 = w6 + ldw;
+      let total = f32x4.splat(0), total2 = f32x4.splat(0);
+      for (let k0 = 0; k0 < K; k0 += KC) {
+        const k1 = min(K, k0 + KC);
+        const end4 = <usize>(k0 + ((k1 - k0) & ~3)) << 2, end = <usize>k1 << 2;
+        let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+        let o = <usize>k0 << 2;
+        for (; o < end4; o += 16) {
+          const x0 = v128.load32_splat(a + o), x1 = v128.load32_splat(a + o, 4), x2 = v128.load32_splat(a + o, 8), x3 = v128.load32_splat(a + o, 12);
+          let r0 = v128.load(w0 + o), r1 = v128.load(w1 + o), r2 = v128.load(w2 + o), r3 = v128.load(w3 + o);
+          let lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          let hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          acc = madd(x0, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5), acc);
+          acc = madd(x1, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), acc);
+          acc = madd(x2, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), acc);
+          acc = madd(x3, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), acc);
+          r0 = v128.load(w4 + o); r1 = v128.load(w5 + o); r2 = v128.load(w6 + o); r3 = v128.load(w7 + o);
+          lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          acc2 = madd(x0, i32x4.shuffle(lo01, lo23, 0, 1, 4, 5), acc2);
+          acc2 = madd(x1, i32x4.shuffle(lo01, lo23, 2, 3, 6, 7), acc2);
+          acc2 = madd(x2, i32x4.shuffle(hi01, hi23, 0, 1, 4, 5), acc2);
+          acc2 = madd(x3, i32x4.shuffle(hi01, hi23, 2, 3, 6, 7), acc2);
+        }
+        for (; o < end; o += 4) {
+          const x = v128.load32_splat(a + o);
+          let col = f32x4.splat(load<f32>(w0 + o));
+          col = f32x4.replace_lane(col, 1, load<f32>(w1 + o));
+          col = f32x4.replace_lane(col, 2, load<f32>(w2 + o));
+          col = f32x4.replace_lane(col, 3, load<f32>(w3 + o));
+          acc = madd(x, col, acc);
+          col = f32x4.splat(load<f32>(w4 + o));
+          col = f32x4.replace_lane(col, 1, load<f32>(w5 + o));
+          col = f32x4.replace_lane(col, 2, load<f32>(w6 + o));
+          col = f32x4.replace_lane(col, 3, load<f32>(w7 + o));
+          acc2 = madd(x, col, acc2);
+        }
+        total = k0 == 0 ? acc : f32x4.add(total, acc);
+        total2 = k0 == 0 ? acc2 : f32x4.add(total2, acc2);
+      }
+      v128.store(c + (<usize>j << 2), total);
+      v128.store(c + (<usize>j << 2), total2, 16);
+    }
+  }
   for (; j + 4 <= n1; j += 4) {
     const w0 = w + <usize>j * ldw, w1 = w0 + ldw, w2 = w1 + ldw, w3 = w2 + ldw;
     for (let i = 0; i < M; i++) {

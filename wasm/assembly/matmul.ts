@@ -5,6 +5,8 @@
 //     for each KC-deep slice of K:                     (stays in L2)
 //       for each MC-high block of rows:                A block (MC x KC) packed into MR-high panels
 //         for each NR panel, for each MR panel:        5x8 register tile: 10 vector accumulators
+//                                                      (the last rows of a block that do not fill
+//                                                      one: 2x8 and 1x8 tiles)
 //
 // The first KC slice overwrites C, later ones add to it, so C needs no zeroing. Each element is
 // thus: for each KC slice of k in order, a madd chain from 0 over its k ascending, the slices'
@@ -172,6 +174,46 @@ function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumulate: bo
 }
 
 /**
+ * 2x8 tile of rows `ap` and `ap + 4` bytes of an A panel (MR floats per k): as micro's rows, the
+ * same madd chain per element, so a row computes the same bits in either.
+ */
+function micro2(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(ap);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(ap, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    ap += MR << 2;
+    bp += NR << 2;
+  }
+  const ld = <usize>ldc << 2;
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + ld)); c11 = f32x4.add(c11, v128.load(c + ld, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ld, c10); v128.store(c + ld, c11, 16);
+}
+
+/** 1x8 tile: one row of an A panel, as micro2. */
+function micro1(kc: i32, ap: usize, bp: usize, c: usize, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(ap);
+    c00 = madd(x, v128.load(bp), c00); c01 = madd(x, v128.load(bp, 16), c01);
+    ap += MR << 2;
+    bp += NR << 2;
+  }
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+}
+
+/**
  * C[m0:m1, n0:n1] of C = A @ B, C contiguous with row length N. A and B are given by element
  * strides (aRs, aCs), (bRs, bCs). `scratch` holds matmulScratchBytes() bytes private to the caller.
  */
@@ -206,6 +248,12 @@ export function gemm(
             const ct = c + ((<usize>(ic + ir) * N + <usize>(jc + jr)) << 2);
             if (h == MR && w == NR) {
               micro(kc, ap, bp, ct, N, acc);
+            } else if (w == NR) {
+              // The last h < MR rows (16 decoding sequences are 3 tiles and 1 row): tiles of two
+              // rows and one, not a whole 5-row tile of which most is thrown away.
+              let r = 0;
+              for (; r + 2 <= h; r += 2) micro2(kc, ap + (<usize>r << 2), bp, ct + ((<usize>r * N) << 2), N, acc);
+              if (r < h) micro1(kc, ap + (<usize>r << 2), bp, ct + ((<usize>r * N) << 2), acc);
             } else {
               // Edge tile: compute the full tile into scratch, then copy (or add) the valid part.
               micro(kc, ap, bp, edge, NR, false);
