@@ -21,7 +21,7 @@ const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: 'forks' as co
 const cpu = { ...shared, isolate: false, execArgv: ['--expose-gc'] };
 // Two test files at a time (vitest's default is one fewer than the cores: 1 on a 2-core machine);
 // many spend their time starting programs or waiting on a single JS thread.
-const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/docs/snippets.test.ts', 'tests/reliability/kill-resume.test.ts', 'tests/backends/default-backend.test.ts'];
+const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/serve/page.test.ts', 'tests/docs/snippets.test.ts', 'tests/reliability/kill-resume.test.ts', 'tests/backends/default-backend.test.ts'];
 // Suites that do not depend on the backend (file formats, tokenizers, pictures, the API docs) run
 // in the wasm project only.
 const backendFree = [
@@ -32,6 +32,8 @@ const backendFree = [
   'tests/io/**',
   'tests/reliability/fuzz.test.ts',
   'tests/docs/api-docs.test.ts',
+  'tests/serve/store.test.ts',
+  'tests/serve/chat-routes.test.ts',
 ];
 
 // The files that take longest (seconds alone, measured on a 2-core machine) start first, across
@@ -46,6 +48,7 @@ const SLOW: Record<string, number> = {
   'webgpu:tests/backends/webgpu-matmul.test.ts': 28,
   'webgpu:tests/backends/webgpu.test.ts': 22,
   'wasm:tests/reliability/kill-resume.test.ts': 15,
+  'wasm:tests/serve/page.test.ts': 15,
 };
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -10,6 +10,7 @@ import { loadVizPackages } from '../src/viz/assets.js';
 import { loadMnist } from '../src/data/index.js';
 import { registerLmCommands } from './lm.js';
 import { registerServeCommand } from './serve.js';
+import { registerFeedbackCommand } from './feedback.js';
 import { ProgressBar } from '../src/train/progress.js';
 import { Callback, type Logs } from '../src/train/callbacks.js';
 import { listBackends, getBackend, setBackend, setThreads } from '../src/index.js';
@@ -194,6 +195,7 @@ export function buildProgram(): Command {
 
   registerLmCommands(program, train, evalCmd, { int, positive, chooseBackend });
   registerServeCommand(program, { int, positive, chooseBackend });
+  registerFeedbackCommand(program);
 
   program
     .command('info')

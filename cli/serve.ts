@@ -1,7 +1,8 @@
 // `nabla serve DIR`: an OpenAI-compatible HTTP server over a language model (src/serve). It
 // listens first (GET /health answers 503 while the model loads), prints one line with the URL
 // when the model is ready, and on SIGTERM or SIGINT stops taking requests, lets the running ones
-// finish within --grace seconds, and exits 0.
+// finish within --grace seconds, and exits 0. Conversations of the chat page (/) are kept in a
+// store: an embedded database in --data DIR (default ./nabla-data), or a PostgreSQL server (--db).
 
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -23,14 +24,28 @@ export function registerServeCommand(program: Command, h: CliHelpers): void {
     .option('--grace <seconds>', 'on SIGTERM/SIGINT, how long running requests may take to finish', h.positive('--grace'), 30)
     .option('--backend <name>', 'compute backend: wasm, js or webgpu (default: wasm where it loads)')
     .option('--threads <n>', 'CPU threads for the wasm backend (default: all cores, at most 16)', h.int('--threads'))
+    .option('--data <dir>', 'keep conversations and feedback in an embedded database in this directory (created when missing; default ./nabla-data)')
+    .option('--db <url>', 'keep them in a PostgreSQL server instead: postgres://user:password@host:port/database (default: $NABLA_DB_URL)')
+    .option('--no-store', 'keep no conversations: the chat page and /v1/conversations are off; /v1/chat/completions works')
     .action(async (dir: string, o) => {
       if (o.port > 65535) throw new Error(`serve: --port must be at most 65535, got ${o.port}`);
+      const db: string | undefined = o.db ?? (process.env.NABLA_DB_URL || undefined);
+      if (o.data !== undefined && o.db !== undefined) throw new Error('serve: give --data DIR (an embedded database) or --db URL (a PostgreSQL server), not both');
+      if (!o.store && (o.data !== undefined || o.db !== undefined)) throw new Error('serve: --no-store keeps no conversations; leave out --data and --db with it');
       await h.chooseBackend(o.backend, o.threads);
       // Loaded here, not at the top: the other commands do not pay for Fastify's start-up.
       const [{ createServer }, { loadServedModel }] = await Promise.all([import('../src/serve/app.js'), import('../src/serve/load.js')]);
       const apiKey: string | null = o.apiKey ?? process.env.NABLA_API_KEY ?? null;
       const name: string = o.name ?? basename(resolve(dir));
-      const server = await createServer({ name, apiKey, bodyLimit: o.bodyLimit });
+      // The store first: a database that cannot be opened is refused before anything listens.
+      const store = o.store ? await (await import('../src/serve/store/index.js')).openStore(o.data === undefined && db ? { db } : { data: o.data ?? './nabla-data' }) : null;
+      let server: Awaited<ReturnType<typeof createServer>>;
+      try {
+        server = await createServer({ name, apiKey, bodyLimit: o.bodyLimit, store });
+      } catch (e) {
+        await store?.close();
+        throw e;
+      }
 
       // Signals first, so a SIGTERM while the model loads is a clean exit too.
       let stopping: Promise<void> | null = null;
@@ -62,7 +77,12 @@ export function registerServeCommand(program: Command, h: CliHelpers): void {
         } else {
           server.setModel(served);
           const key = apiKey ? ', API key required' : '';
-          console.log(`nabla serve: ${name} ready at ${url}/v1 (${served.engine.parallel} parallel, context ${served.engine.ctx}, chat template: ${served.chatTemplate.from}${key})`);
+          const kept = store
+            ? `chat page at ${url}/, conversations stored in ${store.location} (${store.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'})`
+            : 'no conversations stored (--no-store)';
+          console.log(
+            `nabla serve: ${name} ready at ${url}/v1 (${served.engine.parallel} parallel, context ${served.engine.ctx}, chat template: ${served.chatTemplate.from}${key}; ${kept})`,
+          );
         }
         await done;
       } catch (e) {
@@ -71,6 +91,8 @@ export function registerServeCommand(program: Command, h: CliHelpers): void {
       } finally {
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);
+        // After the server: close() has stored the answers its shutdown stopped.
+        await store?.close().catch((e: Error) => console.error(`nabla serve: closing the conversation store: ${e.message}`));
       }
     });
 }

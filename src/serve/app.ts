@@ -10,6 +10,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { ApiError, RETRY_AFTER_S, badRequest, toApiError } from './errors.js';
 import { type GenerationContext, type ServedModel, chatCompletions, checkIds, checkModel, completions, encodeText } from './generate.js';
 import { ServerMetrics } from './metrics.js';
+import { type ChatRoutes, registerChatRoutes } from './chat-routes.js';
+import type { ConversationStore } from './store/types.js';
 import {
   type DetokenizeBody,
   type EmbeddingsBody,
@@ -36,6 +38,12 @@ export interface ServerOptions {
   logger?: boolean;
   /** Process metrics (memory, CPU, event-loop lag) in /metrics (default true). */
   processMetrics?: boolean;
+  /**
+   * Where conversations are kept: with one, the chat page (/), the admin page (/admin) and the
+   * /v1/conversations routes work; without, those routes answer 503 saying how to start with one.
+   * The caller opens it and closes it after {@link NablaServer.close}.
+   */
+  store?: ConversationStore | null;
 }
 
 /** A server made by {@link createServer}. */
@@ -187,7 +195,7 @@ export async function createServer(opts: ServerOptions): Promise<NablaServer> {
         headers: { 'retry-after': String(RETRY_AFTER_S) },
       });
     }
-    if (req.routeOptions.url === '/health') return;
+    if (req.routeOptions.url === '/health' || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return; // the pages ask for the key themselves
     if (keyDigest) {
       const header = req.headers.authorization ?? '';
       const m = /^Bearer\s+(.+)$/i.exec(header);
@@ -226,7 +234,7 @@ export async function createServer(opts: ServerOptions): Promise<NablaServer> {
   app.setNotFoundHandler((req, reply) => {
     const api = new ApiError(
       404,
-      `Unknown route ${req.method} ${req.url.split('?')[0]}: this server answers GET /health, /metrics, /v1/models; POST /v1/completions, /v1/chat/completions, /v1/embeddings, /tokenize, /detokenize`,
+      `Unknown route ${req.method} ${req.url.split('?')[0]}: this server answers GET /health, /metrics, /v1/models, / (the chat page), /admin; POST /v1/completions, /v1/chat/completions, /v1/embeddings, /tokenize, /detokenize; /v1/conversations (GET, POST), /v1/conversations/ID (GET, DELETE), POST /v1/conversations/ID/messages, POST /v1/messages/ID/feedback, GET /v1/feedback/export`,
       { code: 'unknown_url' },
     );
     void reply.code(404).send(api.toJSON());
@@ -335,6 +343,8 @@ export async function createServer(opts: ServerOptions): Promise<NablaServer> {
     }
   });
 
+  const chat: ChatRoutes = registerChatRoutes(app, { store: opts.store ?? null, name: opts.name, context, needsModel: NEEDS_MODEL });
+
   await app.ready();
 
   return {
@@ -359,6 +369,7 @@ export async function createServer(opts: ServerOptions): Promise<NablaServer> {
         const cut = setTimeout(() => app.server.closeAllConnections(), 2000);
         try {
           await appClosed;
+          await chat.drain(); // answers stopped by the shutdown (or by their client) are stored before the caller closes the store
         } finally {
           clearInterval(idle);
           clearTimeout(cut);

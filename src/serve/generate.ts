@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Engine, EngineRequest, EngineResult } from './engine-api.js';
+import type { Engine, EngineRequest, EngineResult, FinishReason } from './engine-api.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import { type ChatMessage, type ChatTemplate, ChatTemplateError } from '../text/chat-template.js';
 import { ApiError, badRequest, toApiError } from './errors.js';
@@ -149,7 +149,7 @@ function maxTokensFor(promptLength: number, asked: number | null | undefined, fa
 }
 
 /** One generation to run: its prompt ids, limits, stop strings, and the shape of its answer. */
-interface Job {
+export interface Job {
   kind: 'completion' | 'chat';
   prompt: number[];
   maxTokens: number;
@@ -178,7 +178,7 @@ export async function completions(ctx: GenerationContext, req: FastifyRequest, r
   if (prompt.length === 0) throw badRequest('prompt: the prompt encodes to no tokens; send some text', 'prompt');
   checkIds(prompt, engine.vocabSize, 'prompt');
   const maxTokens = maxTokensFor(prompt.length, b.max_tokens, COMPLETION_DEFAULT_MAX_TOKENS, engine.ctx, 'prompt', 'max_tokens');
-  return run(ctx, req, reply, {
+  return runJob(ctx, req, reply, {
     kind: 'completion',
     prompt,
     maxTokens,
@@ -216,6 +216,14 @@ export function chatMessages(body: ChatBody): ChatMessage[] {
 export async function chatCompletions(ctx: GenerationContext, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const b = req.body as ChatBody;
   checkModel(b.model, ctx.name);
+  return runJob(ctx, req, reply, chatJob(ctx, b));
+}
+
+/**
+ * The generation a chat body asks for: the messages rendered with the chat template, the sampling
+ * fields checked, max_tokens resolved against the context. Throws the 400 of a body it cannot run.
+ */
+export function chatJob(ctx: GenerationContext, b: ChatBody): Job {
   const { engine, tokenizer, chatTemplate } = ctx.served;
   if (Array.isArray(b.tools) && b.tools.length > 0) throw badRequest('tools (function calling) are not supported by this server; leave out tools and tool_choice', 'tools');
   if (b.response_format && b.response_format.type !== 'text') {
@@ -238,7 +246,7 @@ export async function chatCompletions(ctx: GenerationContext, req: FastifyReques
   // <|eot_id|>), which need not be the config's end-of-text id: stop on it too.
   const turnEnd = chatTemplate.eosToken === null ? undefined : tokenizer.tokenToId(chatTemplate.eosToken);
   const endOfTurn = turnEnd !== undefined && turnEnd !== engine.eosTokenId ? [[turnEnd]] : [];
-  return run(ctx, req, reply, {
+  return {
     kind: 'chat',
     prompt,
     maxTokens,
@@ -247,7 +255,7 @@ export async function chatCompletions(ctx: GenerationContext, req: FastifyReques
     stream: b.stream === true,
     includeUsage: b.stream_options?.include_usage === true,
     echo: '',
-  });
+  };
 }
 
 function stopsOf(stop: string | string[] | null | undefined): string[] {
@@ -260,8 +268,33 @@ function decode(tokenizer: Tokenizer, ids: readonly number[], eos: number | null
   return tokenizer.decode(eos === null ? ids : ids.filter((t) => t !== eos), { skipSpecialTokens: true });
 }
 
+/** How a generation ended, for the caller of {@link runJob} that keeps it (the conversation routes). */
+export interface JobEnd {
+  /** The generated text (without the echo), cut before a stop string. */
+  text: string;
+  /** 'stop', 'length', or 'abort' (the client went away, or the server shut down first). */
+  finishReason: FinishReason;
+  result: EngineResult;
+  usage: Usage;
+  timings: Timings;
+  /** The client went away: nothing more is sent. */
+  clientGone: boolean;
+}
+
+/** What a caller adds to a job's answer (the conversation routes: the stored messages). */
+export interface JobHooks {
+  /** Events sent first on a stream, before the assistant's first chunk. */
+  before?: readonly unknown[];
+  /**
+   * Called once the generation has ended, also when the client went away (to keep what was
+   * generated). Streamed: what it resolves to is sent as one more event before [DONE]. Whole: it is
+   * the response body instead of the completion.
+   */
+  end?: (e: JobEnd) => Promise<unknown>;
+}
+
 /** Run a job on the engine and answer it, whole or streamed. */
-async function run(ctx: GenerationContext, req: FastifyRequest, reply: FastifyReply, job: Job): Promise<unknown> {
+export async function runJob(ctx: GenerationContext, req: FastifyRequest, reply: FastifyReply, job: Job, hooks: JobHooks = {}): Promise<unknown> {
   const { engine, tokenizer } = ctx.served;
   const id = `${job.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`;
   const created = Math.floor(Date.now() / 1000);
@@ -275,7 +308,10 @@ async function run(ctx: GenerationContext, req: FastifyRequest, reply: FastifyRe
     }
   };
   reply.raw.on('close', onClose);
-  if (req.raw.destroyed || reply.raw.destroyed) onClose();
+  // A client gone before we got here (the request's own stream is destroyed once its body is read,
+  // so it says nothing: a caller that awaited something first, as the conversation routes do, would
+  // see every client as gone; the socket says it).
+  if (req.raw.socket?.destroyed === true || reply.raw.destroyed) onClose();
 
   const text = new TextStream((ids) => decode(tokenizer, ids, engine.eosTokenId), job.stops);
   const sse = job.stream ? new SseStream() : null;
@@ -285,6 +321,7 @@ async function run(ctx: GenerationContext, req: FastifyRequest, reply: FastifyRe
     if (!sse || delta === '') return;
     sse.send(job.kind === 'chat' ? chunk({ delta: { content: delta }, finish_reason: null }) : chunk({ text: delta, finish_reason: null }));
   };
+  for (const e of sse ? (hooks.before ?? []) : []) sse!.send(e);
   if (sse && job.kind === 'chat') sse.send(chunk({ delta: { role: 'assistant', content: '' }, finish_reason: null }));
   if (sse && job.echo) sendText(job.echo);
 
@@ -342,6 +379,17 @@ async function run(ctx: GenerationContext, req: FastifyRequest, reply: FastifyRe
   ctx.metrics.observeResult(r, finishReason);
   const usage = usageOf(r);
   const timings = timingsOf(r);
+  let extra: unknown;
+  if (hooks.end) {
+    try {
+      extra = await hooks.end({ text: text.fullText, finishReason, result: r, usage, timings, clientGone });
+    } catch (e) {
+      if (!sse) throw e;
+      req.log.error({ err: e }, 'keeping the answer failed after the stream started');
+      sse.fail(toApiError(e).toJSON());
+      return reply;
+    }
+  }
   if (sse) {
     if (clientGone) {
       sse.end();
@@ -350,9 +398,11 @@ async function run(ctx: GenerationContext, req: FastifyRequest, reply: FastifyRe
     sendText(tail);
     sse.send(job.kind === 'chat' ? chunk({ delta: {}, finish_reason: finishReason }) : chunk({ text: '', finish_reason: finishReason }));
     if (job.includeUsage) sse.send({ id, object, created, model: ctx.name, choices: [], usage, timings });
+    if (hooks.end) sse.send(extra);
     sse.done();
     return reply;
   }
+  if (hooks.end) return extra;
   const content = job.echo + text.fullText;
   const choice =
     job.kind === 'chat'

@@ -188,4 +188,9 @@ export const FIELD_HINTS: Record<string, string> = {
   encoding_format: '"float" or "base64"',
   tokens: 'a list of token ids (integers >= 0)',
   logit_bias: 'an object of token id → bias',
+  // The conversation routes (chat-routes.ts).
+  title: 'a string of at most 200 characters',
+  system_prompt: 'a string (or null: none)',
+  rating: '"up", "down", or null to clear it',
+  correction: 'a string (a better answer), or null to clear it',
 };

@@ -17,7 +17,8 @@ describe('nabla serve', () => {
   });
 
   it('prints the URL when ready, serves completions with the API key, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--threads', '1', '--name', 'tiny', '--parallel', '2'], {
+    const data = join(await tempDir('nabla-serve-cli-'), 'conversations');
+    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--threads', '1', '--name', 'tiny', '--parallel', '2', '--data', data], {
       env: { ...process.env, NABLA_API_KEY: 'k3y' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -37,6 +38,8 @@ describe('nabla serve', () => {
         child.on('exit', (code) => reject(new Error(`nabla serve exited with ${code} before it was ready: ${stderr}`)));
       });
       expect(stdout.trim().split('\n')).toHaveLength(1); // one line, with the URL
+      expect(stdout).toContain(`chat page at ${url}/, conversations stored in ${data} (embedded PGlite)`);
+      expect((await fetch(`${url}/`)).status).toBe(200);
       expect(stderr).toMatch(/loading .*\/health answers 503 until it is ready/);
       expect((await fetch(`${url}/health`)).status).toBe(200);
       expect((await fetch(`${url}/v1/models`)).status).toBe(401);
@@ -59,11 +62,14 @@ describe('nabla serve', () => {
 
   it('refuses a directory it cannot serve, saying why', async () => {
     const empty = await tempDir('nabla-serve-cli-');
-    const r = await nabla('serve', join(empty, 'nothing-here'), '--port', '0');
+    const r = await nabla('serve', join(empty, 'nothing-here'), '--port', '0', '--no-store');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nabla: fromPretrained: cannot read .*config\.json/);
     const bad = await nabla('serve', dir, '--port', '70000');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--port must be at most 65535/);
+    const both = await nabla('serve', dir, '--data', join(empty, 'd'), '--db', 'postgres://127.0.0.1/x');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/give --data DIR .* or --db URL .*, not both/);
   });
 });
