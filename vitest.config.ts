@@ -21,7 +21,15 @@ const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: 'forks' as co
 const cpu = { ...shared, isolate: false, execArgv: ['--expose-gc'] };
 // Two test files at a time (vitest's default is one fewer than the cores: 1 on a 2-core machine);
 // many spend their time starting programs or waiting on a single JS thread.
-const once = ['tests/cli/**', 'tests/examples/**', 'tests/browser/**', 'tests/serve/page.test.ts', 'tests/docs/snippets.test.ts', 'tests/reliability/kill-resume.test.ts', 'tests/backends/default-backend.test.ts'];
+const once = [
+  'tests/cli/**',
+  'tests/examples/**',
+  'tests/browser/**',
+  'tests/serve/page.test.ts',
+  'tests/docs/snippets.test.ts',
+  'tests/reliability/kill-resume.test.ts',
+  'tests/backends/default-backend.test.ts',
+];
 // Suites that do not depend on the backend (file formats, tokenizers, pictures, the API docs) run
 // in the wasm project only.
 const backendFree = [
