@@ -201,7 +201,7 @@ export async function readWeightHeaders(dir: string, where: string): Promise<Wei
 }
 
 /** The tensors of the files whose headers were read (kept tensors; the caller disposes them). */
-async function readWeightData(h: WeightHeaders): Promise<Map<string, Tensor>> {
+export async function readWeightData(h: WeightHeaders): Promise<Map<string, Tensor>> {
   const all = new Map<string, Tensor>();
   try {
     for (const f of h.files) for (const [k, t] of (await readSafetensorsFile(f)).tensors) all.set(k, t);

@@ -4,6 +4,8 @@ export { MLP, MLP_PRESETS, type MLPConfig } from './mlp.js';
 export { CNN, CNN_PRESETS, type CNNConfig } from './cnn.js';
 export { GPT, GPT2Model, Conv1D } from './gpt.js';
 export { GPT_PRESETS, type GPTConfig } from './gpt-config.js';
+export { Llama, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP } from './llama.js';
+export { LLAMA_PRESETS, type LlamaConfig, type LlamaFamily, type LayerType, type RopeScaling } from './llama-config.js';
 export type { GenerateOptions, SamplingOptions } from './generation.js';
 export { GPTClassifier } from './gpt-classifier.js';
 export { fromPretrained, type Pretrained } from './pretrained.js';

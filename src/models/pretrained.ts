@@ -1,7 +1,7 @@
 // Hugging Face model directories: fromPretrained(dir) picks the model class from config.json's
 // model_type and architectures, loads the tokenizer beside it and checks that it fits the model,
-// and loads PEFT adapter directories on top of their base model. The GPT-2 file format itself is
-// in gpt2-files.ts.
+// and loads PEFT adapter directories on top of their base model. The file formats themselves are in
+// gpt2-files.ts (GPT-2) and llama-files.ts (Llama, Qwen2, Mistral).
 
 import { join, isAbsolute, resolve } from 'node:path';
 import { realPath } from '../platform/fs.js';
@@ -10,17 +10,27 @@ import '../text/index.js'; // for its classes: each registers the tokenizer file
 import { disposeModel, readJsonObject } from './gpt2-files.js';
 import { pathExists as exists } from '../platform/fs.js';
 import { GPT } from './gpt.js';
+import { Llama } from './llama.js';
+import { LLAMA_ARCHITECTURES } from './llama-config.js';
 import { GPTClassifier } from './gpt-classifier.js';
 import { newestCheckpointCopy } from '../io/checkpoint.js';
 
 /** Adapters stacked through base_model_name_or_path, at most. */
 const MAX_ADAPTER_DEPTH = 8;
 
-/** What fromPretrained returns for a language model (GPT2LMHeadModel, GPT2Model): generate, evaluate, fine-tune. */
+/** What fromPretrained returns for a GPT-2 language model (GPT2LMHeadModel, GPT2Model): generate, evaluate, fine-tune. */
 export interface PretrainedLM {
   task: 'text-generation';
   model: GPT;
   /** From tokenizer.json, or vocab.json + merges.txt; null when the directory has neither. */
+  tokenizer: Tokenizer | null;
+}
+
+/** What fromPretrained returns for a Llama-family language model (LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM). */
+export interface PretrainedLlama {
+  task: 'text-generation';
+  model: Llama;
+  /** From tokenizer.json; null when the directory has none. */
   tokenizer: Tokenizer | null;
 }
 
@@ -32,7 +42,7 @@ export interface PretrainedClassifier {
 }
 
 /** What fromPretrained returns: the model, its task (which tells the model's class), and its tokenizer when the directory has one. */
-export type Pretrained = PretrainedLM | PretrainedClassifier;
+export type Pretrained = PretrainedLM | PretrainedLlama | PretrainedClassifier;
 
 /** The model classes fromPretrained knows, by config.json's model_type, then its architectures. */
 const LOADERS = new Map<string, (dir: string, json: Record<string, unknown>) => Promise<Pretrained['model']>>([
@@ -44,6 +54,10 @@ const LOADERS = new Map<string, (dir: string, json: Record<string, unknown>) => 
       return GPT.fromPretrained(dir);
     },
   ],
+  // The Llama family: one class, the differences (biases, sliding windows) are in the config.
+  ['llama', (dir) => Llama.fromPretrained(dir)],
+  ['qwen2', (dir) => Llama.fromPretrained(dir)],
+  ['mistral', (dir) => Llama.fromPretrained(dir)],
 ]);
 
 /** What a config.json that fromPretrained cannot load holds, in words, and what to use instead. */
@@ -62,19 +76,28 @@ export async function isAdapterDir(dir: string): Promise<boolean> {
 }
 
 /**
- * Load a Hugging Face model directory, choosing the class by config.json's model_type (gpt2
- * today), with its tokenizer when tokenizer files are there.
+ * Load a Hugging Face model directory, choosing the class by config.json's model_type (gpt2: GPT
+ * or GPTClassifier; llama, qwen2, mistral: Llama), with its tokenizer when tokenizer files are there.
  * @example const { model, tokenizer } = await models.fromPretrained('models/distilgpt2')
  */
 export async function fromPretrained(dir: string): Promise<Pretrained> {
   return loadPretrained(dir, []);
 }
 
+/** Which language models a caller of languageModelFrom takes: GPT-2 only (the default), or the Llama family too. */
+export interface LanguageModelOptions {
+  /** Also return Llama, Qwen2 and Mistral models (a Llama); without it they are refused, naming what the directory holds. */
+  llama?: boolean;
+}
+
 /**
  * fromPretrained for a language model (generate, eval, fine-tune): another kind of model is
- * refused with what it is and what to do with it; the tokenizer must be there.
+ * refused with what it is and what to do with it; the tokenizer must be there. A caller written
+ * for GPT only gets a GPT; one that passes `{ llama: true }` also gets the Llama family.
  */
-export async function languageModelFrom(dir: string, where: string): Promise<{ model: GPT; tokenizer: Tokenizer }> {
+export async function languageModelFrom(dir: string, where: string): Promise<{ model: GPT; tokenizer: Tokenizer }>;
+export async function languageModelFrom(dir: string, where: string, opts: LanguageModelOptions & { llama: true }): Promise<{ model: GPT | Llama; tokenizer: Tokenizer }>;
+export async function languageModelFrom(dir: string, where: string, opts: LanguageModelOptions = {}): Promise<{ model: GPT | Llama; tokenizer: Tokenizer }> {
   const pre = await fromPretrained(dir);
   if (pre.task === 'text-classification') {
     disposeModel(pre.model);
@@ -82,6 +105,11 @@ export async function languageModelFrom(dir: string, where: string): Promise<{ m
       `${where}: ${dir} holds a text classifier (GPT2ForSequenceClassification, labels ${pre.model.labels.join(', ')}), not a language model; ` +
         'classify texts with `nabla classify DIR --text ...` or `model.classify(texts, tokenizer)`',
     );
+  }
+  if (pre.model instanceof Llama && !opts.llama) {
+    const family = pre.model.config.family;
+    disposeModel(pre.model);
+    throw new Error(`${where}: ${dir} holds a '${family}' model (${LLAMA_ARCHITECTURES[family].causalLM}); ${where} supports model_type gpt2 only so far`);
   }
   if (!pre.tokenizer) {
     disposeModel(pre.model);
@@ -102,11 +130,18 @@ async function loadPretrained(dir: string, adapters: string[]): Promise<Pretrain
   const model = await load(dir, json);
   try {
     const tokenizer = await tokenizerFor(dir, model, configFile);
-    return model instanceof GPT ? { task: 'text-generation', model, tokenizer } : { task: 'text-classification', model, tokenizer };
+    return withModel(model, tokenizer);
   } catch (e) {
     disposeModel(model);
     throw e;
   }
+}
+
+/** The Pretrained of a model and its tokenizer: the task from the model's class. */
+function withModel(model: Pretrained['model'], tokenizer: Tokenizer | null): Pretrained {
+  if (model instanceof GPT) return { task: 'text-generation', model, tokenizer };
+  if (model instanceof Llama) return { task: 'text-generation', model, tokenizer };
+  return { task: 'text-classification', model, tokenizer };
 }
 
 /**
@@ -170,7 +205,7 @@ async function fromAdapter(dir: string, adapters: string[]): Promise<Pretrained>
     if ([...model.modules()].some((m) => m instanceof LoraLinear)) mergeAndUnload(model); // the base's own adapter
     await loadAdapter(model, dir);
     const own = (await exists(join(dir, 'tokenizer.json'))) ? await tokenizerFor(dir, model, join(base, 'config.json')) : null;
-    return { task: 'text-generation', model, tokenizer: own ?? tokenizer };
+    return withModel(model, own ?? tokenizer);
   } catch (e) {
     disposeModel(model);
     throw e;
