@@ -4,9 +4,10 @@
 // reads them as UTF-8 (invalid sequences become U+FFFD). Each pre-token's ids are cached.
 
 import { BYTE_ALPHABET, BYTE_TO_CHAR, GPT2_SPLIT_PATTERN, byteLevelTokenBytes, toByteLevel, utf8Decoder, utf8Encoder } from './bytelevel.js';
-import { type Json, type JsonObject, TokenizerFormatError, arrayAt, describe, fail, idAt, objectAt, optBool, optString, stringAt } from './tokenizer-json.js';
+import { type Json, type JsonObject, TokenizerFormatError, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, optString, stringAt } from './tokenizer-json.js';
 import { Tokenizer, type AddedToken, type PostProcessor, makeAddedToken, parseAddedTokens, parsePostProcessor } from './tokenizer.js';
 import { trainBPE } from './bpe-trainer.js';
+import { PAIR, mergeSymbols } from './bpe-merge.js';
 
 /** Options of the ByteLevel pre-tokenizer. */
 export interface ByteLevelOptions {
@@ -44,46 +45,7 @@ interface BPEModelOptions {
   ignoreMerges: boolean;
 }
 
-const PAIR = 2 ** 26; // pair key = left id · 2^26 + right id (ids < 2^26)
 const CACHE_LIMIT = 1 << 18;
-
-/** A min-heap of non-negative numbers (merge candidates packed as rank · n + position). */
-class NumberHeap {
-  private a: number[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  push(v: number): void {
-    const a = this.a;
-    let i = a.push(v) - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p] <= v) break;
-      a[i] = a[p];
-      i = p;
-    }
-    a[i] = v;
-  }
-  pop(): number {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      const n = a.length;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && a[c + 1] < a[c]) c++;
-        if (a[c] >= last) break;
-        a[i] = a[c];
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
 
 /**
  * Byte-level BPE tokenizer (GPT-2). Encodings match Hugging Face `tokenizers` for the same
@@ -236,6 +198,24 @@ export class BPETokenizer extends Tokenizer {
     });
   }
 
+  /** Whether `fromJSON` reads this tokenizer.json: GPT-2's layout (no normalizer, ByteLevel pre-tokenizer and decoder, byte-level BPE). */
+  static reads(json: JsonObject): boolean {
+    const model = isObject(json.model) ? json.model : {};
+    const pre = json.pre_tokenizer;
+    const dec = json.decoder;
+    return (
+      (json.normalizer === undefined || json.normalizer === null) &&
+      isObject(pre) &&
+      pre.type === 'ByteLevel' &&
+      isObject(dec) &&
+      dec.type === 'ByteLevel' &&
+      !model.byte_fallback &&
+      !model.continuing_subword_prefix &&
+      !model.end_of_word_suffix &&
+      !model.dropout
+    );
+  }
+
   /** A tokenizer from a parsed Hugging Face tokenizer.json whose model is BPE. */
   static fromJSON(json: JsonObject): BPETokenizer {
     const model = objectAt(json.model, 'model');
@@ -277,7 +257,12 @@ export class BPETokenizer extends Tokenizer {
 
   static {
     // tokenizer.json files with a BPE model (and vocab.json + merges.txt) load as BPETokenizer.
-    Tokenizer.registerModel('BPE', { fromJSON: (json) => BPETokenizer.fromJSON(json), fromVocabMerges: (vocab, merges) => BPETokenizer.fromVocabMerges(vocab, merges) });
+    // Other BPE files (a normalizer, Metaspace or Split pre-tokenizers, byte fallback) are PipelineTokenizer's.
+    Tokenizer.registerModel('BPE', {
+      accepts: (json) => BPETokenizer.reads(json),
+      fromJSON: (json) => BPETokenizer.fromJSON(json),
+      fromVocabMerges: (vocab, merges) => BPETokenizer.fromVocabMerges(vocab, merges),
+    });
   }
 
   /** Call `emit` on each pre-token of a piece of text (ByteLevel pre-tokenizer, before the byte mapping). */
@@ -339,51 +324,7 @@ export class BPETokenizer extends Tokenizer {
       }
     }
     if (pendingUnk) sym.push(this.unkId());
-    const n = sym.length;
-    if (n < 2) return sym;
-
-    const next = new Int32Array(n),
-      prev = new Int32Array(n),
-      alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    const heap = new NumberHeap();
-    const idx = this.mergeIndex;
-    // Candidates are rank·n + position: the smallest rank first, then the leftmost.
-    for (let i = 0; i + 1 < n; i++) {
-      const r = idx.get(sym[i] * PAIR + sym[i + 1]);
-      if (r !== undefined) heap.push(r * n + i);
-    }
-    while (heap.size > 0) {
-      const top = heap.pop();
-      const pos = top % n,
-        rank = (top - pos) / n;
-      if (!alive[pos]) continue;
-      const right = next[pos];
-      if (right < 0) continue;
-      // A stale candidate: the pair at pos no longer merges into the same token.
-      const now = idx.get(sym[pos] * PAIR + sym[right]);
-      if (now === undefined || this.mergeNew[now] !== this.mergeNew[rank]) continue;
-      sym[pos] = this.mergeNew[rank];
-      alive[right] = 0;
-      const after = next[right];
-      next[pos] = after;
-      if (after >= 0) prev[after] = pos;
-      const before = prev[pos];
-      if (before >= 0) {
-        const r = idx.get(sym[before] * PAIR + sym[pos]);
-        if (r !== undefined) heap.push(r * n + before);
-      }
-      if (after >= 0) {
-        const r = idx.get(sym[pos] * PAIR + sym[after]);
-        if (r !== undefined) heap.push(r * n + pos);
-      }
-    }
-    const out: number[] = [];
-    for (let i = 0; i >= 0; i = next[i]) out.push(sym[i]);
-    return out;
+    return mergeSymbols(sym, this.mergeIndex, this.mergeNew);
   }
 
   private unkId(): number {

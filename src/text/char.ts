@@ -92,7 +92,12 @@ export class CharTokenizer extends Tokenizer {
 
   static {
     // tokenizer.json files with a WordLevel model (written by toJSON) load as CharTokenizer.
-    Tokenizer.registerModel('WordLevel', { fromJSON: (json) => CharTokenizer.fromJSON(json) });
+    // Other WordLevel files are PipelineTokenizer's.
+    Tokenizer.registerModel('WordLevel', {
+      accepts: (json) =>
+        isObject(json.pre_tokenizer) && json.pre_tokenizer.type === 'Split' && isObject(json.pre_tokenizer.pattern) && json.pre_tokenizer.pattern.Regex === CHAR_SPLIT_REGEX,
+      fromJSON: (json) => CharTokenizer.fromJSON(json),
+    });
   }
 
   get vocabSize(): number {

@@ -1,19 +1,37 @@
 // The Tokenizer base class: what every tokenizer shares. Added (special) tokens are split out of the
 // text first, as Hugging Face's AddedVocabulary does (leftmost-longest match, with its single_word /
 // lstrip / rstrip rules); the model encodes the pieces between them; an optional post-processor
-// (TemplateProcessing) adds the template's special tokens. Subclasses: BPETokenizer, CharTokenizer.
+// adds the template's special tokens. Subclasses: BPETokenizer, CharTokenizer, PipelineTokenizer.
 // Loading: each subclass registers the tokenizer.json model type it reads, so `Tokenizer.fromFile`,
 // `loadTokenizer` and `tokenizerFromJSON` read every kind of file without this module importing them.
 
 import { join } from 'node:path';
 import { writeFileAtomic } from '../platform/fs.js';
-import { type Json, type JsonObject, arrayAt, describe, fail, idAt, isObject, objectAt, optBool, stringAt, stringifyOrdered } from './tokenizer-json.js';
+import { type Json, type JsonObject, arrayAt, describe, fail, idAt, objectAt, optBool, stringAt, stringifyOrdered } from './tokenizer-json.js';
 import { type TokenizerReaders, readTokenizerFile, readTokenizerPath } from './tokenizer-files.js';
+import { type Encoding, type PaddingOptions, type TruncationOptions, emptyEncoding, padEncoding } from './encoding.js';
+import { type PostProcessor, parsePostProcessor } from './post-processors.js';
+
+export { type PostProcessor, parsePostProcessor };
 
 /** Options of `Tokenizer.encode`. */
 export interface EncodeOptions {
   /** Apply the post-processor's template (e.g. a BOS token). Default true, as in Hugging Face. */
   addSpecialTokens?: boolean;
+}
+
+/** Options of `Tokenizer.encodeFull` and `encodePair`. */
+export interface EncodeFullOptions extends EncodeOptions {
+  /** A second text, encoded as the pair (type id 1 in BERT's template). */
+  pair?: string | null;
+  /** Cut to a length (tokens the post-processor adds included), keeping the rest as overflowing windows. */
+  truncation?: TruncationOptions;
+}
+
+/** Options of `Tokenizer.encodeBatch`. */
+export interface EncodeBatchOptions extends Omit<EncodeFullOptions, 'pair'> {
+  /** Pad every encoding to the longest (true) or as the options say. */
+  padding?: boolean | PaddingOptions;
 }
 
 /** Options of `Tokenizer.decode`. */
@@ -65,7 +83,7 @@ function charAt(text: string, i: number): string {
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** Leftmost-longest matching of a set of added tokens (Hugging Face's Aho-Corasick pass, as a regex). */
-class AddedTokenMatcher {
+export class AddedTokenMatcher {
   private readonly re: RegExp;
   private readonly byContent: Map<string, AddedToken>;
 
@@ -76,10 +94,11 @@ class AddedTokenMatcher {
     this.re = new RegExp(sorted.map(escapeRegex).join('|'), 'gu');
   }
 
-  /** Split `text` into pieces, following `find_matches` of tokenizers' added_vocabulary.rs. */
-  split(text: string, out: Piece[]): void {
+  /** The added tokens in `text` as [start, stop, id] (UTF-16 indices), following `find_matches` of tokenizers' added_vocabulary.rs. */
+  matches(text: string): [number, number, number][] {
     const re = this.re;
     re.lastIndex = 0;
+    const out: [number, number, number][] = [];
     let offset = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       const tok = this.byContent.get(m[0])!;
@@ -92,67 +111,24 @@ class AddedTokenMatcher {
         start = Math.max(s, offset); // a previous match may already hold those spaces
       }
       if (tok.rstrip) while (stop < text.length && SPACE_CHAR.test(text[stop])) stop++;
-      if (offset < start) out.push(text.slice(offset, start));
-      out.push(tok.id);
+      out.push([start, stop, tok.id]);
       offset = stop;
       // An rstrip may have consumed text past where the scan stands; resume after it.
       if (re.lastIndex < stop) re.lastIndex = stop;
     }
+    return out;
+  }
+
+  /** Split `text` into pieces: the text between added tokens, and their ids. */
+  split(text: string, out: Piece[]): void {
+    let offset = 0;
+    for (const [start, stop, id] of this.matches(text)) {
+      if (offset < start) out.push(text.slice(offset, start));
+      out.push(id);
+      offset = stop;
+    }
     if (offset < text.length) out.push(text.slice(offset));
   }
-}
-
-/** A post-processor: Hugging Face TemplateProcessing ("single" template) or one that adds nothing. */
-export interface PostProcessor {
-  /** The original tokenizer.json object, written back unchanged. */
-  readonly json: JsonObject | null;
-  /** The "single" template: token ids to insert, and 'A' where the encoded text goes; null adds nothing. */
-  readonly single: (number[] | 'A')[] | null;
-}
-
-export function parsePostProcessor(v: Json | undefined, where = 'post_processor'): PostProcessor {
-  if (v === undefined || v === null) return { json: null, single: null };
-  const o = objectAt(v, where);
-  const single = parseProcessor(o, where);
-  return { json: o, single };
-}
-
-function parseProcessor(o: JsonObject, where: string): (number[] | 'A')[] | null {
-  const type = o.type;
-  if (type === 'ByteLevel') return null; // only trims offsets; ids are unchanged
-  if (type === 'Sequence') {
-    let single: (number[] | 'A')[] | null = null;
-    arrayAt(o.processors, `${where}.processors`).forEach((p, i) => {
-      const s = parseProcessor(objectAt(p, `${where}.processors[${i}]`), `${where}.processors[${i}]`);
-      if (s && single) fail(`${where}.processors[${i}]`, 'more than one TemplateProcessing is not supported');
-      single ??= s;
-    });
-    return single;
-  }
-  if (type === 'TemplateProcessing') {
-    const special = objectAt(o.special_tokens ?? {}, `${where}.special_tokens`);
-    let seq = 0;
-    const items = arrayAt(o.single, `${where}.single`).map((item, i): number[] | 'A' => {
-      const at = `${where}.single[${i}]`;
-      const it = objectAt(item, at);
-      if (isObject(it.Sequence)) {
-        const id = stringAt(it.Sequence.id, `${at}.Sequence.id`);
-        if (id !== 'A') fail(`${at}.Sequence.id`, `the single-sequence template can only hold sequence "A", got ${JSON.stringify(id)}`);
-        seq++;
-        return 'A';
-      }
-      if (isObject(it.SpecialToken)) {
-        const name = stringAt(it.SpecialToken.id, `${at}.SpecialToken.id`);
-        const def = Object.hasOwn(special, name) ? special[name] : undefined;
-        if (!isObject(def)) fail(`${at}.SpecialToken.id`, `${JSON.stringify(name)} is not in ${where}.special_tokens`);
-        return arrayAt(def.ids, `${where}.special_tokens.${name}.ids`).map((x, k) => idAt(x, `${where}.special_tokens.${name}.ids[${k}]`));
-      }
-      return fail(at, `expected {"Sequence": ...} or {"SpecialToken": ...}, got ${describe(it)}`);
-    });
-    if (seq !== 1) fail(`${where}.single`, `the template must hold sequence "A" exactly once, found ${seq}`);
-    return items;
-  }
-  return fail(`${where}.type`, `unsupported post-processor ${describe(type)} (supported: ByteLevel, TemplateProcessing, Sequence of these)`);
 }
 
 export function parseAddedTokens(v: Json | undefined, where = 'added_tokens'): AddedToken[] {
@@ -233,7 +209,7 @@ export abstract class Tokenizer {
     const norm = this.addedTokens.filter((t) => t.normalized);
     this.rawMatcher = raw.length ? new AddedTokenMatcher(raw) : null;
     this.normalizedMatcher = norm.length ? new AddedTokenMatcher(norm) : null;
-    this.postProcessor = postProcessor ?? { json: null, single: null };
+    this.postProcessor = postProcessor ?? parsePostProcessor(null);
   }
 
   /** Ids run from 0 to vocabSize − 1 (the size an embedding table needs). */
@@ -242,7 +218,7 @@ export abstract class Tokenizer {
   /** The largest id encode can give: the vocabulary's (added tokens included) or a post-processor template's. */
   get maxTokenId(): number {
     let m = this.vocabSize - 1;
-    for (const item of this.postProcessor.single ?? []) if (item !== 'A') for (const id of item) m = Math.max(m, id);
+    for (const id of this.postProcessor.specialIds) m = Math.max(m, id);
     return m;
   }
 
@@ -323,14 +299,68 @@ export abstract class Tokenizer {
   }
 
   private applyTemplate(ids: number[]): number[] {
-    const t = this.postProcessor.single;
-    if (!t) return ids;
-    const out: number[] = [];
-    for (const item of t) {
-      if (item === 'A') for (const id of ids) out.push(id);
-      else out.push(...item);
-    }
+    // A post-processor that adds no tokens leaves the ids as they are (ByteLevel only trims offsets).
+    if (!this.postProcessor.json || this.postProcessor.addedTokens(false) === 0) return ids;
+    const e = emptyEncoding();
+    e.ids = ids;
+    e.tokens = ids.map(() => '');
+    e.offsets = ids.map((): [number, number] => [0, 0]);
+    for (const k of ['typeIds', 'attentionMask', 'specialTokensMask', 'sequenceIds', 'wordIds'] as const) e[k] = ids.map(() => 0);
+    return this.postProcessor.process(e, null, true).ids;
+  }
+
+  /**
+   * The full encoding of `text` (and `opts.pair`): ids, tokens, type ids, masks, offsets into the
+   * text, sequence ids, and with `opts.truncation` the overflowing windows, as tokenizers'
+   * `Tokenizer.encode(text, pair)` gives them. Subclasses that do not build encodings themselves
+   * run their tokenizer.json through a PipelineTokenizer (same ids, plus offsets).
+   */
+  encodeFull(text: string, opts: EncodeFullOptions = {}): Encoding {
+    this.pipeline ??= PIPELINE.reader?.(this.toJSON()) ?? null;
+    if (!this.pipeline) throw new Error(`${this.constructor.name}.encodeFull: PipelineTokenizer is not loaded (import nabla's text module)`);
+    return this.pipeline.encodeFull(text, opts);
+  }
+  private pipeline: Tokenizer | null = null;
+
+  /**
+   * A pair of texts as one input ([CLS] text [SEP] pair [SEP] for BERT), with type ids 0 then 1.
+   * Question answering passes (question, context) with truncation 'only_second' and a stride:
+   * the windows are the result and its `overflowing`, and `sequenceIds`/`offsets` map tokens back
+   * into the context.
+   * @example
+   *   const e = tok.encodePair(question, context, { truncation: { maxLength: 384, strategy: 'only_second', stride: 128 } });
+   *   for (const w of [e, ...e.overflowing]) { ... w.ids, w.typeIds, w.attentionMask, w.offsets, w.sequenceIds }
+   */
+  encodePair(text: string, pair: string, opts: Omit<EncodeFullOptions, 'pair'> = {}): Encoding {
+    return this.encodeFull(text, { ...opts, pair });
+  }
+
+  /**
+   * Encode several texts (or [text, pair] pairs), truncated and padded alike, as transformers'
+   * `tokenizer(texts, padding=True, truncation=True)`: every encoding (and overflowing window) gets
+   * the same length, with attention mask 0 on the padding.
+   */
+  encodeBatch(inputs: readonly (string | readonly [string, string])[], opts: EncodeBatchOptions = {}): Encoding[] {
+    const out = inputs.map((x) => (typeof x === 'string' ? this.encodeFull(x, opts) : this.encodeFull(x[0], { ...opts, pair: x[1] })));
+    const pad = opts.padding;
+    if (!pad) return out;
+    const p = pad === true ? {} : pad;
+    const all = out.flatMap((e) => [e, ...e.overflowing]);
+    let length = typeof p.length === 'number' ? p.length : Math.max(0, ...all.map((e) => e.ids.length));
+    if (p.padToMultipleOf && length % p.padToMultipleOf !== 0) length += p.padToMultipleOf - (length % p.padToMultipleOf);
+    const { id, token } = this.padTokenFor(p);
+    for (const e of out) padEncoding(e, length, id, p.padTypeId ?? 0, token, p.direction ?? 'right');
     return out;
+  }
+
+  /** The pad token: as given, else "[PAD]", "<pad>", "<|endoftext|>" or "</s>" when the tokenizer has one. */
+  protected padTokenFor(p: PaddingOptions): { id: number; token: string } {
+    if (p.padId !== undefined) return { id: p.padId, token: p.padToken ?? this.idToToken(p.padId) ?? '' };
+    for (const t of p.padToken !== undefined ? [p.padToken] : ['[PAD]', '<pad>', '<|endoftext|>', '</s>']) {
+      const id = this.tokenToId(t);
+      if (id !== undefined) return { id, token: t };
+    }
+    throw new Error(`${this.constructor.name}.encodeBatch: no pad token (the tokenizer has none of [PAD], <pad>, <|endoftext|>, </s>); give padding.padId`);
   }
 
   /** The text of a list of ids. Unknown ids are an error. */
@@ -397,10 +427,17 @@ export abstract class Tokenizer {
   protected static registerModel(type: string, reader: ModelReader): void {
     MODELS.set(type, reader);
   }
+
+  /** Read every tokenizer.json that no model reader accepts with `reader` (PipelineTokenizer). */
+  protected static registerPipeline(reader: (json: JsonObject) => Tokenizer): void {
+    PIPELINE.reader = reader;
+  }
 }
 
 /** How a tokenizer class reads its files (see Tokenizer.registerModel). */
 export interface ModelReader {
+  /** Whether this class reads the file (else the general PipelineTokenizer does). Default: always. */
+  accepts?(json: JsonObject): boolean;
   fromJSON(json: JsonObject): Tokenizer;
   fromVocabMerges?(vocab: Record<string, number>, merges: string): Tokenizer;
 }
@@ -408,13 +445,22 @@ export interface ModelReader {
 /** The registered readers by tokenizer.json model.type (a Map: the name comes from a file). */
 const MODELS = new Map<string, ModelReader>();
 
-/** A tokenizer from a parsed tokenizer.json object (BPE, or a CharTokenizer's WordLevel file). */
+/** The reader of any tokenizer.json (PipelineTokenizer registers itself). */
+const PIPELINE: { reader: ((json: JsonObject) => Tokenizer) | null } = { reader: null };
+
+/**
+ * A tokenizer from a parsed tokenizer.json object: GPT-2-style byte-level BPE files as BPETokenizer,
+ * character files as CharTokenizer, every other file (WordPiece, SentencePiece-style BPE, byte-level
+ * BPE with a Split regex, ...) as PipelineTokenizer.
+ */
 export function tokenizerFromJSON(json: unknown): Tokenizer {
   const o = objectAt(json, 'tokenizer.json');
   const model = objectAt(o.model, 'model');
   const type = model.type === undefined && 'merges' in model ? 'BPE' : model.type;
   const reader = typeof type === 'string' ? MODELS.get(type) : undefined;
-  if (!reader) return fail('model.type', `unsupported model ${describe(model.type)} (supported: "BPE" with ByteLevel pre-tokenizer, and the character tokenizer's "WordLevel")`);
+  if (reader && (!reader.accepts || reader.accepts(o))) return reader.fromJSON(o);
+  if (PIPELINE.reader) return PIPELINE.reader(o);
+  if (!reader) return fail('model.type', `unsupported model ${describe(model.type)} (import nabla's text module for WordPiece, BPE and WordLevel files)`);
   return reader.fromJSON(o);
 }
 

@@ -369,21 +369,21 @@ describe('files', () => {
       ],
       [
         bad((j) => {
-          j.pre_tokenizer = { type: 'Metaspace' };
+          j.pre_tokenizer = { type: 'UnicodeScripts' };
         }),
-        /pre_tokenizer\.type: unsupported pre-tokenizer the string "Metaspace"/,
+        /pre_tokenizer\.type: unsupported pre-tokenizer the string "UnicodeScripts" \(supported: BertPreTokenizer, .*Metaspace, Split, ByteLevel, Sequence\)/,
       ],
       [
         bad((j) => {
-          j.decoder = null;
+          j.decoder = { type: 'Nope' };
         }),
-        /decoder: expected an object, got null/,
+        /decoder\.type: unsupported decoder the string "Nope" \(supported: WordPiece, Metaspace, ByteLevel/,
       ],
       [
         bad((j) => {
-          j.normalizer = { type: 'NFC' };
+          j.normalizer = { type: 'Precompiled' };
         }),
-        /normalizer: unsupported normalizer the string "NFC"/,
+        /normalizer\.type: unsupported normalizer the string "Precompiled" \(supported: BertNormalizer, Lowercase, NFC/,
       ],
       [
         bad((j) => {
@@ -393,15 +393,15 @@ describe('files', () => {
       ],
       [
         bad((j) => {
-          j.model.byte_fallback = true;
+          j.model.type = 'Unigram';
         }),
-        /model\.byte_fallback/,
+        /model\.type: unsupported model the string "Unigram" \(supported: WordPiece, BPE, WordLevel/,
       ],
       [
         bad((j) => {
-          j.model.continuing_subword_prefix = '##';
+          j.pre_tokenizer = { type: 'Split', pattern: { Regex: 'a++' }, behavior: 'Isolated', invert: false };
         }),
-        /model\.continuing_subword_prefix: must be empty/,
+        /pre_tokenizer\.pattern\.Regex: a possessive quantifier in the regex "a\+\+" is not supported/,
       ],
       [
         bad((j) => {
@@ -425,7 +425,13 @@ describe('files', () => {
         bad((j) => {
           j.post_processor = { type: 'BertProcessing' };
         }),
-        /post_processor\.type: unsupported post-processor/,
+        /post_processor\.sep: expected an array, got undefined/,
+      ],
+      [
+        bad((j) => {
+          j.post_processor = { type: 'Nope' };
+        }),
+        /post_processor\.type: unsupported post-processor the string "Nope" \(supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence\)/,
       ],
       [
         bad((j) => {

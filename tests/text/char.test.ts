@@ -105,12 +105,6 @@ describe('CharTokenizer', () => {
       ],
       [
         bad((j) => {
-          j.pre_tokenizer = { type: 'Whitespace' };
-        }),
-        /pre_tokenizer: a WordLevel model is read only as a character tokenizer/,
-      ],
-      [
-        bad((j) => {
           j.decoder = { type: 'WordPiece' };
         }),
         /decoder\.type: a character tokenizer needs the "Fuse" decoder/,
