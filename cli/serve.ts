@@ -12,7 +12,7 @@ export function registerServeCommand(program: Command, h: CliHelpers): void {
   program
     .command('serve')
     .description('serve a language model over HTTP with an OpenAI-compatible API (completions, chat, embeddings)')
-    .argument('<dir>', 'a model directory: a `nabla train gpt` checkpoint, a Hugging Face GPT-2 directory, or a PEFT adapter directory')
+    .argument('<dir>', 'a model directory: a `nabla train gpt` checkpoint, a Hugging Face GPT-2, Llama, Qwen2 or Mistral directory, or a PEFT adapter directory')
     .option('--name <name>', "the model's id in the API (default: the directory's name)")
     .option('--host <host>', 'address to listen on (0.0.0.0: every interface)', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', h.int('--port', 0), 8080)

@@ -1,19 +1,20 @@
 // A model directory → what the server serves: the language model and tokenizer (fromPretrained:
-// a nabla checkpoint, a Hugging Face GPT-2 directory, a PEFT adapter on its base), its chat
+// a nabla checkpoint, a Hugging Face GPT-2 or Llama/Qwen2/Mistral directory, a PEFT adapter on its base), its chat
 // template, and a generation engine with its slots allocated.
 
 import { isAbsolute, join, resolve } from 'node:path';
 import { readJsonObject } from '../platform/fs.js';
 import type { GPT } from '../models/gpt.js';
+import type { Llama } from '../models/llama.js';
 import { disposeModel } from '../models/gpt2-files.js';
 import { isAdapterDir, languageModelFrom } from '../models/pretrained.js';
 import { loadChatTemplate } from '../text/chat-template.js';
 import { type EngineOptions, createEngine } from './engine.js';
 import type { ServedModel } from './generate.js';
 
-/** A served model with the GPT behind it. */
+/** A served model with the language model behind it (GPT-2 or a Llama-family decoder). */
 export interface LoadedModel extends ServedModel {
-  model: GPT;
+  model: GPT | Llama;
 }
 
 /**
@@ -38,7 +39,7 @@ async function templateDirs(dir: string): Promise<string[]> {
  * @example const served = await loadServedModel('models/gpt2', { parallel: 8, ctx: 512 })
  */
 export async function loadServedModel(dir: string, opts: EngineOptions = {}): Promise<LoadedModel> {
-  const { model, tokenizer } = await languageModelFrom(dir, 'serve');
+  const { model, tokenizer } = await languageModelFrom(dir, 'serve', { llama: true });
   try {
     const tokenOf = (id: number | null) => (id === null ? null : (tokenizer.idToToken(id) ?? null));
     const chatTemplate = await loadChatTemplate(await templateDirs(dir), { bosToken: tokenOf(model.config.bosTokenId), eosToken: tokenOf(model.config.eosTokenId) });
