@@ -71,21 +71,24 @@ describe('nabla feedback export', () => {
   });
 
   it('refuses options it cannot follow, saying what to give', async () => {
-    const both = await nabla('feedback', 'export', '--data', data, '--db', 'postgres://localhost/x', '--out', join(root, 'x.jsonl'));
+    // Five refusals, none of which opens the database: run together.
+    const [both, missing, rating, url, noOut] = await Promise.all([
+      nabla('feedback', 'export', '--data', data, '--db', 'postgres://localhost/x', '--out', join(root, 'x.jsonl')),
+      nabla('feedback', 'export', '--data', join(root, 'nowhere'), '--out', join(root, 'x.jsonl')),
+      nabla('feedback', 'export', '--data', data, '--out', join(root, 'x.jsonl'), '--min-rating', 'down'),
+      nabla('feedback', 'export', '--db', 'mysql://u:secret@h/db', '--out', join(root, 'x.jsonl')),
+      nabla('feedback', 'export', '--data', data),
+    ]);
     expect(both.code).not.toBe(0);
     expect(both.stderr).toMatch(/give --data DIR or --db URL, not both/);
-    const missing = await nabla('feedback', 'export', '--data', join(root, 'nowhere'), '--out', join(root, 'x.jsonl'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no data directory at .*nowhere: give --data DIR/);
-    const rating = await nabla('feedback', 'export', '--data', data, '--out', join(root, 'x.jsonl'), '--min-rating', 'down');
     expect(rating.code).not.toBe(0);
     expect(rating.stderr).toMatch(/--min-rating.*Allowed choices are up, none/);
-    const url = await nabla('feedback', 'export', '--db', 'mysql://u:secret@h/db', '--out', join(root, 'x.jsonl'));
     expect(url.code).toBe(1);
     expect(url.stderr).toMatch(/must begin with postgres:\/\//);
     expect(url.stderr).not.toContain('secret');
     expect(existsSync(join(root, 'x.jsonl'))).toBe(false);
-    const noOut = await nabla('feedback', 'export', '--data', data);
     expect(noOut.stderr).toMatch(/required option '--out <file>'/);
   });
 });
