@@ -14,7 +14,7 @@ import {
   type GptEvalInfo,
 } from '../src/recipes/gpt.js';
 import { GPT_PRESETS } from '../src/models/gpt-config.js';
-import { finetuneClassify, finetuneLm } from '../src/recipes/finetune.js';
+import { finetuneChat, finetuneClassify, finetuneLm } from '../src/recipes/finetune.js';
 import { ProgressBar } from '../src/train/progress.js';
 import { fromPretrained, languageModelFrom } from '../src/models/pretrained.js';
 import { tensor } from '../src/tensor/creation.js';
@@ -170,12 +170,14 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
   trainingOptions(
     program
       .command('finetune')
-      .description('fine-tune a pre-trained GPT: continue training on new text, or learn to classify texts (transfer learning)')
+      .description('fine-tune a pre-trained GPT: continue training on new text, learn to classify texts, or learn to chat (transfer learning)')
       .argument('<dir>', 'a model directory (nabla checkpoint or Hugging Face GPT-2 layout)')
       .option('--task <kind>', 'lm (continue language-model training on --text) or classify (--data FILE.jsonl)', 'lm')
       .option('--text <file>', 'lm: UTF-8 text to fine-tune on')
       .option('--data <file>', 'classify: JSON lines with "text" and "label" fields (a tenth is held out)')
-      .option('--epochs <n>', 'classify: passes over the data (default 3)', h.int('--epochs'))
+      .option('--chat <file>', 'chat: JSON lines {"messages": [{"role", "content"}, ...]} (OpenAI\'s format); the loss is on the assistant\'s tokens only')
+      .option('--val-fraction <p>', 'chat: share of the examples held out for the validation loss (default 0.1)', parseFloat)
+      .option('--epochs <n>', 'classify, chat: passes over the data (default 3; --steps overrides it for chat)', h.int('--epochs'))
       .option('--lora <r>', 'train rank-R LoRA adapters on the attention and MLP projections only', h.int('--lora'))
       .option('--lora-alpha <x>', 'LoRA scaling numerator (scaling = alpha / r; default 2·r)', h.positive('--lora-alpha'))
       .option('--lora-dropout <p>', "dropout on the adapters' input (default 0.05)", parseFloat)
@@ -184,7 +186,10 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     h,
   ).action(async (dir: string, o, cmd: Command) => {
     if (!o.save) cmd.error('error: finetune needs --save OUT (where the fine-tuned model goes)');
-    if (!['lm', 'classify'].includes(o.task)) cmd.error(`error: --task must be lm or classify, got '${o.task}'`);
+    if (o.chat && o.task === 'lm' && !o.text) o.task = 'chat'; // --chat FILE names the task
+    if (!['lm', 'classify', 'chat'].includes(o.task)) cmd.error(`error: --task must be lm, classify or chat, got '${o.task}'`);
+    if (o.task === 'chat' && !o.chat) cmd.error('error: finetune --task chat needs --chat FILE.jsonl');
+    if (o.chat && o.task !== 'chat') cmd.error(`error: --chat FILE is chat fine-tuning; it does not go with --task ${o.task}${o.text ? ' and --text' : ''}`);
     if (o.task === 'lm' && !o.text) cmd.error('error: finetune --task lm needs --text FILE');
     if (o.task === 'classify' && !o.data) cmd.error('error: finetune --task classify needs --data FILE.jsonl');
     const lora = o.lora
@@ -199,6 +204,10 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
         }
       : null;
     const describe = lora ? ` with rank-${lora.r} LoRA adapters on ${lora.targetModules.join(', ')}` : '';
+    if (o.task === 'chat') {
+      await runChat(dir, o, lora, describe, h);
+      return;
+    }
     if (o.task === 'classify') {
       await checkSaveTarget(o.save, 'finetune --save'); // before loading the backend, not after training
       await h.chooseBackend(o.backend, o.threads);
@@ -329,4 +338,78 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
       if (o.json) console.log(JSON.stringify({ event: 'eval', loss: r.loss, perplexity: r.perplexity, tokens: r.tokens }));
       else console.log(`${o.text}: ${r.tokens} tokens, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(2)}`);
     });
+}
+
+/** `nabla finetune DIR --chat FILE.jsonl`: progress per step and epoch, then the held-out loss before and after. */
+async function runChat(dir: string, o: OptionValues, lora: Parameters<typeof finetuneChat>[0]['lora'], describe: string, h: CliHelpers): Promise<void> {
+  await checkSaveTarget(o.save, 'finetune --save'); // before loading the backend, not after training
+  await h.chooseBackend(o.backend, o.threads);
+  if (!o.json) console.log(`Fine-tuning ${dir} to chat on ${o.chat}${describe}`);
+  const bar = new ProgressBar({ verbose: o.json ? 0 : 1 });
+  try {
+    const r = await finetuneChat({
+      model: dir,
+      data: o.chat,
+      save: o.save,
+      lora,
+      merge: !!o.merge,
+      epochs: o.epochs,
+      steps: o.steps,
+      batchSize: o.batchSize,
+      gradAccum: o.gradAccum,
+      lr: o.lr,
+      warmup: o.warmup,
+      weightDecay: o.weightDecay,
+      valFraction: o.valFraction,
+      seed: o.seed,
+      onStep: (s) => {
+        if (o.json) {
+          if (s.step % 50 === 0) console.log(JSON.stringify({ event: 'step', step: s.step, loss: s.loss, lr: s.lr }));
+        } else bar.showStep(s.step, s.steps, [`loss ${s.loss.toFixed(4)}`, `lr ${s.lr.toExponential(2)}`]);
+      },
+      onEpoch: (e) => {
+        if (o.json)
+          console.log(
+            JSON.stringify({ event: 'epoch', epoch: e.epoch, step: e.step, train_loss: e.trainLoss, val_loss: Number.isNaN(e.valLoss) ? null : e.valLoss, seconds: e.seconds }),
+          );
+        else {
+          bar.pause();
+          const val = Number.isNaN(e.valLoss) ? '' : `, held-out loss ${e.valLoss.toFixed(4)}`;
+          console.log(`epoch ${e.epoch} (step ${e.step}): train loss ${e.trainLoss.toFixed(4)}${val} (${e.seconds.toFixed(0)} s)`);
+        }
+      },
+    });
+    bar.pause();
+    const nan = (x: number) => (Number.isNaN(x) ? null : x);
+    if (o.json) {
+      console.log(
+        JSON.stringify({
+          event: 'end',
+          step: r.step,
+          epochs: r.epochs,
+          train_examples: r.trainExamples,
+          val_examples: r.valExamples,
+          train_tokens: r.trainTokens,
+          truncated: r.truncated,
+          dropped: r.dropped,
+          initial_val_loss: nan(r.initialValLoss),
+          val_loss: nan(r.valLoss),
+          train_loss: r.trainLoss,
+          template: r.template,
+          eos_token: r.eosToken,
+          merged: r.merged,
+          seconds: r.seconds,
+        }),
+      );
+      return;
+    }
+    const val = r.valExamples ? `held-out loss ${r.initialValLoss.toFixed(4)} → ${r.valLoss.toFixed(4)} on ${r.valExamples} examples` : 'no held-out split';
+    console.log(`Done: ${r.step} steps (${r.epochs} epochs over ${r.trainExamples} examples, ${r.trainTokens} assistant tokens each), ${val}, ${r.seconds.toFixed(1)} s`);
+    if (r.truncated)
+      console.log(`${r.truncated} examples were longer than the model's context and were cut${r.dropped ? `; ${r.dropped} kept no assistant token and were left out` : ''}`);
+    if (r.eosToken === null) console.log("Note: the tokenizer has no end-of-text token, so a reply ends only at the template's stop strings or at max_tokens");
+    console.log(`Saved to ${o.save} (${r.merged ? 'adapters merged into a whole model' : lora ? 'LoRA adapters, PEFT layout' : 'whole model'}; chat template: ${r.template})`);
+  } finally {
+    bar.pause();
+  }
 }

@@ -1,8 +1,8 @@
 // `nabla finetune` as a function: transfer learning from a pre-trained GPT, as continued
-// language-model training on a text (trainGpt from the model's weights) or as a text classifier
-// (finetuneClassifier), either of the whole model or of LoRA adapters (PEFT's layout, saved alone
-// with the base's path beside them, or merged into a whole model). Both tasks are configurations
-// of the one Trainer (train/trainer.ts).
+// language-model training on a text (trainGpt from the model's weights), as a text classifier
+// (finetuneClassifier) or as a chat model (finetuneChat, in chat-sft.ts), either of the whole model
+// or of LoRA adapters (PEFT's layout, saved alone with the base's path beside them, or merged into
+// a whole model). Every task is a configuration of the one Trainer (train/trainer.ts).
 
 import { saveCheckpoint, checkSaveTarget } from '../io/checkpoint.js';
 import { injectLora, mergeAndUnload, type InjectLoraOptions, type LoraModel } from '../nn/lora.js';
@@ -13,6 +13,8 @@ import type { Tokenizer } from '../text/tokenizer.js';
 import { portablePath } from '../platform/fs.js';
 import { trainGpt, type GptTrainOptions, type GptTrainResult } from './gpt.js';
 import { finetuneClassifier, type ClassifyOptions, type ClassifyResult } from './classify.js';
+
+export { finetuneChat, readChatJsonl, tokenizeChat, IGNORE_INDEX, type ChatExample, type ChatTokens, type FinetuneChatOptions, type FinetuneChatResult } from './chat-sft.js';
 
 /** LoRA settings of a fine-tuning run (see injectLora). */
 export type FinetuneLora = Pick<InjectLoraOptions, 'r' | 'alpha' | 'dropout' | 'targetModules'>;

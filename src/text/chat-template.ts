@@ -76,6 +76,13 @@ export class ChatTemplate {
   readonly eosToken: string | null;
   /** Strings that end a reply besides the model's end-of-text token (DEFAULT_CHAT_STOP for the default template). */
   readonly stop: readonly string[];
+  /**
+   * The template puts a space between "Assistant:" and a reply, which its generation prompt leaves
+   * to the model (the default template: a BPE model writes " We…" as one token). That space is the
+   * separator, not the reply's: a served answer drops it, so the reply stored and rendered again
+   * reads "Assistant: We…", as it was trained.
+   */
+  readonly replySpace: boolean;
   /** Where the template came from. */
   readonly from: ChatTemplateSource;
   private readonly template: Template;
@@ -92,7 +99,9 @@ export class ChatTemplate {
     }
     this.bosToken = o.bosToken ?? null;
     this.eosToken = o.eosToken ?? null;
-    this.stop = o.stop ?? [];
+    // A saved copy of the default template (what `finetune --chat` writes beside a model) keeps its stop strings.
+    this.stop = o.stop ?? (source === DEFAULT_CHAT_TEMPLATE ? DEFAULT_CHAT_STOP : []);
+    this.replySpace = source === DEFAULT_CHAT_TEMPLATE;
     this.from = o.from ?? 'default';
   }
 
