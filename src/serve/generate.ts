@@ -159,6 +159,8 @@ export interface Job {
   includeUsage: boolean;
   /** Text to put before the generated text (completions' echo). */
   echo: string;
+  /** Drop one space at the start of the generated text (a chat template's separator: ChatTemplate.replySpace). */
+  trimSpace?: boolean;
 }
 
 /** POST /v1/completions. */
@@ -255,6 +257,7 @@ export function chatJob(ctx: GenerationContext, b: ChatBody): Job {
     stream: b.stream === true,
     includeUsage: b.stream_options?.include_usage === true,
     echo: '',
+    trimSpace: chatTemplate.replySpace,
   };
 }
 
@@ -321,6 +324,14 @@ export async function runJob(ctx: GenerationContext, req: FastifyRequest, reply:
     if (!sse || delta === '') return;
     sse.send(job.kind === 'chat' ? chunk({ delta: { content: delta }, finish_reason: null }) : chunk({ text: delta, finish_reason: null }));
   };
+  // The template's separator space, dropped from the first text generated (trimSpace).
+  let lead = job.trimSpace === true;
+  const generated = (delta: string) => {
+    if (!lead || delta === '') return delta;
+    lead = false;
+    return delta.startsWith(' ') ? delta.slice(1) : delta;
+  };
+  const answer = () => (job.trimSpace && text.fullText.startsWith(' ') ? text.fullText.slice(1) : text.fullText);
   for (const e of sse ? (hooks.before ?? []) : []) sse!.send(e);
   if (sse && job.kind === 'chat') sse.send(chunk({ delta: { role: 'assistant', content: '' }, finish_reason: null }));
   if (sse && job.echo) sendText(job.echo);
@@ -337,7 +348,7 @@ export async function runJob(ctx: GenerationContext, req: FastifyRequest, reply:
       last = t;
       const delta = text.push(tok);
       if (text.stopped && !controller.signal.aborted) controller.abort(); // a stop string: the rest is not needed
-      sendText(delta);
+      sendText(generated(delta));
     },
   });
 
@@ -382,7 +393,7 @@ export async function runJob(ctx: GenerationContext, req: FastifyRequest, reply:
   let extra: unknown;
   if (hooks.end) {
     try {
-      extra = await hooks.end({ text: text.fullText, finishReason, result: r, usage, timings, clientGone });
+      extra = await hooks.end({ text: answer(), finishReason, result: r, usage, timings, clientGone });
     } catch (e) {
       if (!sse) throw e;
       req.log.error({ err: e }, 'keeping the answer failed after the stream started');
@@ -395,7 +406,7 @@ export async function runJob(ctx: GenerationContext, req: FastifyRequest, reply:
       sse.end();
       return reply;
     }
-    sendText(tail);
+    sendText(generated(tail));
     sse.send(job.kind === 'chat' ? chunk({ delta: {}, finish_reason: finishReason }) : chunk({ text: '', finish_reason: finishReason }));
     if (job.includeUsage) sse.send({ id, object, created, model: ctx.name, choices: [], usage, timings });
     if (hooks.end) sse.send(extra);
@@ -403,7 +414,7 @@ export async function runJob(ctx: GenerationContext, req: FastifyRequest, reply:
     return reply;
   }
   if (hooks.end) return extra;
-  const content = job.echo + text.fullText;
+  const content = job.echo + answer();
   const choice =
     job.kind === 'chat'
       ? { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finishReason }

@@ -94,6 +94,11 @@ describe('nabla serve with the openai client', () => {
     const prompt = s.served.chatTemplate.render(messages as { role: string; content: string }[]);
     expect(prompt).toBe('You are terse.\n\nUser: Name a colour.\nAssistant:');
     expect(r.usage!.prompt_tokens).toBe(s.served.tokenizer.encode(prompt, { addSpecialTokens: false }).length);
+    // The answer is the continuation of the rendered prompt, less the space the default template
+    // puts after "Assistant:" (so the reply, rendered again in the next turn, reads as trained).
+    const raw = await s.client.completions.create({ model: 'tiny', prompt, max_tokens: 16, temperature: 0, stop: ['\nUser:'] });
+    expect(s.served.chatTemplate.replySpace).toBe(true);
+    expect(r.choices[0].message.content).toBe(raw.choices[0].text.replace(/^ /, ''));
 
     const stream = await s.client.chat.completions.create({ model: 'tiny', messages, max_tokens: 16, temperature: 0, stream: true, stream_options: { include_usage: true } });
     const chunks: OpenAI.ChatCompletionChunk[] = [];
