@@ -25,9 +25,6 @@ export interface CliHelpers {
   chooseBackend(name?: string, threads?: number): Promise<void>;
 }
 
-/** A language model and its tokenizer from a directory; both must be there. */
-const loadLm = (dir: string, what: string) => languageModelFrom(dir, what);
-
 /** Options shared by `train gpt` and `finetune`. */
 function trainingOptions(cmd: Command, h: CliHelpers): Command {
   return cmd
@@ -244,7 +241,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
   program
     .command('generate')
     .description('generate text from a trained model, streaming tokens as they come')
-    .argument('<dir>', 'a model directory (nabla checkpoint or Hugging Face GPT-2 layout)')
+    .argument('<dir>', 'a model directory (nabla checkpoint, or a Hugging Face GPT-2, Llama, Qwen2 or Mistral directory)')
     .option('--prompt <text>', 'text to continue', '\n')
     .option('--max-new-tokens <n>', 'tokens to generate', h.int('--max-new-tokens'), 200)
     .option('--temperature <t>', '0 = greedy', parseFloat, 0.8)
@@ -258,7 +255,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     .option('--json', 'print one JSON object with the text and timings')
     .action(async (dir: string, o) => {
       await h.chooseBackend(o.backend, o.threads);
-      const { model, tokenizer } = await loadLm(dir, 'generate');
+      const { model, tokenizer } = await languageModelFrom(dir, 'generate', { llama: true }); // GPT-2 or a Llama-family decoder
       const prompt = tokenizer.encode(o.prompt);
       if (prompt.length === 0) throw new Error('generate: the prompt encodes to no tokens');
       const stop: number[][] | undefined = o.stop?.map((s: string) => tokenizer.encode(s));
@@ -332,7 +329,7 @@ export function registerLmCommands(program: Command, train: Command, evalCmd: Co
     .action(async (dir: string | undefined, o, cmd: Command) => {
       if (!dir || !o.text) cmd.error('error: use `nabla eval DIR --text FILE` for a language model or `nabla eval mnist --load DIR`');
       await h.chooseBackend(o.backend, o.threads);
-      const { model, tokenizer } = await loadLm(dir!, 'eval');
+      const { model, tokenizer } = await languageModelFrom(dir!, 'eval', { llama: true });
       const text = await readTextCorpus(o.text, 'eval --text');
       const r = await evaluateText(model, tokenizer, text);
       if (o.json) console.log(JSON.stringify({ event: 'eval', loss: r.loss, perplexity: r.perplexity, tokens: r.tokens }));

@@ -15,6 +15,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { loadTrainingState, checkSaveTarget, lockCheckpoint } from '../io/checkpoint.js';
 import { languageModelFrom, isAdapterDir } from '../models/pretrained.js';
 import { GPT } from '../models/gpt.js';
+import type { Llama } from '../models/llama.js';
 import { GPT_PRESETS, type GPTConfig } from '../models/gpt-config.js';
 import { CharTokenizer, BPETokenizer, type Tokenizer } from '../text/index.js';
 import { DIVERGENCE } from '../train/loss-guard.js';
@@ -221,7 +222,7 @@ export async function estimateLoss(model: GPT, data: Int32Array, o: { batchSize:
 }
 
 /** Loss and perplexity of a model on every window of a text (stride = context), as `nabla eval DIR --text`. */
-export async function evaluateText(model: GPT, tokenizer: Tokenizer, text: string): Promise<{ loss: number; perplexity: number; tokens: number }> {
+export async function evaluateText(model: GPT | Llama, tokenizer: Tokenizer, text: string): Promise<{ loss: number; perplexity: number; tokens: number }> {
   const ids = Int32Array.from(tokenizer.encode(text));
   const T = model.config.nPositions;
   if (ids.length < 2) throw new Error(`eval: the text has ${ids.length} tokens; at least 2 are needed`);
