@@ -308,16 +308,29 @@ export async function loadGPT2<M extends Module>(dir: string, build: (config: GP
   const headers = await readWeightHeaders(dir, where);
   const head: [string, number[], string, string][] = config.tieWeights ? [] : [['lm_head.weight', [config.vocabSize, config.nEmbd], 'vocab_size, n_embd', 'tie_word_embeddings false']];
   const keys = checkGPT2Weights(config, headers, { where, configFile, strict: opts.strict ?? true, head });
-  const model = build(config); // every weight comes from the file
+  return loadCheckedWeights(build(config), headers, keys, { tied: config.tieWeights, where, dir }); // every weight comes from the file
+}
+
+/**
+ * Fill a new model's state from weight files whose headers were checked against its config
+ * (`keys`: the model's key → the file's, where they differ); a tied lm_head.weight is left to its
+ * embedding. The model is disposed if anything fails.
+ */
+export async function loadCheckedWeights<M extends Module>(
+  model: M,
+  headers: WeightHeaders,
+  keys: ReadonlyMap<string, string>,
+  o: { tied: boolean; where: string; dir: string },
+): Promise<M> {
   let file: Map<string, Tensor> | null = null;
   try {
     file = await readWeightData(headers);
     const sd: Record<string, Tensor> = {};
     for (const [key, t] of Object.entries(model.stateDict())) {
-      if (key === 'lm_head.weight' && config.tieWeights) continue;
+      if (key === 'lm_head.weight' && o.tied) continue;
       const v = file.get(keys.get(key) ?? key);
       // The headers were checked; the files could still have changed since.
-      if (!v || !shapesEqual(v.shape, t.shape)) throw new Error(`${where}: ${dir} changed while being read ('${key}')`);
+      if (!v || !shapesEqual(v.shape, t.shape)) throw new Error(`${o.where}: ${o.dir} changed while being read ('${key}')`);
       sd[key] = v;
     }
     model.loadStateDict(sd, { strict: false });

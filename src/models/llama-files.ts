@@ -10,7 +10,7 @@ import type { Module } from '../nn/module.js';
 import { safetensorsBytes } from '../io/safetensors.js';
 import { writeFileAtomic } from '../platform/fs.js';
 import { fmtShape, shapesEqual } from '../tensor/shape.js';
-import { type SaveTokenizer, type WeightHeaders, disposeModel, readJsonObject, readWeightData, readWeightHeaders } from './gpt2-files.js';
+import { type SaveTokenizer, type WeightHeaders, loadCheckedWeights, readJsonObject, readWeightHeaders } from './gpt2-files.js';
 import { LLAMA_ARCHITECTURES, type LlamaConfig, llamaConfigFromHF, llamaConfigToHF } from './llama-config.js';
 
 const WHERE = 'Llama.fromPretrained';
@@ -119,26 +119,7 @@ export async function loadLlama<M extends Module>(dir: string, build: (config: L
   const config = llamaConfigFromHF(json, WHERE, configFile);
   const headers = await readWeightHeaders(dir, WHERE);
   const keys = checkLlamaWeights(config, headers, { configFile, strict: opts.strict ?? true });
-  const model = build(config);
-  let file: Map<string, Tensor> | null = null;
-  try {
-    file = await readWeightData(headers);
-    const sd: Record<string, Tensor> = {};
-    for (const [key, t] of Object.entries(model.stateDict())) {
-      if (key === 'lm_head.weight' && config.tieWeights) continue;
-      const v = file.get(keys.get(key) ?? key);
-      // The headers were checked; the files could still have changed since.
-      if (!v || !shapesEqual(v.shape, t.shape)) throw new Error(`${WHERE}: ${dir} changed while being read ('${key}')`);
-      sd[key] = v;
-    }
-    model.loadStateDict(sd, { strict: false });
-  } catch (e) {
-    disposeModel(model);
-    throw e;
-  } finally {
-    for (const t of file?.values() ?? []) t.dispose();
-  }
-  return model;
+  return loadCheckedWeights(build(config), headers, keys, { tied: config.tieWeights, where: WHERE, dir });
 }
 
 /** Write a Llama as transformers' save_pretrained does (see Llama.savePretrained). */
