@@ -267,7 +267,9 @@ export function parseMerges(v: unknown, where = 'model.merges'): [string, string
 /** The model of a tokenizer.json `model` field. */
 export function parseModel(v: unknown, where = 'model'): Model {
   const o: JsonObject = objectAt(v, where);
-  // Files from before tokenizers wrote "type" are told apart by their fields, as tokenizers does.
+  // Files from before tokenizers wrote "type" are told apart by their fields, as tokenizers does
+  // (a type that is there must be a string: tokenizers refuses "type": null).
+  if (o.type === null) fail(`${where}.type`, 'is null; name the model (BPE, WordPiece or WordLevel) or leave the field out');
   const type = o.type ?? ('merges' in o ? 'BPE' : 'max_input_chars_per_word' in o ? 'WordPiece' : undefined);
   switch (type) {
     case 'WordPiece': {
@@ -289,6 +291,8 @@ export function parseModel(v: unknown, where = 'model'): Model {
       });
     }
     case 'WordLevel':
+      // tokenizers' WordLevel takes a missing unk_token as "<unk>" but refuses a null one.
+      if (o.unk_token === null) fail(`${where}.unk_token`, 'is null; a WordLevel model needs the token it gives unknown words (or leave the field out for "<unk>")');
       return new WordLevelModel(readVocab(o.vocab, `${where}.vocab`), optString(o, 'unk_token', where) ?? '<unk>');
     default:
       return fail(`${where}.type`, `unsupported model ${describe(o.type)} (supported: ${SUPPORTED_MODELS.join(', ')}; Unigram models, as in T5 and ALBERT, are not)`);

@@ -339,6 +339,7 @@ function buildCases(st: Uint8Array, config: Record<string, any>, tokJson: Record
   const vocabKeys = Object.keys(tokJson.model.vocab);
   for (const text of ['', '{', '[]', 'null', '"x"']) tok_(`not a JSON object: ${JSON.stringify(text)}`, text);
   tok_('random bytes', () => String.fromCharCode(...Array.from({ length: 300 }, () => randInt(256))));
+  // Each refused as `tokenizers` refuses it (WordLevel: this BPE's unk_token is null).
   for (const type of ['WordPiece', 'Unigram', 'WordLevel', 5, null, 'constructor'])
     tok_(
       `model.type ${JSON.stringify(type)}`,
@@ -484,17 +485,21 @@ function buildCases(st: Uint8Array, config: Record<string, any>, tokJson: Record
     }),
     'ok',
   );
+  // Both load since the tokenizer pipeline reads every tokenizer.json (a Whitespace pre-tokenizer;
+  // no decoder: tokens are joined as they are, as `tokenizers` does).
   tok_(
     'pre_tokenizer Whitespace',
     tokWith((t) => {
       t.pre_tokenizer = { type: 'Whitespace' };
     }),
+    'ok',
   );
   tok_(
     'no decoder',
     tokWith((t) => {
       delete t.decoder;
     }),
+    'ok',
   );
   for (const [what, make] of [
     ['a FIFO', fifo],
