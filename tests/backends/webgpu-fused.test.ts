@@ -154,8 +154,9 @@ describe.skipIf(!!unavailable)('webgpu fused attention', () => {
 
   it('causal, T = 70, head dim 16 and 64 (rows past a workgroup, partial tiles)', async () => {
     for (const D of [16, 64]) {
-      const [q, k, v] = [0, 1, 2].map(() => randn([1, 2, 70, D]));
-      await compare(`causal [1, 2, 70, ${D}]`, [q, k, v], sdpa({ isCausal: true }), 2e-4);
+      // One head: SwiftShader runs this at seconds per head; the GPT-layout case below has three.
+      const [q, k, v] = [0, 1, 2].map(() => randn([1, 1, 70, D]));
+      await compare(`causal [1, 1, 70, ${D}]`, [q, k, v], sdpa({ isCausal: true }), 2e-4);
     }
   });
 
