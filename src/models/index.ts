@@ -8,4 +8,25 @@ export { Llama, LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP } from '
 export { LLAMA_PRESETS, type LlamaConfig, type LlamaFamily, type LayerType, type RopeScaling } from './llama-config.js';
 export type { GenerateOptions, SamplingOptions } from './generation.js';
 export { GPTClassifier } from './gpt-classifier.js';
+export {
+  BertModel,
+  RobertaModel,
+  DistilBertModel,
+  BertEmbeddings,
+  BertLayer,
+  DistilBertLayer,
+  meanPooling,
+  bertEncoder,
+  type BertInputs,
+  type EncoderOutput,
+} from './bert.js';
+export {
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertForQuestionAnswering,
+  BertForMaskedLM,
+  bertBatch,
+  type BertBatch,
+} from './bert-heads.js';
+export { BERT_PRESETS, type BertConfig, type BertFamily, type BertActivation, type BertProblemType } from './bert-config.js';
 export { fromPretrained, type Pretrained } from './pretrained.js';

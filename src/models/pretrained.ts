@@ -1,7 +1,8 @@
 // Hugging Face model directories: fromPretrained(dir) picks the model class from config.json's
 // model_type and architectures, loads the tokenizer beside it and checks that it fits the model,
 // and loads PEFT adapter directories on top of their base model. The file formats themselves are in
-// gpt2-files.ts (GPT-2) and llama-files.ts (Llama, Qwen2, Mistral).
+// gpt2-files.ts (GPT-2), llama-files.ts (Llama, Qwen2, Mistral) and bert-files.ts (BERT, DistilBERT,
+// RoBERTa).
 
 import { join, isAbsolute, resolve } from 'node:path';
 import { realPath } from '../platform/fs.js';
@@ -13,6 +14,8 @@ import { GPT } from './gpt.js';
 import { Llama } from './llama.js';
 import { LLAMA_ARCHITECTURES } from './llama-config.js';
 import { GPTClassifier } from './gpt-classifier.js';
+import { BertModel, DistilBertModel } from './bert.js';
+import { BertForMaskedLM, BertForQuestionAnswering, type BertForSequenceClassification, BertForTokenClassification, loadBertPretrained } from './bert-heads.js';
 import { newestCheckpointCopy } from '../io/checkpoint.js';
 
 /** Adapters stacked through base_model_name_or_path, at most. */
@@ -34,15 +37,53 @@ export interface PretrainedLlama {
   tokenizer: Tokenizer | null;
 }
 
-/** What fromPretrained returns for a text classifier (GPT2ForSequenceClassification): `model.classify(texts, tokenizer)`. */
+/**
+ * What fromPretrained returns for a text classifier (GPT2ForSequenceClassification, or a BERT-family
+ * *ForSequenceClassification): `model.classify(texts, tokenizer)`.
+ */
 export interface PretrainedClassifier {
   task: 'text-classification';
-  model: GPTClassifier;
+  model: GPTClassifier | BertForSequenceClassification;
+  tokenizer: Tokenizer | null;
+}
+
+/** What fromPretrained returns for a BERT-family *ForTokenClassification: per-token label logits (named entities). */
+export interface PretrainedTokenClassifier {
+  task: 'token-classification';
+  model: BertForTokenClassification;
+  tokenizer: Tokenizer | null;
+}
+
+/** What fromPretrained returns for a BERT-family *ForQuestionAnswering: start and end logits of the answer span. */
+export interface PretrainedQuestionAnswering {
+  task: 'question-answering';
+  model: BertForQuestionAnswering;
+  tokenizer: Tokenizer | null;
+}
+
+/** What fromPretrained returns for a BERT-family *ForMaskedLM (or BertForPreTraining): vocabulary logits at each position. */
+export interface PretrainedFillMask {
+  task: 'fill-mask';
+  model: BertForMaskedLM;
+  tokenizer: Tokenizer | null;
+}
+
+/** What fromPretrained returns for a bare BERT-family encoder (BertModel, RobertaModel, DistilBertModel): hidden states and mean-pooled sentence embeddings (`model.embed`). */
+export interface PretrainedFeatureExtractor {
+  task: 'feature-extraction';
+  model: BertModel | DistilBertModel;
   tokenizer: Tokenizer | null;
 }
 
 /** What fromPretrained returns: the model, its task (which tells the model's class), and its tokenizer when the directory has one. */
-export type Pretrained = PretrainedLM | PretrainedLlama | PretrainedClassifier;
+export type Pretrained =
+  | PretrainedLM
+  | PretrainedLlama
+  | PretrainedClassifier
+  | PretrainedTokenClassifier
+  | PretrainedQuestionAnswering
+  | PretrainedFillMask
+  | PretrainedFeatureExtractor;
 
 /** The model classes fromPretrained knows, by config.json's model_type, then its architectures. */
 const LOADERS = new Map<string, (dir: string, json: Record<string, unknown>) => Promise<Pretrained['model']>>([
@@ -58,6 +99,10 @@ const LOADERS = new Map<string, (dir: string, json: Record<string, unknown>) => 
   ['llama', (dir) => Llama.fromPretrained(dir)],
   ['qwen2', (dir) => Llama.fromPretrained(dir)],
   ['mistral', (dir) => Llama.fromPretrained(dir)],
+  // The BERT family: one class per task, the head by config.json's architectures.
+  ['bert', (dir) => loadBertPretrained(dir)],
+  ['distilbert', (dir) => loadBertPretrained(dir)],
+  ['roberta', (dir) => loadBertPretrained(dir)],
 ]);
 
 /** What a config.json that fromPretrained cannot load holds, in words, and what to use instead. */
@@ -77,7 +122,8 @@ export async function isAdapterDir(dir: string): Promise<boolean> {
 
 /**
  * Load a Hugging Face model directory, choosing the class by config.json's model_type (gpt2: GPT
- * or GPTClassifier; llama, qwen2, mistral: Llama), with its tokenizer when tokenizer files are there.
+ * or GPTClassifier; llama, qwen2, mistral: Llama; bert, distilbert, roberta: the encoder or the
+ * task head config.json's architectures names), with its tokenizer when tokenizer files are there.
  * @example const { model, tokenizer } = await models.fromPretrained('models/distilgpt2')
  */
 export async function fromPretrained(dir: string): Promise<Pretrained> {
@@ -102,8 +148,14 @@ export async function languageModelFrom(dir: string, where: string, opts: Langua
   if (pre.task === 'text-classification') {
     disposeModel(pre.model);
     throw new Error(
-      `${where}: ${dir} holds a text classifier (GPT2ForSequenceClassification, labels ${pre.model.labels.join(', ')}), not a language model; ` +
+      `${where}: ${dir} holds a text classifier (${pre.model instanceof GPTClassifier ? 'GPT2ForSequenceClassification' : pre.model.architecture}, labels ${pre.model.labels.join(', ')}), not a language model; ` +
         'classify texts with `nabla classify DIR --text ...` or `model.classify(texts, tokenizer)`',
+    );
+  }
+  if (pre.task !== 'text-generation') {
+    disposeModel(pre.model);
+    throw new Error(
+      `${where}: ${dir} holds a ${pre.task} model (${'architecture' in pre.model ? pre.model.architecture : pre.model.constructor.name}), an encoder, not a language model`,
     );
   }
   if (pre.model instanceof Llama && !opts.llama) {
@@ -141,6 +193,10 @@ async function loadPretrained(dir: string, adapters: string[]): Promise<Pretrain
 function withModel(model: Pretrained['model'], tokenizer: Tokenizer | null): Pretrained {
   if (model instanceof GPT) return { task: 'text-generation', model, tokenizer };
   if (model instanceof Llama) return { task: 'text-generation', model, tokenizer };
+  if (model instanceof BertForTokenClassification) return { task: 'token-classification', model, tokenizer };
+  if (model instanceof BertForQuestionAnswering) return { task: 'question-answering', model, tokenizer };
+  if (model instanceof BertForMaskedLM) return { task: 'fill-mask', model, tokenizer };
+  if (model instanceof BertModel || model instanceof DistilBertModel) return { task: 'feature-extraction', model, tokenizer };
   return { task: 'text-classification', model, tokenizer };
 }
 

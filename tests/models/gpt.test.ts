@@ -745,8 +745,8 @@ describe('GPT: Hugging Face directories', () => {
     expect((await GPT.fromPretrained(dir, { strict: false })).numParams()).toBe(m.numParams());
     // Other model types, and directories without safetensors.
     const other = await tempDir('nabla-gpt-');
-    await writeFile(join(other, 'config.json'), JSON.stringify({ model_type: 'bert' }));
-    await expect(fromPretrained(other)).rejects.toThrow(/model_type "bert"; supported: gpt2, llama, qwen2, mistral/);
+    await writeFile(join(other, 'config.json'), JSON.stringify({ model_type: 't5' }));
+    await expect(fromPretrained(other)).rejects.toThrow(/model_type "t5"; supported: gpt2, llama, qwen2, mistral, bert, distilbert, roberta/);
     await writeFile(join(other, 'config.json'), JSON.stringify(gpt2ConfigToHF(m.config)));
     await writeFile(join(other, 'pytorch_model.bin'), '');
     await expect(GPT.fromPretrained(other)).rejects.toThrow(/holds pytorch_model.bin but no model.safetensors/);

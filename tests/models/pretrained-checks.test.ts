@@ -150,7 +150,7 @@ describe('config.json against the weights', () => {
       });
       const err = await settle(fromPretrained(dir));
       expect(err, type).toBeInstanceOf(Error);
-      expect((err as Error).message, type).toBe(`fromPretrained: ${path} has model_type ${JSON.stringify(type)}; supported: gpt2, llama, qwen2, mistral`);
+      expect((err as Error).message, type).toBe(`fromPretrained: ${path} has model_type ${JSON.stringify(type)}; supported: gpt2, llama, qwen2, mistral, bert, distilbert, roberta`);
     }
   });
 
