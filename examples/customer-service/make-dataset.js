@@ -16,6 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MORE } from './phrasings.js';
 
 /** The shop's facts. Answers quote these values; the test checks no other amount or period appears. */
 export const FACTS = {
@@ -1534,7 +1535,7 @@ export function buildDataset() {
       topic,
       answer,
       expect,
-      train: [...questions.slice(0, SPLIT.train), ...(EXTRA[id] ?? [])],
+      train: [...questions.slice(0, SPLIT.train), ...(EXTRA[id] ?? []), ...(MORE[id] ?? [])],
       heldout: questions.slice(SPLIT.train, SPLIT.train + SPLIT.heldout),
       feedback: questions.slice(SPLIT.train + SPLIT.heldout),
     };
