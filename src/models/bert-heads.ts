@@ -24,7 +24,7 @@ import { newestCheckpointCopy } from '../io/checkpoint.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import type { Encoding } from '../text/encoding.js';
 import type { SaveTokenizer } from './gpt2-files.js';
-import type { Classification } from './gpt-classifier.js';
+import { type Classification, classificationsOf } from './gpt-classifier.js';
 import { BERT_ARCHITECTURES, type BertConfig, type BertFamily, type BertHead } from './bert-config.js';
 import { type LoadBertOptions, loadBert, saveBert } from './bert-files.js';
 import {
@@ -237,12 +237,7 @@ export class BertForSequenceClassification extends BertTaskModel {
         for (const t of [b.inputIds, b.attentionMask, b.tokenTypeIds]) t?.dispose();
         const probs = await p.data();
         p.dispose();
-        const L = this.labels.length;
-        for (let r = 0; r < probs.length / L; r++) {
-          const row = Array.from(probs.subarray(r * L, (r + 1) * L));
-          const best = row.indexOf(Math.max(...row));
-          out.push({ label: this.labels[best], score: row[best], probabilities: Object.fromEntries(this.labels.map((l, k) => [l, row[k]])) });
-        }
+        out.push(...classificationsOf(probs, this.labels));
       }
     } finally {
       this.train(was);

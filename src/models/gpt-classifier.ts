@@ -28,6 +28,18 @@ export interface Classification {
   probabilities: Record<string, number>;
 }
 
+/** Rows of per-label scores [rows × labels.length] as classifications: the best label, its score, every label's. */
+export function classificationsOf(scores: ArrayLike<number>, labels: readonly string[]): Classification[] {
+  const L = labels.length;
+  const out: Classification[] = [];
+  for (let r = 0; r < scores.length / L; r++) {
+    const row = Array.from({ length: L }, (_, k) => scores[r * L + k]);
+    const best = row.indexOf(Math.max(...row));
+    out.push({ label: labels[best], score: row[best], probabilities: Object.fromEntries(labels.map((l, k) => [l, row[k]])) });
+  }
+  return out;
+}
+
 /** Token ids of texts, truncated to the context and right-padded with 0, with each row's length (GPTClassifier.forward's input). */
 export function encodeTexts(tokenizer: Tokenizer, texts: string[], context: number): { idx: Tensor; lengths: number[] } {
   const rows = texts.map((t) => {
@@ -111,12 +123,7 @@ export class GPTClassifier extends Module {
         batch.idx.dispose();
         const probs = await p.data();
         p.dispose();
-        const L = this.labels.length;
-        for (let r = 0; r < probs.length / L; r++) {
-          const row = Array.from(probs.subarray(r * L, (r + 1) * L));
-          const best = row.indexOf(Math.max(...row));
-          out.push({ label: this.labels[best], score: row[best], probabilities: Object.fromEntries(this.labels.map((l, k) => [l, row[k]])) });
-        }
+        out.push(...classificationsOf(probs, this.labels));
       }
     } finally {
       this.train(was);
